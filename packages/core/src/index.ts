@@ -1,1 +1,3 @@
 export {};
+export * from './tensor/index.js';
+export * from './schedulers/index.js';
