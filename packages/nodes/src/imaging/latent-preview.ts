@@ -1,0 +1,72 @@
+import { clamp01, createRgbImage, type RgbImage } from './rgb-image.js';
+
+/**
+ * A linear map from latent channels to signed RGB ([-1, 1]): rgb = Σ_c z_c·weights[c] + bias.
+ * A cheap stand-in for the VAE decoder, good enough for progress previews.
+ */
+export interface LatentPreviewProjection {
+  /** one [r, g, b] row per latent channel */
+  readonly weights: readonly (readonly [number, number, number])[];
+  readonly bias: readonly [number, number, number];
+}
+
+/** The toy pack's scaled latents hold the colour itself in channels 0–2 (toy-world.md, VAE). */
+export const TOY_LATENT_PREVIEW: LatentPreviewProjection = {
+  weights: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+    [0, 0, 0],
+  ],
+  bias: [0, 0, 0],
+};
+
+/**
+ * Stable Diffusion 1.x/2.x scaled latents: the approximate least-squares projection the community measured
+ * for the SD VAE latent space (it is the one preview tools commonly ship). Only for display.
+ */
+export const SD_LATENT_PREVIEW: LatentPreviewProjection = {
+  weights: [
+    [0.3512, 0.2297, 0.3227],
+    [0.325, 0.4974, 0.235],
+    [-0.2829, 0.1762, 0.2721],
+    [-0.212, -0.2616, -0.7177],
+  ],
+  bias: [0, 0, 0],
+};
+
+/**
+ * Projects one latent (planar CHW, `channels`×h×w) to an RGB image of the latent's size, optionally
+ * upscaled by an integer factor (nearest) so the preview is visible.
+ */
+export function latentToPreviewRgb(
+  latent: ArrayLike<number>,
+  channels: number,
+  height: number,
+  width: number,
+  projection: LatentPreviewProjection = TOY_LATENT_PREVIEW,
+  upscale = 1,
+): RgbImage {
+  const plane = height * width;
+  if (latent.length < channels * plane) {
+    throw new Error(`latent has ${latent.length} values, expected ${channels}×${height}×${width}`);
+  }
+  const used = Math.min(channels, projection.weights.length);
+  const small = new Float32Array(plane * 3);
+  for (let p = 0; p < plane; p++) {
+    for (let k = 0; k < 3; k++) {
+      let v = projection.bias[k];
+      for (let c = 0; c < used; c++) v += latent[c * plane + p] * projection.weights[c][k];
+      small[p * 3 + k] = clamp01(v / 2 + 0.5);
+    }
+  }
+  if (upscale === 1) return createRgbImage(width, height, small);
+  const out = createRgbImage(width * upscale, height * upscale);
+  for (let y = 0; y < height * upscale; y++) {
+    for (let x = 0; x < width * upscale; x++) {
+      const src = (Math.floor(y / upscale) * width + Math.floor(x / upscale)) * 3;
+      out.data.set(small.subarray(src, src + 3), (y * width * upscale + x) * 3);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+import { crc32 } from 'node:zlib';
+
+import sharp from 'sharp';
+
+import { toUint8, type RgbImage } from './rgb-image.js';
+
+const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * tEXt text is Latin-1 by the PNG standard. JSON is written with every non-ASCII character escaped as
+ * \uXXXX, so it stays valid JSON and plain ASCII; other values must be Latin-1 already.
+ */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Encodes an RGB image as PNG and embeds `texts` as tEXt chunks (keyword → text), before IEND. */
+export async function encodePngWithText(
+  image: RgbImage,
+  texts: Record<string, string> = {},
+): Promise<Buffer> {
+  const png = await sharp(Buffer.from(toUint8(image.data)), {
+    raw: { width: image.width, height: image.height, channels: 3 },
+  })
+    .png()
+    .toBuffer();
+  return insertTextChunks(png, texts);
+}
+
+/** Adds tEXt chunks to an existing PNG file's bytes. */
+export function insertTextChunks(png: Buffer, texts: Record<string, string>): Buffer {
+  const chunks = parseChunks(png);
+  const iend = chunks.findIndex((c) => c.type === 'IEND');
+  if (iend < 0) throw new Error('PNG has no IEND chunk');
+  const extra = Object.entries(texts).map(([keyword, text]) => textChunk(keyword, text));
+  const before = png.subarray(0, chunks[iend].offset);
+  const after = png.subarray(chunks[iend].offset);
+  return Buffer.concat([before, ...extra, after]);
+}
+
+/** Reads every tEXt chunk (and uncompressed iTXt) of a PNG file: keyword → text. */
+export function readPngTextChunks(png: Uint8Array): Record<string, string> {
+  const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+  const out: Record<string, string> = {};
+  for (const chunk of parseChunks(buf)) {
+    const data = buf.subarray(chunk.offset + 8, chunk.offset + 8 + chunk.length);
+    if (chunk.type === 'tEXt') {
+      const nul = data.indexOf(0);
+      if (nul <= 0) continue;
+      out[data.subarray(0, nul).toString('latin1')] = data.subarray(nul + 1).toString('latin1');
+    } else if (chunk.type === 'iTXt') {
+      const nul = data.indexOf(0);
+      if (nul <= 0 || data[nul + 1] !== 0) continue; // compressed iTXt is not used by us
+      const langEnd = data.indexOf(0, nul + 3);
+      const keyEnd = langEnd < 0 ? -1 : data.indexOf(0, langEnd + 1);
+      if (keyEnd < 0) continue;
+      out[data.subarray(0, nul).toString('latin1')] = data.subarray(keyEnd + 1).toString('utf8');
+    }
+  }
+  return out;
+}
+
+interface ChunkRef {
+  type: string;
+  offset: number;
+  length: number;
+}
+
+function parseChunks(png: Buffer): ChunkRef[] {
+  if (png.length < 8 || !png.subarray(0, 8).equals(SIGNATURE))
+    throw new Error('not a PNG file (bad signature)');
+  const chunks: ChunkRef[] = [];
+  let offset = 8;
+  while (offset + 12 <= png.length) {
+    const length = png.readUInt32BE(offset);
+    const type = png.subarray(offset + 4, offset + 8).toString('latin1');
+    if (offset + 12 + length > png.length) throw new Error(`PNG chunk ${type} runs past the end of the file`);
+    chunks.push({ type, offset, length });
+    offset += 12 + length;
+    if (type === 'IEND') break;
+  }
+  return chunks;
+}
+
+function textChunk(keyword: string, text: string): Buffer {
+  if (!/^[\x20-\x7e\xa1-\xff]{1,79}$/.test(keyword) || keyword.startsWith(' ') || keyword.endsWith(' ')) {
+    throw new Error(`invalid PNG text keyword "${keyword}" (1–79 Latin-1 characters, no edge spaces)`);
+  }
+  if ([...text].some((c) => c.charCodeAt(0) > 0xff)) throw new Error(`PNG text "${keyword}" is not Latin-1; use asciiJson()`);
+  const body = Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0]), Buffer.from(text, 'latin1')]);
+  const typeAndBody = Buffer.concat([Buffer.from('tEXt', 'latin1'), body]);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(body.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(typeAndBody) >>> 0);
+  return Buffer.concat([head, typeAndBody, crc]);
+}

@@ -1,0 +1,62 @@
+import sharp from 'sharp';
+
+import {
+  createGreyImage,
+  createRgbImage,
+  fromUint8,
+  toUint8,
+  type GreyImage,
+  type RgbImage,
+} from './rgb-image.js';
+
+/**
+ * Nearest-neighbour resize with torch's `interpolate(mode="nearest")` index rule: src = floor(dst · in/out).
+ * Used for masks, where interpolation would invent values between 0 and 1.
+ */
+export function resizeGreyNearest(image: GreyImage, width: number, height: number): GreyImage {
+  if (image.width === width && image.height === height) return image;
+  const out = createGreyImage(width, height);
+  const xs = nearestIndices(image.width, width);
+  const ys = nearestIndices(image.height, height);
+  for (let y = 0; y < height; y++) {
+    const row = ys[y] * image.width;
+    for (let x = 0; x < width; x++) out.data[y * width + x] = image.data[row + xs[x]];
+  }
+  return out;
+}
+
+export function resizeRgbNearest(image: RgbImage, width: number, height: number): RgbImage {
+  if (image.width === width && image.height === height) return image;
+  const out = createRgbImage(width, height);
+  const xs = nearestIndices(image.width, width);
+  const ys = nearestIndices(image.height, height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const src = (ys[y] * image.width + xs[x]) * 3;
+      const dst = (y * width + x) * 3;
+      out.data[dst] = image.data[src];
+      out.data[dst + 1] = image.data[src + 1];
+      out.data[dst + 2] = image.data[src + 2];
+    }
+  }
+  return out;
+}
+
+/** Lanczos (lanczos3) resize through sharp, at 8-bit precision (as PIL does for RGB images). */
+export async function resizeRgbLanczos(image: RgbImage, width: number, height: number): Promise<RgbImage> {
+  if (image.width === width && image.height === height) return image;
+  const { data, info } = await sharp(Buffer.from(toUint8(image.data)), {
+    raw: { width: image.width, height: image.height, channels: 3 },
+  })
+    .resize(width, height, { kernel: 'lanczos3', fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return createRgbImage(info.width, info.height, fromUint8(data));
+}
+
+function nearestIndices(input: number, output: number): Int32Array {
+  const scale = input / output;
+  const idx = new Int32Array(output);
+  for (let i = 0; i < output; i++) idx[i] = Math.min(input - 1, Math.floor(i * scale));
+  return idx;
+}
