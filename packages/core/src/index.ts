@@ -1,3 +1,5 @@
 export {};
 export * from './tensor/index.js';
 export * from './schedulers/index.js';
+export * from './workflow/index.js';
+export * from './graph/index.js';

@@ -1,0 +1,56 @@
+import type { NodeCatalog } from './catalog.js';
+import { canonicalJson } from './canonical-json.js';
+import { isFingerprintedKind } from './params.js';
+import { sha256Text } from './sha256.js';
+import { topologicalOrder } from './topology.js';
+import type { ValidWorkflow } from './validate.js';
+
+/** Fingerprints of the files and models nodes read: node id → param name → fingerprint. */
+export type ParamFingerprints = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
+/**
+ * The cache key of every node of a validated workflow: a hash of the node's type and version, its canonical
+ * params, the fingerprints of the files/models it reads, and — for each connected input — the key of the
+ * producing node and which output feeds it. A change anywhere upstream therefore changes the key.
+ *
+ * Pure, so the editor can call it to mark stale nodes. A file/model param without a fingerprint is keyed on
+ * its path only.
+ */
+export function computeCacheKeys(
+  workflow: ValidWorkflow,
+  catalog: NodeCatalog,
+  fingerprints: ParamFingerprints = {},
+): Map<string, string> {
+  const nodes = new Map(workflow.nodes.map((node) => [node.id, node]));
+  const incoming = new Map<string, Record<string, { node: string; output: string }>>();
+  for (const edge of workflow.edges) {
+    const inputs = incoming.get(edge.to.node) ?? {};
+    inputs[edge.to.input] = edge.from;
+    incoming.set(edge.to.node, inputs);
+  }
+  const order = topologicalOrder(
+    workflow.nodes.map((n) => n.id),
+    workflow.edges.map((e) => ({ from: e.from.node, to: e.to.node })),
+  );
+  const keys = new Map<string, string>();
+  for (const id of order) {
+    const node = nodes.get(id)!;
+    const def = catalog.get(node.type);
+    if (!def)
+      throw new Error(`computeCacheKeys: unknown node type '${node.type}' (validate the workflow first)`);
+    const inputs: Record<string, { key: string; output: string }> = {};
+    for (const [input, from] of Object.entries(incoming.get(id) ?? {})) {
+      inputs[input] = { key: keys.get(from.node)!, output: from.output };
+    }
+    const files: Record<string, string> = {};
+    for (const [name, spec] of Object.entries(def.params)) {
+      const fingerprint = fingerprints[id]?.[name];
+      if (isFingerprintedKind(spec.kind) && fingerprint !== undefined) files[name] = fingerprint;
+    }
+    keys.set(
+      id,
+      sha256Text(canonicalJson({ type: def.type, version: def.version, params: node.params, inputs, files })),
+    );
+  }
+  return keys;
+}

@@ -1,0 +1,433 @@
+import type { ValidationIssue } from '../workflow/issues.js';
+import { computeCacheKeys } from './cache-keys.js';
+import type { ParamFingerprints } from './cache-keys.js';
+import type { NodeCatalog } from './catalog.js';
+import { describeValue } from './events.js';
+import type { ArtifactInfo, RunError, RunEvent, RunEventListener } from './events.js';
+import { acceptedTypes } from './node-definition.js';
+import type { Artifact, LogLevel, NodeContext, NodeDefinition } from './node-definition.js';
+import { NodeError, RunCancelledError } from './node-errors.js';
+import { OutputCache } from './output-cache.js';
+import type { CachedNodeResult } from './output-cache.js';
+import { isFingerprintedKind } from './params.js';
+import { planExecution } from './plan.js';
+import { ServiceRegistry } from './services.js';
+import { convertSocketValue, resolveSocketConnection } from './sockets.js';
+import { validateWorkflow } from './validate.js';
+import type { ValidWorkflow } from './validate.js';
+
+/**
+ * Fingerprint of what a file/model param points at (content hash of a file, sizes + mtimes of a model
+ * folder). It enters the node's cache key, so editing the file re-runs the node.
+ */
+export type ParamFingerprinter = (
+  kind: 'file' | 'model',
+  value: string,
+  where: { nodeId: string; param: string; signal: AbortSignal },
+) => string | Promise<string>;
+
+export interface ExecutorOptions {
+  catalog: NodeCatalog;
+  services?: ServiceRegistry;
+  /** A cache to share; otherwise one with `cacheBytes` (default 1 GiB) is created. */
+  cache?: OutputCache;
+  cacheBytes?: number;
+  /**
+   * Without one, nodes with file/model params are never served from the cache (their inputs could have
+   * changed on disk unnoticed), and neither is anything downstream of them.
+   */
+  fingerprintParam?: ParamFingerprinter;
+}
+
+export interface RunOptions {
+  /** Run up to these nodes instead of every output node. */
+  targets?: readonly string[];
+  signal?: AbortSignal;
+  onEvent?: RunEventListener;
+  runId?: string;
+}
+
+export type NodeRunStatus = 'cached' | 'ran' | 'failed' | 'cancelled' | 'pending';
+
+export interface NodeRunRecord {
+  nodeId: string;
+  nodeType: string;
+  status: NodeRunStatus;
+  /** Time spent running (0 for cached nodes). */
+  ms: number;
+  cacheKey: string;
+  artifacts: ArtifactInfo[];
+}
+
+export interface NodeArtifact extends Artifact {
+  nodeId: string;
+}
+
+export interface RunResult {
+  runId: string;
+  status: 'done' | 'failed' | 'cancelled' | 'invalid';
+  ms: number;
+  /** Planned nodes in execution order. */
+  nodes: NodeRunRecord[];
+  /** Files emitted by the planned nodes, whether they ran now or came from the cache. */
+  artifacts: NodeArtifact[];
+  /** Outputs of the nodes that ran or were served from the cache, by node id. */
+  outputs: Record<string, Record<string, unknown>>;
+  error?: RunError;
+  issues?: ValidationIssue[];
+}
+
+const DEFAULT_CACHE_BYTES = 1024 ** 3;
+const SAFE_FILE_NAME = /^(?!\.{1,2}$)[^/\\\0]{1,200}$/;
+
+/** Runs validated workflows node by node, in topological order, reusing cached outputs across runs. */
+export class Executor {
+  readonly catalog: NodeCatalog;
+  readonly services: ServiceRegistry;
+  readonly cache: OutputCache;
+  private readonly fingerprintParam: ParamFingerprinter | undefined;
+
+  constructor(options: ExecutorOptions) {
+    this.catalog = options.catalog;
+    this.services = options.services ?? new ServiceRegistry();
+    this.cache = options.cache ?? new OutputCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    this.fingerprintParam = options.fingerprintParam;
+  }
+
+  async run(document: unknown, options: RunOptions = {}): Promise<RunResult> {
+    const runId = options.runId ?? globalThis.crypto.randomUUID();
+    const signal = options.signal ?? new AbortController().signal;
+    const started = performance.now();
+    const elapsed = (): number => Math.round((performance.now() - started) * 1000) / 1000;
+    const emit = (event: RunEvent): void => {
+      try {
+        options.onEvent?.(event);
+      } catch {
+        // A broken listener must not break the run.
+      }
+    };
+    const base = (): { runId: string; time: number } => ({ runId, time: Date.now() });
+
+    const validation = validateWorkflow(document, this.catalog, { targets: options.targets });
+    if (!validation.ok) {
+      const error: RunError = {
+        nodeId: null,
+        code: 'invalid_workflow',
+        message: `the workflow has ${validation.issues.length} problem(s)`,
+      };
+      emit({ ...base(), type: 'run:failed', ms: elapsed(), error, issues: validation.issues });
+      return {
+        runId,
+        status: 'invalid',
+        ms: elapsed(),
+        nodes: [],
+        artifacts: [],
+        outputs: {},
+        error,
+        issues: validation.issues,
+      };
+    }
+    const workflow = validation.workflow;
+    const nodes = new Map(workflow.nodes.map((node) => [node.id, node]));
+    const typeOf = (id: string): string => nodes.get(id)!.type;
+    const records = new Map<string, NodeRunRecord>();
+    const outputs: Record<string, Record<string, unknown>> = {};
+    const artifacts: NodeArtifact[] = [];
+    const finish = (status: RunResult['status'], error?: RunError): RunResult => ({
+      runId,
+      status,
+      ms: elapsed(),
+      nodes: [...records.values()],
+      artifacts,
+      outputs,
+      ...(error ? { error } : {}),
+    });
+    const fail = (error: RunError): RunResult => {
+      emit({ ...base(), type: 'run:failed', ms: elapsed(), error });
+      return finish('failed', error);
+    };
+    const cancel = (nodeId: string | null): RunResult => {
+      if (nodeId !== null && records.has(nodeId)) records.get(nodeId)!.status = 'cancelled';
+      emit({ ...base(), type: 'run:cancelled', ms: elapsed(), nodeId });
+      return finish('cancelled');
+    };
+
+    // Fingerprint files/models of the nodes the targets may need, then key every node.
+    const upstream = planExecution(workflow, this.catalog, { targets: options.targets });
+    let fingerprints: ParamFingerprints;
+    try {
+      fingerprints = await this.fingerprint(workflow, upstream.order, runId, signal);
+    } catch (caught) {
+      if (signal.aborted) return cancel(null);
+      return fail(caught instanceof FingerprintError ? caught.runError : toRunError(caught, null, undefined));
+    }
+    const keys = computeCacheKeys(workflow, this.catalog, fingerprints);
+
+    const cachedResults = new Map<string, CachedNodeResult>();
+    const plan = planExecution(workflow, this.catalog, {
+      targets: options.targets,
+      isCached: (id) => {
+        const hit = this.cache.get(keys.get(id)!);
+        if (hit) cachedResults.set(id, hit);
+        return hit !== undefined;
+      },
+    });
+    for (const id of plan.order) {
+      const isCached = cachedResults.has(id);
+      records.set(id, {
+        nodeId: id,
+        nodeType: typeOf(id),
+        status: isCached ? 'cached' : 'pending',
+        ms: 0,
+        cacheKey: keys.get(id)!,
+        artifacts: [],
+      });
+    }
+    emit({ ...base(), type: 'run:start', planned: plan.order, cached: plan.cached, targets: plan.targets });
+
+    for (const id of plan.order) {
+      const node = nodes.get(id)!;
+      const record = records.get(id)!;
+      const cachedResult = cachedResults.get(id);
+      if (cachedResult) {
+        outputs[id] = cachedResult.outputs;
+        record.artifacts = cachedResult.artifacts.map(artifactInfo);
+        artifacts.push(...cachedResult.artifacts.map((a) => ({ ...a, nodeId: id })));
+        emit({
+          ...base(),
+          type: 'node:cached',
+          nodeId: id,
+          nodeType: node.type,
+          artifacts: record.artifacts,
+        });
+        continue;
+      }
+      if (signal.aborted) return cancel(id);
+
+      const def = this.catalog.get(node.type)!;
+      const inputs = this.gatherInputs(workflow, def, id, outputs);
+      const emitted: Artifact[] = [];
+      const ctx = this.createContext(def, id, runId, signal, emitted, emit);
+      emit({ ...base(), type: 'node:start', nodeId: id, nodeType: node.type });
+      const nodeStarted = performance.now();
+      let result: Record<string, unknown>;
+      try {
+        signal.throwIfAborted();
+        result = await untilAborted(def.run(ctx, inputs, node.params), signal);
+        checkOutputs(def, result);
+      } catch (caught) {
+        record.ms = performance.now() - nodeStarted;
+        if (signal.aborted) return cancel(id);
+        record.status = 'failed';
+        const error = toRunError(caught, id, node.type);
+        emit({ ...base(), type: 'node:error', nodeId: id, nodeType: node.type, ms: record.ms, error });
+        return fail(error);
+      }
+      record.ms = performance.now() - nodeStarted;
+      record.status = 'ran';
+      record.artifacts = emitted.map(artifactInfo);
+      outputs[id] = result;
+      artifacts.push(...emitted.map((a) => ({ ...a, nodeId: id })));
+      this.cache.set(record.cacheKey, { outputs: result, artifacts: emitted });
+      emit({
+        ...base(),
+        type: 'node:done',
+        nodeId: id,
+        nodeType: node.type,
+        ms: record.ms,
+        outputs: Object.fromEntries(
+          Object.entries(result).map(([name, value]) => [name, describeValue(value)]),
+        ),
+        artifacts: record.artifacts,
+      });
+    }
+    emit({ ...base(), type: 'run:done', ms: elapsed() });
+    return finish('done');
+  }
+
+  /** Validates a document against this executor's catalog (no side effects). */
+  validate(document: unknown, targets?: readonly string[]): ReturnType<typeof validateWorkflow> {
+    return validateWorkflow(document, this.catalog, { targets });
+  }
+
+  private async fingerprint(
+    workflow: ValidWorkflow,
+    nodeIds: readonly string[],
+    runId: string,
+    signal: AbortSignal,
+  ): Promise<ParamFingerprints> {
+    const result: Record<string, Record<string, string>> = {};
+    const wanted = new Set(nodeIds);
+    for (const node of workflow.nodes) {
+      if (!wanted.has(node.id)) continue;
+      const def = this.catalog.get(node.type)!;
+      for (const [param, spec] of Object.entries(def.params)) {
+        if (!isFingerprintedKind(spec.kind)) continue;
+        const value = String(node.params[param]);
+        let fingerprint: string;
+        if (!this.fingerprintParam) {
+          // Unknown content: make the key unique to this run so the result is never reused.
+          fingerprint = `unfingerprinted:${runId}`;
+        } else {
+          try {
+            fingerprint = await this.fingerprintParam(spec.kind, value, { nodeId: node.id, param, signal });
+          } catch (caught) {
+            throw new FingerprintError({
+              nodeId: node.id,
+              nodeType: node.type,
+              field: param,
+              code: 'fingerprint_failed',
+              message: `cannot read ${spec.kind} '${value}': ${caught instanceof Error ? caught.message : String(caught)}`,
+            });
+          }
+        }
+        (result[node.id] ??= {})[param] = fingerprint;
+      }
+    }
+    return result;
+  }
+
+  private gatherInputs(
+    workflow: ValidWorkflow,
+    def: NodeDefinition,
+    nodeId: string,
+    outputs: Record<string, Record<string, unknown>>,
+  ): Record<string, unknown> {
+    const inputs: Record<string, unknown> = {};
+    for (const edge of workflow.edges) {
+      if (edge.to.node !== nodeId) continue;
+      const producer = workflow.nodes.find((n) => n.id === edge.from.node)!;
+      const outputType = this.catalog.get(producer.type)!.outputs[edge.from.output].type;
+      const inputSpec = def.inputs[edge.to.input];
+      const as = resolveSocketConnection(outputType, inputSpec.type) ?? acceptedTypes(inputSpec)[0];
+      inputs[edge.to.input] = convertSocketValue(outputType, as, outputs[edge.from.node][edge.from.output]);
+    }
+    return inputs;
+  }
+
+  private createContext(
+    def: NodeDefinition,
+    nodeId: string,
+    runId: string,
+    signal: AbortSignal,
+    emitted: Artifact[],
+    emit: (event: RunEvent) => void,
+  ): NodeContext {
+    const base = { runId, nodeId, nodeType: def.type };
+    const log =
+      (level: LogLevel) =>
+      (message: string): void =>
+        emit({ ...base, time: Date.now(), type: 'node:log', level, message });
+    const throwIfAborted = (): void => {
+      if (signal.aborted) throw new RunCancelledError();
+    };
+    return {
+      nodeId,
+      nodeType: def.type,
+      runId,
+      signal,
+      services: this.services,
+      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+      throwIfAborted,
+      progress: (step, total, preview) => {
+        throwIfAborted();
+        emit({
+          ...base,
+          time: Date.now(),
+          type: 'node:progress',
+          step,
+          total,
+          ...(preview ? { preview } : {}),
+        });
+      },
+      emitFile: (artifact) => {
+        if (!SAFE_FILE_NAME.test(artifact.name)) {
+          throw new NodeError(
+            `invalid artifact file name '${artifact.name}' (plain file names only)`,
+            'invalid_artifact',
+          );
+        }
+        if (emitted.some((a) => a.name === artifact.name)) {
+          throw new NodeError(`artifact '${artifact.name}' was emitted twice`, 'invalid_artifact');
+        }
+        if (!def.output) {
+          ctxWarn(
+            emit,
+            base,
+            `${def.type} is not an output node; files it emits are only kept with its cached result`,
+          );
+        }
+        emitted.push({ name: artifact.name, mime: artifact.mime, bytes: artifact.bytes });
+      },
+    };
+  }
+}
+
+export function createExecutor(options: ExecutorOptions): Executor {
+  return new Executor(options);
+}
+
+class FingerprintError extends Error {
+  constructor(readonly runError: RunError) {
+    super(runError.message);
+  }
+}
+
+function ctxWarn(
+  emit: (event: RunEvent) => void,
+  base: { runId: string; nodeId: string; nodeType: string },
+  message: string,
+): void {
+  emit({ ...base, time: Date.now(), type: 'node:log', level: 'warn', message });
+}
+
+function artifactInfo(artifact: Artifact): ArtifactInfo {
+  return { name: artifact.name, mime: artifact.mime, size: artifact.bytes.byteLength };
+}
+
+function checkOutputs(def: NodeDefinition, result: unknown): asserts result is Record<string, unknown> {
+  if (typeof result !== 'object' || result === null) {
+    throw new NodeError(
+      `${def.type}.run returned ${describeValue(result)}, not an object of outputs`,
+      'missing_output',
+    );
+  }
+  for (const name of Object.keys(def.outputs)) {
+    if ((result as Record<string, unknown>)[name] === undefined) {
+      throw new NodeError(`${def.type}.run did not return output '${name}'`, 'missing_output', name);
+    }
+  }
+}
+
+function toRunError(caught: unknown, nodeId: string | null, nodeType: string | undefined): RunError {
+  const base = { nodeId, ...(nodeType !== undefined ? { nodeType } : {}) };
+  if (caught instanceof NodeError) {
+    return {
+      ...base,
+      code: caught.code,
+      message: caught.message,
+      ...(caught.field !== undefined ? { field: caught.field } : {}),
+    };
+  }
+  if (caught instanceof Error) return { ...base, code: 'node_failed', message: caught.message };
+  return { ...base, code: 'node_failed', message: String(caught) };
+}
+
+/** Settles with the node's promise, or rejects as soon as the run is cancelled (even if the node ignores it). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new RunCancelledError());
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

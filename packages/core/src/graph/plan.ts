@@ -1,0 +1,54 @@
+import type { NodeCatalog } from './catalog.js';
+import { topologicalOrder } from './topology.js';
+import type { ValidWorkflow } from './validate.js';
+
+export interface PlanOptions {
+  /** Nodes to run up to; defaults to every output node. */
+  targets?: readonly string[];
+  /** Whether a node's result is already available; its producers are then not needed. */
+  isCached?: (nodeId: string) => boolean;
+}
+
+export interface ExecutionPlan {
+  targets: string[];
+  /** Every node the run touches, in execution order (cached ones included). */
+  order: string[];
+  /** The nodes of `order` served from the cache. */
+  cached: string[];
+}
+
+/**
+ * Works back from the targets to the nodes they need, stopping at cached nodes; nodes that contribute to no
+ * target are left out. The order is topological, ties broken by position in the document.
+ */
+export function planExecution(
+  workflow: ValidWorkflow,
+  catalog: NodeCatalog,
+  options: PlanOptions = {},
+): ExecutionPlan {
+  const targets = options.targets
+    ? [...options.targets]
+    : workflow.nodes.filter((node) => catalog.get(node.type)?.output === true).map((node) => node.id);
+  const producers = new Map<string, string[]>();
+  for (const edge of workflow.edges) {
+    producers.set(edge.to.node, [...(producers.get(edge.to.node) ?? []), edge.from.node]);
+  }
+  const needed = new Set<string>();
+  const cached = new Set<string>();
+  const stack = [...targets];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (needed.has(id)) continue;
+    needed.add(id);
+    if (options.isCached?.(id)) {
+      cached.add(id);
+      continue;
+    }
+    stack.push(...(producers.get(id) ?? []));
+  }
+  const order = topologicalOrder(
+    workflow.nodes.map((n) => n.id),
+    workflow.edges.map((e) => ({ from: e.from.node, to: e.to.node })),
+  ).filter((id) => needed.has(id));
+  return { targets, order, cached: order.filter((id) => cached.has(id)) };
+}

@@ -1,0 +1,86 @@
+/** A directed edge between two node ids (producer → consumer). */
+export interface Dependency {
+  from: string;
+  to: string;
+}
+
+/**
+ * Kahn's algorithm; among the nodes ready at each step the one earliest in `nodeIds` goes first, so the order
+ * is deterministic. Nodes on a cycle (or downstream of one) are left out; compare lengths to detect that.
+ */
+export function topologicalOrder(nodeIds: readonly string[], dependencies: readonly Dependency[]): string[] {
+  const rank = new Map(nodeIds.map((id, i) => [id, i]));
+  const indegree = new Map(nodeIds.map((id) => [id, 0]));
+  const consumers = new Map<string, string[]>(nodeIds.map((id) => [id, []]));
+  for (const { from, to } of dependencies) {
+    if (!rank.has(from) || !rank.has(to)) continue;
+    consumers.get(from)?.push(to);
+    indegree.set(to, (indegree.get(to) ?? 0) + 1);
+  }
+  const ready = nodeIds.filter((id) => indegree.get(id) === 0);
+  const order: string[] = [];
+  while (ready.length > 0) {
+    // The ready set stays small; a linear scan keeps the tie-break simple.
+    let best = 0;
+    for (let i = 1; i < ready.length; i++) if (rank.get(ready[i])! < rank.get(ready[best])!) best = i;
+    const [id] = ready.splice(best, 1);
+    order.push(id);
+    for (const next of consumers.get(id) ?? []) {
+      const remaining = indegree.get(next)! - 1;
+      indegree.set(next, remaining);
+      if (remaining === 0) ready.push(next);
+    }
+  }
+  return order;
+}
+
+/**
+ * The strongly connected components that form cycles (more than one node, or a node feeding itself), each
+ * listed in `nodeIds` order (Tarjan's algorithm).
+ */
+export function findCycles(nodeIds: readonly string[], dependencies: readonly Dependency[]): string[][] {
+  const rank = new Map(nodeIds.map((id, i) => [id, i]));
+  const successors = new Map<string, string[]>(nodeIds.map((id) => [id, []]));
+  const selfLoops = new Set<string>();
+  for (const { from, to } of dependencies) {
+    if (!rank.has(from) || !rank.has(to)) continue;
+    successors.get(from)!.push(to);
+    if (from === to) selfLoops.add(from);
+  }
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  let counter = 0;
+
+  const visit = (v: string): void => {
+    index.set(v, counter);
+    low.set(v, counter);
+    counter++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of successors.get(v)!) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || selfLoops.has(v)) {
+        cycles.push(component.sort((a, b) => rank.get(a)! - rank.get(b)!));
+      }
+    }
+  };
+  for (const id of nodeIds) if (!index.has(id)) visit(id);
+  return cycles.sort((a, b) => rank.get(a[0])! - rank.get(b[0])!);
+}

@@ -1,0 +1,221 @@
+import type { ValidationIssue } from '../workflow/issues.js';
+import { parseWorkflow } from '../workflow/parse.js';
+import type { MigrationOptions } from '../workflow/migrations.js';
+import type { Workflow, WorkflowNode } from '../workflow/schema.js';
+import type { NodeCatalog } from './catalog.js';
+import { acceptedTypes, isInputRequired } from './node-definition.js';
+import type { NodeDefinition } from './node-definition.js';
+import { checkParamValue } from './params.js';
+import type { ParamValue } from './params.js';
+import { resolveSocketConnection } from './sockets.js';
+import { findCycles } from './topology.js';
+
+export interface ValidateOptions extends MigrationOptions {
+  /** Node ids to run up to; when given, the workflow needs no output node. */
+  targets?: readonly string[];
+}
+
+/** A workflow that passed validation; every node's params are complete (defaults filled in). */
+export type ValidWorkflow = Omit<Workflow, 'nodes'> & {
+  nodes: (WorkflowNode & { params: Record<string, ParamValue> })[];
+  readonly [validatedBrand]: true;
+};
+
+// Type-only brand: a ValidWorkflow can only come from validateWorkflow.
+declare const validatedBrand: unique symbol;
+
+export type ValidationResult =
+  { ok: true; workflow: ValidWorkflow; issues: [] } | { ok: false; issues: ValidationIssue[] };
+
+/**
+ * Checks a workflow document against a catalog and reports everything wrong at once. Missing params take
+ * their defaults in the returned workflow.
+ */
+export function validateWorkflow(
+  raw: unknown,
+  catalog: NodeCatalog,
+  options: ValidateOptions = {},
+): ValidationResult {
+  const parsed = parseWorkflow(raw, options);
+  if (!parsed.ok) return parsed;
+  const workflow = parsed.workflow;
+  const issues: ValidationIssue[] = [];
+
+  const nodes = new Map<string, WorkflowNode>();
+  for (const node of workflow.nodes) {
+    if (nodes.has(node.id)) {
+      issues.push({
+        nodeId: node.id,
+        field: 'id',
+        code: 'duplicate_id',
+        message: `node id '${node.id}' is used twice`,
+      });
+    } else {
+      nodes.set(node.id, node);
+    }
+  }
+  const edgeIds = new Set<string>();
+  for (const edge of workflow.edges) {
+    if (edgeIds.has(edge.id)) {
+      issues.push({
+        nodeId: null,
+        edgeId: edge.id,
+        field: 'edges',
+        code: 'duplicate_id',
+        message: `edge id '${edge.id}' is used twice`,
+      });
+    }
+    edgeIds.add(edge.id);
+  }
+
+  const definitions = new Map<string, NodeDefinition>();
+  const resolvedNodes = workflow.nodes.map((node) => {
+    const def = catalog.get(node.type);
+    if (!def) {
+      issues.push({
+        nodeId: node.id,
+        field: 'type',
+        code: 'unknown_node_type',
+        message: `unknown node type '${node.type}'`,
+      });
+      return { ...node, params: {} };
+    }
+    definitions.set(node.id, def);
+    return { ...node, params: resolveParams(node, def, issues) };
+  });
+
+  // Edges: both ends must exist, types must fit, and an input takes at most one edge.
+  const connected = new Map<string, string>();
+  const dependencies: { from: string; to: string }[] = [];
+  for (const edge of workflow.edges) {
+    const fromNode = nodes.get(edge.from.node);
+    const toNode = nodes.get(edge.to.node);
+    const dangling = (nodeId: string | null, field: string, message: string): void => {
+      issues.push({
+        nodeId,
+        edgeId: edge.id,
+        field,
+        code: 'dangling_edge',
+        message: `edge ${edge.id}: ${message}`,
+      });
+    };
+    if (!fromNode) dangling(edge.to.node, edge.to.input, `source node '${edge.from.node}' does not exist`);
+    if (!toNode) dangling(edge.from.node, edge.from.output, `target node '${edge.to.node}' does not exist`);
+    if (!fromNode || !toNode) continue;
+    dependencies.push({ from: fromNode.id, to: toNode.id });
+    const fromDef = definitions.get(fromNode.id);
+    const toDef = definitions.get(toNode.id);
+    const output = fromDef?.outputs[edge.from.output];
+    const input = toDef?.inputs[edge.to.input];
+    if (fromDef && !output) {
+      dangling(fromNode.id, edge.from.output, `${fromDef.type} has no output '${edge.from.output}'`);
+    }
+    if (toDef && !input) dangling(toNode.id, edge.to.input, `${toDef.type} has no input '${edge.to.input}'`);
+    if (input) {
+      const slot = `${toNode.id}\u0000${edge.to.input}`;
+      const previous = connected.get(slot);
+      if (previous !== undefined) {
+        issues.push({
+          nodeId: toNode.id,
+          field: edge.to.input,
+          edgeId: edge.id,
+          code: 'input_connected_twice',
+          message: `input '${edge.to.input}' is fed by edges ${previous} and ${edge.id}; an input takes one edge`,
+        });
+      } else {
+        connected.set(slot, edge.id);
+      }
+    }
+    if (output && input && resolveSocketConnection(output.type, input.type) === undefined) {
+      issues.push({
+        nodeId: toNode.id,
+        field: edge.to.input,
+        edgeId: edge.id,
+        code: 'type_mismatch',
+        message: `input '${edge.to.input}' accepts ${acceptedTypes(input).join(' or ')}, but ${fromNode.id}.${edge.from.output} is ${output.type}`,
+      });
+    }
+  }
+
+  for (const node of workflow.nodes) {
+    const def = definitions.get(node.id);
+    if (!def) continue;
+    for (const [name, spec] of Object.entries(def.inputs)) {
+      if (isInputRequired(spec) && !connected.has(`${node.id}\u0000${name}`)) {
+        issues.push({
+          nodeId: node.id,
+          field: name,
+          code: 'required_input_missing',
+          message: `required input '${name}' (${acceptedTypes(spec).join(' or ')}) is not connected`,
+        });
+      }
+    }
+  }
+
+  for (const cycle of findCycles([...nodes.keys()], dependencies)) {
+    issues.push({
+      nodeId: cycle[0],
+      code: 'cycle',
+      nodes: cycle,
+      message: `nodes ${cycle.join(' → ')} form a cycle`,
+    });
+  }
+
+  if (options.targets !== undefined) {
+    for (const target of options.targets) {
+      if (!nodes.has(target)) {
+        issues.push({
+          nodeId: target,
+          code: 'unknown_target',
+          message: `target node '${target}' does not exist`,
+        });
+      }
+    }
+  } else if (![...definitions.values()].some((def) => def.output)) {
+    issues.push({
+      nodeId: null,
+      code: 'no_output_node',
+      message: 'the workflow has no output node (e.g. ShowValue or a save node), so nothing would run',
+    });
+  }
+
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, workflow: { ...workflow, nodes: resolvedNodes } as ValidWorkflow, issues: [] };
+}
+
+function resolveParams(
+  node: WorkflowNode,
+  def: NodeDefinition,
+  issues: ValidationIssue[],
+): Record<string, ParamValue> {
+  const resolved: Record<string, ParamValue> = {};
+  for (const name of Object.keys(node.params)) {
+    if (!(name in def.params)) {
+      issues.push({
+        nodeId: node.id,
+        field: name,
+        code: 'unknown_param',
+        message: `${def.type} has no param '${name}'`,
+      });
+    }
+  }
+  for (const [name, spec] of Object.entries(def.params)) {
+    const value = node.params[name];
+    if (value === undefined) {
+      resolved[name] = spec.default;
+      continue;
+    }
+    const problem = checkParamValue(spec, value);
+    if (problem !== undefined) {
+      issues.push({
+        nodeId: node.id,
+        field: name,
+        code: 'invalid_param',
+        message: `param '${name}': ${problem}`,
+      });
+      continue;
+    }
+    resolved[name] = value as ParamValue;
+  }
+  return resolved;
+}

@@ -1,0 +1,44 @@
+/** Stable codes of everything that can be wrong with a workflow before it runs. */
+export const VALIDATION_CODES = [
+  'invalid_document',
+  'unknown_node_type',
+  'unknown_param',
+  'invalid_param',
+  'required_input_missing',
+  'type_mismatch',
+  'dangling_edge',
+  'duplicate_id',
+  'input_connected_twice',
+  'cycle',
+  'no_output_node',
+  'unknown_target',
+] as const;
+
+export type ValidationCode = (typeof VALIDATION_CODES)[number];
+
+/** One problem found in a workflow. `nodeId` is null for problems of the document as a whole. */
+export interface ValidationIssue {
+  nodeId: string | null;
+  /** The param, input or document path concerned, when there is one. */
+  field?: string;
+  code: ValidationCode;
+  message: string;
+  /** For `cycle`: the nodes around the loop, in order. For edge problems: the edge id. */
+  nodes?: string[];
+  edgeId?: string;
+}
+
+export function formatIssue(issue: ValidationIssue): string {
+  const where = [issue.nodeId !== null ? `node ${issue.nodeId}` : 'workflow', issue.field]
+    .filter((part) => part !== undefined)
+    .join(' › ');
+  return `${where}: ${issue.message} [${issue.code}]`;
+}
+
+/** Thrown by APIs that need a valid workflow; carries every issue found. */
+export class WorkflowValidationError extends Error {
+  constructor(readonly issues: ValidationIssue[]) {
+    super(`invalid workflow:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
+    this.name = 'WorkflowValidationError';
+  }
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+export const WORKFLOW_FORMAT = 'diffedit-studio.workflow';
+/** The version this code writes. Older documents are migrated on load (see migrations.ts). */
+export const WORKFLOW_VERSION = 1;
+
+/** Node ids are short and free of dots so that `--set NODE.PARAM=VALUE` is unambiguous. */
+export const NodeIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'ids use letters, digits, "_" and "-" (1 to 128 characters)');
+
+export const PositionSchema = z.strictObject({ x: z.number(), y: z.number() });
+
+export const WorkflowNodeSchema = z.strictObject({
+  id: NodeIdSchema,
+  type: z.string().min(1),
+  /** Widget values by param name; values are checked against the node's definition, not here. */
+  params: z.record(z.string(), z.unknown()).default({}),
+  /** UI only: canvas position. */
+  position: PositionSchema.optional(),
+  /** UI only: a user-chosen title. */
+  title: z.string().optional(),
+});
+
+export const WorkflowEdgeSchema = z.strictObject({
+  id: NodeIdSchema,
+  from: z.strictObject({ node: NodeIdSchema, output: z.string().min(1) }),
+  to: z.strictObject({ node: NodeIdSchema, input: z.string().min(1) }),
+});
+
+/** UI only: a labelled box around some nodes. */
+export const WorkflowGroupSchema = z.looseObject({
+  id: z.string().min(1),
+  title: z.string(),
+  nodes: z.array(NodeIdSchema).default([]),
+  color: z.string().optional(),
+  bounds: z.strictObject({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }).optional(),
+});
+
+export const WorkflowSchema = z.strictObject({
+  format: z.literal(WORKFLOW_FORMAT),
+  version: z.literal(WORKFLOW_VERSION),
+  name: z.string(),
+  description: z.string().default(''),
+  nodes: z.array(WorkflowNodeSchema),
+  edges: z.array(WorkflowEdgeSchema).default([]),
+  groups: z.array(WorkflowGroupSchema).optional(),
+  /** Free-form data for tools (editor viewport, authorship…); ignored by the runtime. */
+  meta: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** A parsed workflow document (defaults applied). */
+export type Workflow = z.output<typeof WorkflowSchema>;
+/** What may be written to a workflow file (defaulted fields optional). */
+export type WorkflowInput = z.input<typeof WorkflowSchema>;
+export type WorkflowNode = z.output<typeof WorkflowNodeSchema>;
+export type WorkflowEdge = z.output<typeof WorkflowEdgeSchema>;
+export type WorkflowGroup = z.output<typeof WorkflowGroupSchema>;
