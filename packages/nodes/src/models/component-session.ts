@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import type { IoSpec } from './io-spec.js';
+import { findSpec } from './io-spec.js';
+import { errorMessage, ModelError } from './model-errors.js';
+import { requireFile } from './model-files.js';
+import type { ModelSession } from './model-session.js';
+import type { SessionPool } from './session-pool.js';
+
+/** Opens `folder/file` through the pool; every failure names the model folder and the file. */
+export async function openComponent(pool: SessionPool, folder: string, file: string): Promise<ModelSession> {
+  const path = requireFile(folder, file, 'ONNX model');
+  try {
+    return await pool.get(path);
+  } catch (error) {
+    throw new ModelError('model_session_failed', folder, file, errorMessage(error), error);
+  }
+}
+
+/** An input/output the code relies on; its absence means the export does not have the expected layout. */
+export function requireSpec(
+  session: ModelSession,
+  kind: 'input' | 'output',
+  names: readonly string[],
+  folder: string,
+  file: string,
+): IoSpec {
+  const specs = kind === 'input' ? session.inputs : session.outputs;
+  for (const name of names) {
+    const spec = findSpec(specs, name);
+    if (spec !== undefined) return spec;
+  }
+  throw new ModelError(
+    'model_io_mismatch',
+    folder,
+    file,
+    `expected an ${kind} named ${names.join(' or ')}; the model has ${specs.map((s) => s.name).join(', ') || 'none'}`,
+  );
+}
+
+export function componentPath(folder: string, file: string): string {
+  return join(folder, file);
+}

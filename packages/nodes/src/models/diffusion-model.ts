@@ -1,0 +1,311 @@
+import { basename, join } from 'node:path';
+import { Tensor } from '@diffedit/core';
+import { batchChunks, concatRows, sliceRows } from './batching.js';
+import { openComponent, requireSpec } from './component-session.js';
+import type { IoSpec } from './io-spec.js';
+import { findSpec, fixedDim, isFloatType, isIntType } from './io-spec.js';
+import { ModelError, throwIfAborted } from './model-errors.js';
+import type { JsonObject } from './model-files.js';
+import { numberField, readJsonFile, readOptionalJson } from './model-files.js';
+import type { ModelSession } from './model-session.js';
+import type { SessionPool } from './session-pool.js';
+import { TextTokenizer } from './text-tokenizer.js';
+import type { WireDType, WireFeeds, WireTensor } from './wire-tensor.js';
+import { floatFeed, numberFeed, wireToTensor } from './wire-tensor.js';
+
+/** diffusers' default for SD 1.x/2.x when a VAE config does not name its scaling factor. */
+export const SD_DEFAULT_SCALING_FACTOR = 0.18215;
+
+export const DIFFUSION_FILES = {
+  textEncoder: 'text_encoder/model.onnx',
+  unet: 'unet/model.onnx',
+  vaeEncoder: 'vae_encoder/model.onnx',
+  vaeDecoder: 'vae_decoder/model.onnx',
+  scheduler: 'scheduler/scheduler_config.json',
+} as const;
+
+/**
+ * What the VAE encoder gave: the posterior's mean and log-variance (`latent_parameters`, newer optimum exports;
+ * logvar clamped to [-30, 20] as diffusers does) for the caller to sample in JS, or a sample drawn inside the
+ * graph (`latent_sample`, older exports). Neither is multiplied by the scaling factor.
+ */
+export type VaeEncoding =
+  | { readonly kind: 'parameters'; readonly mean: Tensor; readonly logvar: Tensor }
+  | { readonly kind: 'sample'; readonly sample: Tensor };
+
+export interface ModelCallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface DiffusionModelOptions {
+  /** Largest batch sent to one UNet / VAE / text-encoder call; bigger batches are split (bounds memory). */
+  readonly maxBatch?: number;
+}
+
+interface Components {
+  textEncoder: ModelSession;
+  unet: ModelSession;
+  vaeEncoder: ModelSession;
+  vaeDecoder: ModelSession;
+}
+
+/** Stable Diffusion in optimum's ONNX layout; dtypes and ranks are read from the sessions, never assumed. */
+export class DiffusionModel {
+  readonly name: string;
+  readonly maxBatch: number | undefined;
+
+  private constructor(
+    readonly folder: string,
+    private readonly sessions: Components,
+    readonly tokenizer: TextTokenizer,
+    readonly schedulerConfig: JsonObject,
+    readonly scalingFactor: number,
+    readonly latentChannels: number,
+    readonly vaeScaleFactor: number,
+    readonly maxLength: number,
+    readonly padTokenId: number,
+    private embeddingDimValue: number | undefined,
+    options: DiffusionModelOptions,
+  ) {
+    this.name = basename(folder);
+    this.maxBatch = options.maxBatch;
+  }
+
+  static async load(folder: string, pool: SessionPool, options: DiffusionModelOptions = {}): Promise<DiffusionModel> {
+    const schedulerConfig = await readJsonFile(folder, DIFFUSION_FILES.scheduler);
+    const tokenizer = await TextTokenizer.fromFolder(join(folder, 'tokenizer'));
+    const vaeDecoderConfig = await readOptionalJson(folder, 'vae_decoder/config.json');
+    const vaeEncoderConfig = await readOptionalJson(folder, 'vae_encoder/config.json');
+    const unetConfig = await readOptionalJson(folder, 'unet/config.json');
+    const textConfig = await readOptionalJson(folder, 'text_encoder/config.json');
+    const [textEncoder, unet, vaeEncoder, vaeDecoder] = await Promise.all([
+      openComponent(pool, folder, DIFFUSION_FILES.textEncoder),
+      openComponent(pool, folder, DIFFUSION_FILES.unet),
+      openComponent(pool, folder, DIFFUSION_FILES.vaeEncoder),
+      openComponent(pool, folder, DIFFUSION_FILES.vaeDecoder),
+    ]);
+    const sessions = { textEncoder, unet, vaeEncoder, vaeDecoder };
+
+    const ids = requireSpec(textEncoder, 'input', ['input_ids'], folder, DIFFUSION_FILES.textEncoder);
+    const sample = requireSpec(unet, 'input', ['sample'], folder, DIFFUSION_FILES.unet);
+    requireSpec(unet, 'input', ['timestep'], folder, DIFFUSION_FILES.unet);
+    const hidden = requireSpec(unet, 'input', ['encoder_hidden_states'], folder, DIFFUSION_FILES.unet);
+    requireSpec(vaeEncoder, 'input', ['sample'], folder, DIFFUSION_FILES.vaeEncoder);
+    requireSpec(vaeEncoder, 'output', ['latent_parameters', 'latent_sample'], folder, DIFFUSION_FILES.vaeEncoder);
+    const latent = requireSpec(vaeDecoder, 'input', ['latent_sample'], folder, DIFFUSION_FILES.vaeDecoder);
+
+    const scalingFactor =
+      numberField(vaeDecoderConfig, 'scaling_factor') ??
+      numberField(vaeEncoderConfig, 'scaling_factor') ??
+      SD_DEFAULT_SCALING_FACTOR;
+    const blocks = (vaeDecoderConfig ?? vaeEncoderConfig)?.block_out_channels;
+    const vaeScaleFactor = Array.isArray(blocks) && blocks.length > 0 ? 2 ** (blocks.length - 1) : 8;
+    const latentChannels =
+      fixedDim(sample, 1) ??
+      fixedDim(latent, 1) ??
+      numberField(unetConfig, 'in_channels') ??
+      numberField(vaeDecoderConfig, 'latent_channels') ??
+      4;
+    const maxLength = tokenizer.info.modelMaxLength ?? fixedDim(ids, 1) ?? 77;
+    // SD 1.x pads with eos, SD 2.x with "!" (id 0): the tokenizer files say which.
+    const eos = tokenizer.encode('').at(-1);
+    const padTokenId = tokenizer.padTokenId(eos);
+    const textOut = findSpec(textEncoder.outputs, 'last_hidden_state') ?? textEncoder.outputs[0];
+    const embeddingDim =
+      fixedDim(textOut, 2) ?? fixedDim(hidden, 2) ?? numberField(textConfig, 'hidden_size') ?? undefined;
+    return new DiffusionModel(
+      folder,
+      sessions,
+      tokenizer,
+      schedulerConfig,
+      scalingFactor,
+      latentChannels,
+      vaeScaleFactor,
+      maxLength,
+      padTokenId,
+      embeddingDim,
+      options,
+    );
+  }
+
+  /** Width of the prompt embeddings (the text encoder's hidden size). */
+  get embeddingDim(): number {
+    if (this.embeddingDimValue === undefined) {
+      throw new ModelError(
+        'model_io_mismatch',
+        this.folder,
+        DIFFUSION_FILES.textEncoder,
+        'embedding width unknown until the first encodePrompt (no fixed dim and no text_encoder/config.json)',
+      );
+    }
+    return this.embeddingDimValue;
+  }
+
+  /** Execution provider of each component session. */
+  get providers(): Record<keyof Components, string> {
+    const s = this.sessions;
+    return {
+      textEncoder: s.textEncoder.provider,
+      unet: s.unet.provider,
+      vaeEncoder: s.vaeEncoder.provider,
+      vaeDecoder: s.vaeDecoder.provider,
+    };
+  }
+
+  /** CLIP ids padded/truncated to maxLength with the checkpoint's pad token (padding="max_length"). */
+  tokenize(texts: readonly string[]): number[][] {
+    return texts.map((t) => this.tokenizer.encodePadded(t, this.maxLength, this.padTokenId));
+  }
+
+  /** Prompt embeddings [B, maxLength, D]: the text encoder's last_hidden_state. */
+  async encodePrompt(texts: readonly string[], options: ModelCallOptions = {}): Promise<Tensor> {
+    const session = this.sessions.textEncoder;
+    const ids = this.tokenize(texts);
+    const idSpec = findSpec(session.inputs, 'input_ids') as IoSpec;
+    const maskSpec = findSpec(session.inputs, 'attention_mask');
+    const outName = (findSpec(session.outputs, 'last_hidden_state') ?? session.outputs[0]).name;
+    const parts: Tensor[] = [];
+    for (const [start, end] of batchChunks(ids.length, this.maxBatch)) {
+      const rows = ids.slice(start, end);
+      const dims = [rows.length, this.maxLength];
+      const feeds: WireFeeds = { input_ids: numberFeed(intType(idSpec, this), dims, rows.flat()) };
+      if (maskSpec !== undefined) {
+        // 1 for bos … eos, 0 for the padding, as the tokenizer's attention mask would be.
+        const mask = texts.slice(start, end).flatMap((t) => {
+          const used = Math.min(this.tokenizer.encode(t).length, this.maxLength);
+          return Array.from({ length: this.maxLength }, (_, i) => (i < used ? 1 : 0));
+        });
+        feeds.attention_mask = numberFeed(intType(maskSpec, this), dims, mask);
+      }
+      const out = await session.run(feeds, { signal: options.signal, outputs: [outName] });
+      parts.push(wireToTensor(out[outName]));
+    }
+    const embeddings = concatRows(parts);
+    this.embeddingDimValue ??= embeddings.dims[2];
+    return embeddings;
+  }
+
+  /**
+   * One UNet call: noise prediction for `sample` [B,C,h,w] at `timestep` (one value, or one per row) with
+   * `encoderHiddenStates` [B,77,D]. The timestep is fed as the export declares it: int64 [B] (older exports),
+   * a float/float16 scalar (newer ones), or float [B] / [1].
+   */
+  async unet(
+    sample: Tensor,
+    timestep: number | readonly number[],
+    encoderHiddenStates: Tensor,
+    options: ModelCallOptions = {},
+  ): Promise<Tensor> {
+    const session = this.sessions.unet;
+    const file = DIFFUSION_FILES.unet;
+    const batch = sample.dims[0];
+    if (encoderHiddenStates.dims[0] !== batch) {
+      throw new RangeError(
+        `unet: encoder_hidden_states batch ${encoderHiddenStates.dims[0]} does not match the sample batch ${batch}`,
+      );
+    }
+    const steps = typeof timestep === 'number' ? new Array<number>(batch).fill(timestep) : [...timestep];
+    if (steps.length !== batch) throw new RangeError(`unet: ${steps.length} timesteps for a batch of ${batch}`);
+    const sampleSpec = findSpec(session.inputs, 'sample') as IoSpec;
+    const stepSpec = findSpec(session.inputs, 'timestep') as IoSpec;
+    const hiddenSpec = findSpec(session.inputs, 'encoder_hidden_states') as IoSpec;
+    const outName = (findSpec(session.outputs, 'out_sample') ?? session.outputs[0]).name;
+    const copy = session.transfersInputs;
+    const parts: Tensor[] = [];
+    for (const [start, end] of batchChunks(batch, this.maxBatch)) {
+      throwIfAborted(options.signal);
+      const x = sliceRows(sample, start, end);
+      const h = sliceRows(encoderHiddenStates, start, end);
+      const feeds: WireFeeds = {
+        sample: floatFeed(floatType(sampleSpec, this, file), x.dims, x.data, copy),
+        timestep: timestepFeed(stepSpec, steps.slice(start, end), this.folder, file),
+        encoder_hidden_states: floatFeed(floatType(hiddenSpec, this, file), h.dims, h.data, copy),
+      };
+      const out = await session.run(feeds, { signal: options.signal, outputs: [outName] });
+      parts.push(wireToTensor(out[outName]));
+    }
+    return concatRows(parts);
+  }
+
+  /** Image [B,3,H,W] in [-1,1] → posterior parameters or a sample (see VaeEncoding); unscaled. */
+  async vaeEncode(image: Tensor, options: ModelCallOptions = {}): Promise<VaeEncoding> {
+    const session = this.sessions.vaeEncoder;
+    const file = DIFFUSION_FILES.vaeEncoder;
+    const spec = findSpec(session.inputs, 'sample') as IoSpec;
+    const params = findSpec(session.outputs, 'latent_parameters');
+    const outName = params !== undefined ? params.name : 'latent_sample';
+    const parts: Tensor[] = [];
+    for (const [start, end] of batchChunks(image.dims[0], this.maxBatch)) {
+      const x = sliceRows(image, start, end);
+      const feeds = { sample: floatFeed(floatType(spec, this, file), x.dims, x.data, session.transfersInputs) };
+      const out = await session.run(feeds, { signal: options.signal, outputs: [outName] });
+      parts.push(wireToTensor(out[outName]));
+    }
+    const result = concatRows(parts);
+    if (params === undefined) return { kind: 'sample', sample: result };
+    const [b, c2, h, w] = result.dims;
+    if (result.rank !== 4 || c2 % 2 !== 0) {
+      throw new ModelError('model_io_mismatch', this.folder, file, `latent_parameters has shape [${result.dims}]`);
+    }
+    const c = c2 / 2;
+    const plane = c * h * w;
+    const mean = new Float32Array(b * plane);
+    const logvar = new Float32Array(b * plane);
+    for (let i = 0; i < b; i++) {
+      mean.set(result.data.subarray(i * 2 * plane, i * 2 * plane + plane), i * plane);
+      const lv = result.data.subarray(i * 2 * plane + plane, (i + 1) * 2 * plane);
+      for (let j = 0; j < plane; j++) logvar[i * plane + j] = Math.min(20, Math.max(-30, lv[j]));
+    }
+    return { kind: 'parameters', mean: new Tensor([b, c, h, w], mean), logvar: new Tensor([b, c, h, w], logvar) };
+  }
+
+  /** Latents [B,C,h,w] (already divided by the scaling factor) → image [B,3,H,W] in about [-1,1]. */
+  async vaeDecode(latents: Tensor, options: ModelCallOptions = {}): Promise<Tensor> {
+    const session = this.sessions.vaeDecoder;
+    const spec = findSpec(session.inputs, 'latent_sample') as IoSpec;
+    const outName = (findSpec(session.outputs, 'sample') ?? session.outputs[0]).name;
+    const parts: Tensor[] = [];
+    for (const [start, end] of batchChunks(latents.dims[0], this.maxBatch)) {
+      const z = sliceRows(latents, start, end);
+      const type = floatType(spec, this, DIFFUSION_FILES.vaeDecoder);
+      const feeds = { latent_sample: floatFeed(type, z.dims, z.data, session.transfersInputs) };
+      const out = await session.run(feeds, { signal: options.signal, outputs: [outName] });
+      parts.push(wireToTensor(out[outName]));
+    }
+    return concatRows(parts);
+  }
+}
+
+function floatType(spec: IoSpec, model: DiffusionModel, file: string): WireDType {
+  if (isFloatType(spec.type)) return spec.type;
+  throw new ModelError('model_io_mismatch', model.folder, file, `input ${spec.name} has type ${spec.type}, expected float`);
+}
+
+function intType(spec: IoSpec, model: DiffusionModel): WireDType {
+  if (isIntType(spec.type)) return spec.type;
+  throw new ModelError(
+    'model_io_mismatch',
+    model.folder,
+    DIFFUSION_FILES.textEncoder,
+    `input ${spec.name} has type ${spec.type}, expected int32 or int64`,
+  );
+}
+
+/** Timesteps shaped and typed as the UNet declares: rank 0, [1] (one shared value) or [B]. */
+export function timestepFeed(spec: IoSpec, steps: readonly number[], folder: string, file: string): WireTensor {
+  const type = spec.type;
+  if (!isFloatType(type) && !isIntType(type)) {
+    throw new ModelError('model_io_mismatch', folder, file, `timestep has unsupported type ${type}`);
+  }
+  const shared = spec.shape.length === 0 || fixedDim(spec, 0) === 1;
+  if (spec.shape.length > 1) {
+    throw new ModelError('model_io_mismatch', folder, file, `timestep has rank ${spec.shape.length}, expected 0 or 1`);
+  }
+  if (shared) {
+    if (steps.some((s) => s !== steps[0])) {
+      throw new RangeError(`${file} takes one timestep for the whole batch; got ${steps.join(', ')}`);
+    }
+    return numberFeed(type, spec.shape.length === 0 ? [] : [1], [steps[0]]);
+  }
+  return numberFeed(type, [steps.length], steps);
+}

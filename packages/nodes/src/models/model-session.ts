@@ -1,0 +1,31 @@
+import type { SessionDescription } from './io-spec.js';
+import type { ProviderAttempt, SessionCreateOptions } from './ort-session.js';
+import type { WireFeeds } from './wire-tensor.js';
+
+export type InferenceMode = 'in-process' | 'worker';
+
+export interface RunOptions {
+  /** Checked before the call; an abort while a worker runs rejects at once (the result is dropped). */
+  readonly signal?: AbortSignal;
+  /** Only these outputs (default: all). */
+  readonly outputs?: readonly string[];
+}
+
+/** An open ONNX session, wherever it lives. Obtain through a SessionPool; the pool owns its lifetime. */
+export interface ModelSession extends SessionDescription {
+  readonly path: string;
+  readonly provider: string;
+  readonly attempts: readonly ProviderAttempt[];
+  readonly mode: InferenceMode;
+  /** True when run() transfers (detaches) the feeds' buffers: callers must not pass data they keep. */
+  readonly transfersInputs: boolean;
+  run(feeds: WireFeeds, options?: RunOptions): Promise<WireFeeds>;
+  release(): Promise<void>;
+}
+
+/** Where sessions are opened: this thread, or a worker thread that keeps the event loop free. */
+export interface SessionBackend {
+  readonly mode: InferenceMode;
+  open(path: string, options: SessionCreateOptions): Promise<ModelSession>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,100 @@
+// Direct onnxruntime-node use, shared by the in-process backend and the worker thread.
+import * as ort from 'onnxruntime-node';
+import { errorMessage } from './model-errors.js';
+import type { IoSpec, SessionDescription } from './io-spec.js';
+import type { WireData, WireDType, WireFeeds, WireTensor } from './wire-tensor.js';
+import { toFloat16Bits } from './float16.js';
+
+/** One try of one execution provider while opening a session. */
+export interface ProviderAttempt {
+  readonly provider: string;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+export interface SessionCreateOptions {
+  /** Execution providers in order of preference; each is tried alone because onnxruntime-node throws
+   * (instead of falling back) when a provider cannot be used. */
+  readonly providers: readonly string[];
+  readonly intraOpNumThreads?: number;
+}
+
+export interface OpenedSession extends SessionDescription {
+  readonly session: ort.InferenceSession;
+  readonly provider: string;
+  readonly attempts: readonly ProviderAttempt[];
+}
+
+/** Raised when no configured provider could open the model; carries every attempt's reason. */
+export class SessionOpenError extends Error {
+  readonly attempts: readonly ProviderAttempt[];
+  constructor(path: string, attempts: readonly ProviderAttempt[]) {
+    const reasons = attempts.map((a) => `${a.provider}: ${a.error ?? 'failed'}`).join('; ');
+    super(`cannot open ${path} with any execution provider (${reasons})`);
+    this.name = 'SessionOpenError';
+    this.attempts = attempts;
+  }
+}
+
+function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): IoSpec[] {
+  return meta.map((m) =>
+    m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] },
+  );
+}
+
+/** Opens a session from a file path (so external data such as model.onnx_data resolves beside it). */
+export async function openOrtSession(path: string, options: SessionCreateOptions): Promise<OpenedSession> {
+  if (options.providers.length === 0) throw new Error(`no execution provider configured for ${path}`);
+  const attempts: ProviderAttempt[] = [];
+  for (const provider of options.providers) {
+    try {
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
+        executionProviders: [provider],
+        graphOptimizationLevel: 'all',
+        ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+      };
+      const session = await ort.InferenceSession.create(path, sessionOptions);
+      attempts.push({ provider, ok: true });
+      return {
+        session,
+        provider,
+        attempts,
+        inputs: describe(session.inputMetadata),
+        outputs: describe(session.outputMetadata),
+      };
+    } catch (error) {
+      attempts.push({ provider, ok: false, error: errorMessage(error) });
+    }
+  }
+  throw new SessionOpenError(path, attempts);
+}
+
+function toOrt(t: WireTensor): ort.Tensor {
+  return new ort.Tensor(t.type, t.data as ort.Tensor.DataTypeMap[typeof t.type], t.dims);
+}
+
+const WIRE_TYPES: ReadonlySet<string> = new Set(['float32', 'float16', 'int64', 'int32', 'bool']);
+
+function fromOrt(name: string, value: ort.OnnxValue): WireTensor {
+  const t = value as ort.Tensor;
+  if (!WIRE_TYPES.has(t.type)) throw new TypeError(`output ${name} has unsupported type ${t.type}`);
+  const type = t.type as WireDType;
+  let data = t.data as unknown as WireData;
+  // A Float16Array (newer Node versions) is turned into the raw bits the rest of the layer expects.
+  if (type === 'float16' && !(data instanceof Uint16Array)) data = toFloat16Bits(data as unknown as ArrayLike<number>);
+  return { type, dims: [...t.dims], data };
+}
+
+export async function runOrtSession(
+  session: ort.InferenceSession,
+  feeds: WireFeeds,
+  outputNames?: readonly string[],
+): Promise<WireFeeds> {
+  const ortFeeds: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);
+  const results =
+    outputNames === undefined ? await session.run(ortFeeds) : await session.run(ortFeeds, [...outputNames]);
+  const out: WireFeeds = {};
+  for (const [name, value] of Object.entries(results)) out[name] = fromOrt(name, value);
+  return out;
+}

@@ -1,0 +1,69 @@
+import { resolve, sep } from 'node:path';
+import type { ModelSession, SessionBackend } from './model-session.js';
+import type { SessionCreateOptions } from './ort-session.js';
+
+export type ModelLogger = (line: string) => void;
+
+/**
+ * Opens each ONNX file once per option set and hands out the same session until it is released.
+ * Keyed by absolute path, backend mode and the creation options.
+ */
+export class SessionPool {
+  private readonly sessions = new Map<string, { path: string; session: Promise<ModelSession> }>();
+
+  constructor(
+    private readonly backend: SessionBackend,
+    private readonly options: SessionCreateOptions,
+    private readonly log: ModelLogger = () => {},
+  ) {}
+
+  get mode(): SessionBackend['mode'] {
+    return this.backend.mode;
+  }
+
+  keyOf(path: string, options: SessionCreateOptions = this.options): string {
+    return JSON.stringify([resolve(path), this.backend.mode, options.providers, options.intraOpNumThreads ?? null]);
+  }
+
+  get(path: string, options: SessionCreateOptions = this.options): Promise<ModelSession> {
+    const key = this.keyOf(path, options);
+    const existing = this.sessions.get(key);
+    if (existing !== undefined) return existing.session;
+    const session = this.backend.open(resolve(path), options).then((s) => {
+      const failed = s.attempts.filter((a) => !a.ok).map((a) => `${a.provider} failed: ${a.error ?? ''}`);
+      this.log(
+        `[models] ${s.path}: execution provider ${s.provider} (${s.mode})` +
+          (failed.length > 0 ? `; ${failed.join('; ')}` : ''),
+      );
+      return s;
+    });
+    this.sessions.set(key, { path: resolve(path), session });
+    // A failed open is not cached: the next call tries again (the user may have fixed the file).
+    session.catch(() => {
+      if (this.sessions.get(key)?.session === session) this.sessions.delete(key);
+    });
+    return session;
+  }
+
+  /** Sessions opened so far (settled ones only). */
+  async openSessions(): Promise<ModelSession[]> {
+    const settled = await Promise.allSettled([...this.sessions.values()].map((e) => e.session));
+    return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  }
+
+  /** Releases the sessions of files under `folder` (all when omitted); returns how many were released. */
+  async release(folder?: string): Promise<number> {
+    const root = folder === undefined ? undefined : resolve(folder);
+    const doomed = [...this.sessions.entries()].filter(
+      ([, e]) => root === undefined || e.path === root || e.path.startsWith(root + sep),
+    );
+    for (const [key] of doomed) this.sessions.delete(key);
+    const results = await Promise.allSettled(doomed.map(([, e]) => e.session.then((s) => s.release())));
+    return results.filter((r) => r.status === 'fulfilled').length;
+  }
+
+  async close(): Promise<void> {
+    await this.release();
+    await this.backend.close();
+  }
+}

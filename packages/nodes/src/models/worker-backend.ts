@@ -1,0 +1,136 @@
+import { Worker } from 'node:worker_threads';
+import { abortError, ModelError, throwIfAborted } from './model-errors.js';
+import type { ModelSession, RunOptions, SessionBackend } from './model-session.js';
+import { SessionOpenError } from './ort-session.js';
+import type { SessionCreateOptions } from './ort-session.js';
+import type { OpenResult, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { transferList } from './worker-protocol.js';
+import type { WireFeeds } from './wire-tensor.js';
+import { defaultWorkerPath, workerFileExists } from './worker-location.js';
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+
+// Requests without the id, which the backend assigns.
+type WorkerCall =
+  | { op: 'open'; path: string; options: SessionCreateOptions }
+  | { op: 'run'; sessionId: number; feeds: WireFeeds; outputs?: readonly string[] }
+  | { op: 'release'; sessionId: number };
+
+/**
+ * Runs every session in one worker thread. Input buffers are transferred to the worker and output buffers back,
+ * so no tensor is copied on the way. The worker is unref'd while idle so it never keeps the process alive.
+ */
+export class WorkerBackend implements SessionBackend {
+  readonly mode = 'worker' as const;
+  readonly workerPath: string;
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(workerPath: string = defaultWorkerPath()) {
+    this.workerPath = workerPath;
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    if (!workerFileExists(this.workerPath)) {
+      throw new ModelError(
+        'model_worker_missing',
+        this.workerPath.replace(/[\\/][^\\/]*$/, ''),
+        'inference-worker.js',
+        `the compiled inference worker ${this.workerPath} does not exist; build the packages first (npx tsc -b) ` +
+          `or use the in-process mode`,
+      );
+    }
+    const worker = new Worker(this.workerPath);
+    worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    worker.on('error', (error: Error) => this.failAll(error));
+    worker.on('exit', (code) => {
+      this.worker = undefined;
+      if (this.pending.size > 0) this.failAll(new Error(`inference worker exited with code ${code}`));
+    });
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(reply: WorkerReply): void {
+    const pending = this.pending.get(reply.id);
+    if (pending === undefined) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker?.unref();
+    if (reply.ok) pending.resolve(reply.result);
+    else {
+      const error =
+        reply.error.attempts !== undefined
+          ? Object.assign(new SessionOpenError('model', reply.error.attempts), { message: reply.error.message })
+          : Object.assign(new Error(reply.error.message), { name: reply.error.name });
+      pending.reject(error);
+    }
+  }
+
+  private failAll(error: Error): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(new ModelError('model_worker_failed', this.workerPath, undefined, error.message, error));
+  }
+
+  private call<T>(request: WorkerCall, transfer: ArrayBuffer[] = [], signal?: AbortSignal): Promise<T> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => {
+        // The worker finishes the call it is in; its reply is then ignored.
+        this.pending.delete(id);
+        if (this.pending.size === 0) this.worker?.unref();
+        reject(abortError(signal as AbortSignal));
+      };
+      this.pending.set(id, {
+        resolve: (value) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(value as T);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      worker.ref();
+      worker.postMessage({ ...request, id } as WorkerRequest, transfer);
+    });
+  }
+
+  async open(path: string, options: SessionCreateOptions): Promise<ModelSession> {
+    const opened = await this.call<OpenResult>({ op: 'open', path, options });
+    let released = false;
+    const backend = this;
+    return {
+      path,
+      provider: opened.provider,
+      attempts: opened.attempts,
+      inputs: opened.inputs,
+      outputs: opened.outputs,
+      mode: 'worker',
+      transfersInputs: true,
+      async run(feeds: WireFeeds, runOptions?: RunOptions): Promise<WireFeeds> {
+        if (released) throw new Error(`session for ${path} was released`);
+        throwIfAborted(runOptions?.signal);
+        const request: WorkerCall = { op: 'run', sessionId: opened.sessionId, feeds };
+        if (runOptions?.outputs !== undefined) request.outputs = runOptions.outputs;
+        return backend.call<WireFeeds>(request, transferList(feeds), runOptions?.signal);
+      },
+      async release(): Promise<void> {
+        if (released) return;
+        released = true;
+        await backend.call<null>({ op: 'release', sessionId: opened.sessionId });
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+}
