@@ -1,0 +1,303 @@
+import { describe, expect, it } from 'vitest';
+
+import { createExecutor, OutputCache, ServiceRegistry } from '@diffedit/core';
+import type { RunEvent } from '@diffedit/core';
+
+import { createTestCatalog, eventLog, GreetingKey, workflow } from './fixtures.js';
+
+// x ─┐
+//    add ── sink1
+// y ─┘
+// n ──────── sink2
+const graph = (xValue = 1, seed = 7) =>
+  workflow(
+    [
+      { id: 'x', type: 'Const', params: { value: xValue } },
+      { id: 'y', type: 'Const', params: { value: 10 } },
+      { id: 'add', type: 'Add' },
+      { id: 'sink1', type: 'Sink' },
+      { id: 'n', type: 'Noise', params: { seed } },
+      { id: 'sink2', type: 'Sink' },
+    ],
+    ['x.value->add.a', 'y.value->add.b', 'add.sum->sink1.value', 'n.value->sink2.value'],
+  );
+
+describe('Executor', () => {
+  it('runs every node once in topological order and emits ordered events', async () => {
+    const { catalog, runs } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    const log = eventLog();
+    const result = await executor.run(graph(), { onEvent: log.onEvent });
+    expect(result.status).toBe('done');
+    expect(result.outputs.add.sum).toBe(11);
+    expect(log.ids('node:start')).toEqual(['x', 'y', 'add', 'sink1', 'n', 'sink2']);
+    expect(log.events[0].type).toBe('run:start');
+    expect(log.events.at(-1)!.type).toBe('run:done');
+    expect(new Set(log.events.map((e) => e.runId))).toEqual(new Set([result.runId]));
+    const times = log.events.map((e) => e.time);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // node:done follows node:start of the same node and carries a summary
+    const done = log.events.find((e) => e.type === 'node:done' && e.nodeId === 'add');
+    expect(done).toMatchObject({ outputs: { sum: '11' } });
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(new TextDecoder().decode(result.artifacts.find((a) => a.nodeId === 'sink1')!.bytes)).toBe('11');
+  });
+
+  it('re-runs only the changed node and its dependents (partial cache)', async () => {
+    const { catalog } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    await executor.run(graph(1));
+    const log = eventLog();
+    const result = await executor.run(graph(2), { onEvent: log.onEvent });
+    expect(result.status).toBe('done');
+    expect(log.ids('node:start')).toEqual(['x', 'add', 'sink1']);
+    // y is still needed by add, so it is served from the cache; n is upstream of a cached output only.
+    expect(log.ids('node:cached')).toEqual(['y', 'sink2']);
+    const start = log.events[0] as Extract<RunEvent, { type: 'run:start' }>;
+    expect(start.planned).toEqual(['x', 'y', 'add', 'sink1', 'sink2']);
+    expect(start.cached).toEqual(['y', 'sink2']);
+    expect(result.outputs.add.sum).toBe(12);
+  });
+
+  it('reuses cached outputs across runs and still re-emits output files', async () => {
+    const { catalog, runs } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    const first = await executor.run(graph());
+    const log = eventLog();
+    const second = await executor.run(graph(), { onEvent: log.onEvent });
+    expect(log.ids('node:start')).toEqual([]);
+    expect(log.ids('node:cached')).toEqual(['sink1', 'sink2']);
+    expect(second.nodes.map((n) => n.status)).toEqual(['cached', 'cached']);
+    expect(second.artifacts.map((a) => a.name).sort()).toEqual(first.artifacts.map((a) => a.name).sort());
+    expect(runs.get('sink1')).toBe(1);
+    expect(executor.cache.stats().hits).toBe(2);
+  });
+
+  it('treats a changed seed as a different computation', async () => {
+    const { catalog, runs } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    const a = await executor.run(graph(1, 7));
+    const b = await executor.run(graph(1, 8));
+    expect(runs.get('n')).toBe(2);
+    expect(runs.get('x')).toBe(1);
+    expect(a.outputs.n.value).not.toBe(b.outputs.n.value);
+  });
+
+  it('reports a failing node with its id, type, field and message, keeping earlier results cached', async () => {
+    const { catalog, runs } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    const doc = workflow(
+      [
+        { id: 'x', type: 'Const' },
+        { id: 'bad', type: 'Fail', params: { message: 'value must be positive' } },
+        { id: 's', type: 'Sink' },
+      ],
+      ['x.value->bad.value', 'bad.value->s.value'],
+    );
+    const log = eventLog();
+    const result = await executor.run(doc, { onEvent: log.onEvent });
+    expect(result.status).toBe('failed');
+    expect(result.error).toEqual({
+      nodeId: 'bad',
+      nodeType: 'Fail',
+      field: 'value',
+      code: 'invalid_input',
+      message: 'value must be positive',
+    });
+    expect(log.events.map((e) => e.type).slice(-2)).toEqual(['node:error', 'run:failed']);
+    expect(result.nodes.map((n) => [n.nodeId, n.status])).toEqual([
+      ['x', 'ran'],
+      ['bad', 'failed'],
+      ['s', 'pending'],
+    ]);
+    await executor.run(doc);
+    expect(runs.get('x')).toBe(1);
+    expect(runs.get('bad')).toBe(2);
+  });
+
+  it('cancels inside a node that reports progress, and the result is not cached', async () => {
+    const { catalog } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    const doc = workflow(
+      [
+        { id: 'slow', type: 'Slow', params: { steps: 200, stepMs: 2 } },
+        { id: 's', type: 'Sink' },
+      ],
+      ['slow.value->s.value'],
+    );
+    const controller = new AbortController();
+    const log = eventLog();
+    const result = await executor.run(doc, {
+      signal: controller.signal,
+      onEvent: (e) => {
+        log.onEvent(e);
+        if (e.type === 'node:progress' && e.step === 3) controller.abort();
+      },
+    });
+    expect(result.status).toBe('cancelled');
+    expect(log.events.at(-1)).toMatchObject({ type: 'run:cancelled', nodeId: 'slow' });
+    const steps = log.events.filter((e) => e.type === 'node:progress').length;
+    expect(steps).toBe(3);
+    expect(log.ids('node:done')).toEqual([]);
+    expect(result.nodes.find((n) => n.nodeId === 'slow')!.status).toBe('cancelled');
+    expect(executor.cache.stats().entries).toBe(0);
+  });
+
+  it('cancels a node that ignores its signal without waiting for it', async () => {
+    const { catalog } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    const controller = new AbortController();
+    const doc = workflow(
+      [
+        { id: 'h', type: 'Hang' },
+        { id: 's', type: 'Sink' },
+      ],
+      ['h.value->s.value'],
+    );
+    setTimeout(() => controller.abort(), 20);
+    const result = await executor.run(doc, { signal: controller.signal });
+    expect(result.status).toBe('cancelled');
+  });
+
+  it('honours cancellation between nodes', async () => {
+    const { catalog, runs } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    const controller = new AbortController();
+    const result = await executor.run(graph(), {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'node:done' && e.nodeId === 'y') controller.abort();
+      },
+    });
+    expect(result.status).toBe('cancelled');
+    expect(runs.has('add')).toBe(false);
+  });
+
+  it('prunes the plan to the given targets', async () => {
+    const { catalog, runs } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    const log = eventLog();
+    const result = await executor.run(graph(), { targets: ['add'], onEvent: log.onEvent });
+    expect(result.status).toBe('done');
+    expect(log.ids('node:start')).toEqual(['x', 'y', 'add']);
+    expect(runs.has('n')).toBe(false);
+    expect(runs.has('sink1')).toBe(false);
+    expect(result.outputs.add.sum).toBe(11);
+  });
+
+  it('evicts least recently used outputs under the byte budget, so evicted nodes run again', async () => {
+    const { catalog, runs } = createTestCatalog();
+    // Each Blob holds 1000 floats = 4000 bytes (+ shape); the budget holds two of them.
+    const executor = createExecutor({ catalog, cacheBytes: 9000 });
+    const blobs = (seed: number) =>
+      workflow(
+        [
+          { id: 'b', type: 'Blob', params: { length: 1000, seed } },
+          { id: 's', type: 'Sink', params: {} },
+        ],
+        ['b.data->s.value'],
+      );
+    await executor.run(blobs(1), { targets: ['b'] });
+    await executor.run(blobs(2), { targets: ['b'] });
+    expect(executor.cache.stats().entries).toBe(2);
+    await executor.run(blobs(3), { targets: ['b'] });
+    const stats = executor.cache.stats();
+    expect(stats.entries).toBe(2);
+    expect(stats.evictions).toBe(1);
+    expect(stats.bytes).toBeLessThanOrEqual(9000);
+    expect(stats.bytes).toBe(2 * (4000 + 8));
+    await executor.run(blobs(3), { targets: ['b'] }); // still cached
+    await executor.run(blobs(1), { targets: ['b'] }); // evicted → runs again
+    expect(runs.get('b')).toBe(4);
+    executor.cache.clear();
+    expect(executor.cache.stats().bytes).toBe(0);
+  });
+
+  it('converts TEXT to TEXT_LIST along an edge and passes services to nodes', async () => {
+    const { catalog } = createTestCatalog();
+    const services = new ServiceRegistry().set(GreetingKey, { greet: (name) => `hello ${name}` });
+    const executor = createExecutor({ catalog, services });
+    const doc = workflow(
+      [
+        { id: 'w', type: 'Words', params: { text: 'cat' } },
+        { id: 'g', type: 'Greet', params: { name: 'bob' } },
+        { id: 'j', type: 'Join' },
+        { id: 's', type: 'Sink' },
+      ],
+      ['w.text->j.items', 'g.text->j.prefix', 'j.text->s.value'],
+    );
+    const result = await executor.run(doc);
+    expect(result.outputs.j.text).toBe('hello bobcat');
+  });
+
+  it('fails clearly when a node needs a service that is not registered', async () => {
+    const { catalog } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    const doc = workflow(
+      [
+        { id: 'g', type: 'Greet' },
+        { id: 's', type: 'Sink' },
+      ],
+      ['g.text->s.value'],
+    );
+    const result = await executor.run(doc);
+    expect(result.error).toMatchObject({
+      nodeId: 'g',
+      message: "service 'greeting' is not registered with this runtime",
+    });
+  });
+
+  it('puts file fingerprints into the key: a changed file re-runs its reader', async () => {
+    const { catalog, runs } = createTestCatalog();
+    const contents: Record<string, string> = { 'a.txt': 'v1' };
+    const executor = createExecutor({ catalog, fingerprintParam: (_kind, value) => contents[value] });
+    const doc = workflow(
+      [
+        { id: 'r', type: 'ReadFile', params: { path: 'a.txt' } },
+        { id: 's', type: 'Sink' },
+      ],
+      ['r.text->s.value'],
+    );
+    await executor.run(doc);
+    await executor.run(doc);
+    expect(runs.get('r')).toBe(1);
+    contents['a.txt'] = 'v2';
+    await executor.run(doc);
+    expect(runs.get('r')).toBe(2);
+    expect(runs.get('s')).toBe(2);
+  });
+
+  it('never reuses file readers without a fingerprinter, and reports unreadable files', async () => {
+    const { catalog, runs } = createTestCatalog();
+    const doc = workflow(
+      [
+        { id: 'r', type: 'ReadFile' },
+        { id: 's', type: 'Sink' },
+      ],
+      ['r.text->s.value'],
+    );
+    const executor = createExecutor({ catalog });
+    await executor.run(doc);
+    await executor.run(doc);
+    expect(runs.get('r')).toBe(2);
+    const failing = createExecutor({
+      catalog,
+      fingerprintParam: () => {
+        throw new Error('ENOENT');
+      },
+    });
+    const result = await failing.run(doc);
+    expect(result.error).toMatchObject({ nodeId: 'r', field: 'path', code: 'fingerprint_failed' });
+  });
+
+  it('returns structured issues without running anything when the workflow is invalid', async () => {
+    const { catalog, runs } = createTestCatalog();
+    const executor = createExecutor({ catalog, cache: new OutputCache(1000) });
+    const log = eventLog();
+    const result = await executor.run(workflow([{ id: 'x', type: 'Nope' }]), { onEvent: log.onEvent });
+    expect(result.status).toBe('invalid');
+    expect(result.issues!.map((i) => i.code)).toEqual(['unknown_node_type', 'no_output_node']);
+    expect(log.events.map((e) => e.type)).toEqual(['run:failed']);
+    expect(runs.size).toBe(0);
+  });
+});
