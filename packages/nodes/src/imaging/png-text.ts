@@ -89,7 +89,8 @@ function textChunk(keyword: string, text: string): Buffer {
   if (!/^[\x20-\x7e\xa1-\xff]{1,79}$/.test(keyword) || keyword.startsWith(' ') || keyword.endsWith(' ')) {
     throw new Error(`invalid PNG text keyword "${keyword}" (1–79 Latin-1 characters, no edge spaces)`);
   }
-  if ([...text].some((c) => c.charCodeAt(0) > 0xff)) throw new Error(`PNG text "${keyword}" is not Latin-1; use asciiJson()`);
+  if ([...text].some((c) => c.charCodeAt(0) > 0xff))
+    throw new Error(`PNG text "${keyword}" is not Latin-1; use asciiJson()`);
   const body = Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0]), Buffer.from(text, 'latin1')]);
   const typeAndBody = Buffer.concat([Buffer.from('tEXt', 'latin1'), body]);
   const head = Buffer.alloc(4);
