@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest';
+
+import { validateWorkflow, VALIDATION_CODES } from '@diffedit/core';
+import type { ValidationCode, ValidationIssue } from '@diffedit/core';
+
+import { createTestCatalog, workflow } from './fixtures.js';
+
+const { catalog } = createTestCatalog();
+const issuesOf = (doc: unknown, targets?: string[]): ValidationIssue[] => {
+  const result = validateWorkflow(doc, catalog, { targets });
+  return result.ok ? [] : result.issues;
+};
+const seen = new Set<ValidationCode>();
+const codes = (issues: ValidationIssue[]): ValidationCode[] => {
+  issues.forEach((i) => seen.add(i.code));
+  return issues.map((i) => i.code);
+};
+
+describe('validateWorkflow', () => {
+  it('accepts a valid workflow and fills missing params with their defaults', () => {
+    const result = validateWorkflow(
+      workflow(
+        [
+          { id: 'n', type: 'Noise' },
+          { id: 's', type: 'Sink' },
+        ],
+        ['n.value->s.value'],
+      ),
+      catalog,
+    );
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.workflow.nodes[0].params).toEqual({ seed: 0, mode: 'a' });
+      expect(result.workflow.nodes[1].params).toEqual({ flag: false });
+    }
+  });
+
+  it('reports schema problems as invalid_document with the path', () => {
+    const issues = issuesOf({ ...workflow([]), nodes: [{ id: 'a b', type: 'Const', parms: {} }] });
+    expect(codes(issues)).toEqual(['invalid_document', 'invalid_document']);
+    expect(issues.map((i) => i.field).sort()).toEqual(['nodes.0', 'nodes.0.id']);
+    expect(codes(issuesOf({ format: 'other', version: 1 }))).toEqual(['invalid_document']);
+    expect(codes(issuesOf('not json object'))).toEqual(['invalid_document']);
+  });
+
+  it('reports unknown types, unknown params and invalid params (type, range, enum) all at once', () => {
+    const issues = issuesOf(
+      workflow(
+        [
+          { id: 'u', type: 'Mystery' },
+          { id: 'c', type: 'Const', params: { value: 5000, colour: 'red' } },
+          { id: 'n', type: 'Noise', params: { seed: 1.5, mode: 'z' } },
+          { id: 'd', type: 'Const', params: { value: 'ten' } },
+          { id: 's', type: 'Sink', params: { flag: 'yes' } },
+          { id: 'sl', type: 'Slow', params: { steps: 2.5 } },
+        ],
+        ['c.value->s.value'],
+      ),
+    );
+    expect(issues.map((i) => [i.nodeId, i.code, i.field])).toEqual([
+      ['u', 'unknown_node_type', 'type'],
+      ['c', 'unknown_param', 'colour'],
+      ['c', 'invalid_param', 'value'],
+      ['n', 'invalid_param', 'seed'],
+      ['n', 'invalid_param', 'mode'],
+      ['d', 'invalid_param', 'value'],
+      ['s', 'invalid_param', 'flag'],
+      ['sl', 'invalid_param', 'steps'],
+    ]);
+    codes(issues);
+    expect(issues[2].message).toContain('above the maximum 1000');
+    expect(issues[4].message).toContain('expected one of "a", "b"');
+  });
+
+  it('rejects negative seeds', () => {
+    expect(
+      codes(
+        issuesOf(
+          workflow(
+            [
+              { id: 'n', type: 'Noise', params: { seed: -1 } },
+              { id: 's', type: 'Sink' },
+            ],
+            ['n.value->s.value'],
+          ),
+        ),
+      ),
+    ).toEqual(['invalid_param']);
+  });
+
+  it('reports missing required inputs, type mismatches and inputs fed twice', () => {
+    const issues = issuesOf(
+      workflow(
+        [
+          { id: 'w', type: 'Words' },
+          { id: 'x', type: 'Const' },
+          { id: 'y', type: 'Const' },
+          { id: 'add', type: 'Add' },
+          { id: 'add2', type: 'Add' },
+          { id: 's', type: 'Sink' },
+        ],
+        ['w.text->add.a', 'x.value->add2.a', 'y.value->add2.a', 'add2.sum->s.value'],
+      ),
+    );
+    expect(issues.map((i) => [i.nodeId, i.code, i.field])).toEqual([
+      ['add', 'type_mismatch', 'a'],
+      ['add2', 'input_connected_twice', 'a'],
+    ]);
+    expect(issues[0].message).toBe("input 'a' accepts NUMBER, but w.text is TEXT");
+    codes(issues);
+    const missing = issuesOf(
+      workflow(
+        [
+          { id: 'add', type: 'Add' },
+          { id: 's', type: 'Sink' },
+        ],
+        ['add.sum->s.value'],
+      ),
+    );
+    expect(missing.map((i) => [i.nodeId, i.code, i.field])).toEqual([['add', 'required_input_missing', 'a']]);
+    codes(missing);
+  });
+
+  it('allows the compatibility table conversions (INT → NUMBER is not declared here, TEXT → TEXT_LIST is)', () => {
+    expect(
+      issuesOf(
+        workflow(
+          [
+            { id: 'w', type: 'Words' },
+            { id: 'j', type: 'Join' },
+            { id: 's', type: 'Sink' },
+          ],
+          ['w.text->j.items', 'w.text->j.prefix', 'j.text->s.value'],
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it('reports edges to missing nodes or sockets as dangling', () => {
+    const issues = issuesOf(
+      workflow(
+        [
+          { id: 'x', type: 'Const' },
+          { id: 's', type: 'Sink' },
+        ],
+        ['ghost.value->s.value', 'x.nope->s.value', 'x.value->s.nada', 'x.value->ghost2.value'],
+      ),
+    );
+    expect(issues.map((i) => [i.code, i.edgeId])).toEqual([
+      ['dangling_edge', 'e0'],
+      ['dangling_edge', 'e1'],
+      ['dangling_edge', 'e2'],
+      ['dangling_edge', 'e3'],
+    ]);
+    codes(issues);
+  });
+
+  it('reports duplicate node and edge ids', () => {
+    const doc = workflow(
+      [
+        { id: 'x', type: 'Const' },
+        { id: 'x', type: 'Const' },
+        { id: 's', type: 'Sink' },
+      ],
+      ['x.value->s.value'],
+    );
+    doc.edges = [...doc.edges!, { ...doc.edges![0] }];
+    const issues = issuesOf(doc);
+    expect(issues.filter((i) => i.code === 'duplicate_id').map((i) => i.nodeId ?? i.edgeId)).toEqual([
+      'x',
+      'e0',
+    ]);
+    codes(issues);
+  });
+
+  it('reports cycles naming their nodes', () => {
+    const issues = issuesOf(
+      workflow(
+        [
+          { id: 'x', type: 'Const' },
+          { id: 'a', type: 'Add' },
+          { id: 'b', type: 'Add' },
+          { id: 'c', type: 'Add' },
+          { id: 's', type: 'Sink' },
+          { id: 'self', type: 'Add' },
+        ],
+        ['x.value->a.a', 'c.sum->a.b', 'a.sum->b.a', 'b.sum->c.a', 'c.sum->s.value', 'self.sum->self.a'],
+      ),
+    );
+    const cycles = issues.filter((i) => i.code === 'cycle');
+    expect(cycles.map((i) => i.nodes)).toEqual([['a', 'b', 'c'], ['self']]);
+    expect(cycles[0].message).toBe('nodes a → b → c form a cycle');
+    expect(codes(issues)).toEqual(['cycle', 'cycle']);
+  });
+
+  it('requires an output node unless targets are given, and checks targets exist', () => {
+    const doc = workflow([{ id: 'x', type: 'Const' }]);
+    expect(codes(issuesOf(doc))).toEqual(['no_output_node']);
+    expect(issuesOf(doc, ['x'])).toEqual([]);
+    expect(codes(issuesOf(doc, ['y']))).toEqual(['unknown_target']);
+  });
+
+  it('covered every validation code', () => {
+    expect([...seen].sort()).toEqual([...VALIDATION_CODES].sort());
+  });
+});
