@@ -3,3 +3,4 @@ export * from './tensor/index.js';
 export * from './schedulers/index.js';
 export * from './workflow/index.js';
 export * from './graph/index.js';
+export * from './random/index.js';

@@ -7,3 +7,17 @@ export type {
   PredictionType,
   TimestepSpacing,
 } from './config.js';
+export { DDIMScheduler, DDIMSchedulerBase } from './ddim.js';
+export type { DDIMStepOptions } from './ddim.js';
+export { DDIMInverseScheduler } from './ddim-inverse.js';
+export type { DDIMInverseStepOptions } from './ddim-inverse.js';
+export type { FloatArray, StepValue, SchedulerOutput } from './step-math.js';
+export { getTimesteps, getInverseTimesteps, maskEncodeTimestep, strengthToSteps } from './strength.js';
+export type { StrengthSlice } from './strength.js';
+export {
+  roundHalfEven,
+  numpyArange,
+  numpyLinspace,
+  ddimTimesteps,
+  ddimInverseTimesteps,
+} from './timesteps.js';

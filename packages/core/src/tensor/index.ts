@@ -1,3 +1,49 @@
 export { Tensor, sizeOfDims, sameDims, assertSameDims } from './tensor.js';
 export { IntTensor } from './int-tensor.js';
 export type { IntDType, IntData } from './int-tensor.js';
+export {
+  batchView,
+  batchRange,
+  concatBatch,
+  splitBatch,
+  stack,
+  repeatInterleaveBatch,
+  tileBatch,
+  transpose,
+  stridesOf,
+  nchwToNhwc,
+  nhwcToNchw,
+} from './views.js';
+export {
+  add,
+  sub,
+  mul,
+  div,
+  absDiff,
+  affine,
+  scale,
+  addScalar,
+  abs,
+  clamp,
+  mapElements,
+  axpy,
+  axpyInPlace,
+  linearCombination,
+  broadcastStrides,
+  maskedBlend,
+  sumAll,
+  meanAll,
+  meanAxes,
+  maxAll,
+  minAll,
+} from './ops.js';
+export { resizeNearest, resizeBilinear } from './resize.js';
+export {
+  tensorFromOrt,
+  intTensorFromOrt,
+  tensorToOrt,
+  intTensorToOrt,
+  float16BitsToNumber,
+  numberToFloat16Bits,
+} from './ort.js';
+export type { OrtTensorLike, OrtFloatType, OrtFloat32Tensor, OrtFloat16Tensor, OrtIntTensor } from './ort.js';

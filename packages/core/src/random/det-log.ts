@@ -1,0 +1,51 @@
+/*
+ * A natural logarithm built only from +, −, ×, ÷ (which IEEE 754 makes bit-identical on every platform).
+ * Math.log is "implementation-approximated" in ECMAScript, so engines may differ in the last bit; the Gaussian
+ * sampler uses this instead so that a seed gives the same numbers everywhere.
+ */
+const view = new DataView(new ArrayBuffer(8));
+const SQRT2 = 1.4142135623730951;
+const LN2_HI = 0.6931471803691238; // ln 2 split so that e·LN2_HI is exact for |e| < 2^11
+const LN2_LO = 1.9082149292705877e-10;
+
+/** ln(x) for finite x > 0 (normal or subnormal); accurate to about 1 ulp. */
+export function deterministicLog(x: number): number {
+  if (!(x > 0) || x === Infinity) {
+    if (x === 0) return -Infinity;
+    if (x === Infinity) return Infinity;
+    return NaN;
+  }
+  let e = 0;
+  let m = x;
+  if (m < 2.2250738585072014e-308) {
+    m *= 18014398509481984; // 2^54, exact: brings subnormals into the normal range
+    e -= 54;
+  }
+  view.setFloat64(0, m);
+  const biased = (view.getUint32(0) >>> 20) & 0x7ff;
+  e += biased - 1023;
+  // m / 2^(biased−1023) in [1, 2), exact: rewrite the exponent field.
+  view.setUint32(0, (view.getUint32(0) & 0x800fffff) | (1023 << 20));
+  m = view.getFloat64(0);
+  if (m > SQRT2) {
+    m *= 0.5;
+    e += 1;
+  }
+  // ln(m) = 2·atanh(s), s = (m−1)/(m+1), |s| ≤ 0.1716; the odd series converges to < 1e-17 after 12 terms.
+  const s = (m - 1) / (m + 1);
+  const s2 = s * s;
+  let p = 2 / 25;
+  p = p * s2 + 2 / 23;
+  p = p * s2 + 2 / 21;
+  p = p * s2 + 2 / 19;
+  p = p * s2 + 2 / 17;
+  p = p * s2 + 2 / 15;
+  p = p * s2 + 2 / 13;
+  p = p * s2 + 2 / 11;
+  p = p * s2 + 2 / 9;
+  p = p * s2 + 2 / 7;
+  p = p * s2 + 2 / 5;
+  p = p * s2 + 2 / 3;
+  const lnm = s * 2 + s * s2 * p;
+  return e * LN2_HI + (e * LN2_LO + lnm);
+}

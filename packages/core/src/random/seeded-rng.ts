@@ -1,0 +1,179 @@
+import { Tensor } from '../tensor/tensor.js';
+import { deterministicLog } from './det-log.js';
+import { GOLDEN_GAMMA, fnv1a64, mix64, splitmix64, toUint64 } from './splitmix64.js';
+
+export type Seed = number | bigint;
+export type StreamId = number | string;
+
+/** A snapshot of a generator (see `SeededRng.snapshot`); plain data, JSON-safe. */
+export interface RngState {
+  readonly key: string;
+  readonly s: readonly [number, number, number, number];
+  readonly spare: number | null;
+}
+
+function seedToBigint(seed: Seed, where: string): bigint {
+  if (typeof seed === 'bigint') {
+    if (seed < 0n) throw new RangeError(`${where}: seed must be non-negative, got ${seed}`);
+    return toUint64(seed);
+  }
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new RangeError(`${where}: seed must be a non-negative safe integer, got ${seed}`);
+  }
+  return BigInt(seed);
+}
+
+function streamToBigint(stream: StreamId): bigint {
+  if (typeof stream === 'string') return fnv1a64(stream);
+  if (!Number.isSafeInteger(stream) || stream < 0) {
+    throw new RangeError(
+      `SeededRng.fork: stream must be a non-negative safe integer or a string, got ${stream}`,
+    );
+  }
+  return BigInt(stream);
+}
+
+/**
+ * A seeded, platform-independent random generator (see docs/numerics.md, "Random numbers"):
+ * - uniform bits: xoshiro128** (Blackman & Vigna), 32-bit words via Math.imul, period 2^128 − 1;
+ * - state: the four words come from SplitMix64 seeded with the generator's 64-bit key (key = the seed);
+ * - uniform doubles in [0, 1): 53 bits from two words, (a >>> 5)·2^26 + (b >>> 6), divided by 2^53;
+ * - normals: Marsaglia's polar method on two such uniforms mapped to [−1, 1), rejecting s ∉ (0, 1), with a
+ *   logarithm built from IEEE arithmetic only (`deterministicLog`); both values of a pair are used, the
+ *   second one is kept as `spare` for the next call.
+ * - streams: `fork(id)` derives key' = mix64(key XOR mix64((id + 1)·γ)), independent of how many numbers
+ *   the parent has drawn, so named sub-streams (e.g. one per noise map) are reproducible in any order.
+ */
+export class SeededRng {
+  private readonly key: bigint;
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  private spare: number | null = null;
+
+  constructor(seed: Seed) {
+    this.key = seedToBigint(seed, 'SeededRng');
+    const [a, b] = splitmix64(this.key, 2);
+    this.s0 = Number(a & 0xffffffffn);
+    this.s1 = Number(a >> 32n);
+    this.s2 = Number(b & 0xffffffffn);
+    this.s3 = Number(b >> 32n);
+    // SplitMix64 outputs are a bijection of distinct inputs, but guard the one forbidden xoshiro state anyway.
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** An independent generator for sub-stream `id` (a number or a name), derived from this one's key only. */
+  fork(id: StreamId): SeededRng {
+    const salt = mix64(toUint64((streamToBigint(id) + 1n) * GOLDEN_GAMMA));
+    return new SeededRng(mix64(this.key ^ salt));
+  }
+
+  /** The next 32 uniform random bits as an unsigned integer. */
+  nextUint32(): number {
+    const s0 = this.s0;
+    const s1 = this.s1;
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    let s2 = this.s2 ^ s0;
+    let s3 = this.s3 ^ s1;
+    this.s1 = (s1 ^ s2) >>> 0;
+    this.s0 = (s0 ^ s3) >>> 0;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
+    this.s2 = s2 >>> 0;
+    this.s3 = s3 >>> 0;
+    return result;
+  }
+
+  /** A uniform double in [0, 1) with 53 random bits. */
+  uniform(): number {
+    const a = this.nextUint32() >>> 5;
+    const b = this.nextUint32() >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
+  }
+
+  /** A uniform integer in [lo, hi) (unbiased: rejection sampling on 32-bit words). hi − lo ≤ 2^32. */
+  randint(lo: number, hi: number): number {
+    if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || hi <= lo || hi - lo > 2 ** 32) {
+      throw new RangeError(
+        `SeededRng.randint: need integers lo < hi with hi − lo ≤ 2^32, got [${lo}, ${hi})`,
+      );
+    }
+    const range = hi - lo;
+    const limit = 2 ** 32 - (2 ** 32 % range); // largest multiple of range that fits
+    for (;;) {
+      const x = this.nextUint32();
+      if (x < limit) return lo + (x % range);
+    }
+  }
+
+  /** A standard normal sample. */
+  normal(): number {
+    if (this.spare !== null) {
+      const v = this.spare;
+      this.spare = null;
+      return v;
+    }
+    for (;;) {
+      const u = 2 * this.uniform() - 1;
+      const v = 2 * this.uniform() - 1;
+      const s = u * u + v * v;
+      if (s > 0 && s < 1) {
+        const f = Math.sqrt((-2 * deterministicLog(s)) / s);
+        this.spare = v * f;
+        return u * f;
+      }
+    }
+  }
+
+  /** Fills `out` with N(mean, std²) samples in order (in place, no allocation); returns `out`. */
+  fillNormal<A extends Float32Array | Float64Array>(out: A, mean = 0, std = 1): A {
+    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    return out;
+  }
+
+  /** A new float32 tensor of standard normal samples (torch.randn with this generator). */
+  randn(dims: readonly number[]): Tensor {
+    const t = new Tensor(dims);
+    this.fillNormal(t.data);
+    return t;
+  }
+
+  /** A copy that continues the same sequence independently. */
+  clone(): SeededRng {
+    const c = new SeededRng(this.key);
+    c.restore(this.snapshot());
+    return c;
+  }
+
+  snapshot(): RngState {
+    return { key: this.key.toString(), s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+  }
+
+  /** Continues from a snapshot (any generator can restore any snapshot; the key decides future forks). */
+  static fromSnapshot(state: RngState): SeededRng {
+    const r = new SeededRng(BigInt(state.key));
+    r.restore(state);
+    return r;
+  }
+
+  private restore(state: RngState): void {
+    const [a, b, c, d] = state.s;
+    for (const w of state.s) {
+      if (!Number.isInteger(w) || w < 0 || w > 0xffffffff)
+        throw new RangeError(`SeededRng: bad state word ${w}`);
+    }
+    if ((a | b | c | d) === 0)
+      throw new RangeError('SeededRng: the all-zero state is invalid for xoshiro128**');
+    this.s0 = a;
+    this.s1 = b;
+    this.s2 = c;
+    this.s3 = d;
+    this.spare = state.spare;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}

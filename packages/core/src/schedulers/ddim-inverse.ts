@@ -1,0 +1,89 @@
+import { resolveSchedulerConfig } from './config.js';
+import type { ResolvedSchedulerConfig, SchedulerConfig } from './config.js';
+import { DDIMSchedulerBase, overlaps } from './ddim.js';
+import { allocLike, checkLength, dataOf, predictOriginal } from './step-math.js';
+import type { SchedulerOutput, StepValue } from './step-math.js';
+import { checkNumInferenceSteps, ddimInverseTimesteps } from './timesteps.js';
+
+export interface DDIMInverseStepOptions<V extends StepValue> {
+  /** Where to write prevSample (the noisier sample); may be `sample` or `modelOutput` (in place). */
+  out?: V;
+  /** Where to write predOriginalSample; must not alias any input. */
+  predOriginalOut?: V;
+}
+
+/**
+ * diffusers' DDIMInverseScheduler: step(out, t, x) moves x from level t − T div N (clamped to T − 1, ᾱ of a
+ * negative level = initialAlphaCumprod) UP to level t, with the model evaluated at the target t (the usual
+ * DDIM-inversion approximation, diffusers ≥ 0.22). No eta, no noise; thresholding is not supported there.
+ */
+export class DDIMInverseScheduler extends DDIMSchedulerBase {
+  /** ᾱ used when the source level is negative: 1 if set_alpha_to_one (alias set_alpha_to_zero), else ᾱ[0]. */
+  readonly initialAlphaCumprod: number;
+
+  constructor(config: SchedulerConfig | ResolvedSchedulerConfig = {}) {
+    super(config, 'DDIMInverseScheduler');
+    this.initialAlphaCumprod = this.config.set_alpha_to_one ? 1 : this.alphasCumprod[0];
+  }
+
+  /** From a parsed scheduler_config.json, e.g. the forward scheduler's (DDIMInverseScheduler.from_config). */
+  static fromConfig(json: unknown): DDIMInverseScheduler {
+    return new DDIMInverseScheduler(resolveSchedulerConfig(json, 'DDIMInverseScheduler.fromConfig'));
+  }
+
+  /** set_timesteps(N): fills `timesteps` (ascending); only 'leading' and 'trailing' spacing. */
+  setTimesteps(numInferenceSteps: number): readonly number[] {
+    checkNumInferenceSteps(numInferenceSteps, this.config, 'DDIMInverseScheduler.setTimesteps');
+    this._timesteps = Object.freeze(ddimInverseTimesteps(this.config, numInferenceSteps));
+    this._numInferenceSteps = numInferenceSteps;
+    return this._timesteps;
+  }
+
+  /** The level step(t) starts from: min(t − T div N, T − 1). */
+  sourceTimestep(t: number): number {
+    return Math.min(t - this.stepRatio, this.config.num_train_timesteps - 1);
+  }
+
+  /** One inversion step: from level sourceTimestep(t) to level t. */
+  step<V extends StepValue>(
+    modelOutput: V,
+    timestep: number,
+    sample: V,
+    options: DDIMInverseStepOptions<V> = {},
+  ): SchedulerOutput<V> {
+    const where = 'DDIMInverseScheduler.step';
+    this.requireSteps(where);
+    const x = dataOf(sample);
+    const n = x.length;
+    const o = checkLength(modelOutput, n, 'modelOutput', where);
+    const prevSample = options.out ?? allocLike(sample);
+    const predOriginalSample = options.predOriginalOut ?? allocLike(sample);
+    const next = checkLength(prevSample, n, 'out', where);
+    const x0 = checkLength(predOriginalSample, n, 'predOriginalOut', where);
+    if (overlaps(x0, x) || overlaps(x0, o) || overlaps(x0, next)) {
+      throw new RangeError(`${where}: predOriginalOut must not share memory with modelOutput, sample or out`);
+    }
+    const tSrc = this.sourceTimestep(timestep);
+    const aSrc = tSrc >= 0 ? this.alphaCumprodAt(tSrc, where) : this.initialAlphaCumprod;
+    const aTgt = this.alphaCumprodAt(timestep, where);
+    const cfg = this.config;
+    predictOriginal(cfg.prediction_type, aSrc, o, x, x0, cfg.clip_sample ? cfg.clip_sample_range : Infinity);
+
+    const sqrtASrc = Math.sqrt(aSrc);
+    const sqrtBSrc = Math.sqrt(1 - aSrc);
+    const sqrtATgt = Math.sqrt(aTgt);
+    const dirCoef = Math.sqrt(1 - aTgt);
+    const type = cfg.prediction_type;
+    for (let i = 0; i < n; i++) {
+      // ε̂ is never recomputed from a clipped x̂0 here (as in diffusers).
+      const eps =
+        type === 'epsilon'
+          ? o[i]
+          : type === 'v_prediction'
+            ? sqrtASrc * o[i] + sqrtBSrc * x[i]
+            : (x[i] - sqrtASrc * o[i]) / sqrtBSrc;
+      next[i] = sqrtATgt * x0[i] + dirCoef * eps;
+    }
+    return { prevSample, predOriginalSample };
+  }
+}
