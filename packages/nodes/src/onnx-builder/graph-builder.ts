@@ -182,6 +182,8 @@ export class GraphBuilder {
   /** Names in use across the whole model (shared with subgraphs). */
   private readonly used: Set<string>;
   private readonly counters: Map<string, number>;
+  /** Output renames (old value name → graph output name), shared with subgraphs; applied when serialising. */
+  private readonly aliases: Map<string, string>;
   /** Value name → index of the node that produces it. */
   private readonly producer = new Map<string, number>();
 
@@ -191,6 +193,7 @@ export class GraphBuilder {
   ) {
     this.used = parent ? parent.used : new Set<string>();
     this.counters = parent ? parent.counters : new Map<string, number>();
+    this.aliases = parent ? parent.aliases : new Map<string, string>();
   }
 
   // ---- attribute helpers ----
@@ -298,7 +301,7 @@ export class GraphBuilder {
    * initializer is passed through an Identity node.
    */
   output(value: string, name: string, dtype: DType, shape: readonly Dim[]): string {
-    if (!this.known.has(value))
+    if (!this.isVisible(value))
       throw new Error(`output '${name}': '${value}' is not a value of graph '${this.name}'`);
     const index = this.producer.get(value);
     const isOutputAlready = this.outputs.some((o) => o.name === value);
@@ -367,6 +370,7 @@ export class GraphBuilder {
     return {
       node: this.nodes.map((n) => ({
         ...n,
+        input: n.input.map((i) => this.aliases.get(i) ?? i),
         attribute: n.attribute.map((a) =>
           'subgraph' in a ? { name: a.name, type: a.type, g: a.subgraph.graphMessage(sink) } : a,
         ),
@@ -441,14 +445,13 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Renames a node output; earlier and later references to the old name keep working (resolved on write). */
   private renameValue(from: string, to: string, producerIndex: number): void {
     const node = this.nodes[producerIndex];
     node.output = node.output.map((o) => (o === from ? to : o));
-    for (const n of this.nodes) n.input = n.input.map((i) => (i === from ? to : i));
     this.producer.delete(from);
     this.producer.set(to, producerIndex);
-    this.known.delete(from);
-    // `from` stays reserved in `used` so that a stale reference cannot silently bind to something else.
+    this.aliases.set(from, to);
   }
 }
 

@@ -138,10 +138,13 @@ describe('GraphBuilder → onnxruntime-node', () => {
     g.output(a, 'first', 'float32', [1]);
     g.output(b, 'rest', 'float32', [3]);
     g.output(x, 'same', 'float32', [4]);
+    // `a` was renamed to the output 'first'; the old name still works as an input.
+    g.output(g.op('Add', [a, a]), 'double', 'float32', [1]);
     const out = await run(g.toModelBytes(), { x: f32([5, 6, 7, 8], [4]) });
     expectClose(out.first.data as Float32Array, [5]);
     expectClose(out.rest.data as Float32Array, [6, 7, 8]);
     expectClose(out.same.data as Float32Array, [5, 6, 7, 8]);
+    expectClose(out.double.data as Float32Array, [10]);
   });
 
   it('builds If subgraphs that read values of the outer graph', async () => {
