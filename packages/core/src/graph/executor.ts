@@ -207,7 +207,7 @@ export class Executor {
       const def = this.catalog.get(node.type)!;
       const inputs = this.gatherInputs(workflow, def, id, outputs);
       const emitted: Artifact[] = [];
-      const ctx = this.createContext(def, id, runId, signal, emitted, emit);
+      const ctx = this.createContext(def, id, runId, signal, emitted, emit, workflow);
       emit({ ...base(), type: 'node:start', nodeId: id, nodeType: node.type });
       const nodeStarted = performance.now();
       let result: Record<string, unknown>;
@@ -312,6 +312,7 @@ export class Executor {
     signal: AbortSignal,
     emitted: Artifact[],
     emit: (event: RunEvent) => void,
+    workflow?: ValidWorkflow,
   ): NodeContext {
     const base = { runId, nodeId, nodeType: def.type };
     const log =
@@ -327,6 +328,7 @@ export class Executor {
       runId,
       signal,
       services: this.services,
+      workflow,
       log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
       throwIfAborted,
       progress: (step, total, preview) => {

@@ -1,6 +1,7 @@
 import type { ParamSpecs, ParamValue, ParamValues } from './params.js';
 import type { ServiceRegistry } from './services.js';
 import type { SocketType, SocketValue } from './sockets.js';
+import type { ValidWorkflow } from './validate.js';
 
 export interface InputSpec {
   /** The socket type accepted, or several (e.g. ['TEXT', 'EMBEDDING']). */
@@ -74,6 +75,8 @@ export interface NodeContext {
   throwIfAborted(): void;
   readonly log: NodeLogger;
   readonly services: ServiceRegistry;
+  /** The validated workflow being run (params with defaults filled in); SaveImage embeds it in PNGs. */
+  readonly workflow?: ValidWorkflow;
   /** Emits a file; only output nodes should. Kept with the cached result and re-emitted on cache hits. */
   emitFile(artifact: Artifact): void;
 }
