@@ -104,7 +104,6 @@ export class WorkerBackend implements SessionBackend {
   async open(path: string, options: SessionCreateOptions): Promise<ModelSession> {
     const opened = await this.call<OpenResult>({ op: 'open', path, options });
     let released = false;
-    const backend = this;
     return {
       path,
       provider: opened.provider,
@@ -113,17 +112,17 @@ export class WorkerBackend implements SessionBackend {
       outputs: opened.outputs,
       mode: 'worker',
       transfersInputs: true,
-      async run(feeds: WireFeeds, runOptions?: RunOptions): Promise<WireFeeds> {
+      run: async (feeds: WireFeeds, runOptions?: RunOptions): Promise<WireFeeds> => {
         if (released) throw new Error(`session for ${path} was released`);
         throwIfAborted(runOptions?.signal);
         const request: WorkerCall = { op: 'run', sessionId: opened.sessionId, feeds };
         if (runOptions?.outputs !== undefined) request.outputs = runOptions.outputs;
-        return backend.call<WireFeeds>(request, transferList(feeds), runOptions?.signal);
+        return this.call<WireFeeds>(request, transferList(feeds), runOptions?.signal);
       },
-      async release(): Promise<void> {
+      release: async (): Promise<void> => {
         if (released) return;
         released = true;
-        await backend.call<null>({ op: 'release', sessionId: opened.sessionId });
+        await this.call<null>({ op: 'release', sessionId: opened.sessionId });
       },
     };
   }
