@@ -13,3 +13,4 @@ export * from './plan.js';
 export * from './output-cache.js';
 export * from './events.js';
 export * from './executor.js';
+export * from './folders.js';

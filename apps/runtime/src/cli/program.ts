@@ -1,0 +1,230 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+
+import { Command, CommanderError } from 'commander';
+
+import { formatIssue, workflowJsonSchema } from '@diffedit/core';
+import type { RunResult, ValidationIssue } from '@diffedit/core';
+
+import { applyOverrides, parseOverride, UsageError } from '../overrides.js';
+import type { ParamOverride } from '../overrides.js';
+import { RunProgress } from '../progress.js';
+import { buildReport, writeRunOutput } from '../report.js';
+import { createRuntime } from '../runtime.js';
+import type { Runtime, RuntimeOptions } from '../runtime.js';
+
+/** Exit codes: 0 success, 1 the run failed, 2 invalid workflow or usage, 130 cancelled. */
+export const EXIT = { ok: 0, failed: 1, invalid: 2, cancelled: 130 } as const;
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Draw progress bars (stderr is a terminal). */
+  interactive?: boolean;
+  /** Cancels a run (the bin wires Ctrl-C to it). */
+  signal?: AbortSignal;
+  /** Reuse a runtime (and its cache) across calls; otherwise one is created per call. */
+  runtime?: Runtime;
+  runtimeOptions?: RuntimeOptions;
+}
+
+interface RunFlags {
+  set: string[];
+  targets?: string;
+  out?: string;
+  json?: boolean;
+  inputs?: string;
+  models?: string;
+  cacheMb?: string;
+}
+
+/** Runs the `diffedit` command line; resolves to the process exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const print = (text: string): void => void io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const printErr = (text: string): void => void io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+
+  const program = new Command('diffedit')
+    .description('Run and inspect DiffEdit Studio workflows')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+
+  program
+    .command('run')
+    .description('validate and run a workflow, writing its files and report.json into --out')
+    .argument('<workflow>', 'workflow JSON file')
+    .option('--set <NODE.PARAM=VALUE>', 'override a param (JSON value, else string); repeatable', collect, [])
+    .option('--targets <ids>', 'comma-separated node ids to run up to (default: every output node)')
+    .option('--out <dir>', 'folder for output files and report.json')
+    .option('--json', 'print the report as JSON on stdout')
+    .option('--inputs <dir>', 'folder relative file params are read from (default: the workflow folder)')
+    .option('--models <dir>', 'folder relative model params are found in (default: ./models)')
+    .option('--cache-mb <n>', 'output cache budget in MiB (default 1024)')
+    .action(async (file: string, flags: RunFlags) => {
+      exitCode = await runCommand(file, flags);
+    });
+
+  program
+    .command('validate')
+    .description('check a workflow against the node catalog and print every problem')
+    .argument('<workflow>', 'workflow JSON file')
+    .option('--targets <ids>', 'comma-separated node ids the run would stop at')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, flags: { targets?: string; json?: boolean }) => {
+      const document = await loadWorkflow(file);
+      const targets = splitTargets(flags.targets);
+      const result = document.ok ? runtimeFor({}).validate(document.value, targets) : document;
+      if (flags.json) print(JSON.stringify({ ok: result.ok, issues: result.issues }, null, 2));
+      else if (result.ok) print(`✓ ${file} is valid`);
+      else printIssues(file, result.issues);
+      exitCode = result.ok ? EXIT.ok : EXIT.invalid;
+    });
+
+  program
+    .command('nodes')
+    .description('print the node catalog as JSON')
+    .action(() => print(JSON.stringify(runtimeFor({}).listNodes(), null, 2)));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of workflow files')
+    .option('--write <file>', 'write it to a file instead')
+    .action(async (flags: { write?: string }) => {
+      const text = `${JSON.stringify(workflowJsonSchema(), null, 2)}\n`;
+      if (flags.write) await writeFile(flags.write, text);
+      else print(text);
+    });
+
+  function runtimeFor(options: RuntimeOptions): Runtime {
+    return io.runtime ?? createRuntime({ ...io.runtimeOptions, ...options });
+  }
+
+  function printIssues(file: string, issues: readonly ValidationIssue[]): void {
+    printErr(`✗ ${file} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):`);
+    for (const issue of issues) printErr(`  - ${formatIssue(issue)}`);
+  }
+
+  async function runCommand(file: string, flags: RunFlags): Promise<number> {
+    let overrides: ParamOverride[];
+    let cacheBytes: number | undefined;
+    try {
+      overrides = flags.set.map(parseOverride);
+      if (flags.cacheMb !== undefined) {
+        const mb = Number(flags.cacheMb);
+        if (!(mb >= 0)) throw new UsageError(`--cache-mb expects a number of MiB, got '${flags.cacheMb}'`);
+        cacheBytes = mb * 1024 * 1024;
+      }
+    } catch (error) {
+      printErr(`✗ ${(error as Error).message}`);
+      return EXIT.invalid;
+    }
+    const loaded = await loadWorkflow(file);
+    let document: unknown;
+    if (loaded.ok) {
+      try {
+        document = applyOverrides(loaded.value, overrides);
+      } catch (error) {
+        printErr(`✗ ${(error as Error).message}`);
+        return EXIT.invalid;
+      }
+    }
+    const runtime = runtimeFor({
+      inputsDir: flags.inputs ?? dirname(resolve(file)),
+      ...(flags.models ? { modelsDir: flags.models } : {}),
+      ...(cacheBytes !== undefined ? { cacheBytes } : {}),
+    });
+    let result: RunResult;
+    if (loaded.ok) {
+      const progress = new RunProgress(io.stderr, io.interactive ?? false);
+      result = await runtime.run(document, {
+        targets: splitTargets(flags.targets),
+        signal: io.signal,
+        onEvent: progress.onEvent,
+      });
+    } else {
+      result = {
+        runId: '',
+        status: 'invalid',
+        ms: 0,
+        nodes: [],
+        artifacts: [],
+        outputs: {},
+        issues: loaded.issues,
+      };
+    }
+    const name = basename(file);
+    const report = flags.out
+      ? await writeRunOutput(resolve(flags.out), name, result, runtime.cache.stats())
+      : buildReport(
+          name,
+          result,
+          runtime.cache.stats(),
+          result.artifacts.map((a) => a.name),
+        );
+    if (flags.json) print(JSON.stringify(report, null, 2));
+    switch (result.status) {
+      case 'done': {
+        const ran = result.nodes.filter((n) => n.status === 'ran').length;
+        printErr(`✓ done in ${result.ms.toFixed(0)} ms: ${ran} ran, ${result.nodes.length - ran} cached`);
+        if (flags.out)
+          printErr(`  wrote ${result.artifacts.length} file(s) and report.json into ${flags.out}`);
+        else if (result.artifacts.length > 0) printErr('  (use --out DIR to write the output files)');
+        return EXIT.ok;
+      }
+      case 'invalid':
+        if (!flags.json) printIssues(file, result.issues ?? []);
+        return EXIT.invalid;
+      case 'cancelled':
+        printErr('✗ cancelled');
+        return EXIT.cancelled;
+      case 'failed': {
+        const e = result.error!;
+        const where = e.nodeId
+          ? `node ${e.nodeId}${e.nodeType ? ` (${e.nodeType})` : ''}${e.field ? ` › ${e.field}` : ''}`
+          : 'run';
+        printErr(`✗ ${where} failed: ${e.message} [${e.code}]`);
+        return EXIT.failed;
+      }
+    }
+  }
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    throw error;
+  }
+  return exitCode;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function splitTargets(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  return text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+}
+
+type Loaded = { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] };
+
+async function loadWorkflow(file: string): Promise<Loaded> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return { ok: false, issues: [documentIssue(`cannot read ${file}: ${(error as Error).message}`)] };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { ok: false, issues: [documentIssue(`${file} is not valid JSON: ${(error as Error).message}`)] };
+  }
+}
+
+function documentIssue(message: string): ValidationIssue {
+  return { nodeId: null, field: '$', code: 'invalid_document', message };
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+
+import type { ParamFingerprinter } from '@diffedit/core';
+
+export interface FsFingerprinterOptions {
+  /** Absolute path of a 'file' param value. */
+  resolveFile(value: string): string;
+  /** Absolute path (file or folder) of a 'model' param value. */
+  resolveModel(value: string): string;
+}
+
+/**
+ * Fingerprints file params by content (SHA-256, remembered while size and mtime stay the same) and model
+ * params by path, size and mtime of every file under them — hashing gigabytes of weights on every run would
+ * cost more than the cache saves.
+ */
+export function createFsFingerprinter(options: FsFingerprinterOptions): ParamFingerprinter {
+  const contentHashes = new Map<string, { size: number; mtimeMs: number; hash: string }>();
+
+  const hashFile = async (path: string, signal: AbortSignal): Promise<string> => {
+    const info = await stat(path);
+    if (!info.isFile()) throw new Error(`${path} is not a file`);
+    const known = contentHashes.get(path);
+    if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return known.hash;
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path, { signal })) hash.update(chunk as Buffer);
+    const digest = `sha256:${hash.digest('hex')}`;
+    contentHashes.set(path, { size: info.size, mtimeMs: info.mtimeMs, hash: digest });
+    return digest;
+  };
+
+  const describeTree = async (root: string): Promise<string> => {
+    const info = await stat(root);
+    if (info.isFile()) return `${root}\t${info.size}\t${info.mtimeMs}`;
+    const lines: string[] = [];
+    const walk = async (folder: string): Promise<void> => {
+      const entries = await readdir(folder, { withFileTypes: true });
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const entry of entries) {
+        const path = join(folder, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (entry.isFile()) {
+          const file = await stat(path);
+          lines.push(`${relative(root, path)}\t${file.size}\t${file.mtimeMs}`);
+        }
+      }
+    };
+    await walk(root);
+    return `${root}\n${lines.join('\n')}`;
+  };
+
+  return async (kind, value, { signal }) => {
+    if (kind === 'file') return hashFile(options.resolveFile(value), signal);
+    const tree = await describeTree(options.resolveModel(value));
+    return `tree:${createHash('sha256').update(tree).digest('hex')}`;
+  };
+}

@@ -1,0 +1,81 @@
+import { resolve } from 'node:path';
+
+import { createExecutor, InputsFolderKey } from '@diffedit/core';
+import type {
+  Executor,
+  NodeCatalog,
+  OutputCache,
+  ParamFingerprinter,
+  RunEventListener,
+  RunOptions,
+  RunResult,
+  SerializedNodeDefinition,
+  ServiceRegistry,
+  ValidationResult,
+} from '@diffedit/core';
+
+import { createFsFingerprinter } from './fingerprints.js';
+import { defaultCatalog, defaultServices } from './wiring.js';
+
+export interface RuntimeOptions {
+  catalog?: NodeCatalog;
+  services?: ServiceRegistry;
+  /** Byte budget of the output cache (default 1 GiB). */
+  cacheBytes?: number;
+  /** Folder relative file params are read from (default: the current directory). */
+  inputsDir?: string;
+  /** Folder relative model params are found in (default: ./models). */
+  modelsDir?: string;
+  /** Replaces the file-system fingerprinter (tests, remote storage). */
+  fingerprintParam?: ParamFingerprinter;
+}
+
+/** A long-lived runtime: one catalog, one set of services, one cache shared by every run. */
+export interface Runtime {
+  readonly catalog: NodeCatalog;
+  readonly services: ServiceRegistry;
+  readonly cache: OutputCache;
+  readonly executor: Executor;
+  run(workflow: unknown, options?: RunOptions): Promise<RunResult>;
+  validate(workflow: unknown, targets?: readonly string[]): ValidationResult;
+  listNodes(): SerializedNodeDefinition[];
+  /** Listens to the events of every run (e.g. a server broadcasting them); returns an unsubscribe function. */
+  onEvent(listener: RunEventListener): () => void;
+}
+
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const inputsDir = resolve(options.inputsDir ?? '.');
+  const modelsDir = resolve(options.modelsDir ?? 'models');
+  const catalog = options.catalog ?? defaultCatalog();
+  const services = options.services ?? defaultServices({ inputsDir, modelsDir });
+  const inputs = services.tryGet(InputsFolderKey);
+  const fingerprintParam =
+    options.fingerprintParam ??
+    createFsFingerprinter({
+      resolveFile: (value) => (inputs ? inputs.resolve(value) : resolve(inputsDir, value)),
+      resolveModel: (value) => resolve(modelsDir, value),
+    });
+  const executor = createExecutor({ catalog, services, cacheBytes: options.cacheBytes, fingerprintParam });
+  const listeners = new Set<RunEventListener>();
+
+  return {
+    catalog,
+    services,
+    cache: executor.cache,
+    executor,
+    run: (workflow, runOptions = {}) =>
+      executor.run(workflow, {
+        ...runOptions,
+        onEvent: (event) => {
+          runOptions.onEvent?.(event);
+          for (const listener of listeners) listener(event);
+        },
+      }),
+    validate: (workflow, targets) => executor.validate(workflow, targets),
+    listNodes: () => catalog.toJSON(),
+    onEvent: (listener) => {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
+}
