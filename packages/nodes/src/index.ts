@@ -2,3 +2,4 @@ export {};
 export * from './onnx-builder/index.js';
 export * from './catalog.js';
 export * from './nodes/generic/index.js';
+export * from './toy-world/t5/index.js';
