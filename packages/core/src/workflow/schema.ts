@@ -15,11 +15,14 @@ export const WorkflowNodeSchema = z.strictObject({
   id: NodeIdSchema,
   type: z.string().min(1),
   /** Widget values by param name; values are checked against the node's definition, not here. */
-  params: z.record(z.string(), z.unknown()).default({}),
+  params: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe('Widget values by param name; missing params take their defaults'),
   /** UI only: canvas position. */
-  position: PositionSchema.optional(),
+  position: PositionSchema.optional().describe('UI only: canvas position'),
   /** UI only: a user-chosen title. */
-  title: z.string().optional(),
+  title: z.string().optional().describe('UI only: a user-chosen title'),
 });
 
 export const WorkflowEdgeSchema = z.strictObject({
@@ -38,15 +41,23 @@ export const WorkflowGroupSchema = z.looseObject({
 });
 
 export const WorkflowSchema = z.strictObject({
+  /** Lets editors find the JSON Schema; ignored by the runtime. */
+  $schema: z.string().optional(),
   format: z.literal(WORKFLOW_FORMAT),
-  version: z.literal(WORKFLOW_VERSION),
+  version: z.literal(WORKFLOW_VERSION).describe('Format version; older versions are migrated on load'),
   name: z.string(),
   description: z.string().default(''),
-  nodes: z.array(WorkflowNodeSchema),
-  edges: z.array(WorkflowEdgeSchema).default([]),
-  groups: z.array(WorkflowGroupSchema).optional(),
+  nodes: z.array(WorkflowNodeSchema).describe('Node instances: id, type from the catalog, params'),
+  edges: z
+    .array(WorkflowEdgeSchema)
+    .default([])
+    .describe('Connections from an output of one node to an input of another'),
+  groups: z.array(WorkflowGroupSchema).optional().describe('UI only: labelled boxes around nodes'),
   /** Free-form data for tools (editor viewport, authorship…); ignored by the runtime. */
-  meta: z.record(z.string(), z.unknown()).optional(),
+  meta: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('Free-form data for tools; ignored by the runtime'),
 });
 
 /** A parsed workflow document (defaults applied). */
