@@ -1,0 +1,3 @@
+export * from './colours.js';
+export * from './scene.js';
+export * from './demo-assets.js';
