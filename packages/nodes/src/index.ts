@@ -5,3 +5,4 @@ export * from './nodes/generic/index.js';
 export * from './toy-world/t5/index.js';
 export * from './toy-world/index.js';
 export * from './scenes/index.js';
+export * from './models/index.js';

@@ -101,7 +101,8 @@ export function generateScene(spec: SceneSpec): Scene {
     throw new Error(`unknown scene shape '${shape}' (known: ${SHAPE_KINDS.join(', ')})`);
   const radius = spec.radius ?? Math.round(side / 10 + random() * (side / 5 - side / 10));
   const extent = radius * 1.2;
-  if (!(radius > 0) || 2 * (extent + EDGE_MARGIN) > side) {
+  if (!(radius > 0)) throw new Error(`scene radius must be positive, got ${radius}`);
+  if (!spec.centre && 2 * (extent + EDGE_MARGIN) > side) {
     throw new Error(
       `scene radius ${radius} does not fit a ${width}×${height} image with a ${EDGE_MARGIN}px margin`,
     );
