@@ -1,0 +1,137 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { blipOnnxDir, BLIP_FILES } from './blip-model.js';
+import { DIFFUSION_FILES } from './diffusion-model.js';
+import { errorMessage, ModelError } from './model-errors.js';
+import type { ModelErrorCode } from './model-errors.js';
+import { fileExists, readJsonFile, requireFile, stringField } from './model-files.js';
+import { t5OnnxDir, T5_FILES } from './t5-model.js';
+
+export type ModelRole = 'diffusion' | 't5' | 'blip';
+
+/** One entry of the models listing (what `GET /models` will return). */
+export interface ModelListing {
+  readonly name: string;
+  readonly folder: string;
+  /** Detected from the files; undefined when the folder matches no known layout. */
+  readonly role: ModelRole | undefined;
+  readonly sizeBytes: number;
+  /** True when every required file is present and parses (and, with `probe`, when the sessions open). */
+  readonly loads: boolean;
+  readonly error?: { readonly code: ModelErrorCode | 'unknown'; readonly message: string; readonly file?: string };
+  /** Whether the model is loaded now, and on which execution provider each of its sessions runs. */
+  readonly loaded: boolean;
+  readonly providers?: Readonly<Record<string, string>>;
+}
+
+/** The role a folder's files say it has (no file is opened). */
+export function detectRole(folder: string): ModelRole | undefined {
+  if (fileExists(folder, 'model_index.json') || fileExists(folder, DIFFUSION_FILES.unet)) return 'diffusion';
+  if (t5OnnxDir(folder) !== undefined) return 't5';
+  if (blipOnnxDir(folder) !== undefined) return 'blip';
+  for (const dir of ['', 'onnx']) {
+    const at = dir === '' ? folder : join(folder, dir);
+    if (fileExists(at, T5_FILES.encoder)) return 't5';
+    if (fileExists(at, BLIP_FILES.vision) || fileExists(at, BLIP_FILES.decoder)) return 'blip';
+  }
+  return undefined;
+}
+
+/** Bytes of every file under a folder (weights included, e.g. model.onnx_data). */
+export function folderSize(folder: string): number {
+  let total = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat === undefined) continue;
+    total += stat.isDirectory() ? folderSize(path) : stat.size;
+  }
+  return total;
+}
+
+function requireTokenizer(folder: string, sub: string): void {
+  const at = sub === '' ? folder : join(folder, sub);
+  if (fileExists(at, 'tokenizer.json')) return;
+  if (fileExists(at, 'vocab.json') && fileExists(at, 'merges.txt')) return;
+  throw new ModelError('model_file_missing', folder, sub === '' ? 'tokenizer.json' : `${sub}/tokenizer.json`, 'missing tokenizer');
+}
+
+/**
+ * Checks without opening sessions that a folder has the files its role needs and that its JSON files parse.
+ * Throws a ModelError naming the folder and the first faulty file.
+ */
+export async function checkModelFiles(folder: string, role: ModelRole): Promise<void> {
+  switch (role) {
+    case 'diffusion': {
+      for (const file of [DIFFUSION_FILES.textEncoder, DIFFUSION_FILES.unet, DIFFUSION_FILES.vaeEncoder, DIFFUSION_FILES.vaeDecoder]) {
+        requireFile(folder, file, 'ONNX model');
+      }
+      await readJsonFile(folder, DIFFUSION_FILES.scheduler);
+      if (fileExists(folder, 'model_index.json')) await readJsonFile(folder, 'model_index.json');
+      requireTokenizer(folder, 'tokenizer');
+      return;
+    }
+    case 't5': {
+      if (t5OnnxDir(folder) === undefined) {
+        const at = existsSync(join(folder, 'onnx')) ? 'onnx/' : '';
+        const file = fileExists(join(folder, at), T5_FILES.encoder) ? T5_FILES.decoder : T5_FILES.encoder;
+        throw new ModelError('model_file_missing', folder, `${at}${file}`, 'missing T5 ONNX file');
+      }
+      const config = await readJsonFile(folder, 'config.json');
+      const type = stringField(config, 'model_type');
+      if (type !== undefined && type !== 't5' && type !== 'mt5') {
+        throw new ModelError('model_file_invalid', folder, 'config.json', `model_type ${type} is not a T5 model`);
+      }
+      requireTokenizer(folder, '');
+      return;
+    }
+    case 'blip': {
+      if (blipOnnxDir(folder) === undefined) {
+        const at = existsSync(join(folder, 'onnx')) ? 'onnx/' : '';
+        const file = fileExists(join(folder, at), BLIP_FILES.vision) ? BLIP_FILES.decoder : BLIP_FILES.vision;
+        throw new ModelError('model_file_missing', folder, `${at}${file}`, 'missing BLIP ONNX file');
+      }
+      requireTokenizer(folder, '');
+      return;
+    }
+  }
+}
+
+export interface ScannedModel {
+  readonly name: string;
+  readonly folder: string;
+  readonly role: ModelRole | undefined;
+  readonly sizeBytes: number;
+  readonly problem: ModelError | undefined;
+}
+
+/** Every subfolder of the models folder, with its role and a file-level check. */
+export async function scanModelsFolder(modelsDir: string): Promise<ScannedModel[]> {
+  if (!existsSync(modelsDir)) return [];
+  const entries = readdirSync(modelsDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() || (e.isSymbolicLink() && statSync(join(modelsDir, e.name)).isDirectory()))
+    .map((e) => e.name)
+    .sort();
+  const out: ScannedModel[] = [];
+  for (const name of entries) {
+    const folder = join(modelsDir, name);
+    const role = detectRole(folder);
+    let problem: ModelError | undefined;
+    if (role === undefined) {
+      problem = new ModelError(
+        'model_role_unknown',
+        folder,
+        undefined,
+        'not a known model layout (expected model_index.json + unet/model.onnx, encoder_model.onnx + decoder, or vision_model.onnx + text_decoder.onnx)',
+      );
+    } else {
+      try {
+        await checkModelFiles(folder, role);
+      } catch (error) {
+        problem = error instanceof ModelError ? error : new ModelError('model_file_invalid', folder, undefined, errorMessage(error), error);
+      }
+    }
+    out.push({ name, folder, role, sizeBytes: folderSize(folder), problem });
+  }
+  return out;
+}
