@@ -6,3 +6,7 @@ export * from './toy-world/t5/index.js';
 export * from './toy-world/index.js';
 export * from './scenes/index.js';
 export * from './models/index.js';
+export * from './imaging/index.js';
+export * from './nodes/image/index.js';
+export * from './nodes/models/index.js';
+export * from './nodes/diffedit/index.js';

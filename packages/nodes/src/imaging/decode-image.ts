@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { Metadata } from 'sharp';
 
 import { createRgbImage, fromUint8, type RgbImage } from './rgb-image.js';
 
@@ -33,7 +34,7 @@ export async function decodeImage(
   label = typeof input === 'string' ? input : '<bytes>',
 ): Promise<RgbImage> {
   const multiple = options.multiple ?? 8;
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(input).metadata();
   } catch (err) {

@@ -22,20 +22,6 @@ export const TOY_LATENT_PREVIEW: LatentPreviewProjection = {
 };
 
 /**
- * Stable Diffusion 1.x/2.x scaled latents: the approximate least-squares projection the community measured
- * for the SD VAE latent space (it is the one preview tools commonly ship). Only for display.
- */
-export const SD_LATENT_PREVIEW: LatentPreviewProjection = {
-  weights: [
-    [0.3512, 0.2297, 0.3227],
-    [0.325, 0.4974, 0.235],
-    [-0.2829, 0.1762, 0.2721],
-    [-0.212, -0.2616, -0.7177],
-  ],
-  bias: [0, 0, 0],
-};
-
-/**
  * Projects one latent (planar CHW, `channels`×h×w) to an RGB image of the latent's size, optionally
  * upscaled by an integer factor (nearest) so the preview is visible.
  */

@@ -1,0 +1,148 @@
+import {
+  concatBatch,
+  defineNode,
+  getInverseTimesteps,
+  getTimesteps,
+  guide,
+  batchRange,
+  NodeInputError,
+  regulariseNoisePrediction,
+  SeededRng,
+  stackInvertedLatents,
+  Tensor,
+} from '@diffedit/core';
+
+import { signedToImage } from '../image/image-values.js';
+import {
+  asFieldError,
+  diffEditSchedulerConfig,
+  forwardScheduler,
+  inverseScheduler,
+} from './diffusion-setup.js';
+import { requireSingleImage, sampleImageLatents } from './image-latents.js';
+import { LatentPreviewer } from './latent-previews.js';
+import { promptEmbedding } from './prompt-embeddings.js';
+import type { InvertedLatents } from './values.js';
+
+const NODE = 'DDIMInvert';
+const PROMPT = ['TEXT', 'EMBEDDING'] as const;
+
+export const DDIMInvertNode = defineNode({
+  type: NODE,
+  version: 1,
+  title: 'DDIM invert (DiffEdit)',
+  category: 'diffedit',
+  description:
+    'DiffEdit step 2 (diffusers invert): DDIM-inverts the image latent with the prompt (usually the source ' +
+    'description) up to inpaint_strength, keeping every level. The result carries its timesteps, steps and ' +
+    'strength, so MaskedDenoise always continues it consistently.',
+  inputs: {
+    model: { type: 'DIFFUSION_MODEL' },
+    image: { type: 'IMAGE' },
+    prompt: { type: PROMPT, description: 'prompt / prompt_embeds (the source description).' },
+    negative: { type: PROMPT, required: false, description: 'negative_prompt; default "".' },
+  },
+  params: {
+    inpaint_strength: { kind: 'number', default: 0.8, min: 0, max: 1, step: 0.01 },
+    guidance_scale: { kind: 'number', default: 7.5, min: 0, max: 50, step: 0.1 },
+    num_inference_steps: { kind: 'int', default: 50, min: 1, max: 1000 },
+    decode_latents: {
+      kind: 'bool',
+      default: false,
+      description: 'Also decode every inverted latent (the images output; empty when off).',
+    },
+    num_reg_steps: {
+      kind: 'int',
+      default: 0,
+      min: 0,
+      max: 100,
+      description: 'Regularisation steps (0 = off).',
+    },
+    lambda_auto_corr: { kind: 'number', default: 20, min: 0, max: 1000 },
+    lambda_kl: { kind: 'number', default: 20, min: 0, max: 1000 },
+    num_auto_corr_rolls: { kind: 'int', default: 5, min: 1, max: 100 },
+    seed: { kind: 'seed', default: 0 },
+    previews: { kind: 'bool', default: true, description: 'Stream cheap latent previews while inverting.' },
+  },
+  outputs: {
+    inverted: { type: 'INVERTED_LATENTS' },
+    images: { type: 'IMAGE', description: 'Decoded inverted latents, noisiest first (decode_latents only).' },
+  },
+  async run(ctx, inputs, params) {
+    const model = inputs.model;
+    const signal = ctx.signal;
+    const image = requireSingleImage(inputs.image, model, NODE);
+    const config = diffEditSchedulerConfig(model);
+    const inverse = inverseScheduler(config);
+    const forward = forwardScheduler(config);
+    asFieldError(NODE, 'num_inference_steps', () => {
+      inverse.setTimesteps(params.num_inference_steps);
+      forward.setTimesteps(params.num_inference_steps);
+    });
+    const { timesteps } = asFieldError(NODE, 'inpaint_strength', () =>
+      getInverseTimesteps(inverse, params.inpaint_strength),
+    );
+    const forwardTimesteps = asFieldError(NODE, 'inpaint_strength', () =>
+      getTimesteps(forward, params.inpaint_strength),
+    ).timesteps;
+    if (forwardTimesteps.join() !== [...timesteps].reverse().join()) {
+      throw new NodeInputError(
+        'num_inference_steps',
+        `${NODE}: the inverse timesteps [${timesteps.join(', ')}] are not the forward ones reversed ` +
+          `(timestep_spacing ${config.timestep_spacing}); MaskedDenoise could not continue them`,
+      );
+    }
+
+    const g = params.guidance_scale;
+    const cfg = g > 1;
+    const positive = await promptEmbedding(model, inputs.prompt, { node: NODE, field: 'prompt', signal });
+    const embeddings = cfg
+      ? concatBatch([
+          await promptEmbedding(model, inputs.negative, { node: NODE, field: 'negative', signal }),
+          positive,
+        ])
+      : positive;
+
+    const rng = new SeededRng(params.seed);
+    let x = await sampleImageLatents(model, image, 1, rng.fork('posterior'), signal);
+    const previewer = await LatentPreviewer.for(ctx, model, params.previews);
+    const regRng = rng.fork('regularisation');
+    const store: Tensor[] = [];
+    for (const [i, t] of timesteps.entries()) {
+      const input = cfg ? concatBatch([x, x]) : x;
+      const raw = await model.unet(input, t, embeddings, { signal });
+      let eps = cfg ? guide(batchRange(raw, 0, 1), batchRange(raw, 1, 2), g) : raw;
+      if (params.num_reg_steps > 0) {
+        eps = regulariseNoisePrediction(inverse, eps, input, t, {
+          numRegSteps: params.num_reg_steps,
+          lambdaAutoCorr: params.lambda_auto_corr,
+          lambdaKl: params.lambda_kl,
+          numAutoCorrRolls: params.num_auto_corr_rolls,
+          generator: regRng,
+        });
+      }
+      x = inverse.step(eps, t, x).prevSample;
+      store.push(x);
+      await previewer.report(i + 1, timesteps.length, x);
+    }
+    const [, c, h, w] = x.dims;
+    const latents = stackInvertedLatents(store); // [1, S, C, h, w], noisiest first
+    const inverted: InvertedLatents = {
+      latents,
+      timesteps: forwardTimesteps,
+      numInferenceSteps: params.num_inference_steps,
+      strength: params.inpaint_strength,
+      schedulerConfig: config,
+      model: model.folder,
+      width: image.dims[3],
+      height: image.dims[2],
+    };
+    let images = new Tensor([0, 3, image.dims[2], image.dims[3]]);
+    if (params.decode_latents) {
+      const scaled = new Tensor([store.length, c, h, w]);
+      for (let i = 0; i < scaled.size; i++) scaled.data[i] = latents.data[i] / model.scalingFactor;
+      images = signedToImage(await model.vaeDecode(scaled, { signal }));
+    }
+    return { inverted, images };
+  },
+});

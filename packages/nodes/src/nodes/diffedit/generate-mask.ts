@@ -1,0 +1,117 @@
+import {
+  batchRange,
+  concatBatch,
+  defineNode,
+  diffEditMaskFromUnetOutput,
+  maskEncodeTimestep,
+  maskUnetBatchLayout,
+  NodeInputError,
+  repeatInterleaveBatch,
+  SeededRng,
+  tileBatch,
+  Tensor,
+} from '@diffedit/core';
+
+import { asFieldError, diffEditSchedulerConfig, forwardScheduler } from './diffusion-setup.js';
+import { requireSingleImage, sampleImageLatents } from './image-latents.js';
+import { promptEmbedding } from './prompt-embeddings.js';
+
+const NODE = 'GenerateMask';
+const PROMPT = ['TEXT', 'EMBEDDING'] as const;
+
+export const GenerateMaskNode = defineNode({
+  type: NODE,
+  version: 1,
+  title: 'Generate mask (DiffEdit)',
+  category: 'diffedit',
+  description:
+    'DiffEdit step 1 (diffusers generate_mask): noises the image latent to mask_encode_strength, predicts the ' +
+    'noise under the source and the target prompt, averages |difference| over num_maps_per_mask draws and the ' +
+    'channels, clamps at mask_thresholding_ratio × mean and thresholds at 0.5. Output at latent resolution; ' +
+    '1 = repaint.',
+  inputs: {
+    model: { type: 'DIFFUSION_MODEL' },
+    image: { type: 'IMAGE' },
+    source: { type: PROMPT, description: 'What is there (source_prompt / source_prompt_embeds).' },
+    target: { type: PROMPT, description: 'The edit (target_prompt / target_prompt_embeds).' },
+    source_negative: { type: PROMPT, required: false, description: 'source_negative_prompt; default "".' },
+    target_negative: { type: PROMPT, required: false, description: 'target_negative_prompt; default "".' },
+  },
+  params: {
+    num_maps_per_mask: { kind: 'int', default: 10, min: 1, max: 256 },
+    mask_encode_strength: { kind: 'number', default: 0.5, min: 0, max: 1, step: 0.01 },
+    mask_guidance_scale: { kind: 'number', default: 7.5, min: 0, max: 50, step: 0.1 },
+    mask_thresholding_ratio: { kind: 'number', default: 3.0, min: 0, max: 100, step: 0.1 },
+    num_inference_steps: { kind: 'int', default: 50, min: 1, max: 1000 },
+    seed: { kind: 'seed', default: 0 },
+    max_batch: {
+      kind: 'int',
+      default: 16,
+      min: 1,
+      max: 1024,
+      description: 'Largest UNet batch per call (the full batch is 4 × num_maps_per_mask); bounds memory.',
+    },
+  },
+  outputs: {
+    mask: { type: 'MASK', description: 'Binary mask [1,1,h,w] at latent resolution.' },
+  },
+  async run(ctx, inputs, params) {
+    const model = inputs.model;
+    const signal = ctx.signal;
+    const image = requireSingleImage(inputs.image, model, NODE);
+    if (!(params.mask_thresholding_ratio > 0)) {
+      throw new NodeInputError('mask_thresholding_ratio', `${NODE}: mask_thresholding_ratio must be > 0`);
+    }
+    const n = params.num_maps_per_mask;
+    const g = params.mask_guidance_scale;
+    const scheduler = asFieldError(NODE, 'num_inference_steps', () => {
+      const s = forwardScheduler(diffEditSchedulerConfig(model));
+      s.setTimesteps(params.num_inference_steps);
+      return s;
+    });
+    const tEnc = asFieldError(NODE, 'mask_encode_strength', () =>
+      maskEncodeTimestep(scheduler, params.mask_encode_strength),
+    );
+
+    const fields = {
+      source: 'source',
+      target: 'target',
+      sourceNegative: 'source_negative',
+      targetNegative: 'target_negative',
+    } as const;
+    const layout = maskUnetBatchLayout('diffusers', g);
+    const groups: Tensor[] = [];
+    for (const slot of layout) {
+      const field = fields[slot];
+      groups.push(await promptEmbedding(model, inputs[field], { node: NODE, field, signal }));
+    }
+
+    // RNG draw 1: n posterior samples of the one VAE encoding; draw 2: one noise shared by source and target
+    const rng = new SeededRng(params.seed);
+    const x0 = await sampleImageLatents(model, image, n, rng.fork('posterior'), signal);
+    const noise = rng.fork('noise').randn(x0.dims);
+    const xt = scheduler.addNoise(x0, noise, tEnc);
+
+    // diffusers' batch order (spec §5 quirk): [pos_src; neg_src; pos_tgt; neg_tgt], guided as o1 + g(o2 − o1)
+    const embeddings = concatBatch(groups.map((e) => repeatInterleaveBatch(e, n)));
+    const latents = tileBatch(xt, groups.length);
+    const rows = latents.dims[0];
+    const out = new Tensor(latents.dims);
+    const chunk = params.max_batch;
+    const calls = Math.ceil(rows / chunk);
+    for (let i = 0; i < calls; i++) {
+      const [a, b] = [i * chunk, Math.min(rows, (i + 1) * chunk)];
+      const pred = await model.unet(batchRange(latents, a, b), tEnc, batchRange(embeddings, a, b), {
+        signal,
+      });
+      out.data.set(pred.data, a * (out.size / rows));
+      ctx.progress(i + 1, calls);
+    }
+    const { mask } = diffEditMaskFromUnetOutput(out, g, {
+      batchSize: 1,
+      numMapsPerMask: n,
+      maskThresholdingRatio: params.mask_thresholding_ratio,
+    });
+    return { mask: mask.reshape([1, 1, mask.dims[1], mask.dims[2]]) };
+  },
+});

@@ -1,0 +1,38 @@
+import type { NodeDefinition } from '@diffedit/core';
+
+import './values.js';
+
+import { CaptionBLIPNode } from './caption-blip.js';
+import { DDIMInvertNode } from './ddim-invert.js';
+import { EmbedPromptsNode } from './embed-prompts.js';
+import { GenerateMaskNode } from './generate-mask.js';
+import { MaskedDenoiseNode } from './masked-denoise.js';
+import { PromptT5Node } from './prompt-t5.js';
+import { VAEDecodeNode } from './vae-decode.js';
+
+export type { InvertedLatents } from './values.js';
+export { meanOverPrompts, promptEmbedding } from './prompt-embeddings.js';
+export type { PromptValue } from './prompt-embeddings.js';
+export { sampleImageLatents, requireSingleImage } from './image-latents.js';
+export { LatentPreviewer, previewProjectionOf } from './latent-previews.js';
+export { maskForLatents } from './masked-denoise.js';
+export { T5_CAPTION_INSTRUCTION } from './prompt-t5.js';
+export {
+  CaptionBLIPNode,
+  DDIMInvertNode,
+  EmbedPromptsNode,
+  GenerateMaskNode,
+  MaskedDenoiseNode,
+  PromptT5Node,
+  VAEDecodeNode,
+};
+
+export const diffEditNodes: readonly NodeDefinition[] = [
+  CaptionBLIPNode,
+  PromptT5Node,
+  EmbedPromptsNode,
+  GenerateMaskNode,
+  DDIMInvertNode,
+  MaskedDenoiseNode,
+  VAEDecodeNode,
+];

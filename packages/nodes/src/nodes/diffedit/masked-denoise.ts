@@ -1,0 +1,144 @@
+import {
+  batchRange,
+  batchView,
+  concatBatch,
+  defineNode,
+  diffEditBlend,
+  guide,
+  invertedLatentsStepMajor,
+  maskedDenoisePlan,
+  NodeInputError,
+  resizeNearest,
+  SeededRng,
+  Tensor,
+} from '@diffedit/core';
+
+import { requireMask, signedToImage } from '../image/image-values.js';
+import { asFieldError, forwardScheduler } from './diffusion-setup.js';
+import { LatentPreviewer } from './latent-previews.js';
+import { promptEmbedding } from './prompt-embeddings.js';
+import type { InvertedLatents } from './values.js';
+
+const NODE = 'MaskedDenoise';
+const PROMPT = ['TEXT', 'EMBEDDING'] as const;
+
+/**
+ * A mask fitted to the latent grid: resized with nearest neighbour when its size differs (diffusers refuses,
+ * pitfall P2) and binarised at 0.5 (spec §4). Returns [1, 1, h, w].
+ */
+export function maskForLatents(value: unknown, h: number, w: number): Tensor {
+  const mask = requireMask(value, 'mask');
+  if (mask.dims[0] !== 1)
+    throw new NodeInputError('mask', `${NODE}: mask holds ${mask.dims[0]} masks; give one`);
+  const fitted = mask.dims[2] === h && mask.dims[3] === w ? mask : resizeNearest(mask, h, w);
+  const out = new Tensor([1, 1, h, w]);
+  for (let i = 0; i < out.size; i++) out.data[i] = fitted.data[i] >= 0.5 ? 1 : 0;
+  return out;
+}
+
+function requireInverted(value: unknown): InvertedLatents {
+  const v = value as Partial<InvertedLatents> | undefined;
+  if (!v || !(v.latents instanceof Tensor) || !Array.isArray(v.timesteps) || v.latents.rank !== 5) {
+    throw new NodeInputError('inverted', `${NODE}: inverted must come from DDIMInvert`);
+  }
+  return v as InvertedLatents;
+}
+
+export const MaskedDenoiseNode = defineNode({
+  type: NODE,
+  version: 1,
+  title: 'Masked denoise (DiffEdit)',
+  category: 'diffedit',
+  description:
+    'DiffEdit step 3 (diffusers __call__): DDIM-decodes from the noisiest inverted latent with the prompt ' +
+    '(the edit), replacing the unmasked region by the stored inverted latent after every step. Steps and ' +
+    'strength come from the inverted latents; a mask of another size is resized (nearest) to the latent grid.',
+  inputs: {
+    model: { type: 'DIFFUSION_MODEL' },
+    inverted: { type: 'INVERTED_LATENTS' },
+    mask: { type: 'MASK', description: '1 = repaint, 0 = keep.' },
+    prompt: { type: PROMPT, description: 'prompt / prompt_embeds (the target description).' },
+    negative: {
+      type: PROMPT,
+      required: false,
+      description: 'negative_prompt (docs: the source); default "".',
+    },
+  },
+  params: {
+    guidance_scale: { kind: 'number', default: 7.5, min: 0, max: 50, step: 0.1 },
+    eta: {
+      kind: 'number',
+      default: 0,
+      min: 0,
+      max: 1,
+      step: 0.01,
+      description: 'DDIM η (0 = deterministic).',
+    },
+    seed: { kind: 'seed', default: 0, description: 'Noise for η > 0.' },
+    previews: { kind: 'bool', default: true, description: 'Stream cheap latent previews while denoising.' },
+  },
+  outputs: {
+    latents: { type: 'LATENTS' },
+    image: { type: 'IMAGE' },
+  },
+  async run(ctx, inputs, params) {
+    const model = inputs.model;
+    const signal = ctx.signal;
+    const inverted = requireInverted(inputs.inverted);
+    if (inverted.model !== model.folder) {
+      ctx.log.warn(
+        `${NODE}: the latents were inverted with ${inverted.model}, denoising with ${model.folder}`,
+      );
+    }
+    const [b, s, c, h, w] = inverted.latents.dims;
+    if (b !== 1) throw new NodeInputError('inverted', `${NODE}: inverted latents hold ${b} images; give one`);
+    if (c !== model.latentChannels) {
+      throw new NodeInputError(
+        'inverted',
+        `${NODE}: latents have ${c} channels, ${model.name} uses ${model.latentChannels}`,
+      );
+    }
+    const mask = maskForLatents(inputs.mask, h, w);
+
+    // the schedule the latents were made with (P1 cannot happen: steps and strength travel with them)
+    const scheduler = forwardScheduler(inverted.schedulerConfig);
+    const plan = asFieldError(NODE, 'inverted', () => {
+      scheduler.setTimesteps(inverted.numInferenceSteps);
+      return maskedDenoisePlan(scheduler, inverted.strength, s);
+    });
+    if (plan.map((p) => p.timestep).join() !== inverted.timesteps.join()) {
+      throw new NodeInputError(
+        'inverted',
+        `${NODE}: the inverted latents' timesteps do not match their schedule`,
+      );
+    }
+
+    const g = params.guidance_scale;
+    const cfg = g > 1;
+    const positive = await promptEmbedding(model, inputs.prompt, { node: NODE, field: 'prompt', signal });
+    const embeddings = cfg
+      ? concatBatch([
+          await promptEmbedding(model, inputs.negative, { node: NODE, field: 'negative', signal }),
+          positive,
+        ])
+      : positive;
+
+    const stepMajor = invertedLatentsStepMajor(inverted.latents, 1); // [S, 1, C, h, w]
+    const background = (i: number) => batchView(stepMajor, i).reshape([1, c, h, w]);
+    let x = background(0).clone();
+    const generator = params.eta > 0 ? new SeededRng(params.seed) : undefined;
+    const previewer = await LatentPreviewer.for(ctx, model, params.previews);
+    for (const step of plan) {
+      const raw = await model.unet(cfg ? concatBatch([x, x]) : x, step.timestep, embeddings, { signal });
+      const eps = cfg ? guide(batchRange(raw, 0, 1), batchRange(raw, 1, 2), g) : raw;
+      x = scheduler.step(eps, step.timestep, x, { eta: params.eta, generator }).prevSample;
+      // P6: the background comes from the stored latent at level t (one step noisier than x now)
+      x = diffEditBlend(x, mask, background(step.latentIndex), x);
+      await previewer.report(step.index + 1, plan.length, x);
+    }
+    const scaled = new Tensor(x.dims);
+    for (let i = 0; i < x.size; i++) scaled.data[i] = x.data[i] / model.scalingFactor;
+    const image = signedToImage(await model.vaeDecode(scaled, { signal }));
+    return { latents: x, image };
+  },
+});

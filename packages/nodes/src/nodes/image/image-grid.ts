@@ -1,0 +1,40 @@
+import { defineNode, NodeInputError } from '@diffedit/core';
+import type { Tensor } from '@diffedit/core';
+
+import { makeImageGrid, resizeRgbLanczos, type RgbImage } from '../../imaging/index.js';
+import { imageBatchFromRgb, requireImage, rgbListFromImageBatch } from './image-values.js';
+
+const slot = { type: 'IMAGE', required: false } as const;
+
+export const ImageGridNode = defineNode({
+  type: 'ImageGrid',
+  version: 1,
+  title: 'Image grid',
+  category: 'image',
+  description:
+    'Tiles the images of inputs a, b, c, d… (every image of each batch, in order) into rows × cols cells of ' +
+    'the first image’s size, like diffusers’ make_image_grid. rows × cols must equal the number of images.',
+  inputs: { a: slot, b: slot, c: slot, d: slot, e: slot, f: slot },
+  params: {
+    rows: { kind: 'int', default: 1, min: 1, max: 64 },
+    cols: { kind: 'int', default: 3, min: 1, max: 64 },
+  },
+  outputs: { image: { type: 'IMAGE' } },
+  async run(_ctx, inputs, params) {
+    const images: RgbImage[] = [];
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f'] as const) {
+      const value: Tensor | undefined = inputs[name];
+      if (value !== undefined) images.push(...rgbListFromImageBatch(requireImage(value, name)));
+    }
+    if (images.length === 0) throw new NodeInputError('a', 'ImageGrid: connect at least one image');
+    if (images.length !== params.rows * params.cols) {
+      throw new NodeInputError(
+        'rows',
+        `ImageGrid: ${params.rows}×${params.cols} = ${params.rows * params.cols} cells but ${images.length} images are connected`,
+      );
+    }
+    const { width, height } = images[0];
+    const cells = await Promise.all(images.map((im) => resizeRgbLanczos(im, width, height)));
+    return { image: imageBatchFromRgb([makeImageGrid(cells, params.rows, params.cols)]) };
+  },
+});

@@ -1,0 +1,37 @@
+import { defineNode, NodeInputError } from '@diffedit/core';
+
+import { maskToRgbImage } from '../../imaging/index.js';
+import { greyFromMaskBatch, imageBatchFromRgb, requireImage, requireMask } from './image-values.js';
+
+export const MaskToImageNode = defineNode({
+  type: 'MaskToImage',
+  version: 1,
+  title: 'Mask to image',
+  category: 'image',
+  description:
+    'Shows a mask as a black/white image, upscaled (nearest) to the size of the optional reference image or by ' +
+    'the scale factor (8 = image size for a latent-resolution mask).',
+  inputs: {
+    mask: { type: 'MASK' },
+    like: { type: 'IMAGE', required: false, description: 'Upscale to this image’s size.' },
+  },
+  params: {
+    scale: { kind: 'int', default: 8, min: 1, max: 64, description: 'Upscale factor without a reference.' },
+  },
+  outputs: { image: { type: 'IMAGE' } },
+  async run(_ctx, inputs, params) {
+    const mask = requireMask(inputs.mask, 'mask');
+    const [, , h, w] = mask.dims;
+    let width = w * params.scale;
+    let height = h * params.scale;
+    if (inputs.like !== undefined) {
+      const like = requireImage(inputs.like, 'like');
+      [height, width] = [like.dims[2], like.dims[3]];
+    }
+    if (width < 1 || height < 1) throw new NodeInputError('mask', 'MaskToImage: empty mask');
+    const images = Array.from({ length: mask.dims[0] }, (_, b) =>
+      maskToRgbImage(greyFromMaskBatch(mask, b), width, height),
+    );
+    return { image: imageBatchFromRgb(images) };
+  },
+});

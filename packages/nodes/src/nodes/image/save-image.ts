@@ -1,0 +1,72 @@
+import { defineNode, NodeInputError } from '@diffedit/core';
+import type { NodeContext, ValidWorkflow } from '@diffedit/core';
+
+import { asciiJson, encodePngWithText } from '../../imaging/index.js';
+import { requireImage, rgbListFromImageBatch } from './image-values.js';
+
+/** PNG text keywords SaveImage writes; the editor reads them back to restore the graph. */
+export const PNG_WORKFLOW_KEY = 'workflow';
+export const PNG_INPUTS_KEY = 'inputs';
+
+const SAFE_PREFIX = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,100}$/;
+
+/**
+ * What SaveImage embeds: the workflow document (so the PNG reopens as the graph) and the resolved inputs —
+ * every node's params with defaults filled in — so the exact settings are readable without the editor.
+ */
+export function pngTextsFor(workflow: ValidWorkflow | undefined, savedBy: string): Record<string, string> {
+  if (workflow === undefined) return {};
+  const inputs: Record<string, { type: string; params: Record<string, unknown> }> = {};
+  for (const node of workflow.nodes) inputs[node.id] = { type: node.type, params: node.params };
+  return {
+    [PNG_WORKFLOW_KEY]: asciiJson(workflow),
+    [PNG_INPUTS_KEY]: asciiJson({ savedBy, nodes: inputs }),
+  };
+}
+
+/** Encodes every image of the batch; one file `<prefix>.png`, or `<prefix>_<i>.png` for batches. */
+export async function emitPngs(
+  ctx: NodeContext,
+  value: unknown,
+  prefix: string,
+  field: string,
+): Promise<string[]> {
+  const batch = requireImage(value, field);
+  const texts = pngTextsFor(ctx.workflow, ctx.nodeId);
+  const images = rgbListFromImageBatch(batch);
+  const names: string[] = [];
+  for (const [i, rgb] of images.entries()) {
+    ctx.throwIfAborted();
+    const name = images.length === 1 ? `${prefix}.png` : `${prefix}_${String(i).padStart(3, '0')}.png`;
+    ctx.emitFile({ name, mime: 'image/png', bytes: await encodePngWithText(rgb, texts) });
+    names.push(name);
+  }
+  return names;
+}
+
+export const SaveImageNode = defineNode({
+  type: 'SaveImage',
+  version: 1,
+  title: 'Save image',
+  category: 'image',
+  description:
+    'Writes the image(s) as PNG into the output folder, with the workflow and its resolved inputs embedded as ' +
+    'PNG text chunks: dropping the PNG into the editor restores the graph.',
+  inputs: { image: { type: 'IMAGE' } },
+  params: {
+    filename_prefix: { kind: 'string', default: 'diffedit', description: 'File name without extension.' },
+  },
+  outputs: {},
+  output: true,
+  async run(ctx, inputs, params) {
+    if (!SAFE_PREFIX.test(params.filename_prefix)) {
+      throw new NodeInputError(
+        'filename_prefix',
+        `SaveImage: filename_prefix "${params.filename_prefix}" must be a plain name (letters, digits, space, _ . -)`,
+      );
+    }
+    const names = await emitPngs(ctx, inputs.image, params.filename_prefix, 'image');
+    ctx.log.info(`saved ${names.join(', ')}`);
+    return {};
+  },
+});
