@@ -5,3 +5,4 @@ export * from './unet.js';
 export * from './vae.js';
 export * from './configs.js';
 export * from './sd-pack.js';
+export * from './pack.js';
