@@ -4,3 +4,4 @@ export * from './schedulers/index.js';
 export * from './workflow/index.js';
 export * from './graph/index.js';
 export * from './random/index.js';
+export * from './diffedit/index.js';

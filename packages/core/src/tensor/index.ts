@@ -37,7 +37,7 @@ export {
   maxAll,
   minAll,
 } from './ops.js';
-export { resizeNearest, resizeBilinear } from './resize.js';
+export { resizeNearest, resizeBilinear, resizeArea } from './resize.js';
 export {
   tensorFromOrt,
   intTensorFromOrt,

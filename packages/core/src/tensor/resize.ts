@@ -80,3 +80,32 @@ export function resizeBilinear(t: Tensor, height: number, width: number, alignCo
   }
   return out;
 }
+
+/**
+ * Area (adaptive average pooling) resize of an NCHW tensor, matching torch interpolate(mode='area'): output
+ * pixel i averages source rows floor(i·in/out) … ceil((i+1)·in/out) − 1. The right choice for downscaling a
+ * mask by an integer factor (e.g. image → latent resolution).
+ */
+export function resizeArea(t: Tensor, height: number, width: number): Tensor {
+  checkTarget(t, height, width, 'resizeArea');
+  const [n, c, h, w] = t.dims;
+  const out = new Tensor([n, c, height, width]);
+  const src = t.data;
+  const dst = out.data;
+  let o = 0;
+  for (let p = 0; p < n * c; p++) {
+    const plane = p * h * w;
+    for (let y = 0; y < height; y++) {
+      const y0 = Math.floor((y * h) / height);
+      const y1 = Math.ceil(((y + 1) * h) / height);
+      for (let x = 0; x < width; x++) {
+        const x0 = Math.floor((x * w) / width);
+        const x1 = Math.ceil(((x + 1) * w) / width);
+        let s = 0;
+        for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) s += src[plane + yy * w + xx];
+        dst[o++] = s / ((y1 - y0) * (x1 - x0));
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,87 @@
+import type { DDIMScheduler } from '../schedulers/ddim.js';
+import { getTimesteps } from '../schedulers/strength.js';
+import { maskedBlend } from '../tensor/ops.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { stack, transpose } from '../tensor/views.js';
+
+/** One step of the masked DDIM decoding (__call__), with diffusers' index/level semantics (pitfall P6). */
+export interface MaskedDenoiseStep {
+  /** Loop index i. */
+  index: number;
+  /** Timestep t at which the UNet runs and DDIM steps from (level t → t − ratio). */
+  timestep: number;
+  /** Level the DDIM step lands on: t − T div N (negative on the last step: "clean"). */
+  resultLevel: number;
+  /** Index into the stored inverted latents (noisiest first) used for the background: i. */
+  latentIndex: number;
+  /**
+   * Noise level of that stored latent: t, i.e. ONE STEP NOISIER than resultLevel (diffusers' off-by-one: the
+   * final background is the level-1 inverted latent, not the clean VAE latent).
+   */
+  latentLevel: number;
+}
+
+/**
+ * The schedule of __call__ for a strength: get_timesteps(N, strength) with, per step, which inverted latent
+ * replaces the background. Throws when the number of stored inverted latents differs (pitfall P1: invert and
+ * __call__ must use the same steps and strength).
+ */
+export function maskedDenoisePlan(
+  scheduler: DDIMScheduler,
+  strength: number,
+  numStoredLatents?: number,
+): MaskedDenoiseStep[] {
+  const { timesteps } = getTimesteps(scheduler, strength);
+  if (numStoredLatents !== undefined && numStoredLatents !== timesteps.length) {
+    throw new RangeError(
+      `masked denoise: ${numStoredLatents} inverted latents were given but strength ${strength} with ` +
+        `${scheduler.numInferenceSteps} steps runs ${timesteps.length} steps; invert and the edit must use the ` +
+        `same num_inference_steps and inpaint_strength`,
+    );
+  }
+  const ratio = scheduler.stepRatio;
+  return timesteps.map((t, i) => ({
+    index: i,
+    timestep: t,
+    resultLevel: t - ratio,
+    latentIndex: i,
+    latentLevel: t,
+  }));
+}
+
+/**
+ * The background blend after each DDIM step: out = x·mask + inverted·(1 − mask) with mask 1 = repaint.
+ * `mask` broadcasts over channels ((B,1,h,w), (1,1,h,w) or (h,w)); `out` may be `x` (in place).
+ */
+export function diffEditBlend(x: Tensor, mask: Tensor, invertedLatent: Tensor, out?: Tensor): Tensor {
+  return maskedBlend(x, mask, invertedLatent, out);
+}
+
+/**
+ * invert's output layout: the latents after each inversion step (in the order they were produced, least noisy
+ * first) → (B, S, C, h, w) with index 0 the NOISIEST (diffusers: stack(reversed(store), dim=1)).
+ */
+export function stackInvertedLatents(perStep: readonly Tensor[]): Tensor {
+  if (perStep.length === 0) throw new RangeError('stackInvertedLatents: no inversion steps were recorded');
+  const s = stack([...perStep].reverse()); // (S, B, C, h, w)
+  return transpose(s, [1, 0, ...s.dims.slice(2).map((_, i) => i + 2)]);
+}
+
+/**
+ * (B, S, C, h, w) inverted latents → (S, B, C, h, w) so that `batchView(result, i)` is the (1, B, C, h, w)
+ * background for step i without a copy (what __call__ does with its transpose). A 4-D (B·S, C, h, w) input is
+ * first viewed as (B, S, C, h, w) like diffusers.
+ */
+export function invertedLatentsStepMajor(latents: Tensor, batchSize: number): Tensor {
+  let l = latents;
+  if (l.rank === 4) {
+    if (l.dims[0] % batchSize !== 0) {
+      throw new RangeError(`inverted latents ${l} cannot be viewed as batch ${batchSize} × steps`);
+    }
+    l = l.reshape([batchSize, l.dims[0] / batchSize, ...l.dims.slice(1)]);
+  }
+  if (l.rank !== 5 || l.dims[0] !== batchSize) {
+    throw new RangeError(`inverted latents must be (B=${batchSize}, S, C, h, w), got ${latents}`);
+  }
+  return batchSize === 1 ? l.reshape([l.dims[1], 1, ...l.dims.slice(2)]) : transpose(l, [1, 0, 2, 3, 4]);
+}

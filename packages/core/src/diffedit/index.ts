@@ -1,0 +1,44 @@
+export {
+  classifierFreeGuidance,
+  guide,
+  splitGuidanceBatch,
+  usesClassifierFreeGuidance,
+  duplicateForGuidance,
+  guidanceEmbeddings,
+} from './guidance.js';
+export {
+  maskUnetBatchLayout,
+  maskGuidedEstimates,
+  diffEditMaskFromEstimates,
+  diffEditMaskFromUnetOutput,
+  maskToInt64,
+} from './mask.js';
+export type { MaskEmbeddingOrder, MaskPromptSlot, DiffEditMaskOptions, DiffEditMask } from './mask.js';
+export { maskedDenoisePlan, diffEditBlend, stackInvertedLatents, invertedLatentsStepMajor } from './blend.js';
+export type { MaskedDenoiseStep } from './blend.js';
+export {
+  getEpsilon,
+  klDivergenceLoss,
+  autoCorrelationLoss,
+  rollsFromGenerator,
+  regulariseNoisePrediction,
+} from './regularisation.js';
+export type {
+  LossAndGradient,
+  RollSource,
+  InversionRegularisationOptions,
+  FloatTensorLike,
+} from './regularisation.js';
+export {
+  SD_VAE_SCALING_FACTOR,
+  sampleVaePosterior,
+  vaePosteriorMean,
+  unscaleLatents,
+  imageToModelRange,
+  modelRangeToImage,
+  binariseMask,
+  maskAsNchw,
+  resizeMaskToLatent,
+  preprocessMask,
+} from './vae.js';
+export type { MaskResizeMode } from './vae.js';

@@ -1,0 +1,138 @@
+import { IntTensor } from '../tensor/int-tensor.js';
+import { Tensor, sameDims } from '../tensor/tensor.js';
+import { batchRange } from '../tensor/views.js';
+import { guide } from './guidance.js';
+import type { FloatTensorLike } from './regularisation.js';
+
+/**
+ * Which prompt embedding goes into each quarter of generate_mask's UNet batch.
+ * - 'diffusers' (faithful, default): diffusers unpacks encode_prompt's (positive, negative) as (negative,
+ *   positive) since PR #4617, so the batch is [source, sourceNegative, target, targetNegative] and the first
+ *   of each pair is treated as "unconditional" (spec §5, pitfall P7).
+ * - 'intended': [sourceNegative, source, targetNegative, target], the textbook CFG order.
+ * With identical negatives for source and target (the default, "") both give the same mask.
+ */
+export type MaskEmbeddingOrder = 'diffusers' | 'intended';
+export type MaskPromptSlot = 'source' | 'sourceNegative' | 'target' | 'targetNegative';
+
+/**
+ * The embedding for each group of B·n rows of generate_mask's UNet batch, in batch order. With CFG (g > 1)
+ * four groups, without CFG two ([source, target]; diffusers itself crashes there, pitfall P7).
+ */
+export function maskUnetBatchLayout(order: MaskEmbeddingOrder, guidanceScale: number): MaskPromptSlot[] {
+  if (!(guidanceScale > 1)) return ['source', 'target'];
+  return order === 'diffusers'
+    ? ['source', 'sourceNegative', 'target', 'targetNegative']
+    : ['sourceNegative', 'source', 'targetNegative', 'target'];
+}
+
+/**
+ * The guided source and target estimates from generate_mask's UNet output (one call, batch laid out by
+ * maskUnetBatchLayout): with CFG, S = o1 + g(o2 − o1) and Tg = o3 + g(o4 − o3); without, the two halves.
+ * Raw model outputs are used as they are (ε or v; the constant factor cancels in the relative threshold).
+ */
+export function maskGuidedEstimates(
+  output: Tensor,
+  guidanceScale: number,
+): { source: Tensor; target: Tensor } {
+  const rows = output.rank === 0 ? 0 : output.dims[0];
+  const groups = guidanceScale > 1 ? 4 : 2;
+  if (rows === 0 || rows % groups !== 0) {
+    throw new RangeError(
+      `generate_mask: UNet output ${output} must have a batch divisible by ${groups} (g = ${guidanceScale})`,
+    );
+  }
+  const q = rows / groups;
+  const part = (i: number): Tensor => batchRange(output, i * q, (i + 1) * q);
+  if (groups === 2) return { source: part(0), target: part(1) };
+  return { source: guide(part(0), part(1), guidanceScale), target: guide(part(2), part(3), guidanceScale) };
+}
+
+export interface DiffEditMaskOptions {
+  /** B: number of images/prompts; the estimates hold B·n rows (each image's n maps consecutive). */
+  batchSize: number;
+  /** n: noise maps per mask (diffusers num_maps_per_mask, default 10). */
+  numMapsPerMask: number;
+  /** Clamp at this multiple of the mean difference (diffusers mask_thresholding_ratio, default 3). */
+  maskThresholdingRatio?: number;
+}
+
+export interface DiffEditMask {
+  /** The mean |target − source| per latent pixel, (B, h, w). */
+  map: Tensor;
+  /** The same map in float64 (the reduction runs in float64). */
+  mapValues: Float64Array;
+  /** M = mean(map over the whole batch) · ratio: the clamp level (one scalar for the batch, pitfall P8). */
+  clampLevel: number;
+  /** The binary mask (B, h, w): 1 = repaint, 0 = keep; float32 0/1 ready for blending. */
+  mask: Tensor;
+}
+
+/**
+ * generate_mask's reduction: D = |Tg − S| as (B, n, C, h, w), averaged over n and C, clamped to [0, M] with
+ * M = ratio · mean(all of it), divided by M and thresholded: m ≤ 0.5 → 0, else 1 (i.e. map > M/2).
+ */
+export function diffEditMaskFromEstimates(
+  source: FloatTensorLike,
+  target: FloatTensorLike,
+  options: DiffEditMaskOptions,
+): DiffEditMask {
+  const where = 'generate_mask';
+  const { batchSize: B, numMapsPerMask: n } = options;
+  const ratio = options.maskThresholdingRatio ?? 3;
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(`${where}: num_maps_per_mask must be a positive integer, got ${n}`);
+  if (!Number.isInteger(B) || B < 1)
+    throw new RangeError(`${where}: batch size must be a positive integer, got ${B}`);
+  if (!(ratio > 0)) throw new RangeError(`${where}: mask_thresholding_ratio must be > 0, got ${ratio}`);
+  if (source.dims.length !== 4 || !sameDims(source.dims, target.dims)) {
+    throw new RangeError(
+      `${where}: source [${source.dims.join(', ')}] and target [${target.dims.join(', ')}] must be equal (B·n, C, h, w)`,
+    );
+  }
+  const [rows, C, h, w] = source.dims;
+  if (rows !== B * n) throw new RangeError(`${where}: estimates have ${rows} rows, expected B·n = ${B}·${n}`);
+  const plane = h * w;
+  const acc = new Float64Array(B * plane);
+  const s = source.data;
+  const t = target.data;
+  for (let b = 0; b < B; b++) {
+    const dst = b * plane;
+    for (let k = 0; k < n * C; k++) {
+      const src = (b * n * C + k) * plane;
+      for (let p = 0; p < plane; p++) acc[dst + p] += Math.abs(t[src + p] - s[src + p]);
+    }
+  }
+  let total = 0;
+  for (let i = 0; i < acc.length; i++) {
+    acc[i] /= n * C;
+    total += acc[i];
+  }
+  const clampLevel = (total / acc.length) * ratio;
+  const map = new Tensor([B, h, w]);
+  const mask = new Tensor([B, h, w]);
+  for (let i = 0; i < acc.length; i++) {
+    map.data[i] = acc[i];
+    const m = Math.min(Math.max(acc[i], 0), clampLevel) / clampLevel;
+    mask.data[i] = m <= 0.5 ? 0 : 1;
+  }
+  return { map, mapValues: acc, clampLevel, mask };
+}
+
+/** The full generate_mask tail: guided estimates from the UNet output, then the reduction. */
+export function diffEditMaskFromUnetOutput(
+  output: Tensor,
+  guidanceScale: number,
+  options: DiffEditMaskOptions,
+): DiffEditMask {
+  const { source, target } = maskGuidedEstimates(output, guidanceScale);
+  return diffEditMaskFromEstimates(source, target, options);
+}
+
+/** A 0/1 float mask as diffusers' int64 array (what generate_mask returns with output_type "np"). */
+export function maskToInt64(mask: Tensor): IntTensor {
+  const out = IntTensor.zeros(mask.dims, 'int64');
+  const d = out.data as BigInt64Array;
+  for (let i = 0; i < d.length; i++) d[i] = mask.data[i] >= 0.5 ? 1n : 0n;
+  return out;
+}

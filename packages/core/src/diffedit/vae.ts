@@ -1,0 +1,162 @@
+import type { SeededRng } from '../random/seeded-rng.js';
+import { resizeArea, resizeBilinear, resizeNearest } from '../tensor/resize.js';
+import { Tensor, assertSameDims } from '../tensor/tensor.js';
+
+/** Stable Diffusion's VAE latent scaling factor (SD 1.x and 2.x). */
+export const SD_VAE_SCALING_FACTOR = 0.18215;
+
+function splitMoments(latentParameters: Tensor, where: string): { B: number; C: number; plane: number } {
+  if (latentParameters.rank !== 4 || latentParameters.dims[1] % 2 !== 0) {
+    throw new RangeError(
+      `${where}: latent_parameters must be (B, 2C, h, w) (mean ‖ logvar), got ${latentParameters}`,
+    );
+  }
+  const [B, C2, h, w] = latentParameters.dims;
+  return { B, C: C2 / 2, plane: h * w };
+}
+
+/**
+ * A VAE posterior sample as diffusers' DiagonalGaussianDistribution.sample()·scaling_factor: parameters are
+ * mean ‖ logvar along channels; logvar is clamped to [−30, 20], std = exp(0.5·logvar), and the latent is
+ * (mean + std·noise)·scalingFactor. `noise` is a (B, C, h, w) standard normal tensor or a generator.
+ */
+export function sampleVaePosterior(
+  latentParameters: Tensor,
+  noise: Tensor | SeededRng,
+  scalingFactor = SD_VAE_SCALING_FACTOR,
+  out?: Tensor,
+): Tensor {
+  const where = 'sampleVaePosterior';
+  const { B, C, plane } = splitMoments(latentParameters, where);
+  const dims = [B, C, latentParameters.dims[2], latentParameters.dims[3]];
+  const result = out ?? new Tensor(dims);
+  assertSameDims(result, { dims }, `${where} (out)`);
+  const noiseData = noise instanceof Tensor ? noise.data : null;
+  if (noise instanceof Tensor) assertSameDims(noise, { dims }, `${where} (noise)`);
+  const p = latentParameters.data;
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < C; c++) {
+      const meanBase = (b * 2 * C + c) * plane;
+      const logvarBase = (b * 2 * C + C + c) * plane;
+      const outBase = (b * C + c) * plane;
+      for (let k = 0; k < plane; k++) {
+        const logvar = Math.min(Math.max(p[logvarBase + k], -30), 20);
+        const std = Math.exp(0.5 * logvar);
+        const z = noiseData !== null ? noiseData[outBase + k] : (noise as SeededRng).normal();
+        result.data[outBase + k] = (p[meanBase + k] + std * z) * scalingFactor;
+      }
+    }
+  }
+  return result;
+}
+
+/** The posterior mean·scalingFactor (deterministic latents; diffusers' DiffEdit samples instead). */
+export function vaePosteriorMean(latentParameters: Tensor, scalingFactor = SD_VAE_SCALING_FACTOR): Tensor {
+  const { B, C, plane } = splitMoments(latentParameters, 'vaePosteriorMean');
+  const out = new Tensor([B, C, latentParameters.dims[2], latentParameters.dims[3]]);
+  for (let b = 0; b < B; b++) {
+    const src = latentParameters.data.subarray(b * 2 * C * plane, (b * 2 * C + C) * plane);
+    const dst = out.data.subarray(b * C * plane, (b + 1) * C * plane);
+    for (let k = 0; k < dst.length; k++) dst[k] = src[k] * scalingFactor;
+  }
+  return out;
+}
+
+/** latents / scalingFactor: what the VAE decoder takes. */
+export function unscaleLatents(latents: Tensor, scalingFactor = SD_VAE_SCALING_FACTOR, out?: Tensor): Tensor {
+  const result = out ?? new Tensor(latents.dims);
+  assertSameDims(result, latents, 'unscaleLatents (out)');
+  for (let i = 0; i < result.size; i++) result.data[i] = latents.data[i] / scalingFactor;
+  return result;
+}
+
+/** Image values in [0, 1] → model range [−1, 1] (VaeImageProcessor.normalize: 2x − 1). */
+export function imageToModelRange(image: Tensor, out?: Tensor): Tensor {
+  const result = out ?? new Tensor(image.dims);
+  assertSameDims(result, image, 'imageToModelRange (out)');
+  for (let i = 0; i < result.size; i++) result.data[i] = image.data[i] * 2 - 1;
+  return result;
+}
+
+/** VAE output in [−1, 1] → image values clamp(x/2 + 0.5, 0, 1) (VaeImageProcessor.denormalize). */
+export function modelRangeToImage(decoded: Tensor, out?: Tensor): Tensor {
+  const result = out ?? new Tensor(decoded.dims);
+  assertSameDims(result, decoded, 'modelRangeToImage (out)');
+  for (let i = 0; i < result.size; i++) {
+    const v = decoded.data[i] / 2 + 0.5;
+    result.data[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  }
+  return result;
+}
+
+/** preprocess_mask's binarisation: v < 0.5 → 0, v ≥ 0.5 → 1. */
+export function binariseMask(mask: Tensor, out?: Tensor): Tensor {
+  const result = out ?? new Tensor(mask.dims);
+  assertSameDims(result, mask, 'binariseMask (out)');
+  for (let i = 0; i < result.size; i++) result.data[i] = mask.data[i] < 0.5 ? 0 : 1;
+  return result;
+}
+
+/** A mask of dims (h, w), (B, h, w) or (B, 1, h, w) viewed as (B, 1, h, w) (no copy). */
+export function maskAsNchw(mask: Tensor, where = 'mask'): Tensor {
+  if (mask.rank === 2) return mask.reshape([1, 1, ...mask.dims]);
+  if (mask.rank === 3) return mask.reshape([mask.dims[0], 1, mask.dims[1], mask.dims[2]]);
+  if (mask.rank === 4 && mask.dims[1] === 1) return mask;
+  throw new RangeError(`${where}: expected (h, w), (B, h, w) or (B, 1, h, w) with one channel, got ${mask}`);
+}
+
+export type MaskResizeMode = 'area' | 'nearest' | 'bilinear';
+
+/**
+ * Resizes a mask to latent resolution (e.g. H/8 × W/8) and binarises it (v < 0.5 → 0). diffusers never
+ * resizes masks (pitfall P2); this is for masks drawn at image resolution. 'area' (default) averages each
+ * block, so a latent pixel is repainted when at least half its image pixels are.
+ */
+export function resizeMaskToLatent(
+  mask: Tensor,
+  height: number,
+  width: number,
+  mode: MaskResizeMode = 'area',
+): Tensor {
+  const m = maskAsNchw(mask, 'resizeMaskToLatent');
+  const resized =
+    mode === 'area'
+      ? resizeArea(m, height, width)
+      : mode === 'nearest'
+        ? resizeNearest(m, height, width)
+        : resizeBilinear(m, height, width);
+  return binariseMask(resized, resized);
+}
+
+/**
+ * __call__'s preprocess_mask: (h, w) / (B, h, w) / (B, 1, h, w) → (B, 1, h, w) binarised, a single mask
+ * broadcast to the batch; values must lie in [0, 1] and the size must be the latent size (no resizing).
+ */
+export function preprocessMask(
+  mask: Tensor,
+  batchSize: number,
+  latentHeight: number,
+  latentWidth: number,
+): Tensor {
+  const where = 'preprocessMask';
+  const m = maskAsNchw(mask, where);
+  if (m.dims[2] !== latentHeight || m.dims[3] !== latentWidth) {
+    throw new RangeError(
+      `${where}: mask is ${m.dims[2]}×${m.dims[3]} but the latents are ${latentHeight}×${latentWidth}; masks are ` +
+        `not resized (pitfall P2): use resizeMaskToLatent first`,
+    );
+  }
+  for (let i = 0; i < m.size; i++) {
+    const v = m.data[i];
+    if (!(v >= 0 && v <= 1))
+      throw new RangeError(`${where}: mask values must be in [0, 1], found ${v} at ${i}`);
+  }
+  let batched = m;
+  if (m.dims[0] !== batchSize) {
+    if (m.dims[0] !== 1)
+      throw new RangeError(`${where}: mask batch ${m.dims[0]} does not match batch ${batchSize}`);
+    batched = new Tensor([batchSize, 1, latentHeight, latentWidth]);
+    for (let b = 0; b < batchSize; b++) batched.data.set(m.data, b * m.size);
+  }
+  return binariseMask(batched);
+}
