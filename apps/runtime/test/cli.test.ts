@@ -1,0 +1,203 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createRuntime, EXIT, runCli } from '@diffedit/runtime';
+import type { Runtime } from '@diffedit/runtime';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+let dir: string;
+
+const workflow = (extra: { nodes?: unknown[]; edges?: unknown[] } = {}) => ({
+  format: 'diffedit-studio.workflow',
+  version: 1,
+  name: 'cli test',
+  nodes: [
+    { id: 'subject', type: 'Text', params: { text: 'cat' } },
+    { id: 'prompt', type: 'TextTemplate', params: { template: 'a photo of a {a}' } },
+    { id: 'show', type: 'ShowValue', params: { filename: 'prompt.txt' } },
+    ...(extra.nodes ?? []),
+  ],
+  edges: [
+    { id: 'e1', from: { node: 'subject', output: 'text' }, to: { node: 'prompt', input: 'a' } },
+    { id: 'e2', from: { node: 'prompt', output: 'text' }, to: { node: 'show', input: 'value' } },
+    ...(extra.edges ?? []),
+  ],
+});
+
+async function cli(
+  args: string[],
+  runtime?: Runtime,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
+  const code = await runCli(args, { stdout, stderr, ...(runtime ? { runtime } : {}) });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+async function writeWorkflow(name: string, doc: unknown): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, JSON.stringify(doc));
+  return path;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'diffedit-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('diffedit run', () => {
+  it('runs a workflow, writes its files and report.json, and applies --set', async () => {
+    const file = await writeWorkflow('ok.json', workflow());
+    const out = join(dir, 'out-ok');
+    const { code, stderr } = await cli(['run', file, '--out', out, '--set', 'subject.text=dog']);
+    expect(code).toBe(EXIT.ok);
+    expect(await readFile(join(out, 'prompt.txt'), 'utf8')).toBe('a photo of a dog\n');
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.status).toBe('done');
+    expect(Object.keys(report.nodes)).toEqual(['subject', 'prompt', 'show']);
+    expect(report.nodes.show).toMatchObject({ type: 'ShowValue', status: 'ran', files: ['prompt.txt'] });
+    expect(report.nodes.subject.files).toEqual([]);
+    expect(stderr).toContain('✓ show (ShowValue)');
+  });
+
+  it('reuses the cache across runs in one process and still writes the output files', async () => {
+    const runtime = createRuntime();
+    const file = await writeWorkflow('cached.json', workflow());
+    await cli(['run', file, '--out', join(dir, 'first')], runtime);
+    const out = join(dir, 'second');
+    const second = await cli(
+      ['run', file, '--out', out, '--set', 'prompt.template=an image of a {a}', '--json'],
+      runtime,
+    );
+    expect(second.code).toBe(EXIT.ok);
+    const report = JSON.parse(second.stdout);
+    expect(
+      Object.fromEntries(
+        Object.entries(report.nodes).map(([id, n]) => [id, (n as { status: string }).status]),
+      ),
+    ).toEqual({
+      subject: 'cached',
+      prompt: 'ran',
+      show: 'ran',
+    });
+    const third = await cli(['run', file, '--out', join(dir, 'third'), '--json'], runtime);
+    expect(JSON.parse(third.stdout).nodes.show).toMatchObject({ status: 'cached', files: ['prompt.txt'] });
+    expect(await readFile(join(dir, 'third', 'prompt.txt'), 'utf8')).toBe('a photo of a cat\n');
+  });
+
+  it('prints structured errors and exits 2 for an invalid workflow (JSON with --json)', async () => {
+    const file = await writeWorkflow(
+      'invalid.json',
+      workflow({
+        nodes: [{ id: 'n', type: 'Number', params: { value: 'x' } }],
+        edges: [
+          { id: 'e3', from: { node: 'subject', output: 'text' }, to: { node: 'show', input: 'value' } },
+        ],
+      }),
+    );
+    const human = await cli(['run', file]);
+    expect(human.code).toBe(EXIT.invalid);
+    expect(human.stderr).toContain(
+      'node n › value: param \'value\': expected a finite number, got "x" [invalid_param]',
+    );
+    expect(human.stderr).toContain('[input_connected_twice]');
+    const json = await cli(['run', file, '--json', '--out', join(dir, 'out-invalid')]);
+    expect(json.code).toBe(EXIT.invalid);
+    expect(JSON.parse(json.stdout).issues.map((i: { code: string }) => i.code)).toEqual([
+      'invalid_param',
+      'input_connected_twice',
+    ]);
+    expect(existsSync(join(dir, 'out-invalid', 'report.json'))).toBe(true);
+  });
+
+  it('exits 1 and reports the failing node when a node fails', async () => {
+    const file = await writeWorkflow('fails.json', workflow());
+    const out = join(dir, 'out-fail');
+    const { code, stderr } = await cli(['run', file, '--out', out, '--set', 'prompt.template={b}']);
+    expect(code).toBe(EXIT.failed);
+    expect(stderr).toContain('✗ node prompt (TextTemplate) › template failed: placeholder {b} has no value');
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.error).toMatchObject({
+      nodeId: 'prompt',
+      nodeType: 'TextTemplate',
+      field: 'template',
+      code: 'invalid_input',
+    });
+    expect(report.nodes.prompt.status).toBe('failed');
+    expect(report.nodes.subject.status).toBe('ran');
+  });
+
+  it('runs only up to --targets', async () => {
+    const file = await writeWorkflow('targets.json', workflow());
+    const { code, stdout } = await cli(['run', file, '--targets', 'prompt', '--json']);
+    expect(code).toBe(EXIT.ok);
+    expect(Object.keys(JSON.parse(stdout).nodes)).toEqual(['subject', 'prompt']);
+  });
+
+  it('rejects a malformed --set, an unknown --set node, and unreadable or non-JSON files', async () => {
+    const file = await writeWorkflow('usage.json', workflow());
+    expect((await cli(['run', file, '--set', 'novalue'])).code).toBe(EXIT.invalid);
+    const unknown = await cli(['run', file, '--set', 'ghost.text=1']);
+    expect(unknown.stderr).toContain("the workflow has no node 'ghost'");
+    const notJson = join(dir, 'broken.json');
+    await writeFile(notJson, '{ nope');
+    const broken = await cli(['run', notJson]);
+    expect(broken.code).toBe(EXIT.invalid);
+    expect(broken.stderr).toContain('is not valid JSON');
+    expect((await cli(['run', join(dir, 'missing.json')])).code).toBe(EXIT.invalid);
+  });
+});
+
+describe('diffedit validate / nodes / schema', () => {
+  it('validates, listing every issue', async () => {
+    const good = await writeWorkflow('good.json', workflow());
+    expect(await cli(['validate', good])).toMatchObject({ code: 0 });
+    const bad = await writeWorkflow('bad.json', {
+      ...workflow(),
+      nodes: [{ id: 'x', type: 'Nope' }],
+      edges: [],
+    });
+    const result = await cli(['validate', bad, '--json']);
+    expect(result.code).toBe(EXIT.invalid);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: false,
+      issues: [{ code: 'unknown_node_type', nodeId: 'x' }, { code: 'no_output_node' }],
+    });
+  });
+
+  it('prints the catalog as JSON', async () => {
+    const { code, stdout } = await cli(['nodes']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).map((n: { type: string }) => n.type)).toContain('TextTemplate');
+  });
+});
+
+describe('the built bin', () => {
+  const bin = join(repo, 'apps/runtime/dist/cli.js');
+  it.skipIf(!existsSync(bin))('runs as a separate process with the right exit codes', async () => {
+    const run = promisify(execFile);
+    const file = await writeWorkflow('bin.json', workflow());
+    const out = join(dir, 'out-bin');
+    await run(process.execPath, [bin, 'run', file, '--out', out]);
+    expect(await readFile(join(out, 'prompt.txt'), 'utf8')).toBe('a photo of a cat\n');
+    const failure = await run(process.execPath, [bin, 'run', file, '--set', 'prompt.template={z}']).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure).toMatchObject({ code: EXIT.failed });
+    expect((failure as { stderr: string }).stderr).toContain('placeholder {z} has no value');
+  });
+});
