@@ -29,7 +29,7 @@ describe('toy Flan-T5 tokenizer.json (Unigram, read by @huggingface/tokenizers)'
     const { ids, tokens } = tokenizer.encode('a red apple');
     expect(tokens).toEqual(['▁a', '▁red', '▁apple', '</s>']);
     expect(ids[ids.length - 1]).toBe(1);
-    expect(ids.filter((id) => id === 1)).toHaveLength(1);
+    expect(ids.filter((id: number) => id === 1)).toHaveLength(1);
   });
 
   it.each([
