@@ -131,7 +131,7 @@ export function createTestCatalog(): { catalog: NodeCatalog; runs: Map<string, n
       description: 'a Float32Array of `length` copies of its seed',
       inputs: {},
       params: { length: { kind: 'int', default: 256, min: 0 }, seed: { kind: 'seed', default: 0 } },
-      outputs: { data: { type: 'LATENTS' } },
+      outputs: { data: { type: 'ANY' } },
       async run(ctx, _inputs, params) {
         count(ctx.nodeId);
         return { data: { shape: [params.length], data: new Float32Array(params.length).fill(params.seed) } };
