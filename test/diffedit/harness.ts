@@ -42,7 +42,10 @@ export function loadWorkflow(name: string): WorkflowDoc {
 }
 
 /** A copy of `workflow` with some params replaced: { nodeId: { param: value } }. */
-export function withParams(workflow: WorkflowDoc, changes: Record<string, Record<string, unknown>>): WorkflowDoc {
+export function withParams(
+  workflow: WorkflowDoc,
+  changes: Record<string, Record<string, unknown>>,
+): WorkflowDoc {
   const copy = structuredClone(workflow);
   for (const [id, params] of Object.entries(changes)) {
     const node = copy.nodes.find((n) => n.id === id);
