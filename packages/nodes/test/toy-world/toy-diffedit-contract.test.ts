@@ -129,7 +129,7 @@ async function runDiffEdit(
 
   // DDIM inversion with the source prompt (strength 0.8).
   const ts = Array.from({ length: STEPS }, (_, i) => i * STRIDE + 1).slice(0, STEPS * 0.8);
-  let x = x0;
+  let x: Float32Array = x0;
   const inverted: Float32Array[] = [];
   for (const t of ts) {
     const [eu, ec] = await unet([x, x], t, stack([empty, src]), dims);
