@@ -131,6 +131,16 @@ describe('GraphBuilder → onnxruntime-node', () => {
     expectClose(out.y.data as Float32Array, [2 * (Math.exp(-1) - 1), 3], 1e-6);
   });
 
+  it('writes tensor attributes (ConstantOfShape value) and int64 shape constants', async () => {
+    const g = new GraphBuilder('fill');
+    const x = g.input('x', 'float32', ['n']);
+    const shape = g.op('Shape', [x]);
+    const filled = g.op('ConstantOfShape', [shape], { value: g.attrTensor(new Float32Array([2.5]), [1]) });
+    g.output(g.op('Add', [filled, x]), 'y', 'float32', ['n']);
+    const out = await run(g.toModelBytes(), { x: f32([1, 2, 3], [3]) });
+    expectClose(out.y.data as Float32Array, [3.5, 4.5, 5.5]);
+  });
+
   it('splits into several outputs and passes a graph input through to an output', async () => {
     const g = new GraphBuilder('split');
     const x = g.input('x', 'float32', [4]);
