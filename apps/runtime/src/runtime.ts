@@ -15,7 +15,7 @@ import type {
 } from '@diffedit/core';
 
 import { createFsFingerprinter } from './fingerprints.js';
-import { defaultCatalog, defaultServices } from './wiring.js';
+import { closeServices, defaultCatalog, defaultServices } from './wiring.js';
 
 export interface RuntimeOptions {
   catalog?: NodeCatalog;
@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   modelsDir?: string;
   /** Replaces the file-system fingerprinter (tests, remote storage). */
   fingerprintParam?: ParamFingerprinter;
+  /** Where the default services report (default: console). */
+  log?: (line: string) => void;
 }
 
 /** A long-lived runtime: one catalog, one set of services, one cache shared by every run. */
@@ -41,13 +43,15 @@ export interface Runtime {
   listNodes(): SerializedNodeDefinition[];
   /** Listens to the events of every run (e.g. a server broadcasting them); returns an unsubscribe function. */
   onEvent(listener: RunEventListener): () => void;
+  /** Releases the services' resources (model sessions, workers); call it before the process ends. */
+  close(): Promise<void>;
 }
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const inputsDir = resolve(options.inputsDir ?? '.');
   const modelsDir = resolve(options.modelsDir ?? 'models');
   const catalog = options.catalog ?? defaultCatalog();
-  const services = options.services ?? defaultServices({ inputsDir, modelsDir });
+  const services = options.services ?? defaultServices({ inputsDir, modelsDir, log: options.log });
   const inputs = services.tryGet(InputsFolderKey);
   const fingerprintParam =
     options.fingerprintParam ??
@@ -77,5 +81,6 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
+    close: () => closeServices(services),
   };
 }

@@ -2,15 +2,17 @@ import { resolve } from 'node:path';
 
 import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { NodeCatalog } from '@diffedit/core';
-import { createNodeCatalog } from '@diffedit/nodes';
+import { createNodeCatalog, ModelManager, ModelManagerKey } from '@diffedit/nodes';
 
 /**
- * The one place where the runtime's nodes and services are assembled. Later packs register here: their node
- * definitions through @diffedit/nodes' builtinNodeDefinitions(), their services (model manager…) below.
+ * The one place where the runtime's nodes and services are assembled. Node packs register their definitions
+ * through @diffedit/nodes' builtinNodeDefinitions(); services nodes need are created below.
  */
 export interface WiringOptions {
   inputsDir: string;
   modelsDir: string;
+  /** Where services report (model provider choices…); the CLI passes stderr so stdout stays clean JSON. */
+  log?: (line: string) => void;
 }
 
 export function defaultCatalog(): NodeCatalog {
@@ -19,8 +21,18 @@ export function defaultCatalog(): NodeCatalog {
 
 export function defaultServices(options: WiringOptions): ServiceRegistry {
   const inputsRoot = resolve(options.inputsDir);
-  return new ServiceRegistry().set(InputsFolderKey, {
-    root: inputsRoot,
-    resolve: (path) => resolve(inputsRoot, path),
-  });
+  return new ServiceRegistry()
+    .set(InputsFolderKey, { root: inputsRoot, resolve: (path) => resolve(inputsRoot, path) })
+    .set(
+      ModelManagerKey,
+      new ModelManager({
+        modelsDir: resolve(options.modelsDir),
+        ...(options.log ? { logger: options.log } : {}),
+      }),
+    );
+}
+
+/** Releases services that hold resources (model sessions, worker threads). */
+export async function closeServices(services: ServiceRegistry): Promise<void> {
+  await services.tryGet(ModelManagerKey)?.close();
 }

@@ -4,6 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 
 import { formatIssue, workflowJsonSchema } from '@diffedit/core';
+import { ensureToyPack } from '@diffedit/nodes';
 import type { RunResult, ValidationIssue } from '@diffedit/core';
 
 import { applyOverrides, parseOverride, UsageError } from '../overrides.js';
@@ -86,6 +87,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(() => print(JSON.stringify(runtimeFor({}).listNodes(), null, 2)));
 
   program
+    .command('toy-pack')
+    .description('write the embedded toy-world models (toy-sd, toy-flan-t5, toy-blip) unless already current')
+    .option('--models <dir>', 'models folder', 'models')
+    .action(async (flags: { models: string }) => {
+      const wrote = await ensureToyPack(resolve(flags.models));
+      printErr(
+        wrote
+          ? `✓ wrote the toy pack into ${flags.models}`
+          : `✓ the toy pack in ${flags.models} is up to date`,
+      );
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of workflow files')
     .option('--write <file>', 'write it to a file instead')
@@ -95,8 +109,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       else print(text);
     });
 
+  const created: Runtime[] = [];
   function runtimeFor(options: RuntimeOptions): Runtime {
-    return io.runtime ?? createRuntime({ ...io.runtimeOptions, ...options });
+    if (io.runtime) return io.runtime;
+    const runtime = createRuntime({ log: printErr, ...io.runtimeOptions, ...options });
+    created.push(runtime);
+    return runtime;
   }
 
   function printIssues(file: string, issues: readonly ValidationIssue[]): void {
@@ -193,6 +211,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
     throw error;
+  } finally {
+    // Runtimes made here hold model sessions and worker threads that would keep the process alive.
+    await Promise.all(created.map((runtime) => runtime.close()));
   }
   return exitCode;
 }
