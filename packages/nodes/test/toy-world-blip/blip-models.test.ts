@@ -138,8 +138,8 @@ describe('toy BLIP captions (greedy after "a photograph of")', () => {
     );
   });
 
-  it('names the object and background colours of ≥ 90 % of 24 random contract scenes', async () => {
-    const specs = randomScenes(24, 2024);
+  it('names colours and shape of 12 random contract scenes (raw models)', async () => {
+    const specs = randomScenes(12, 2024);
     let objectRight = 0;
     let backgroundRight = 0;
     let shapeRight = 0;

@@ -6,7 +6,7 @@ import { writeToyT5Pack } from '@diffedit/nodes';
 import { InProcessBackend } from '../../src/models/in-process-backend.js';
 import { SessionPool } from '../../src/models/session-pool.js';
 import { T5Model } from '../../src/models/t5-model.js';
-import { instructionFor } from './t5-test-harness.js';
+import { instructionFor, toyTextConcepts } from './t5-test-harness.js';
 
 // The toy pack through the product's own loader and generate loop (PromptT5's settings).
 let dir: string;
@@ -47,5 +47,32 @@ describe('toy Flan-T5 through T5Model', () => {
     const greedy = await merged.generate(instructionFor('red apple'));
     expect(greedy).toEqual(['a red apple in a bowl']);
     expect(await plain.generate(instructionFor('red apple'))).toEqual(greedy);
+  });
+});
+
+describe('toy Flan-T5 captions keep their concept for the toy text encoder', () => {
+  it.each(['red apple', 'green pear', 'banana', 'purple ball', 'orange'])(
+    'every sampled caption for "%s" has the concept colour of the concept itself',
+    async (concept) => {
+      const model = await T5Model.load(dir, pool);
+      const captions = await model.generate(instructionFor(concept), {
+        doSample: true,
+        numReturnSequences: 16,
+        seed: 5,
+      });
+      const [expected, ...got] = await toyTextConcepts([`a ${concept}`, ...captions]);
+      expect(expected).toBeDefined();
+      got.forEach((colour, i) => expect(colour, captions[i]).toEqual(expected));
+    },
+  );
+
+  it('would notice a caption that brings in another colour or object (control)', async () => {
+    const [apple, mixed, onBackground] = await toyTextConcepts([
+      'a red apple',
+      'a red apple next to a green pear',
+      'a red apple on a green background',
+    ]);
+    expect(mixed).not.toEqual(apple);
+    expect(onBackground).toEqual(apple);
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import type { SeededRng } from '@diffedit/core';
+import { TEXT_EMBEDDING, toySdPackFiles } from '@diffedit/nodes';
 
 /** PromptT5's instruction (the product asks Flan-T5 exactly this). */
 export function instructionFor(concept: string): string {
@@ -162,4 +163,36 @@ export async function generateMerged(
     if (next === EOS || (forced && step + 1 >= forced.length)) break;
   }
   return { ids: ids.slice(1), logits };
+}
+
+/**
+ * The concept colour that the toy SD text encoder reads from each text (what EmbedPrompts averages and the toy
+ * UNet pulls towards): the mean colour of its colour words, else of its object nouns; undefined when it has none.
+ */
+export async function toyTextConcepts(texts: readonly string[]): Promise<(number[] | undefined)[]> {
+  const files = toySdPackFiles();
+  const read = (path: string): object => JSON.parse(new TextDecoder().decode(files.get(path))) as object;
+  const tokenizer = new Tokenizer(read('tokenizer/tokenizer.json'), read('tokenizer/tokenizer_config.json'));
+  const model = files.get('text_encoder/model.onnx');
+  if (!model) throw new Error('toy SD pack has no text encoder');
+  const session = await ort.InferenceSession.create(model);
+  try {
+    const E = TEXT_EMBEDDING;
+    const out: (number[] | undefined)[] = [];
+    for (const text of texts) {
+      const ids = tokenizer.encode(text).ids;
+      const result = await session.run({
+        input_ids: new ort.Tensor('int32', Int32Array.from(ids), [1, ids.length]),
+      });
+      const pooled = Array.from(result.pooler_output.data as Float32Array);
+      const mean = (rgb: number, flag: number): number[] =>
+        pooled.slice(rgb, rgb + 3).map((v) => v / pooled[flag]);
+      if (pooled[E.colourWordFlag] > 0.5) out.push(mean(E.colourWordRgb, E.colourWordFlag));
+      else if (pooled[E.nounFlag] > 0.5) out.push(mean(E.nounRgb, E.nounFlag));
+      else out.push(undefined);
+    }
+    return out;
+  } finally {
+    await session.release();
+  }
 }

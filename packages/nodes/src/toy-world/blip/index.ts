@@ -1,5 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { writePackFiles } from '../sd-pack.js';
 import { BLIP_IMAGE_MEAN, BLIP_IMAGE_STD, TOY_BLIP_DIMS } from './blip-dims.js';
 import { buildToyBlipTextDecoder } from './blip-text-decoder-graph.js';
 import {
@@ -79,15 +78,11 @@ export function toyBlipPreprocessorConfig(): Record<string, unknown> {
   };
 }
 
-const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+const json = (value: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 
-/**
- * Writes the toy BLIP captioning pack into `dir` (created if needed): config.json, preprocessor_config.json,
- * the tokenizer files, vision_model.onnx and text_decoder.onnx. Same bytes every time.
- */
-export async function writeToyBlipPack(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const files: [string, string | Uint8Array][] = [
+/** Every file of the toy BLIP pack, name → bytes. Pure function of the source: same code, same bytes. */
+export function toyBlipPackFiles(): Map<string, Uint8Array> {
+  return new Map<string, Uint8Array>([
     ['config.json', json(toyBlipConfig())],
     ['preprocessor_config.json', json(toyBlipPreprocessorConfig())],
     ['tokenizer.json', json(toyBlipTokenizerJson())],
@@ -95,6 +90,13 @@ export async function writeToyBlipPack(dir: string): Promise<void> {
     ['special_tokens_map.json', json(toyBlipSpecialTokensMap())],
     ['vision_model.onnx', buildToyBlipVision().toModelBytes(ONNX_OPTIONS)],
     ['text_decoder.onnx', buildToyBlipTextDecoder().toModelBytes(ONNX_OPTIONS)],
-  ];
-  for (const [name, content] of files) await writeFile(join(dir, name), content);
+  ]);
+}
+
+/**
+ * Writes the toy BLIP captioning pack into `dir` (created if needed): config.json, preprocessor_config.json,
+ * the tokenizer files, vision_model.onnx and text_decoder.onnx. Files already up to date are left alone.
+ */
+export async function writeToyBlipPack(dir: string): Promise<void> {
+  await writePackFiles(dir, toyBlipPackFiles());
 }

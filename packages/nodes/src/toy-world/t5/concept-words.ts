@@ -1,45 +1,29 @@
-/**
- * The toy world's colour and object words, as the toy SD text encoder reads them (toy-world.md, "Colours and
- * words"). The toy Flan-T5 keeps them as whole pieces so that a concept such as "red apple" is found and copied
- * token for token; the caption grammar itself never uses them (a caption must not change the concept).
- */
-export const TOY_COLOUR_WORDS = [
-  'red',
-  'green',
-  'blue',
-  'yellow',
-  'white',
-  'black',
-  'orange',
-  'purple',
-  'gray',
-  'grey',
-  'pink',
-  'brown',
-  'cyan',
-  'magenta',
-] as const;
+import { COLOUR_WORDS, OBJECT_WORDS } from '../vocabulary.js';
 
-export const TOY_OBJECT_WORDS = [
-  'apple',
-  'pear',
-  'banana',
-  'lemon',
-  'grape',
-  'plum',
-  'orange',
-  'strawberry',
-  'cherry',
-  'tomato',
-  'lime',
-  'blueberry',
+/**
+ * The toy world's colour and object words, exactly those the toy SD text encoder reads as content
+ * (toy-world/vocabulary.ts). The toy Flan-T5 keeps them as whole pieces so that a concept such as "red apple"
+ * is found and copied token for token; its caption grammar never uses them (a caption must keep its concept).
+ */
+export const TOY_COLOUR_WORDS: readonly string[] = Object.keys(COLOUR_WORDS);
+export const TOY_OBJECT_WORDS: readonly string[] = Object.keys(OBJECT_WORDS);
+
+/** Neutral nouns that still name the thing in a picture ("a red ball"): part of a concept, not of its colour. */
+export const TOY_SHAPE_NOUNS: readonly string[] = [
   'ball',
   'cube',
   'circle',
   'square',
-] as const;
+  'triangle',
+  'ellipse',
+  'diamond',
+  'sphere',
+  'box',
+  'shape',
+  'object',
+];
 
-/** Colour and object words without repeats ("orange" is both), in a fixed order. */
+/** Words that make up a concept when the instruction has no "containing …" phrase, without repeats. */
 export function toyContentWords(): string[] {
-  return [...new Set<string>([...TOY_COLOUR_WORDS, ...TOY_OBJECT_WORDS])];
+  return [...new Set<string>([...TOY_COLOUR_WORDS, ...TOY_OBJECT_WORDS, ...TOY_SHAPE_NOUNS])];
 }

@@ -1,5 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { writePackFiles } from '../sd-pack.js';
 import { TOY_T5_DIMS } from './t5-dims.js';
 import { buildToyT5Decoder } from './t5-decoder-graph.js';
 import { buildToyT5Encoder } from './t5-encoder-graph.js';
@@ -14,7 +13,7 @@ import {
 
 export { CAPTION_TEMPLATES } from './caption-templates.js';
 export type { CaptionTemplate } from './caption-templates.js';
-export { TOY_COLOUR_WORDS, TOY_OBJECT_WORDS } from './concept-words.js';
+export { TOY_COLOUR_WORDS, TOY_OBJECT_WORDS, TOY_SHAPE_NOUNS } from './concept-words.js';
 export { TOY_T5_DIMS } from './t5-dims.js';
 export { T5_EOS_ID, T5_PAD_ID, T5_UNK_ID } from './t5-tokenizer-json.js';
 
@@ -46,15 +45,11 @@ export function toyT5Config(): Record<string, unknown> {
   };
 }
 
-const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+const json = (value: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 
-/**
- * Writes the toy Flan-T5 pack into `dir` (created if needed): config.json, generation_config.json, the
- * tokenizer files, encoder_model.onnx, decoder_model.onnx and decoder_model_merged.onnx. Same bytes every time.
- */
-export async function writeToyT5Pack(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const files: [string, string | Uint8Array][] = [
+/** Every file of the toy Flan-T5 pack, name → bytes. Pure function of the source: same code, same bytes. */
+export function toyT5PackFiles(): Map<string, Uint8Array> {
+  return new Map<string, Uint8Array>([
     ['config.json', json(toyT5Config())],
     [
       'generation_config.json',
@@ -66,6 +61,13 @@ export async function writeToyT5Pack(dir: string): Promise<void> {
     ['encoder_model.onnx', buildToyT5Encoder().toModelBytes(ONNX_OPTIONS)],
     ['decoder_model.onnx', buildToyT5Decoder(false).toModelBytes(ONNX_OPTIONS)],
     ['decoder_model_merged.onnx', buildToyT5Decoder(true).toModelBytes(ONNX_OPTIONS)],
-  ];
-  for (const [name, content] of files) await writeFile(join(dir, name), content);
+  ]);
+}
+
+/**
+ * Writes the toy Flan-T5 pack into `dir` (created if needed): config.json, generation_config.json, the
+ * tokenizer files, encoder_model.onnx, decoder_model.onnx and decoder_model_merged.onnx. Files already up to date are left alone.
+ */
+export async function writeToyT5Pack(dir: string): Promise<void> {
+  await writePackFiles(dir, toyT5PackFiles());
 }
