@@ -115,6 +115,27 @@ describe('Executor', () => {
     expect(runs.get('bad')).toBe(2);
   });
 
+  it('reports progress between node:start and node:done', async () => {
+    const { catalog } = createTestCatalog();
+    const log = eventLog();
+    const doc = workflow(
+      [
+        { id: 'slow', type: 'Slow', params: { steps: 3, stepMs: 0 } },
+        { id: 's', type: 'Sink' },
+      ],
+      ['slow.value->s.value'],
+    );
+    await createExecutor({ catalog }).run(doc, { onEvent: log.onEvent });
+    const slow = log.events.filter((e) => 'nodeId' in e && e.nodeId === 'slow');
+    expect(slow.map((e) => (e.type === 'node:progress' ? `${e.step}/${e.total}` : e.type))).toEqual([
+      'node:start',
+      '1/3',
+      '2/3',
+      '3/3',
+      'node:done',
+    ]);
+  });
+
   it('cancels inside a node that reports progress, and the result is not cached', async () => {
     const { catalog } = createTestCatalog();
     const executor = createExecutor({ catalog });
