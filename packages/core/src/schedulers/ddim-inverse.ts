@@ -1,6 +1,7 @@
 import { resolveSchedulerConfig } from './config.js';
 import type { ResolvedSchedulerConfig, SchedulerConfig } from './config.js';
 import { DDIMSchedulerBase, overlaps } from './ddim.js';
+import type { SchedulerOptions } from './ddim.js';
 import { allocLike, checkLength, dataOf, predictOriginal } from './step-math.js';
 import type { SchedulerOutput, StepValue } from './step-math.js';
 import { checkNumInferenceSteps, ddimInverseTimesteps } from './timesteps.js';
@@ -21,14 +22,14 @@ export class DDIMInverseScheduler extends DDIMSchedulerBase {
   /** ᾱ used when the source level is negative: 1 if set_alpha_to_one (alias set_alpha_to_zero), else ᾱ[0]. */
   readonly initialAlphaCumprod: number;
 
-  constructor(config: SchedulerConfig | ResolvedSchedulerConfig = {}) {
-    super(config, 'DDIMInverseScheduler');
+  constructor(config: SchedulerConfig | ResolvedSchedulerConfig = {}, options: SchedulerOptions = {}) {
+    super(config, 'DDIMInverseScheduler', options);
     this.initialAlphaCumprod = this.config.set_alpha_to_one ? 1 : this.alphasCumprod[0];
   }
 
   /** From a parsed scheduler_config.json, e.g. the forward scheduler's (DDIMInverseScheduler.from_config). */
-  static fromConfig(json: unknown): DDIMInverseScheduler {
-    return new DDIMInverseScheduler(resolveSchedulerConfig(json, 'DDIMInverseScheduler.fromConfig'));
+  static fromConfig(json: unknown, options: SchedulerOptions = {}): DDIMInverseScheduler {
+    return new DDIMInverseScheduler(resolveSchedulerConfig(json, 'DDIMInverseScheduler.fromConfig'), options);
   }
 
   /** set_timesteps(N): fills `timesteps` (ascending); only 'leading' and 'trailing' spacing. */

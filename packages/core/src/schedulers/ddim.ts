@@ -1,10 +1,17 @@
 import type { SeededRng } from '../random/seeded-rng.js';
 import { alphasCumprodFromBetas, betasFromConfig } from './betas.js';
+import type { AlphasPrecision } from './betas.js';
 import { resolveSchedulerConfig } from './config.js';
 import type { ResolvedSchedulerConfig, SchedulerConfig } from './config.js';
 import { allocLike, batchRows, checkLength, dataOf, dynamicThreshold, predictOriginal } from './step-math.js';
 import type { SchedulerOutput, StepValue } from './step-math.js';
 import { checkNumInferenceSteps, ddimTimesteps } from './timesteps.js';
+
+/** Construction options that are not part of scheduler_config.json. */
+export interface SchedulerOptions {
+  /** Arithmetic of the β/ᾱ tables (default 'float64'; 'torch-float32' mimics diffusers on torch CPU). */
+  precision?: AlphasPrecision;
+}
 
 export interface DDIMStepOptions<V extends StepValue> {
   /** η of the DDIM paper: 0 = deterministic DDIM (default), 1 = DDPM-like variance. */
@@ -32,10 +39,18 @@ export abstract class DDIMSchedulerBase {
   protected _numInferenceSteps: number | null = null;
   protected _timesteps: readonly number[] = [];
 
-  protected constructor(config: SchedulerConfig | ResolvedSchedulerConfig, where: string) {
+  /** How betas/ᾱ were computed ('float64' unless 'torch-float32' was asked for). */
+  readonly precision: AlphasPrecision;
+
+  protected constructor(
+    config: SchedulerConfig | ResolvedSchedulerConfig,
+    where: string,
+    options: SchedulerOptions = {},
+  ) {
     this.config = resolveSchedulerConfig(config, where);
-    this.betas = betasFromConfig(this.config);
-    this.alphasCumprod = alphasCumprodFromBetas(this.betas);
+    this.precision = options.precision ?? 'float64';
+    this.betas = betasFromConfig(this.config, this.precision);
+    this.alphasCumprod = alphasCumprodFromBetas(this.betas, this.precision);
   }
 
   get numTrainTimesteps(): number {
@@ -141,14 +156,14 @@ export class DDIMScheduler extends DDIMSchedulerBase {
   /** ᾱ used when the previous timestep is negative: 1 if set_alpha_to_one, else ᾱ[0]. */
   readonly finalAlphaCumprod: number;
 
-  constructor(config: SchedulerConfig | ResolvedSchedulerConfig = {}) {
-    super(config, 'DDIMScheduler');
+  constructor(config: SchedulerConfig | ResolvedSchedulerConfig = {}, options: SchedulerOptions = {}) {
+    super(config, 'DDIMScheduler', options);
     this.finalAlphaCumprod = this.config.set_alpha_to_one ? 1 : this.alphasCumprod[0];
   }
 
   /** From a parsed scheduler_config.json (unknown keys ignored, diffusers defaults for absent keys). */
-  static fromConfig(json: unknown): DDIMScheduler {
-    return new DDIMScheduler(resolveSchedulerConfig(json, 'DDIMScheduler.fromConfig'));
+  static fromConfig(json: unknown, options: SchedulerOptions = {}): DDIMScheduler {
+    return new DDIMScheduler(resolveSchedulerConfig(json, 'DDIMScheduler.fromConfig'), options);
   }
 
   /** set_timesteps(N): fills `timesteps` (descending) per timestep_spacing and steps_offset. */

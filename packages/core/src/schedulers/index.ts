@@ -1,4 +1,5 @@
 export { betasFromConfig, alphasCumprodFromConfig, alphasCumprodFromBetas } from './betas.js';
+export type { AlphasPrecision } from './betas.js';
 export { resolveSchedulerConfig } from './config.js';
 export type {
   SchedulerConfig,
@@ -8,7 +9,7 @@ export type {
   TimestepSpacing,
 } from './config.js';
 export { DDIMScheduler, DDIMSchedulerBase } from './ddim.js';
-export type { DDIMStepOptions } from './ddim.js';
+export type { DDIMStepOptions, SchedulerOptions } from './ddim.js';
 export { DDIMInverseScheduler } from './ddim-inverse.js';
 export type { DDIMInverseStepOptions } from './ddim-inverse.js';
 export type { FloatArray, StepValue, SchedulerOutput } from './step-math.js';

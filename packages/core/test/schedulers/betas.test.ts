@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { alphasCumprodFromConfig, betasFromConfig, resolveSchedulerConfig } from '@diffedit/core';
+import {
+  DDIMScheduler,
+  alphasCumprodFromConfig,
+  betasFromConfig,
+  resolveSchedulerConfig,
+} from '@diffedit/core';
 
 const SD21 = {
   _class_name: 'DDIMScheduler',
@@ -31,6 +36,39 @@ describe('alphasCumprodFromConfig (spec §9, float64)', () => {
   ];
   it('has num_train_timesteps entries', () => expect(a.length).toBe(1000));
   it.each(table)('ᾱ[%i] = %f', (t, v) => expect(Math.abs(a[t] - v)).toBeLessThan(1e-9));
+});
+
+describe("alphasCumprodFromConfig 'torch-float32' (spec §9 float32 column)", () => {
+  const a = alphasCumprodFromConfig(SD21, 'torch-float32');
+  const f64 = alphasCumprodFromConfig(SD21);
+  const table: [number, number][] = [
+    [0, 0.999149978161],
+    [1, 0.998296022415],
+    [20, 0.981314301491],
+    [21, 0.980380654335],
+    [461, 0.330845415592],
+    [481, 0.302295446396],
+    [499, 0.277669429779],
+    [781, 0.043455969542],
+    [981, 0.005775495898],
+    [999, 0.004660095088],
+  ];
+  it.each(table)('ᾱ[%i] = %f', (t, v) => expect(Math.abs(a[t] - v)).toBeLessThan(1e-11));
+  it('every value is a float32 and max |float64 − float32| ≈ 4.65e-7', () => {
+    let maxDiff = 0;
+    for (let t = 0; t < 1000; t++) {
+      expect(Math.fround(a[t])).toBe(a[t]);
+      maxDiff = Math.max(maxDiff, Math.abs(a[t] - f64[t]));
+    }
+    expect(maxDiff).toBeGreaterThan(4.6e-7);
+    expect(maxDiff).toBeLessThan(4.7e-7);
+  });
+  it('schedulers accept the precision option', () => {
+    const s = DDIMScheduler.fromConfig(SD21, { precision: 'torch-float32' });
+    expect(s.precision).toBe('torch-float32');
+    expect(s.finalAlphaCumprod).toBe(Math.fround(0.99915));
+    expect(s.alphasCumprod[481]).toBe(a[481]);
+  });
 });
 
 describe('betasFromConfig', () => {
