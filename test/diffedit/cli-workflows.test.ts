@@ -1,0 +1,92 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+
+import { InputsFolderKey, ServiceRegistry, validateWorkflow } from '@diffedit/core';
+import {
+  createNodeCatalog,
+  decodeImage,
+  ModelManager,
+  ModelManagerKey,
+  readPngTextChunks,
+  writeToyPack,
+} from '@diffedit/nodes';
+import { runCli } from '@diffedit/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { WORKFLOWS } from './harness.js';
+
+const NAMES = ['diffedit-prompts', 'diffedit-t5-embeddings', 'diffedit-blip-caption'] as const;
+let modelsDir: string;
+let manager: ModelManager;
+
+beforeAll(async () => {
+  modelsDir = mkdtempSync(join(tmpdir(), 'diffedit-cli-models-'));
+  await writeToyPack(modelsDir);
+  manager = new ModelManager({ modelsDir, mode: 'in-process', providers: ['cpu'], logger: () => {} });
+});
+afterAll(() => manager.close());
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
+  // the CLI's own wiring, except for in-process inference (vitest runs the TS sources, not the built worker)
+  const services = new ServiceRegistry()
+    .set(InputsFolderKey, { root: WORKFLOWS, resolve: (p: string) => resolve(WORKFLOWS, p) })
+    .set(ModelManagerKey, manager);
+  const code = await runCli(args, { stdout, stderr, runtimeOptions: { services, modelsDir } });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('the shipped DiffEdit workflows through the CLI', () => {
+  it.each(NAMES)('%s validates', async (name) => {
+    const { code, stderr } = await cli(['validate', join(WORKFLOWS, `${name}.json`)]);
+    expect(stderr).not.toMatch(/✗/);
+    expect(code).toBe(0);
+  });
+
+  it.each(NAMES)(
+    '%s runs on the toy pack and writes its [original | mask | edited] grid PNG',
+    async (name) => {
+      const out = mkdtempSync(join(tmpdir(), `diffedit-cli-${name}-`));
+      const cheap = [
+        'image.width=128',
+        'image.height=128',
+        'mask.num_inference_steps=10',
+        'invert.num_inference_steps=10',
+      ];
+      const { code, stderr } = await cli([
+        'run',
+        join(WORKFLOWS, `${name}.json`),
+        '--out',
+        out,
+        ...cheap.flatMap((s) => ['--set', s]),
+      ]);
+      expect(stderr).not.toMatch(/✗/);
+      expect(code).toBe(0);
+      const file = join(out, `${name}.png`);
+      expect(existsSync(file)).toBe(true);
+      expect(existsSync(join(out, 'report.json'))).toBe(true);
+      const png = readFileSync(file);
+      const grid = await decodeImage(png, { multiple: 1 }, file);
+      expect([grid.width, grid.height]).toEqual([3 * 128, 128]);
+      // the PNG carries the workflow (with the --set values) so the editor can restore the graph
+      const texts = readPngTextChunks(png);
+      const embedded = JSON.parse(texts.workflow) as {
+        nodes: { id: string; params: Record<string, unknown> }[];
+      };
+      const validation = validateWorkflow(embedded, createNodeCatalog());
+      expect(validation.ok).toBe(true);
+      expect(embedded.nodes.find((n) => n.id === 'invert')?.params.num_inference_steps).toBe(10);
+      const inputs = JSON.parse(texts.inputs) as {
+        nodes: Record<string, { type: string; params: Record<string, unknown> }>;
+      };
+      expect(inputs.nodes.denoise).toMatchObject({ type: 'MaskedDenoise', params: { guidance_scale: 7.5 } });
+    },
+  );
+});
