@@ -26,6 +26,8 @@ export class WorkerBackend implements SessionBackend {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Counts worker threads started; a session belongs to the one it was opened in. */
+  private generation = 0;
 
   constructor(workerPath: string = defaultWorkerPath()) {
     this.workerPath = workerPath;
@@ -43,6 +45,7 @@ export class WorkerBackend implements SessionBackend {
       );
     }
     const worker = new Worker(this.workerPath);
+    this.generation++;
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (error: Error) => this.failAll(error));
     worker.on('exit', (code) => {
@@ -103,6 +106,7 @@ export class WorkerBackend implements SessionBackend {
 
   async open(path: string, options: SessionCreateOptions): Promise<ModelSession> {
     const opened = await this.call<OpenResult>({ op: 'open', path, options });
+    const generation = this.generation;
     let released = false;
     return {
       path,
@@ -114,6 +118,14 @@ export class WorkerBackend implements SessionBackend {
       transfersInputs: true,
       run: async (feeds: WireFeeds, runOptions?: RunOptions): Promise<WireFeeds> => {
         if (released) throw new Error(`session for ${path} was released`);
+        if (this.worker === undefined || this.generation !== generation) {
+          throw new ModelError(
+            'model_worker_failed',
+            path,
+            undefined,
+            'the inference worker that held this session has stopped; release the model and load it again',
+          );
+        }
         throwIfAborted(runOptions?.signal);
         const request: WorkerCall = { op: 'run', sessionId: opened.sessionId, feeds };
         if (runOptions?.outputs !== undefined) request.outputs = runOptions.outputs;
@@ -122,6 +134,7 @@ export class WorkerBackend implements SessionBackend {
       release: async (): Promise<void> => {
         if (released) return;
         released = true;
+        if (this.worker === undefined || this.generation !== generation) return; // gone with its worker
         await this.call<null>({ op: 'release', sessionId: opened.sessionId });
       },
     };

@@ -101,6 +101,18 @@ describe('worker mode', () => {
     }
   });
 
+  it('a session whose worker has stopped says so instead of running on a stale id', async () => {
+    const backend = new WorkerBackend();
+    const session = await backend.open(join(modelsDir, 'slow.onnx'), { providers: ['cpu'] });
+    await backend.close();
+    const x = { type: 'float32' as const, dims: [384, 384], data: new Float32Array(384 * 384) };
+    await expect(session.run({ x })).rejects.toMatchObject({ code: 'model_worker_failed' });
+    await expect(session.release()).resolves.toBeUndefined();
+    const reopened = await backend.open(join(modelsDir, 'slow.onnx'), { providers: ['cpu'] });
+    expect((await reopened.run({ x })).y.dims).toEqual([384, 384]);
+    await backend.close();
+  });
+
   it('names the missing compiled worker file', async () => {
     const missing = join(modelsDir, 'dist', 'models', 'inference-worker.js');
     const backend = new WorkerBackend(missing);
