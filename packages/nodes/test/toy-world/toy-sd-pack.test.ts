@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clipTokenizerJson } from '../../src/models/clip-tokenizer-json.js';
 import { toySdPackFiles, writeToySdPack } from '../../src/toy-world/sd-pack.js';
 import { toyVocabulary } from '../../src/toy-world/vocabulary.js';
 import { clipIds, conceptOf, encodePrompts, openToySd } from './toy-sd-helpers.js';
@@ -142,6 +144,37 @@ describe('toy tokenizer', () => {
         if (word === 'cyan') expect(clip['cy']).toBe(id);
         else expect(clip[`${word}</w>`], word).toBe(id);
       }
+    },
+  );
+});
+
+describe('toy text encoder with the real CLIP tokenizer', () => {
+  const reference = '/work/shared/reference/clip-tokenizer';
+  it.skipIf(!existsSync(join(reference, 'merges.txt')))(
+    'reads the same concepts from ids made by CLIP BPE (vocab.json + merges.txt) as from the toy tokenizer',
+    async () => {
+      const clip = new Tokenizer(
+        clipTokenizerJson({
+          vocab: JSON.parse(await readFile(join(reference, 'vocab.json'), 'utf8')) as Record<string, number>,
+          merges: await readFile(join(reference, 'merges.txt'), 'utf8'),
+        }),
+        {},
+      );
+      const prompts = [
+        'a red apple',
+        'A photograph of a cyan ball on a magenta background.',
+        'a purple plum on a wooden table',
+        'a shiny green pear next to a yellow wall',
+        'an apple',
+        'a zorgle on a red backdrop',
+      ];
+      const clipHidden = await sd.textEncoder.run({ input_ids: clipIds(clip, prompts) });
+      const toyHidden = await encodePrompts(sd, prompts);
+      prompts.forEach((p, b) => {
+        expect(conceptOf(clipHidden.last_hidden_state, b), p).toEqual(conceptOf(toyHidden, b));
+      });
+      expect(conceptOf(toyHidden, 1)).toEqual([-1, 1, 1]);
+      expect(conceptOf(toyHidden, 5)).toBeNull();
     },
   );
 });
