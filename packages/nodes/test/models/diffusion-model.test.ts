@@ -79,6 +79,15 @@ describe('DiffusionModel prompt encoding', () => {
     expect(emb.data[10 * 4 + 1]).toBe(0);
   });
 
+  it('feeds attention_mask (1 for bos … eos, 0 for padding) when the text encoder takes one', async () => {
+    const model = await load({ attentionMask: true, pad: 'eos' });
+    const emb = await model.encodePrompt(['a photo of a cat', '']);
+    expect(emb.data[6 * 4]).toBe(49407); // prompt 0: eos at 6 is attended
+    expect(emb.data[7 * 4]).toBe(0); // the padding after it is not
+    expect(emb.data[(77 + 1) * 4]).toBe(49407); // "" → bos, eos
+    expect(emb.data[(77 + 2) * 4]).toBe(0);
+  });
+
   it('truncates to 77 keeping the final eos', async () => {
     const model = await load({});
     const ids = model.tokenize([Array(100).fill('cat').join(' ')])[0];
