@@ -8,7 +8,7 @@ import { transferList } from './worker-protocol.js';
 import type { WireFeeds } from './wire-tensor.js';
 import { defaultWorkerPath, workerFileExists } from './worker-location.js';
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; worker: Worker };
 
 // Requests without the id, which the backend assigns.
 type WorkerCall =
@@ -47,10 +47,10 @@ export class WorkerBackend implements SessionBackend {
     const worker = new Worker(this.workerPath);
     this.generation++;
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
-    worker.on('error', (error: Error) => this.failAll(error));
+    worker.on('error', (error: Error) => this.failAll(worker, error));
     worker.on('exit', (code) => {
-      this.worker = undefined;
-      if (this.pending.size > 0) this.failAll(new Error(`inference worker exited with code ${code}`));
+      if (this.worker === worker) this.worker = undefined;
+      this.failAll(worker, new Error(`inference worker exited with code ${code}`));
     });
     worker.unref();
     this.worker = worker;
@@ -72,10 +72,13 @@ export class WorkerBackend implements SessionBackend {
     }
   }
 
-  private failAll(error: Error): void {
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of all) p.reject(new ModelError('model_worker_failed', this.workerPath, undefined, error.message, error));
+  /** Rejects the calls that were waiting on `worker` (a later worker's calls are not affected). */
+  private failAll(worker: Worker, error: Error): void {
+    for (const [id, p] of [...this.pending.entries()]) {
+      if (p.worker !== worker) continue;
+      this.pending.delete(id);
+      p.reject(new ModelError('model_worker_failed', this.workerPath, undefined, error.message, error));
+    }
   }
 
   private call<T>(request: WorkerCall, transfer: ArrayBuffer[] = [], signal?: AbortSignal): Promise<T> {
@@ -89,6 +92,7 @@ export class WorkerBackend implements SessionBackend {
         reject(abortError(signal as AbortSignal));
       };
       this.pending.set(id, {
+        worker,
         resolve: (value) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(value as T);
