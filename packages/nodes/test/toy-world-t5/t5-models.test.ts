@@ -117,6 +117,11 @@ describe('toy Flan-T5 encoder finds the concept', () => {
     expect(await conceptWords(instructionFor('orange').replace('a orange', 'an orange'))).toEqual([
       '▁orange',
     ]);
+    expect(await conceptWords('Provide a caption for images containing a green pear')).toEqual([
+      '▁green',
+      '▁pear',
+    ]);
+    expect(await conceptWords('Provide a caption for images containing apples.')).toEqual(['▁apples']);
   });
 
   it('falls back to the colour and object words without "containing"', async () => {
