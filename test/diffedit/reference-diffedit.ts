@@ -83,6 +83,8 @@ export function referenceDenoise(
   mask: Float64Array,
   eps: EpsFn,
   cfg: ReferenceConfig,
+  /** what replaces the background after step i; diffusers (P6): the stored latent i, at level t */
+  backgroundAt: (i: number) => Float64Array = (i) => latents[i],
 ): Float64Array {
   const ratio = Math.floor(T / cfg.steps);
   const ts = forwardTimesteps(cfg);
@@ -98,9 +100,10 @@ export function referenceDenoise(
       const pred = clip((xv - Math.sqrt(1 - aT) * out[k]) / Math.sqrt(aT), cfg.clipSample);
       return Math.sqrt(aPrev) * pred + Math.sqrt(1 - aPrev) * out[k];
     });
+    const background = backgroundAt(i);
     x = stepped.map((v, k) => {
       const m = mask[k % plane];
-      return v * m + latents[i][k] * (1 - m);
+      return v * m + background[k] * (1 - m);
     });
   });
   return x;
