@@ -18,7 +18,7 @@ export interface SchedulerConfig {
   clip_sample?: boolean;
   clip_sample_range?: number;
   set_alpha_to_one?: boolean;
-  /** Deprecated alias of set_alpha_to_one accepted by DDIMInverseScheduler. */
+  /** Deprecated alias of set_alpha_to_one, honoured only by `new DDIMInverseScheduler(config)`. */
   set_alpha_to_zero?: boolean;
   steps_offset?: number;
   prediction_type?: PredictionType | string;
@@ -68,20 +68,32 @@ const schema = z.object({
   rescale_betas_zero_snr: z.boolean().default(false),
 });
 
+export interface ResolveOptions {
+  /**
+   * Honour the deprecated `set_alpha_to_zero` (it then overrides set_alpha_to_one), as DDIMInverseScheduler's
+   * constructor does with keyword arguments. diffusers' from_config drops the key, so fromConfig leaves it off.
+   */
+  setAlphaToZeroAlias?: boolean;
+}
+
 /**
- * Validates a scheduler_config.json object and fills in diffusers' defaults. Unknown keys are ignored;
- * `set_alpha_to_zero` (the inverse scheduler's deprecated alias) is honoured when `set_alpha_to_one` is absent.
+ * Validates a scheduler_config.json object and fills in diffusers' defaults. Unknown keys are ignored, and a
+ * JSON null counts as absent (so the default applies).
  * @param json the parsed JSON object
  * @param where names the source in error messages (e.g. a file path)
  */
-export function resolveSchedulerConfig(json: unknown, where = 'scheduler config'): ResolvedSchedulerConfig {
+export function resolveSchedulerConfig(
+  json: unknown,
+  where = 'scheduler config',
+  options: ResolveOptions = {},
+): ResolvedSchedulerConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new TypeError(
       `${where}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`,
     );
   }
   const raw = { ...(json as Record<string, unknown>) };
-  if (raw.set_alpha_to_one === undefined && typeof raw.set_alpha_to_zero === 'boolean') {
+  if (options.setAlphaToZeroAlias === true && typeof raw.set_alpha_to_zero === 'boolean') {
     raw.set_alpha_to_one = raw.set_alpha_to_zero;
   }
   // JSON null means "use the default" for every key except trained_betas (where null is the default anyway).

@@ -19,11 +19,14 @@ export interface DDIMInverseStepOptions<V extends StepValue> {
  * DDIM-inversion approximation, diffusers ≥ 0.22). No eta, no noise; thresholding is not supported there.
  */
 export class DDIMInverseScheduler extends DDIMSchedulerBase {
-  /** ᾱ used when the source level is negative: 1 if set_alpha_to_one (alias set_alpha_to_zero), else ᾱ[0]. */
+  /**
+   * ᾱ used when the source level is negative: 1 if set_alpha_to_one, else ᾱ[0]. The constructor (not
+   * fromConfig, like diffusers' from_config) also accepts the deprecated alias set_alpha_to_zero.
+   */
   readonly initialAlphaCumprod: number;
 
   constructor(config: SchedulerConfig | ResolvedSchedulerConfig = {}, options: SchedulerOptions = {}) {
-    super(config, 'DDIMInverseScheduler', options);
+    super(config, 'DDIMInverseScheduler', options, true);
     this.initialAlphaCumprod = this.config.set_alpha_to_one ? 1 : this.alphasCumprod[0];
   }
 

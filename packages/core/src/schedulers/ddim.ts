@@ -46,8 +46,9 @@ export abstract class DDIMSchedulerBase {
     config: SchedulerConfig | ResolvedSchedulerConfig,
     where: string,
     options: SchedulerOptions = {},
+    setAlphaToZeroAlias = false,
   ) {
-    this.config = resolveSchedulerConfig(config, where);
+    this.config = resolveSchedulerConfig(config, where, { setAlphaToZeroAlias });
     this.precision = options.precision ?? 'float64';
     this.betas = betasFromConfig(this.config, this.precision);
     this.alphasCumprod = alphasCumprodFromBetas(this.betas, this.precision);

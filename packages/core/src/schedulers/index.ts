@@ -7,6 +7,7 @@ export type {
   BetaSchedule,
   PredictionType,
   TimestepSpacing,
+  ResolveOptions,
 } from './config.js';
 export { DDIMScheduler, DDIMSchedulerBase } from './ddim.js';
 export type { DDIMStepOptions, SchedulerOptions } from './ddim.js';

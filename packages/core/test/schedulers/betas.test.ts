@@ -137,8 +137,17 @@ describe('resolveSchedulerConfig', () => {
     });
     expect(c).not.toHaveProperty('skip_prk_steps');
   });
-  it('honours set_alpha_to_zero as an alias', () => {
-    expect(resolveSchedulerConfig({ set_alpha_to_zero: false }).set_alpha_to_one).toBe(false);
+  it('set_alpha_to_zero is an overriding alias only when asked for (DDIMInverseScheduler constructor)', () => {
+    expect(resolveSchedulerConfig({ set_alpha_to_zero: false }).set_alpha_to_one).toBe(true);
+    const opts = { setAlphaToZeroAlias: true };
+    expect(resolveSchedulerConfig({ set_alpha_to_zero: false }, 'x', opts).set_alpha_to_one).toBe(false);
+    expect(
+      resolveSchedulerConfig({ set_alpha_to_one: true, set_alpha_to_zero: false }, 'x', opts)
+        .set_alpha_to_one,
+    ).toBe(false);
+  });
+  it('JSON null counts as absent', () => {
+    expect(resolveSchedulerConfig({ clip_sample: null, trained_betas: null }).clip_sample).toBe(true);
   });
   it('rejects bad values with the key name', () => {
     expect(() => resolveSchedulerConfig({ beta_schedule: 'sigmoid' })).toThrow(/beta_schedule/);

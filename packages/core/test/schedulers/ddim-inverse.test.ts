@@ -25,11 +25,15 @@ describe('DDIMInverseScheduler.setTimesteps (spec §9)', () => {
     const s = DDIMInverseScheduler.fromConfig({ ...SD21_CONFIG, timestep_spacing: 'linspace' });
     expect(() => s.setTimesteps(50)).toThrow(/'linspace' is not supported/);
   });
-  it('initial ᾱ: ᾱ[0] with set_alpha_to_one false, 1 with true or with the set_alpha_to_zero alias', () => {
+  it('initial ᾱ: ᾱ[0] with set_alpha_to_one false, 1 with true', () => {
     expect(inverse(SD21_CONFIG).initialAlphaCumprod).toBeCloseTo(0.99915, 15);
     expect(inverse(SD21_CONFIG, { set_alpha_to_one: true }).initialAlphaCumprod).toBe(1);
+  });
+  it('set_alpha_to_zero: honoured by the constructor (as diffusers kwargs), dropped by fromConfig', () => {
     const { set_alpha_to_one: _drop, ...rest } = SD21_CONFIG;
-    expect(inverse(rest, { set_alpha_to_zero: false }).initialAlphaCumprod).toBeCloseTo(0.99915, 15);
+    const cfg = { ...rest, set_alpha_to_zero: false };
+    expect(new DDIMInverseScheduler(cfg).initialAlphaCumprod).toBeCloseTo(0.99915, 15);
+    expect(DDIMInverseScheduler.fromConfig(cfg).initialAlphaCumprod).toBe(1);
   });
 });
 
