@@ -40,3 +40,22 @@ export function requireSpec(
 export function componentPath(folder: string, file: string): string {
   return join(folder, file);
 }
+
+/** Fails when the model needs inputs this code does not feed (e.g. an SDXL UNet's text_embeds / time_ids). */
+export function rejectUnknownInputs(
+  session: ModelSession,
+  known: readonly string[],
+  folder: string,
+  file: string,
+  hint = '',
+): void {
+  const unknown = session.inputs.map((s) => s.name).filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new ModelError(
+      'model_io_mismatch',
+      folder,
+      file,
+      `needs inputs this loader does not provide: ${unknown.join(', ')}${hint === '' ? '' : ` (${hint})`}`,
+    );
+  }
+}

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { Tensor } from '@diffedit/core';
 import { batchChunks, concatRows, sliceRows } from './batching.js';
-import { openComponent, requireSpec } from './component-session.js';
+import { openComponent, rejectUnknownInputs, requireSpec } from './component-session.js';
 import type { IoSpec } from './io-spec.js';
 import { findSpec, fixedDim, isFloatType, isIntType } from './io-spec.js';
 import { ModelError, throwIfAborted } from './model-errors.js';
@@ -93,6 +93,11 @@ export class DiffusionModel {
     requireSpec(vaeEncoder, 'input', ['sample'], folder, DIFFUSION_FILES.vaeEncoder);
     requireSpec(vaeEncoder, 'output', ['latent_parameters', 'latent_sample'], folder, DIFFUSION_FILES.vaeEncoder);
     const latent = requireSpec(vaeDecoder, 'input', ['latent_sample'], folder, DIFFUSION_FILES.vaeDecoder);
+    const sdxl = 'Stable Diffusion 1.x/2.x exports are supported';
+    rejectUnknownInputs(textEncoder, ['input_ids', 'attention_mask'], folder, DIFFUSION_FILES.textEncoder);
+    rejectUnknownInputs(unet, ['sample', 'timestep', 'encoder_hidden_states'], folder, DIFFUSION_FILES.unet, sdxl);
+    rejectUnknownInputs(vaeEncoder, ['sample'], folder, DIFFUSION_FILES.vaeEncoder);
+    rejectUnknownInputs(vaeDecoder, ['latent_sample'], folder, DIFFUSION_FILES.vaeDecoder);
 
     const scalingFactor =
       numberField(vaeDecoderConfig, 'scaling_factor') ??

@@ -192,6 +192,10 @@ describe('DiffusionModel VAE', () => {
     expect(img.data[24 * 16 + 2 * 128 + 3 * 16 + 12]).toBeCloseTo(zi(2) + 0.5 * zi(3), 5);
   });
 
+  it('refuses a UNet that needs inputs it cannot feed (SDXL), naming the file and the inputs', async () => {
+    await expect(load({ sdxlInputs: true })).rejects.toThrow(/unet\/model\.onnx: needs inputs .*: text_embeds/);
+  });
+
   it('gives back the parsed scheduler config', async () => {
     const model = await load({});
     expect(model.schedulerConfig._class_name).toBe('PNDMScheduler');
