@@ -61,10 +61,12 @@ export function describeValue(value: unknown): string {
     return `[${head}${value.length > 3 ? `, … ${value.length} items` : ''}]`;
   }
   if (typeof value === 'object') {
-    const shape = (value as { shape?: unknown }).shape;
+    // Tensors (ours have `dims`, others `shape`) are summarised by their size.
+    const { shape, dims } = value as { shape?: unknown; dims?: unknown };
+    const size = Array.isArray(dims) ? dims : shape;
     const name =
       value.constructor?.name && value.constructor.name !== 'Object' ? value.constructor.name : 'object';
-    if (Array.isArray(shape)) return `${name}[${shape.join('×')}]`;
+    if (Array.isArray(size)) return `${name}[${size.join('×')}]`;
     return name;
   }
   return typeof value;

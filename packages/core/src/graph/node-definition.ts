@@ -94,6 +94,10 @@ export interface NodeDefinitionInit<I extends InputSpecs, P extends ParamSpecs, 
   outputs: O;
   /** An output node is a target of a run (save, preview, debug). */
   output?: boolean;
+  /**
+   * Computes the outputs. Must be deterministic given inputs, params and files (draw random numbers from a
+   * `seed` param), and must not modify its inputs: they may be cached results shared with other nodes.
+   */
   run(ctx: NodeContext, inputs: InputValues<I>, params: ParamValues<P>): Promise<OutputValues<O>>;
 }
 
