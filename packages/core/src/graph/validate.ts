@@ -29,7 +29,8 @@ export type ValidationResult =
 
 /**
  * Checks a workflow document against a catalog and reports everything wrong at once. Missing params take
- * their defaults in the returned workflow.
+ * their defaults in the returned workflow. With `targets`, only the targets and what they depend on must be
+ * valid, and the returned workflow is reduced to them.
  */
 export function validateWorkflow(
   raw: unknown,
@@ -179,8 +180,44 @@ export function validateWorkflow(
     });
   }
 
-  if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, workflow: { ...workflow, nodes: resolvedNodes } as ValidWorkflow, issues: [] };
+  if (options.targets === undefined) {
+    if (issues.length > 0) return { ok: false, issues };
+    return { ok: true, workflow: { ...workflow, nodes: resolvedNodes } as ValidWorkflow, issues: [] };
+  }
+  // "Run up to this node": only what the targets need must be valid, so a half-built branch elsewhere on
+  // the canvas does not block it. The returned workflow is that sub-graph.
+  const scope = upstreamOf(options.targets, workflow.edges);
+  const relevant = issues.filter(
+    (issue) =>
+      issue.nodeId === null ||
+      issue.code === 'duplicate_id' ||
+      issue.code === 'unknown_target' ||
+      scope.has(issue.nodeId) ||
+      (issue.nodes ?? []).some((id) => scope.has(id)),
+  );
+  if (relevant.length > 0) return { ok: false, issues: relevant };
+  const scoped = {
+    ...workflow,
+    nodes: resolvedNodes.filter((node) => scope.has(node.id)),
+    edges: workflow.edges.filter((edge) => scope.has(edge.from.node) && scope.has(edge.to.node)),
+  };
+  return { ok: true, workflow: scoped as ValidWorkflow, issues: [] };
+}
+
+/** The targets and every node they depend on, following edges backwards. */
+function upstreamOf(
+  targets: readonly string[],
+  edges: readonly { from: { node: string }; to: { node: string } }[],
+): Set<string> {
+  const scope = new Set<string>();
+  const stack = [...targets];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (scope.has(id)) continue;
+    scope.add(id);
+    for (const edge of edges) if (edge.to.node === id) stack.push(edge.from.node);
+  }
+  return scope;
 }
 
 function resolveParams(

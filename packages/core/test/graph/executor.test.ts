@@ -206,6 +206,24 @@ describe('Executor', () => {
     expect(result.outputs.add.sum).toBe(11);
   });
 
+  it('runs up to a target even when another branch is still incomplete', async () => {
+    const { catalog } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    const doc = workflow(
+      [
+        { id: 'x', type: 'Const', params: { value: 4 } },
+        { id: 'add', type: 'Add' },
+        { id: 'unfinished', type: 'Add' },
+        { id: 's', type: 'Sink' },
+      ],
+      ['x.value->add.a', 'unfinished.sum->s.value'],
+    );
+    expect((await executor.run(doc)).status).toBe('invalid');
+    const result = await executor.run(doc, { targets: ['add'] });
+    expect(result.status).toBe('done');
+    expect(result.outputs.add.sum).toBe(4);
+  });
+
   it('evicts least recently used outputs under the byte budget, so evicted nodes run again', async () => {
     const { catalog, runs } = createTestCatalog();
     // Each Blob holds 1000 floats = 4000 bytes (+ shape); the budget holds two of them.

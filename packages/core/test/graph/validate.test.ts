@@ -200,6 +200,34 @@ describe('validateWorkflow', () => {
     expect(codes(issuesOf(doc, ['y']))).toEqual(['unknown_target']);
   });
 
+  it('with targets, checks only what the targets need and returns that sub-graph', () => {
+    const doc = workflow(
+      [
+        { id: 'x', type: 'Const' },
+        { id: 'add', type: 'Add' },
+        { id: 'broken', type: 'Add', params: { nope: 1 } },
+        { id: 'ghost', type: 'Mystery' },
+        { id: 's', type: 'Sink' },
+      ],
+      ['x.value->add.a', 'x.value->broken.b', 'broken.sum->s.value'],
+    );
+    expect(issuesOf(doc).map((i) => [i.nodeId, i.code])).toEqual([
+      ['broken', 'unknown_param'],
+      ['ghost', 'unknown_node_type'],
+      ['broken', 'required_input_missing'],
+    ]);
+    const scoped = validateWorkflow(doc, catalog, { targets: ['add'] });
+    expect(scoped.ok).toBe(true);
+    if (scoped.ok) {
+      expect(scoped.workflow.nodes.map((n) => n.id)).toEqual(['x', 'add']);
+      expect(scoped.workflow.edges.map((e) => e.id)).toEqual(['e0']);
+    }
+    expect(issuesOf(doc, ['s']).map((i) => [i.nodeId, i.code])).toEqual([
+      ['broken', 'unknown_param'],
+      ['broken', 'required_input_missing'],
+    ]);
+  });
+
   it('covered every validation code', () => {
     expect([...seen].sort()).toEqual([...VALIDATION_CODES].sort());
   });
