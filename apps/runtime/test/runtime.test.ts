@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineNode, InputsFolderKey } from '@diffedit/core';
 import type { RunEvent } from '@diffedit/core';
 import { createNodeCatalog } from '@diffedit/nodes';
-import { createRuntime } from '@diffedit/runtime';
+import { artifactFileNames, createRuntime } from '@diffedit/runtime';
 
 let dir: string;
 let reads = 0;
@@ -74,5 +74,19 @@ describe('createRuntime', () => {
     expect(result.error).toMatchObject({ nodeId: 'read', field: 'file', code: 'fingerprint_failed' });
     expect(result.error!.message).toContain("cannot read file 'gone.txt'");
     await runtime.close();
+  });
+});
+
+describe('artifactFileNames', () => {
+  it('keeps chosen names and prefixes the node id only where two nodes chose the same one', () => {
+    const file = (nodeId: string, name: string) => ({
+      nodeId,
+      name,
+      mime: 'text/plain',
+      bytes: new Uint8Array(),
+    });
+    expect(
+      artifactFileNames([file('a', 'value.txt'), file('b', 'value.txt'), file('c', 'grid.png')]),
+    ).toEqual(['a-value.txt', 'b-value.txt', 'grid.png']);
   });
 });
