@@ -10,44 +10,62 @@ import { Tensor } from '../tensor/tensor.js';
 /**
  * The pipeline's get_epsilon: ε from a model output at timestep t using ᾱ of the TARGET t (unlike step()).
  * `sample` is the UNet's latent input; as in diffusers it may be the CFG-doubled batch while the guided
- * output has batch 1 (the result then broadcasts to the sample's batch, pitfall P12).
+ * output has batch 1 (the result then broadcasts to the sample's batch, pitfall P12). A Tensor output gives a
+ * Tensor; float64 data gives float64 (reference tests). Epsilon models return `modelOutput` itself.
  */
 export function getEpsilon(
   scheduler: DDIMSchedulerBase,
   modelOutput: Tensor,
-  sample: Tensor,
+  sample: FloatTensorLike,
   t: number,
-): Tensor {
+): Tensor;
+export function getEpsilon(
+  scheduler: DDIMSchedulerBase,
+  modelOutput: FloatTensorLike,
+  sample: FloatTensorLike,
+  t: number,
+): FloatTensorLike;
+export function getEpsilon(
+  scheduler: DDIMSchedulerBase,
+  modelOutput: FloatTensorLike,
+  sample: FloatTensorLike,
+  t: number,
+): FloatTensorLike {
   const type = scheduler.config.prediction_type;
   if (type === 'epsilon') return modelOutput;
   const a = scheduler.alphaCumprodAt(t, 'getEpsilon');
   const { rows, rowLen } = broadcastRows(modelOutput, sample);
-  const out = new Tensor(sample.dims);
   const o = modelOutput.data;
   const x = sample.data;
+  const data = o instanceof Float64Array ? new Float64Array(x.length) : new Float32Array(x.length);
   const sa = Math.sqrt(a);
   const sb = Math.sqrt(1 - a);
   for (let r = 0; r < rows; r++) {
     const ob = modelOutput.dims[0] === 1 ? 0 : r * rowLen;
     for (let k = 0; k < rowLen; k++) {
       const i = r * rowLen + k;
-      out.data[i] = type === 'sample' ? (x[i] - sa * o[ob + k]) / sb : sa * o[ob + k] + sb * x[i];
+      data[i] = type === 'sample' ? (x[i] - sa * o[ob + k]) / sb : sa * o[ob + k] + sb * x[i];
     }
   }
-  return out;
+  return data instanceof Float32Array && modelOutput instanceof Tensor
+    ? new Tensor(sample.dims, data)
+    : { dims: [...sample.dims], data };
 }
 
-function broadcastRows(modelOutput: Tensor, sample: Tensor): { rows: number; rowLen: number } {
+function broadcastRows(
+  modelOutput: FloatTensorLike,
+  sample: FloatTensorLike,
+): { rows: number; rowLen: number } {
   const rows = sample.dims[0];
-  const rowLen = sample.size / rows;
+  const rowLen = sample.data.length / rows;
   const ok =
-    modelOutput.rank === sample.rank &&
+    modelOutput.dims.length === sample.dims.length &&
     modelOutput.dims.slice(1).every((d, i) => d === sample.dims[i + 1]) &&
     (modelOutput.dims[0] === rows || modelOutput.dims[0] === 1);
   if (!ok) {
     throw new RangeError(
-      `getEpsilon: model output ${modelOutput} does not broadcast against sample ${sample} (diffusers fails here ` +
-        `for batch > 1 with v/sample models)`,
+      `getEpsilon: model output [${modelOutput.dims.join(', ')}] does not broadcast against sample ` +
+        `[${sample.dims.join(', ')}] (diffusers fails here for batch > 1 with v/sample models)`,
     );
   }
   return { rows, rowLen };

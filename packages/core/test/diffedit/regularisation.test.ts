@@ -89,14 +89,29 @@ describe('auto-correlation regulariser (spec §9, rolls 3 at 16×16, 2 at 8×8)'
 });
 
 describe('getEpsilon (spec §9)', () => {
-  it('v-prediction at t=481 uses ᾱ of the target timestep', () => {
+  it('v-prediction at t=481 uses ᾱ of the target timestep (float64, 1e-9)', () => {
     const inv = DDIMInverseScheduler.fromConfig(SD21);
-    const out = Tensor.from([1, 4], [0.1, -0.2, 0.3, -0.4]);
-    const sample = Tensor.from([1, 4], [0.5, -1, 0.25, 2]);
+    const out = { dims: [1, 4], data: Float64Array.from([0.1, -0.2, 0.3, -0.4]) };
+    const sample = { dims: [1, 4], data: Float64Array.from([0.5, -1, 0.25, 2]) };
     const e = getEpsilon(inv, out, sample, 481);
+    expect(e.data).toBeInstanceOf(Float64Array);
     [0.4726249106, -0.9452498212, 0.3737660068, 1.4506482777].forEach((v, i) =>
-      expect(Math.abs(e.data[i] - v)).toBeLessThan(1e-7),
+      expect(Math.abs(e.data[i] - v)).toBeLessThan(1e-9),
     );
+    const t = getEpsilon(inv, Tensor.from([1, 4], out.data), Tensor.from([1, 4], sample.data), 481);
+    expect(t).toBeInstanceOf(Tensor);
+    expect(Math.abs(t.data[3] - 1.4506482777)).toBeLessThan(1e-6);
+  });
+  it('sample prediction: (x − √ᾱ·out)/√(1−ᾱ)', () => {
+    const inv = DDIMInverseScheduler.fromConfig({ ...SD21, prediction_type: 'sample' });
+    const a = inv.alphasCumprod[481];
+    const e = getEpsilon(
+      inv,
+      { dims: [1, 1], data: Float64Array.from([0.3]) },
+      { dims: [1, 1], data: Float64Array.from([0.7]) },
+      481,
+    );
+    expect(e.data[0]).toBeCloseTo((0.7 - Math.sqrt(a) * 0.3) / Math.sqrt(1 - a), 14);
   });
   it('broadcasts a batch-1 output against the CFG-doubled sample (pitfall P12), rejects batch > 1', () => {
     const inv = DDIMInverseScheduler.fromConfig(SD21);
