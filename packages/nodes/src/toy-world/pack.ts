@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeToyBlipPack } from './blip/index.js';
+import { toyBlipPackFiles } from './blip/index.js';
 import { TOY_PACK_VERSION } from './configs.js';
 import { toySdPackFiles, writePackFiles } from './sd-pack.js';
-import { writeToyT5Pack } from './t5/index.js';
+import { toyT5PackFiles } from './t5/index.js';
 
 /** Folder names of the toy packs inside a models directory. */
 export const TOY_PACK_FOLDERS = { sd: 'toy-sd', t5: 'toy-flan-t5', blip: 'toy-blip' } as const;
@@ -17,28 +17,39 @@ export const TOY_PACK_STAMP = 'toy-pack.json';
  * Everything is generated from source (nothing is downloaded or committed); the same code gives the same bytes.
  */
 export async function writeToyPack(modelsDir: string): Promise<void> {
-  const sd = toySdPackFiles();
-  await writePackFiles(join(modelsDir, TOY_PACK_FOLDERS.sd), sd);
-  await writeToyT5Pack(join(modelsDir, TOY_PACK_FOLDERS.t5));
-  await writeToyBlipPack(join(modelsDir, TOY_PACK_FOLDERS.blip));
+  const files = toyPackFiles();
+  await writePackFiles(modelsDir, files);
   await mkdir(modelsDir, { recursive: true });
-  await writeFile(join(modelsDir, TOY_PACK_STAMP), `${JSON.stringify(toyPackStamp(sd), null, 2)}\n`);
+  await writeFile(join(modelsDir, TOY_PACK_STAMP), `${JSON.stringify(toyPackStamp(files), null, 2)}\n`);
 }
 
 /**
  * Makes sure `modelsDir` holds the toy packs of this version of the code: regenerates them when the stamp is
- * missing or was written by a different generator (pack version or SD bytes changed). Returns true if it wrote.
+ * missing or was written by a different generator (pack version or any pack's bytes changed). Returns true if it wrote.
  */
 export async function ensureToyPack(modelsDir: string): Promise<boolean> {
-  const expected = JSON.stringify(toyPackStamp(toySdPackFiles()));
+  const expected = JSON.stringify(toyPackStamp(toyPackFiles()));
   const current = await readFile(join(modelsDir, TOY_PACK_STAMP), 'utf8').catch(() => undefined);
   if (current !== undefined && JSON.stringify(JSON.parse(current)) === expected) return false;
   await writeToyPack(modelsDir);
   return true;
 }
 
-function toyPackStamp(sd: Map<string, Uint8Array>): { toyPackVersion: number; sdSha256: string } {
+/** Every file of the three packs, keyed by its path relative to the models directory. */
+function toyPackFiles(): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  const packs: [string, Map<string, Uint8Array>][] = [
+    [TOY_PACK_FOLDERS.sd, toySdPackFiles()],
+    [TOY_PACK_FOLDERS.t5, toyT5PackFiles()],
+    [TOY_PACK_FOLDERS.blip, toyBlipPackFiles()],
+  ];
+  for (const [folder, pack] of packs) for (const [path, bytes] of pack) files.set(`${folder}/${path}`, bytes);
+  return files;
+}
+
+function toyPackStamp(files: Map<string, Uint8Array>): { toyPackVersion: number; sha256: string } {
   const hash = createHash('sha256');
-  for (const [path, bytes] of [...sd].sort((a, b) => (a[0] < b[0] ? -1 : 1))) hash.update(path).update(bytes);
-  return { toyPackVersion: TOY_PACK_VERSION, sdSha256: hash.digest('hex') };
+  for (const [path, bytes] of [...files].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+    hash.update(path).update(bytes);
+  return { toyPackVersion: TOY_PACK_VERSION, sha256: hash.digest('hex') };
 }
