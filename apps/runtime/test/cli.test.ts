@@ -97,6 +97,7 @@ describe('diffedit run', () => {
     const third = await cli(['run', file, '--out', join(dir, 'third'), '--json'], runtime);
     expect(JSON.parse(third.stdout).nodes.show).toMatchObject({ status: 'cached', files: ['prompt.txt'] });
     expect(await readFile(join(dir, 'third', 'prompt.txt'), 'utf8')).toBe('a photo of a cat\n');
+    await runtime.close();
   });
 
   it('prints structured errors and exits 2 for an invalid workflow (JSON with --json)', async () => {
