@@ -1,6 +1,7 @@
 import type { SeededRng } from '../random/seeded-rng.js';
 import { resizeArea, resizeBilinear, resizeNearest } from '../tensor/resize.js';
 import { Tensor, assertSameDims } from '../tensor/tensor.js';
+import { tileBatch } from '../tensor/views.js';
 
 /** Stable Diffusion's VAE latent scaling factor (SD 1.x and 2.x). */
 export const SD_VAE_SCALING_FACTOR = 0.18215;
@@ -158,5 +159,11 @@ export function preprocessMask(
     batched = new Tensor([batchSize, 1, latentHeight, latentWidth]);
     for (let b = 0; b < batchSize; b++) batched.data.set(m.data, b * m.size);
   }
-  return binariseMask(batched);
+  if (!Number.isInteger(numImagesPerPrompt) || numImagesPerPrompt < 1) {
+    throw new RangeError(
+      `${where}: num_images_per_prompt must be a positive integer, got ${numImagesPerPrompt}`,
+    );
+  }
+  const binary = binariseMask(batched);
+  return numImagesPerPrompt === 1 ? binary : tileBatch(binary, numImagesPerPrompt);
 }

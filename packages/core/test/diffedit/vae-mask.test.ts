@@ -64,6 +64,11 @@ describe('masks', () => {
     expect(() => preprocessMask(Tensor.zeros([1, 2, 2, 2]), 1, 2, 2)).toThrow(/one channel/);
     expect(() => preprocessMask(Tensor.zeros([2, 2, 2]), 3, 2, 2)).toThrow(/batch 2 does not match batch 3/);
   });
+  it('preprocessMask tiles for num_images_per_prompt like diffusers ([m0, m1, m0, m1], P8)', () => {
+    const two = Tensor.from([2, 1, 1], [1, 0]);
+    expect(Array.from(preprocessMask(two, 2, 1, 1, 2).data)).toEqual([1, 0, 1, 0]);
+    expect(() => preprocessMask(two, 2, 1, 1, 0)).toThrow(/num_images_per_prompt/);
+  });
   it('resizeMaskToLatent: 16×16 image mask → 2×2 latent mask by area, then binarised', () => {
     // Left 9 columns painted: latent column 0 fully, column 1 one-eighth → 0.
     const img = Tensor.from(
