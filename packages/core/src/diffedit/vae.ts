@@ -132,12 +132,15 @@ export function resizeMaskToLatent(
 /**
  * __call__'s preprocess_mask: (h, w) / (B, h, w) / (B, 1, h, w) → (B, 1, h, w) binarised, a single mask
  * broadcast to the batch; values must lie in [0, 1] and the size must be the latent size (no resizing).
+ * With numImagesPerPrompt m > 1 the result is then TILED m times ([m0, m1, m0, m1]) exactly like diffusers,
+ * although its latents are interleaved ([0, 0, 1, 1]): with B > 1 and m > 1 masks and images misalign (P8).
  */
 export function preprocessMask(
   mask: Tensor,
   batchSize: number,
   latentHeight: number,
   latentWidth: number,
+  numImagesPerPrompt = 1,
 ): Tensor {
   const where = 'preprocessMask';
   const m = maskAsNchw(mask, where);
