@@ -62,7 +62,11 @@ export interface DiffEditMask {
   map: Tensor;
   /** The same map in float64 (the reduction runs in float64). */
   mapValues: Float64Array;
-  /** M = mean(map over the whole batch) · ratio: the clamp level (one scalar for the batch, pitfall P8). */
+  /**
+   * M = mean(map over the whole batch) · ratio: the clamp level (one scalar for the batch, pitfall P8). When it
+   * is 0 (identical source and target estimates, e.g. the same prompt) the mask is all ones, as in diffusers
+   * (0/0 is NaN and NaN ≤ 0.5 is false); callers may want to report that.
+   */
   clampLevel: number;
   /** The binary mask (B, h, w): 1 = repaint, 0 = keep; float32 0/1 ready for blending. */
   mask: Tensor;

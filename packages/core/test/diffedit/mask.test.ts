@@ -65,6 +65,11 @@ describe('generate_mask reduction, spec §9 example (B=1, n=2, C=4, 3×3)', () =
     expect(Array.from(alone.mask.data)).toEqual([0, 1]);
     expect(Array.from(batched.mask.data)).toEqual([0, 0, 1, 1]);
   });
+  it('identical estimates: clamp level 0 and an all-ones mask, as in diffusers', () => {
+    const m = diffEditMaskFromEstimates(S, S, { batchSize: 1, numMapsPerMask: 2 });
+    expect(m.clampLevel).toBe(0);
+    expect(Array.from(m.mask.data)).toEqual(new Array<number>(9).fill(1));
+  });
   it('rejects bad options with clear errors', () => {
     expect(() => diffEditMaskFromEstimates(S, Tg, { batchSize: 1, numMapsPerMask: 3 })).toThrow(/B·n = 1·3/);
     expect(() => diffEditMaskFromEstimates(S, Tg, { batchSize: 1, numMapsPerMask: 0 })).toThrow(
