@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
+import { InputsFolderKey, SeededRng, ServiceRegistry } from '@diffedit/core';
 import type { Tensor } from '@diffedit/core';
 import { ModelManager, ModelManagerKey, writeToyPack } from '@diffedit/nodes';
 import type { InvertedLatents } from '@diffedit/nodes';
@@ -10,7 +10,8 @@ import { createRuntime } from '@diffedit/runtime';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { analyticEps, buildAnalyticUnet } from './analytic-unet.js';
+import { ANALYTIC, analyticEps, analyticTextFeature, buildAnalyticUnet } from './analytic-unet.js';
+import type { AnalyticConstants } from './analytic-unet.js';
 import {
   alphasCumprod64,
   forwardTimesteps,
@@ -31,6 +32,9 @@ const GUIDANCE = 7.5;
 const SOURCE = 'a red apple';
 const TARGET = 'a green pear';
 
+/** No linear prompt term, a strong e²·x one: a spatial mask, and ε non-linear in the prompt. */
+const MASK_UNET: AnalyticConstants = { ...ANALYTIC, C: 0, D: 2 };
+
 let manager: ModelManager;
 let dir: string;
 
@@ -38,7 +42,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'diffedit-parity-'));
   const models = join(dir, 'models');
   await writeToyPack(models);
-  writeFileSync(join(models, 'toy-sd', 'unet', 'model.onnx'), buildAnalyticUnet());
+  manager = new ModelManager({ modelsDir: models, mode: 'in-process', providers: ['cpu'], logger: () => {} });
+  const [, length, width] = (await (await manager.loadDiffusion('toy-sd')).encodePrompt([''])).dims;
+  await manager.close();
+  writeFileSync(join(models, 'toy-sd', 'unet', 'model.onnx'), buildAnalyticUnet(length, width));
+  // a second copy whose UNet is non-linear in the prompt, for the mask (see MASK_UNET)
+  cpSync(join(models, 'toy-sd'), join(models, 'mask-sd'), { recursive: true });
+  writeFileSync(join(models, 'mask-sd', 'unet', 'model.onnx'), buildAnalyticUnet(length, width, MASK_UNET));
   // a smooth colourful image (values well inside (0,1)) and a latent-size painted mask (left half + a block)
   const rgb = Buffer.alloc(SIZE * SIZE * 3);
   for (let y = 0; y < SIZE; y++) {
@@ -52,6 +62,12 @@ beforeAll(async () => {
   await sharp(rgb, { raw: { width: SIZE, height: SIZE, channels: 3 } })
     .png()
     .toFile(join(dir, 'image.png'));
+  // for the mask: a black square (3×3 latent cells) on white
+  const object = Buffer.alloc(SIZE * SIZE * 3, 255);
+  for (let y = 24; y < 48; y++) object.fill(0, (y * SIZE + 16) * 3, (y * SIZE + 40) * 3);
+  await sharp(object, { raw: { width: SIZE, height: SIZE, channels: 3 } })
+    .png()
+    .toFile(join(dir, 'object.png'));
   const h = SIZE / 8;
   const mask = Buffer.alloc(h * h);
   for (let y = 0; y < h; y++)
@@ -99,12 +115,6 @@ const workflow = {
   ].map(([a, ao, b, bi], i) => ({ id: `e${i}`, from: { node: a, output: ao }, to: { node: b, input: bi } })),
 };
 
-function meanOf(t: Tensor): number {
-  let s = 0;
-  for (const v of t.data) s += v;
-  return s / t.size;
-}
-
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -135,10 +145,13 @@ describe('DiffEdit loops against a float64 reference (analytic UNet)', () => {
     if (encoding.kind !== 'parameters') throw new Error('toy VAE exports latent_parameters');
     const x0 = Float64Array.from(encoding.mean.data, (v) => v * model.scalingFactor);
     const means = {
-      source: meanOf(await model.encodePrompt([SOURCE])),
-      target: meanOf(await model.encodePrompt([TARGET])),
-      empty: meanOf(await model.encodePrompt([''])),
+      source: analyticTextFeature(await model.encodePrompt([SOURCE])),
+      target: analyticTextFeature(await model.encodePrompt([TARGET])),
+      empty: analyticTextFeature(await model.encodePrompt([''])),
     };
+    // the prompts really enter the UNet (and differ), so CFG and the prompt choice are part of the comparison
+    expect(Math.abs(means.source - means.empty)).toBeGreaterThan(0.1);
+    expect(Math.abs(means.target - means.source)).toBeGreaterThan(0.1);
     const cfg: ReferenceConfig = {
       steps: STEPS,
       strength: STRENGTH,
@@ -178,6 +191,9 @@ describe('DiffEdit loops against a float64 reference (analytic UNet)', () => {
       i + 1 < stored.length ? stored[i + 1] : x0,
     );
     expect(maxAbsDiff(edited.data, wrongBlend)).toBeGreaterThan(100 * Math.max(err, 1e-6));
+    // …and so is the guidance: the same loop without CFG ends elsewhere
+    const unguided = referenceDenoise(stored, maskData, eps, { ...cfg, guidance: 1 });
+    expect(maxAbsDiff(edited.data, unguided)).toBeGreaterThan(100 * Math.max(err, 1e-6));
     // and the mask was used: unmasked cells end on the level-1 inverted latent (P6), masked ones do not
     const plane = maskData.length;
     for (let p = 0; p < plane; p++) {
@@ -185,5 +201,110 @@ describe('DiffEdit loops against a float64 reference (analytic UNet)', () => {
       const d = Math.abs(edited.data[p] - stored[stored.length - 1][p]);
       if (keep) expect(d).toBeLessThan(1e-6);
     }
+  });
+
+  it('GenerateMask matches spec §5 (diffusers batch order, shared noise, clamp and threshold)', async () => {
+    const services = new ServiceRegistry()
+      .set(InputsFolderKey, { root: dir, resolve: (p: string) => resolve(dir, p) })
+      .set(ModelManagerKey, manager);
+    const runtime = createRuntime({ services, inputsDir: dir, modelsDir: join(dir, 'models') });
+    const n = 3;
+    const seed = 7;
+    const settings = {
+      num_maps_per_mask: n,
+      num_inference_steps: STEPS,
+      mask_encode_strength: 0.3,
+      seed,
+      max_batch: 5,
+    };
+    const maskWorkflow = {
+      format: 'diffedit-studio.workflow',
+      version: 1,
+      name: 'mask parity',
+      nodes: [
+        { id: 'model', type: 'LoadDiffusionModel', params: { model: 'mask-sd' } },
+        { id: 'image', type: 'LoadImage', params: { image: 'object.png' } },
+        { id: 'source', type: 'Text', params: { text: SOURCE } },
+        { id: 'target', type: 'Text', params: { text: TARGET } },
+        { id: 'source_negative', type: 'Text', params: { text: 'a blue ball' } },
+        { id: 'mask', type: 'GenerateMask', params: settings },
+        { id: 'show', type: 'MaskToImage', params: {} },
+        { id: 'save', type: 'PreviewImage', params: {} },
+      ],
+      edges: [
+        ['model', 'model', 'mask', 'model'],
+        ['image', 'image', 'mask', 'image'],
+        ['source', 'text', 'mask', 'source'],
+        ['target', 'text', 'mask', 'target'],
+        ['source_negative', 'text', 'mask', 'source_negative'],
+        ['mask', 'mask', 'show', 'mask'],
+        ['show', 'image', 'save', 'image'],
+      ].map(([a, ao, b, bi], i) => ({
+        id: `e${i}`,
+        from: { node: a, output: ao },
+        to: { node: b, input: bi },
+      })),
+    };
+    const result = await runtime.run(maskWorkflow);
+    expect(result.status, JSON.stringify(result.error)).toBe('done');
+    const mask = result.outputs.mask.mask as Tensor;
+    const image = result.outputs.image.image as Tensor;
+
+    const model = await manager.loadDiffusion('mask-sd');
+    const encoding = await model.vaeEncode(
+      new (image.constructor as typeof Tensor)(
+        image.dims,
+        image.data.map((v) => v * 2 - 1),
+      ),
+    );
+    if (encoding.kind !== 'parameters') throw new Error('toy VAE exports latent_parameters');
+    const feature = async (text: string) => analyticTextFeature(await model.encodePrompt([text]));
+    const e = {
+      source: await feature(SOURCE),
+      sourceNegative: await feature('a blue ball'),
+      target: await feature(TARGET),
+      targetNegative: await feature(''),
+    };
+    // the documented random streams of GenerateMask: fork 'posterior' for the n samples, fork 'noise' for ε
+    const rng = new SeededRng(seed);
+    const posterior = rng.fork('posterior');
+    const per = encoding.mean.size;
+    const samples = Array.from({ length: n }, () =>
+      Float64Array.from(
+        encoding.mean.data,
+        (m, i) => (m + Math.exp(0.5 * encoding.logvar.data[i]) * posterior.normal()) * model.scalingFactor,
+      ),
+    );
+    const noise = rng.fork('noise').randn([n, 4, SIZE / 8, SIZE / 8]);
+    const alphas = alphasCumprod64();
+    const tEnc = forwardTimesteps({
+      steps: STEPS,
+      strength: 0.3,
+      guidance: 7.5,
+      clipSample: true,
+      alphas,
+    })[0];
+    expect(tEnc).toBe(201);
+    const a = alphas[tEnc];
+    const reference = () => {
+      const plane = per / 4;
+      const map = new Float64Array(plane);
+      samples.forEach((x0, k) => {
+        const xt = x0.map((v, i) => Math.sqrt(a) * v + Math.sqrt(1 - a) * noise.data[k * per + i]);
+        const o = (text: number) => analyticEps(xt, tEnc, text, MASK_UNET);
+        // diffusers: [pos_src, neg_src, pos_tgt, neg_tgt] with the first of each pair as "unconditional"
+        const [u1, c1, u2, c2] = [o(e.source), o(e.sourceNegative), o(e.target), o(e.targetNegative)];
+        for (let i = 0; i < per; i++) {
+          const S = u1[i] + 7.5 * (c1[i] - u1[i]);
+          const Tg = u2[i] + 7.5 * (c2[i] - u2[i]);
+          map[i % plane] += Math.abs(Tg - S) / (n * 4);
+        }
+      });
+      const M = (map.reduce((x, y) => x + y, 0) / plane) * 3;
+      return Array.from(map, (v) => (Math.min(Math.max(v, 0), M) / M <= 0.5 ? 0 : 1));
+    };
+    const faithful = reference();
+    expect(Array.from(mask.data)).toEqual(faithful);
+    expect(faithful.some((v) => v === 1) && faithful.some((v) => v === 0)).toBe(true);
   });
 });
