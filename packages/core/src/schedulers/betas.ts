@@ -47,10 +47,6 @@ function cosineBetas(n: number): Float64Array {
   return out;
 }
 
-function resolved(cfg: SchedulerConfig | ResolvedSchedulerConfig): ResolvedSchedulerConfig {
-  return resolveSchedulerConfig(cfg);
-}
-
 /**
  * The beta schedule β_0..β_{T−1} of a scheduler config, in float64 (diffusers builds it in float32; the
  * difference in ᾱ is below 5e-7, see docs/numerics.md).
@@ -59,7 +55,7 @@ export function betasFromConfig(
   config: SchedulerConfig | ResolvedSchedulerConfig,
   precision: AlphasPrecision = 'float64',
 ): Float64Array {
-  const cfg = resolved(config);
+  const cfg = resolveSchedulerConfig(config);
   const n = cfg.num_train_timesteps;
   const torch = precision === 'torch-float32';
   const space = torch ? torchLinspaceFloat32 : linspace;

@@ -1,4 +1,3 @@
-import type { SeededRng } from '../random/seeded-rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { PredictionType } from './config.js';
 
@@ -17,7 +16,7 @@ export function dataOf(v: StepValue): FloatArray {
   return v instanceof Tensor ? v.data : v;
 }
 
-export function describe(v: StepValue): string {
+export function describeStepValue(v: StepValue): string {
   return v instanceof Tensor ? `${v}` : `${v.constructor.name}(${v.length})`;
 }
 
@@ -31,7 +30,7 @@ export function allocLike<V extends StepValue>(like: V): V {
 export function checkLength(v: StepValue, n: number, what: string, where: string): FloatArray {
   const d = dataOf(v);
   if (d.length !== n)
-    throw new RangeError(`${where}: ${what} ${describe(v)} has ${d.length} elements, expected ${n}`);
+    throw new RangeError(`${where}: ${what} ${describeStepValue(v)} has ${d.length} elements, expected ${n}`);
   return d;
 }
 
@@ -82,10 +81,4 @@ export function dynamicThreshold(x0: FloatArray, rows: number, ratio: number, ma
     const s = Math.min(Math.max(q, 1), maxValue);
     for (let i = 0; i < rowLen; i++) row[i] = Math.min(Math.max(row[i], -s), s) / s;
   }
-}
-
-/** Where eta > 0 noise comes from: an explicit tensor/array (e.g. dumped from torch) or a generator. */
-export interface NoiseSource {
-  noise?: StepValue;
-  generator?: SeededRng;
 }
