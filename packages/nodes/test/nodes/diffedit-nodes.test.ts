@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
-import type { RunEvent } from '@diffedit/core';
+import type { RunEvent, Tensor } from '@diffedit/core';
 import { createRuntime } from '@diffedit/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { listNodes } from '../../src/catalog.js';
 import { decodeImage } from '../../src/imaging/index.js';
 import { ModelManager } from '../../src/models/index.js';
+import type { InvertedLatents } from '../../src/nodes/diffedit/index.js';
 import { ModelManagerKey } from '../../src/nodes/models/index.js';
 import { writeToyPack } from '../../src/toy-world/index.js';
 
@@ -130,5 +131,62 @@ describe('DiffEdit nodes on the toy pack', () => {
     expect(shown.data[centre + 1]).toBeGreaterThan(shown.data[centre]);
     // decode_latents: 16 levels, noisiest first, shown by PreviewImage
     expect(result.artifacts.filter((a) => a.nodeId === 'levels')).toHaveLength(16);
+  });
+
+  it('chunk the mask UNet batch by max_batch without changing the mask; regularised inversion runs and differs', async () => {
+    const services = new ServiceRegistry()
+      .set(InputsFolderKey, { root: assets, resolve: (p: string) => resolve(assets, p) })
+      .set(ModelManagerKey, manager);
+    const runtime = createRuntime({ services, inputsDir: assets, modelsDir });
+    const graph = (mask: Record<string, unknown>, invert: Record<string, unknown>) => ({
+      format: 'diffedit-studio.workflow',
+      version: 1,
+      name: 'chunks',
+      nodes: [
+        { id: 'model', type: 'LoadDiffusionModel', params: {} },
+        {
+          id: 'image',
+          type: 'LoadImage',
+          params: { image: 'red-apple-on-blue.png', width: 128, height: 128 },
+        },
+        { id: 'source', type: 'Text', params: { text: 'a red apple' } },
+        { id: 'target', type: 'Text', params: { text: 'a green pear' } },
+        { id: 'mask', type: 'GenerateMask', params: { num_inference_steps: 10, ...mask } },
+        { id: 'invert', type: 'DDIMInvert', params: { num_inference_steps: 10, previews: false, ...invert } },
+        { id: 'shown', type: 'MaskToImage', params: {} },
+        { id: 'save', type: 'PreviewImage', params: {} },
+        { id: 'show', type: 'ShowValue', params: {} },
+      ],
+      edges: [
+        ['model', 'model', 'mask', 'model'],
+        ['image', 'image', 'mask', 'image'],
+        ['source', 'text', 'mask', 'source'],
+        ['target', 'text', 'mask', 'target'],
+        ['mask', 'mask', 'shown', 'mask'],
+        ['shown', 'image', 'save', 'image'],
+        ['model', 'model', 'invert', 'model'],
+        ['image', 'image', 'invert', 'image'],
+        ['source', 'text', 'invert', 'prompt'],
+        ['invert', 'inverted', 'show', 'value'],
+      ].map(([a, ao, b, bi], i) => ({
+        id: `e${i}`,
+        from: { node: a, output: ao },
+        to: { node: b, input: bi },
+      })),
+    });
+    const one = await runtime.run(graph({ max_batch: 1 }, {}));
+    const all = await runtime.run(graph({ max_batch: 40 }, { num_reg_steps: 1 }));
+    expect(one.status, JSON.stringify(one.error)).toBe('done');
+    expect(all.status, JSON.stringify(all.error)).toBe('done');
+    const maskOf = (r: typeof one) => Array.from((r.outputs.mask.mask as Tensor).data);
+    expect(maskOf(one)).toEqual(maskOf(all));
+    expect(maskOf(one).filter((v) => v === 1).length).toBeGreaterThan(10);
+    const latents = (r: typeof one) => (r.outputs.invert.inverted as InvertedLatents).latents.data;
+    const plain = latents(one);
+    const regularised = latents(all);
+    expect(regularised.every(Number.isFinite)).toBe(true);
+    let diff = 0;
+    for (let i = 0; i < plain.length; i++) diff = Math.max(diff, Math.abs(plain[i] - regularised[i]));
+    expect(diff).toBeGreaterThan(1e-3);
   });
 });
