@@ -100,7 +100,8 @@ export async function blipPixelValues(image: CaptionImage, settings: BlipImageSe
   for (let ch = 0; ch < 3; ch++) {
     const mean = settings.mean[ch];
     const std = settings.std[ch];
-    for (let i = 0; i < plane; i++) out[ch * plane + i] = (resized[i * 3 + ch] * settings.rescaleFactor - mean) / std;
+    for (let i = 0; i < plane; i++)
+      out[ch * plane + i] = (resized[i * 3 + ch] * settings.rescaleFactor - mean) / std;
   }
   return new Tensor([1, 3, height, width], out);
 }

@@ -65,7 +65,12 @@ export class BlipModel {
     const dir = blipOnnxDir(folder);
     if (dir === undefined) {
       const missing = fileExists(folder, BLIP_FILES.vision) ? BLIP_FILES.decoder : BLIP_FILES.vision;
-      throw new ModelError('model_file_missing', folder, missing, `a BLIP export needs ${BLIP_FILES.vision} and ${BLIP_FILES.decoder}`);
+      throw new ModelError(
+        'model_file_missing',
+        folder,
+        missing,
+        `a BLIP export needs ${BLIP_FILES.vision} and ${BLIP_FILES.decoder}`,
+      );
     }
     const rel = (file: string): string => (dir === '' ? file : `${dir}/${file}`);
     const config = await readOptionalJson(folder, 'config.json');
@@ -87,7 +92,15 @@ export class BlipModel {
       sep: numberField(text, 'sep_token_id') ?? tokenizer.tokenToId('[SEP]') ?? 102,
       pad: numberField(text, 'pad_token_id') ?? 0,
     };
-    return new BlipModel(folder, tokenizer, vision, decoder, rel(BLIP_FILES.decoder), blipImageSettings(preprocessor), ids);
+    return new BlipModel(
+      folder,
+      tokenizer,
+      vision,
+      decoder,
+      rel(BLIP_FILES.decoder),
+      blipImageSettings(preprocessor),
+      ids,
+    );
   }
 
   get providers(): { vision: string; decoder: string } {
@@ -128,9 +141,19 @@ export class BlipModel {
       const dims = [1, ids.length];
       const stepFeeds: WireFeeds = {
         input_ids: numberFeed(this.intType(idSpec), dims, ids),
-        encoder_hidden_states: floatFeed(this.floatType(hiddenSpec), hiddenWire.dims, hidden, this.decoder.transfersInputs),
+        encoder_hidden_states: floatFeed(
+          this.floatType(hiddenSpec),
+          hiddenWire.dims,
+          hidden,
+          this.decoder.transfersInputs,
+        ),
       };
-      if (maskSpec !== undefined) stepFeeds.attention_mask = numberFeed(this.intType(maskSpec), dims, ids.map(() => 1));
+      if (maskSpec !== undefined)
+        stepFeeds.attention_mask = numberFeed(
+          this.intType(maskSpec),
+          dims,
+          ids.map(() => 1),
+        );
       const out = await this.decoder.run(stepFeeds, { signal, outputs: ['logits'] });
       const [, t, v] = out.logits.dims;
       const token = argmax(wireToFloat32(out.logits).subarray((t - 1) * v, t * v));
@@ -138,16 +161,31 @@ export class BlipModel {
       if (token === this.ids.sep) break;
     }
     const special = new Set([this.ids.bos, this.ids.sep, this.ids.pad]);
-    return this.tokenizer.decode(ids.filter((id) => !special.has(id)), true).trim();
+    return this.tokenizer
+      .decode(
+        ids.filter((id) => !special.has(id)),
+        true,
+      )
+      .trim();
   }
 
   private floatType(spec: IoSpec): WireDType {
     if (isFloatType(spec.type)) return spec.type;
-    throw new ModelError('model_io_mismatch', this.folder, this.decoderFile, `input ${spec.name} must be float`);
+    throw new ModelError(
+      'model_io_mismatch',
+      this.folder,
+      this.decoderFile,
+      `input ${spec.name} must be float`,
+    );
   }
 
   private intType(spec: IoSpec): WireDType {
     if (isIntType(spec.type)) return spec.type;
-    throw new ModelError('model_io_mismatch', this.folder, this.decoderFile, `input ${spec.name} must be int32 or int64`);
+    throw new ModelError(
+      'model_io_mismatch',
+      this.folder,
+      this.decoderFile,
+      `input ${spec.name} must be int32 or int64`,
+    );
   }
 }

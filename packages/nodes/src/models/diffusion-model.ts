@@ -71,7 +71,11 @@ export class DiffusionModel {
     this.maxBatch = options.maxBatch;
   }
 
-  static async load(folder: string, pool: SessionPool, options: DiffusionModelOptions = {}): Promise<DiffusionModel> {
+  static async load(
+    folder: string,
+    pool: SessionPool,
+    options: DiffusionModelOptions = {},
+  ): Promise<DiffusionModel> {
     const schedulerConfig = await readJsonFile(folder, DIFFUSION_FILES.scheduler);
     const tokenizer = await TextTokenizer.fromFolder(join(folder, 'tokenizer'));
     const vaeDecoderConfig = await readOptionalJson(folder, 'vae_decoder/config.json');
@@ -91,11 +95,23 @@ export class DiffusionModel {
     requireSpec(unet, 'input', ['timestep'], folder, DIFFUSION_FILES.unet);
     const hidden = requireSpec(unet, 'input', ['encoder_hidden_states'], folder, DIFFUSION_FILES.unet);
     requireSpec(vaeEncoder, 'input', ['sample'], folder, DIFFUSION_FILES.vaeEncoder);
-    requireSpec(vaeEncoder, 'output', ['latent_parameters', 'latent_sample'], folder, DIFFUSION_FILES.vaeEncoder);
+    requireSpec(
+      vaeEncoder,
+      'output',
+      ['latent_parameters', 'latent_sample'],
+      folder,
+      DIFFUSION_FILES.vaeEncoder,
+    );
     const latent = requireSpec(vaeDecoder, 'input', ['latent_sample'], folder, DIFFUSION_FILES.vaeDecoder);
     const sdxl = 'Stable Diffusion 1.x/2.x exports are supported';
     rejectUnknownInputs(textEncoder, ['input_ids', 'attention_mask'], folder, DIFFUSION_FILES.textEncoder);
-    rejectUnknownInputs(unet, ['sample', 'timestep', 'encoder_hidden_states'], folder, DIFFUSION_FILES.unet, sdxl);
+    rejectUnknownInputs(
+      unet,
+      ['sample', 'timestep', 'encoder_hidden_states'],
+      folder,
+      DIFFUSION_FILES.unet,
+      sdxl,
+    );
     rejectUnknownInputs(vaeEncoder, ['sample'], folder, DIFFUSION_FILES.vaeEncoder);
     rejectUnknownInputs(vaeDecoder, ['latent_sample'], folder, DIFFUSION_FILES.vaeDecoder);
 
@@ -210,7 +226,8 @@ export class DiffusionModel {
       );
     }
     const steps = typeof timestep === 'number' ? new Array<number>(batch).fill(timestep) : [...timestep];
-    if (steps.length !== batch) throw new RangeError(`unet: ${steps.length} timesteps for a batch of ${batch}`);
+    if (steps.length !== batch)
+      throw new RangeError(`unet: ${steps.length} timesteps for a batch of ${batch}`);
     const sampleSpec = findSpec(session.inputs, 'sample') as IoSpec;
     const stepSpec = findSpec(session.inputs, 'timestep') as IoSpec;
     const hiddenSpec = findSpec(session.inputs, 'encoder_hidden_states') as IoSpec;
@@ -242,7 +259,9 @@ export class DiffusionModel {
     const parts: Tensor[] = [];
     for (const [start, end] of batchChunks(image.dims[0], this.maxBatch)) {
       const x = sliceRows(image, start, end);
-      const feeds = { sample: floatFeed(floatType(spec, this, file), x.dims, x.data, session.transfersInputs) };
+      const feeds = {
+        sample: floatFeed(floatType(spec, this, file), x.dims, x.data, session.transfersInputs),
+      };
       const out = await session.run(feeds, { signal: options.signal, outputs: [outName] });
       parts.push(wireToTensor(out[outName]));
     }
@@ -250,7 +269,12 @@ export class DiffusionModel {
     if (params === undefined) return { kind: 'sample', sample: result };
     const [b, c2, h, w] = result.dims;
     if (result.rank !== 4 || c2 % 2 !== 0) {
-      throw new ModelError('model_io_mismatch', this.folder, file, `latent_parameters has shape [${result.dims}]`);
+      throw new ModelError(
+        'model_io_mismatch',
+        this.folder,
+        file,
+        `latent_parameters has shape [${result.dims}]`,
+      );
     }
     const c = c2 / 2;
     const plane = c * h * w;
@@ -261,7 +285,11 @@ export class DiffusionModel {
       const lv = result.data.subarray(i * 2 * plane + plane, (i + 1) * 2 * plane);
       for (let j = 0; j < plane; j++) logvar[i * plane + j] = Math.min(20, Math.max(-30, lv[j]));
     }
-    return { kind: 'parameters', mean: new Tensor([b, c, h, w], mean), logvar: new Tensor([b, c, h, w], logvar) };
+    return {
+      kind: 'parameters',
+      mean: new Tensor([b, c, h, w], mean),
+      logvar: new Tensor([b, c, h, w], logvar),
+    };
   }
 
   /** Latents [B,C,h,w] (already divided by the scaling factor) → image [B,3,H,W] in about [-1,1]. */
@@ -283,7 +311,12 @@ export class DiffusionModel {
 
 function floatType(spec: IoSpec, model: DiffusionModel, file: string): WireDType {
   if (isFloatType(spec.type)) return spec.type;
-  throw new ModelError('model_io_mismatch', model.folder, file, `input ${spec.name} has type ${spec.type}, expected float`);
+  throw new ModelError(
+    'model_io_mismatch',
+    model.folder,
+    file,
+    `input ${spec.name} has type ${spec.type}, expected float`,
+  );
 }
 
 function intType(spec: IoSpec, model: DiffusionModel): WireDType {
@@ -297,14 +330,24 @@ function intType(spec: IoSpec, model: DiffusionModel): WireDType {
 }
 
 /** Timesteps shaped and typed as the UNet declares: rank 0, [1] (one shared value) or [B]. */
-export function timestepFeed(spec: IoSpec, steps: readonly number[], folder: string, file: string): WireTensor {
+export function timestepFeed(
+  spec: IoSpec,
+  steps: readonly number[],
+  folder: string,
+  file: string,
+): WireTensor {
   const type = spec.type;
   if (!isFloatType(type) && !isIntType(type)) {
     throw new ModelError('model_io_mismatch', folder, file, `timestep has unsupported type ${type}`);
   }
   const shared = spec.shape.length === 0 || fixedDim(spec, 0) === 1;
   if (spec.shape.length > 1) {
-    throw new ModelError('model_io_mismatch', folder, file, `timestep has rank ${spec.shape.length}, expected 0 or 1`);
+    throw new ModelError(
+      'model_io_mismatch',
+      folder,
+      file,
+      `timestep has rank ${spec.shape.length}, expected 0 or 1`,
+    );
   }
   if (shared) {
     if (steps.some((s) => s !== steps[0])) {

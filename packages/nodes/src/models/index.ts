@@ -2,13 +2,24 @@ export { ModelManager, DEFAULT_PROVIDERS } from './model-manager.js';
 export type { ModelManagerOptions, ProviderInfo, SessionInfo } from './model-manager.js';
 export { detectRole, checkModelFiles, scanModelsFolder, folderSize } from './model-registry.js';
 export type { ModelListing, ModelRole, ScannedModel } from './model-registry.js';
-export { DiffusionModel, DIFFUSION_FILES, SD_DEFAULT_SCALING_FACTOR, timestepFeed } from './diffusion-model.js';
+export {
+  DiffusionModel,
+  DIFFUSION_FILES,
+  SD_DEFAULT_SCALING_FACTOR,
+  timestepFeed,
+} from './diffusion-model.js';
 export type { DiffusionModelOptions, ModelCallOptions, VaeEncoding } from './diffusion-model.js';
 export { T5Model, T5_FILES, T5_SAMPLING_DEFAULTS, t5OnnxDir } from './t5-model.js';
 export type { T5GenerateOptions, T5ModelOptions } from './t5-model.js';
 export { BlipModel, BLIP_FILES, BLIP_CAPTION_DEFAULTS, blipOnnxDir } from './blip-model.js';
 export type { BlipCaptionOptions } from './blip-model.js';
-export { blipPixelValues, blipImageSettings, toUint8Rgb, CLIP_IMAGE_MEAN, CLIP_IMAGE_STD } from './blip-image-processor.js';
+export {
+  blipPixelValues,
+  blipImageSettings,
+  toUint8Rgb,
+  CLIP_IMAGE_MEAN,
+  CLIP_IMAGE_STD,
+} from './blip-image-processor.js';
 export type { BlipImageSettings, CaptionImage, Uint8RgbImage } from './blip-image-processor.js';
 export { TextTokenizer } from './text-tokenizer.js';
 export type { TextTokenizerInfo } from './text-tokenizer.js';

@@ -35,7 +35,11 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
     case 'run': {
       const session = sessions.get(request.sessionId);
       if (session === undefined) throw new Error(`session ${request.sessionId} is not open in the worker`);
-      return { id: request.id, ok: true, result: ownBuffers(await runOrtSession(session, request.feeds, request.outputs)) };
+      return {
+        id: request.id,
+        ok: true,
+        result: ownBuffers(await runOrtSession(session, request.feeds, request.outputs)),
+      };
     }
     case 'release': {
       const session = sessions.get(request.sessionId);
@@ -49,7 +53,10 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
 port.on('message', (request: WorkerRequest) => {
   handle(request).then(
     (reply) => {
-      const transfer = reply.ok && request.op === 'run' && reply.result !== null ? transferList(reply.result as WireFeeds) : [];
+      const transfer =
+        reply.ok && request.op === 'run' && reply.result !== null
+          ? transferList(reply.result as WireFeeds)
+          : [];
       port.postMessage(reply, transfer);
     },
     (error: unknown) => {

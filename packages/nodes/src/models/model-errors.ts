@@ -17,8 +17,17 @@ export class ModelError extends Error {
   readonly folder: string;
   readonly file: string | undefined;
 
-  constructor(code: ModelErrorCode, folder: string, file: string | undefined, detail: string, cause?: unknown) {
-    super(`${file === undefined ? folder : `${folder}: ${file}`}: ${detail}`, cause === undefined ? {} : { cause });
+  constructor(
+    code: ModelErrorCode,
+    folder: string,
+    file: string | undefined,
+    detail: string,
+    cause?: unknown,
+  ) {
+    super(
+      `${file === undefined ? folder : `${folder}: ${file}`}: ${detail}`,
+      cause === undefined ? {} : { cause },
+    );
     this.name = 'ModelError';
     this.code = code;
     this.folder = folder;

@@ -25,7 +25,13 @@ export async function readJsonFile(folder: string, file: string): Promise<JsonOb
   try {
     value = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new ModelError('model_file_invalid', folder, file, `not valid JSON (${errorMessage(error)})`, error);
+    throw new ModelError(
+      'model_file_invalid',
+      folder,
+      file,
+      `not valid JSON (${errorMessage(error)})`,
+      error,
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ModelError('model_file_invalid', folder, file, 'expected a JSON object');

@@ -76,11 +76,21 @@ export class ModelManager {
   /** The folder of a model name: a direct subfolder of the models folder. */
   folderOf(name: string): string {
     if (name === '' || name === '.' || name === '..' || /[\\/]/.test(name)) {
-      throw new ModelError('model_not_found', this.modelsDir, undefined, `invalid model name '${name}' (use a folder name)`);
+      throw new ModelError(
+        'model_not_found',
+        this.modelsDir,
+        undefined,
+        `invalid model name '${name}' (use a folder name)`,
+      );
     }
     const folder = resolve(this.modelsDir, name);
     if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-      throw new ModelError('model_not_found', folder, undefined, `no model folder '${name}' in ${this.modelsDir}`);
+      throw new ModelError(
+        'model_not_found',
+        folder,
+        undefined,
+        `no model folder '${name}' in ${this.modelsDir}`,
+      );
     }
     return folder;
   }
@@ -97,7 +107,10 @@ export class ModelManager {
         try {
           providers = (await this.load(m.name, m.role)).providers;
         } catch (error) {
-          problem = error instanceof ModelError ? error : new ModelError('model_session_failed', m.folder, undefined, errorMessage(error));
+          problem =
+            error instanceof ModelError
+              ? error
+              : new ModelError('model_session_failed', m.folder, undefined, errorMessage(error));
         }
       }
       out.push({
@@ -110,7 +123,13 @@ export class ModelManager {
         ...(providers === undefined ? {} : { providers }),
         ...(problem === undefined
           ? {}
-          : { error: { code: problem.code, message: problem.message, ...(problem.file === undefined ? {} : { file: problem.file }) } }),
+          : {
+              error: {
+                code: problem.code,
+                message: problem.message,
+                ...(problem.file === undefined ? {} : { file: problem.file }),
+              },
+            }),
       });
     }
     return out;
@@ -133,7 +152,12 @@ export class ModelManager {
     if (existing !== undefined) {
       if (existing.role !== role) {
         return Promise.reject(
-          new ModelError('model_role_mismatch', this.folderOf(name), undefined, `is a ${existing.role} model, not ${role}`),
+          new ModelError(
+            'model_role_mismatch',
+            this.folderOf(name),
+            undefined,
+            `is a ${existing.role} model, not ${role}`,
+          ),
         );
       }
       return existing.model;
@@ -151,7 +175,11 @@ export class ModelManager {
       }
       await checkModelFiles(folder, role);
       if (role === 'diffusion') {
-        return DiffusionModel.load(folder, this.pool, this.options.maxBatch === undefined ? {} : { maxBatch: this.options.maxBatch });
+        return DiffusionModel.load(
+          folder,
+          this.pool,
+          this.options.maxBatch === undefined ? {} : { maxBatch: this.options.maxBatch },
+        );
       }
       if (role === 't5') return T5Model.load(folder, this.pool, this.options.t5 ?? {});
       return BlipModel.load(folder, this.pool);
@@ -176,7 +204,12 @@ export class ModelManager {
 
   /** The configured providers and, for each open session, the provider it ended on and why others failed. */
   async providerInfo(): Promise<ProviderInfo> {
-    const sessions = (await this.pool.openSessions()).map((s) => ({ path: s.path, provider: s.provider, mode: s.mode, attempts: s.attempts }));
+    const sessions = (await this.pool.openSessions()).map((s) => ({
+      path: s.path,
+      provider: s.provider,
+      mode: s.mode,
+      attempts: s.attempts,
+    }));
     return { configured: this.providers, mode: this.mode, sessions };
   }
 

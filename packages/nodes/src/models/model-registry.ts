@@ -18,7 +18,11 @@ export interface ModelListing {
   readonly sizeBytes: number;
   /** True when every required file is present and parses (and, with `probe`, when the sessions open). */
   readonly loads: boolean;
-  readonly error?: { readonly code: ModelErrorCode | 'unknown'; readonly message: string; readonly file?: string };
+  readonly error?: {
+    readonly code: ModelErrorCode | 'unknown';
+    readonly message: string;
+    readonly file?: string;
+  };
   /** Whether the model is loaded now, and on which execution provider each of its sessions runs. */
   readonly loaded: boolean;
   readonly providers?: Readonly<Record<string, string>>;
@@ -53,7 +57,12 @@ function requireTokenizer(folder: string, sub: string): void {
   const at = sub === '' ? folder : join(folder, sub);
   if (fileExists(at, 'tokenizer.json')) return;
   if (fileExists(at, 'vocab.json') && fileExists(at, 'merges.txt')) return;
-  throw new ModelError('model_file_missing', folder, sub === '' ? 'tokenizer.json' : `${sub}/tokenizer.json`, 'missing tokenizer');
+  throw new ModelError(
+    'model_file_missing',
+    folder,
+    sub === '' ? 'tokenizer.json' : `${sub}/tokenizer.json`,
+    'missing tokenizer',
+  );
 }
 
 /**
@@ -63,7 +72,12 @@ function requireTokenizer(folder: string, sub: string): void {
 export async function checkModelFiles(folder: string, role: ModelRole): Promise<void> {
   switch (role) {
     case 'diffusion': {
-      for (const file of [DIFFUSION_FILES.textEncoder, DIFFUSION_FILES.unet, DIFFUSION_FILES.vaeEncoder, DIFFUSION_FILES.vaeDecoder]) {
+      for (const file of [
+        DIFFUSION_FILES.textEncoder,
+        DIFFUSION_FILES.unet,
+        DIFFUSION_FILES.vaeEncoder,
+        DIFFUSION_FILES.vaeDecoder,
+      ]) {
         requireFile(folder, file, 'ONNX model');
       }
       await readJsonFile(folder, DIFFUSION_FILES.scheduler);
@@ -80,7 +94,12 @@ export async function checkModelFiles(folder: string, role: ModelRole): Promise<
       const config = await readJsonFile(folder, 'config.json');
       const type = stringField(config, 'model_type');
       if (type !== undefined && type !== 't5' && type !== 'mt5') {
-        throw new ModelError('model_file_invalid', folder, 'config.json', `model_type ${type} is not a T5 model`);
+        throw new ModelError(
+          'model_file_invalid',
+          folder,
+          'config.json',
+          `model_type ${type} is not a T5 model`,
+        );
       }
       requireTokenizer(folder, '');
       return;
@@ -128,7 +147,10 @@ export async function scanModelsFolder(modelsDir: string): Promise<ScannedModel[
       try {
         await checkModelFiles(folder, role);
       } catch (error) {
-        problem = error instanceof ModelError ? error : new ModelError('model_file_invalid', folder, undefined, errorMessage(error), error);
+        problem =
+          error instanceof ModelError
+            ? error
+            : new ModelError('model_file_invalid', folder, undefined, errorMessage(error), error);
       }
     }
     out.push({ name, folder, role, sizeBytes: folderSize(folder), problem });

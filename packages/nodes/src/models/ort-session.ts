@@ -38,7 +38,9 @@ export class SessionOpenError extends Error {
 
 function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): IoSpec[] {
   return meta.map((m) =>
-    m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] },
+    m.isTensor
+      ? { name: m.name, type: m.type, shape: [...m.shape] }
+      : { name: m.name, type: 'non-tensor', shape: [] },
   );
 }
 
@@ -81,7 +83,8 @@ function fromOrt(name: string, value: ort.OnnxValue): WireTensor {
   const type = t.type as WireDType;
   let data = t.data as unknown as WireData;
   // A Float16Array (newer Node versions) is turned into the raw bits the rest of the layer expects.
-  if (type === 'float16' && !(data instanceof Uint16Array)) data = toFloat16Bits(data as unknown as ArrayLike<number>);
+  if (type === 'float16' && !(data instanceof Uint16Array))
+    data = toFloat16Bits(data as unknown as ArrayLike<number>);
   return { type, dims: [...t.dims], data };
 }
 

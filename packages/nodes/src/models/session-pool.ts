@@ -22,7 +22,12 @@ export class SessionPool {
   }
 
   keyOf(path: string, options: SessionCreateOptions = this.options): string {
-    return JSON.stringify([resolve(path), this.backend.mode, options.providers, options.intraOpNumThreads ?? null]);
+    return JSON.stringify([
+      resolve(path),
+      this.backend.mode,
+      options.providers,
+      options.intraOpNumThreads ?? null,
+    ]);
   }
 
   get(path: string, options: SessionCreateOptions = this.options): Promise<ModelSession> {

@@ -31,7 +31,12 @@ export interface T5GenerateOptions {
   readonly signal?: AbortSignal;
 }
 
-export const T5_SAMPLING_DEFAULTS = { temperature: 0.8, topK: 10, numReturnSequences: 16, maxNewTokens: 128 } as const;
+export const T5_SAMPLING_DEFAULTS = {
+  temperature: 0.8,
+  topK: 10,
+  numReturnSequences: 16,
+  maxNewTokens: 128,
+} as const;
 
 export interface T5ModelOptions {
   /** Which decoder file to use when both exist; 'auto' prefers the merged one (it caches). */
@@ -42,7 +47,10 @@ export interface T5ModelOptions {
 export function t5OnnxDir(folder: string): string | undefined {
   for (const dir of ['', 'onnx']) {
     const at = dir === '' ? folder : join(folder, dir);
-    if (fileExists(at, T5_FILES.encoder) && (fileExists(at, T5_FILES.decoder) || fileExists(at, T5_FILES.merged))) {
+    if (
+      fileExists(at, T5_FILES.encoder) &&
+      (fileExists(at, T5_FILES.decoder) || fileExists(at, T5_FILES.merged))
+    ) {
       return dir;
     }
   }
@@ -101,13 +109,16 @@ export class T5Model {
     ]);
     requireSpec(encoder, 'input', ['input_ids'], folder, rel(T5_FILES.encoder));
     requireSpec(encoder, 'output', ['last_hidden_state'], folder, rel(T5_FILES.encoder));
-    for (const name of ['input_ids', 'encoder_hidden_states']) requireSpec(decoder, 'input', [name], folder, decoderFile);
+    for (const name of ['input_ids', 'encoder_hidden_states'])
+      requireSpec(decoder, 'input', [name], folder, decoderFile);
     requireSpec(decoder, 'output', ['logits'], folder, decoderFile);
     if (kind === 'merged') requireSpec(decoder, 'input', ['use_cache_branch'], folder, decoderFile);
     const eos = idListField(generation, 'eos_token_id') ?? idListField(config, 'eos_token_id') ?? [1];
     const ids: Ids = {
       decoderStart:
-        numberField(generation, 'decoder_start_token_id') ?? numberField(config, 'decoder_start_token_id') ?? 0,
+        numberField(generation, 'decoder_start_token_id') ??
+        numberField(config, 'decoder_start_token_id') ??
+        0,
       eos,
       pad: numberField(generation, 'pad_token_id') ?? numberField(config, 'pad_token_id') ?? 0,
     };
@@ -132,7 +143,8 @@ export class T5Model {
     if (!doSample && count !== 1) {
       throw new RangeError('greedy T5 generation returns one sequence; set doSample to return several');
     }
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`numReturnSequences must be ≥ 1, got ${count}`);
+    if (!Number.isInteger(count) || count < 1)
+      throw new RangeError(`numReturnSequences must be ≥ 1, got ${count}`);
     const rng = new SeededRng(options.seed ?? 0);
     const signal = options.signal;
 
@@ -150,9 +162,13 @@ export class T5Model {
       throwIfAborted(signal);
       const feeds = this.decoderFeeds(sequences, tiled, [count, prompt.length, d], encoderMask, cache);
       const wanted = this.decoderKind === 'merged' ? undefined : ['logits'];
-      const out = await this.decoder.run(feeds, wanted === undefined ? { signal } : { signal, outputs: wanted });
+      const out = await this.decoder.run(
+        feeds,
+        wanted === undefined ? { signal } : { signal, outputs: wanted },
+      );
       const logits = out.logits;
-      if (logits === undefined) throw new ModelError('model_io_mismatch', this.folder, this.decoderFile, 'no logits');
+      if (logits === undefined)
+        throw new ModelError('model_io_mismatch', this.folder, this.decoderFile, 'no logits');
       const [, t, v] = logits.dims;
       const values = wireToFloat32(logits);
       for (let b = 0; b < count; b++) {
@@ -174,7 +190,11 @@ export class T5Model {
     const dims = [1, prompt.length];
     const feeds: WireFeeds = { input_ids: numberFeed(this.intType(this.encoder, 'input_ids'), dims, prompt) };
     if (findSpec(this.encoder.inputs, 'attention_mask') !== undefined) {
-      feeds.attention_mask = numberFeed(this.intType(this.encoder, 'attention_mask'), dims, prompt.map(() => 1));
+      feeds.attention_mask = numberFeed(
+        this.intType(this.encoder, 'attention_mask'),
+        dims,
+        prompt.map(() => 1),
+      );
     }
     const out = await this.encoder.run(feeds, { signal, outputs: ['last_hidden_state'] });
     return wireToFloat32(out.last_hidden_state).slice();
@@ -191,7 +211,8 @@ export class T5Model {
     const copy = s.transfersInputs;
     const batch = sequences.length;
     // Without a cache the decoder sees the whole sequence; with one, only the newest token.
-    const rows = cache === undefined && this.decoderKind === 'plain' ? sequences : sequences.map((q) => q.slice(-1));
+    const rows =
+      cache === undefined && this.decoderKind === 'plain' ? sequences : sequences.map((q) => q.slice(-1));
     const feeds: WireFeeds = {
       input_ids: numberFeed(this.intType(s, 'input_ids'), [batch, rows[0].length], rows.flat()),
       encoder_hidden_states: floatFeed(this.floatType(s, 'encoder_hidden_states'), hiddenDims, hidden, copy),
@@ -206,7 +227,9 @@ export class T5Model {
         const present = cache?.decoder[spec.name] ?? cache?.encoder[spec.name];
         if (present === undefined) feeds[spec.name] = this.emptyPast(spec, batch);
         // Encoder entries are fed at every step: copy them when the worker would detach the buffer.
-        else feeds[spec.name] = copy && spec.name.includes('.encoder.') ? { ...present, data: present.data.slice() } : present;
+        else
+          feeds[spec.name] =
+            copy && spec.name.includes('.encoder.') ? { ...present, data: present.data.slice() } : present;
       }
     }
     return feeds;
@@ -222,12 +245,22 @@ export class T5Model {
       if (typeof d === 'number' && d > 0) return d;
       const fromConfig = axis === 1 ? heads : dkv;
       if (fromConfig === undefined) {
-        throw new ModelError('model_file_invalid', this.folder, 'config.json', `num_heads/d_kv needed for ${spec.name}`);
+        throw new ModelError(
+          'model_file_invalid',
+          this.folder,
+          'config.json',
+          `num_heads/d_kv needed for ${spec.name}`,
+        );
       }
       return fromConfig;
     });
     if (!isFloatType(spec.type)) {
-      throw new ModelError('model_io_mismatch', this.folder, this.decoderFile, `${spec.name} has type ${spec.type}`);
+      throw new ModelError(
+        'model_io_mismatch',
+        this.folder,
+        this.decoderFile,
+        `${spec.name} has type ${spec.type}`,
+      );
     }
     return wireTensor(spec.type, dims, spec.type === 'float16' ? new Uint16Array(0) : new Float32Array(0));
   }

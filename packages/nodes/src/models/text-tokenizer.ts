@@ -35,7 +35,8 @@ export class TextTokenizer {
     } else if (fileExists(folder, 'vocab.json') && fileExists(folder, 'merges.txt')) {
       const vocab = await readJsonFile(folder, 'vocab.json');
       const merges = await readFile(join(folder, 'merges.txt'), 'utf8');
-      const pick = (key: string): string | undefined => tokenField(config, key) ?? tokenField(specialMap, key);
+      const pick = (key: string): string | undefined =>
+        tokenField(config, key) ?? tokenField(specialMap, key);
       try {
         json = clipTokenizerJson({
           vocab: vocab as Record<string, number>,

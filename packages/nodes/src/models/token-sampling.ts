@@ -11,7 +11,12 @@ export function argmax(logits: ArrayLike<number>): number {
  * transformers' sampling for one row: temperature, then top-k filtering, then softmax and one multinomial draw.
  * Candidates are ordered by descending logit (ties by index) so a seed always picks the same token.
  */
-export function sampleToken(logits: ArrayLike<number>, temperature: number, topK: number, rng: SeededRng): number {
+export function sampleToken(
+  logits: ArrayLike<number>,
+  temperature: number,
+  topK: number,
+  rng: SeededRng,
+): number {
   if (!(temperature > 0)) throw new RangeError(`temperature must be > 0, got ${temperature}`);
   const order = Array.from({ length: logits.length }, (_, i) => i);
   order.sort((a, b) => logits[b] - logits[a] || a - b);

@@ -22,7 +22,9 @@ export function wireTensor(type: WireDType, dims: readonly number[], data: WireD
   let size = 1;
   for (const d of dims) size *= d;
   if (size !== data.length) {
-    throw new RangeError(`wire tensor ${type} [${dims.join(', ')}] needs ${size} elements, got ${data.length}`);
+    throw new RangeError(
+      `wire tensor ${type} [${dims.join(', ')}] needs ${size} elements, got ${data.length}`,
+    );
   }
   return { type, dims: [...dims], data };
 }
@@ -51,7 +53,11 @@ export function floatFeed(
 export function numberFeed(type: WireDType, dims: readonly number[], values: ArrayLike<number>): WireTensor {
   switch (type) {
     case 'int64':
-      return wireTensor(type, dims, BigInt64Array.from(Array.from(values), (v) => BigInt(Math.round(v))));
+      return wireTensor(
+        type,
+        dims,
+        BigInt64Array.from(Array.from(values), (v) => BigInt(Math.round(v))),
+      );
     case 'int32':
       return wireTensor(type, dims, Int32Array.from(values));
     case 'float32':
@@ -59,7 +65,11 @@ export function numberFeed(type: WireDType, dims: readonly number[], values: Arr
     case 'float16':
       return wireTensor(type, dims, toFloat16Bits(values));
     case 'bool':
-      return wireTensor(type, dims, Uint8Array.from(values, (v) => (v ? 1 : 0)));
+      return wireTensor(
+        type,
+        dims,
+        Uint8Array.from(values, (v) => (v ? 1 : 0)),
+      );
   }
 }
 

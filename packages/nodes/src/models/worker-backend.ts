@@ -66,7 +66,9 @@ export class WorkerBackend implements SessionBackend {
     else {
       const error =
         reply.error.attempts !== undefined
-          ? Object.assign(new SessionOpenError('model', reply.error.attempts), { message: reply.error.message })
+          ? Object.assign(new SessionOpenError('model', reply.error.attempts), {
+              message: reply.error.message,
+            })
           : Object.assign(new Error(reply.error.message), { name: reply.error.name });
       pending.reject(error);
     }

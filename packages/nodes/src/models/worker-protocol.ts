@@ -4,7 +4,12 @@ import type { WireFeeds } from './wire-tensor.js';
 
 /** Messages from the main thread to the inference worker. */
 export type WorkerRequest =
-  | { readonly op: 'open'; readonly id: number; readonly path: string; readonly options: SessionCreateOptions }
+  | {
+      readonly op: 'open';
+      readonly id: number;
+      readonly path: string;
+      readonly options: SessionCreateOptions;
+    }
   | {
       readonly op: 'run';
       readonly id: number;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor } from '@diffedit/core';
@@ -32,14 +32,18 @@ function scene(h: number, w: number, object: number[], background: number[]): Te
 function uint8Of(t: Tensor): { width: number; height: number; data: Uint8Array } {
   const [, , h, w] = t.dims;
   const data = new Uint8Array(h * w * 3);
-  for (let i = 0; i < h * w; i++) for (let c = 0; c < 3; c++) data[i * 3 + c] = Math.round(t.data[c * h * w + i] * 255);
+  for (let i = 0; i < h * w; i++)
+    for (let c = 0; c < 3; c++) data[i * 3 + c] = Math.round(t.data[c * h * w + i] * 255);
   return { width: w, height: h, data };
 }
 
 describe('BlipModel', () => {
   it('pixel_values: resized to 384², rescaled and normalised with the config mean/std', async () => {
     const model = await BlipModel.load(folder, pool);
-    const flat = new Tensor([1, 3, 40, 30], new Float32Array(3600).fill(0).map((_, i) => [1, 0.5, 0][Math.floor(i / 1200)]));
+    const flat = new Tensor(
+      [1, 3, 40, 30],
+      new Float32Array(3600).fill(0).map((_, i) => [1, 0.5, 0][Math.floor(i / 1200)]),
+    );
     const px = await model.pixelValues(flat);
     expect(px.dims).toEqual([1, 3, 384, 384]);
     const plane = 384 * 384;
@@ -56,23 +60,67 @@ describe('BlipModel', () => {
     const b = await model.pixelValues(uint8Of(image));
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
     // the object's centre keeps its colour, the border the background's
-    const at = (c: number, y: number, x: number): number => a.data[c * 384 * 384 + y * 384 + x] * CLIP_IMAGE_STD[c] + CLIP_IMAGE_MEAN[c];
+    const at = (c: number, y: number, x: number): number =>
+      a.data[c * 384 * 384 + y * 384 + x] * CLIP_IMAGE_STD[c] + CLIP_IMAGE_MEAN[c];
     expect(at(0, 192, 192)).toBeCloseTo(Math.round(0.9 * 255) / 255, 2);
     expect(at(2, 2, 2)).toBeCloseTo(Math.round(0.8 * 255) / 255, 2);
+  });
+
+  it('downscaling stays close to PIL BICUBIC (what BlipImageProcessor uses): reference from data/', async () => {
+    const ref = JSON.parse(
+      readFileSync(join(import.meta.dirname, 'data', 'pil-bicubic-640x512-to-384.json'), 'utf8'),
+    ) as { width: number; height: number; stride: number; rows: number; cols: number; rgb: number[] };
+    const { width, height } = ref;
+    const data = new Uint8Array(width * height * 3);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        // the same image as data/pil_bicubic_reference.py
+        const noise = ((x * 7919 + y * 104729) % 41) - 20;
+        const checker = (Math.floor(x / 7) + Math.floor(y / 9)) % 2 === 0 ? 230 : 20;
+        const rgb = [
+          Math.floor((x * 255) / (width - 1)) + noise,
+          Math.floor((y * 255) / (height - 1)) - noise,
+          checker + noise,
+        ];
+        for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = Math.min(255, Math.max(0, rgb[c]));
+      }
+    }
+    const model = await BlipModel.load(folder, pool);
+    const px = await model.pixelValues({ width, height, data });
+    let worst = 0;
+    let total = 0;
+    for (let r = 0; r < ref.rows; r++) {
+      for (let q = 0; q < ref.cols; q++) {
+        for (let c = 0; c < 3; c++) {
+          const v = px.data[c * 384 * 384 + r * ref.stride * 384 + q * ref.stride];
+          const level = (v * CLIP_IMAGE_STD[c] + CLIP_IMAGE_MEAN[c]) * 255;
+          const d = Math.abs(level - ref.rgb[(r * ref.cols + q) * 3 + c]);
+          worst = Math.max(worst, d);
+          total += d;
+        }
+      }
+    }
+    // sharp's cubic reduce vs Pillow: about 0.3 levels on average here, a few pixels off by up to ~11 at edges
+    expect(total / ref.rgb.length).toBeLessThan(0.6);
+    expect(worst).toBeLessThanOrEqual(16);
   });
 
   it('captions with the prompt: [DEC] first, trailing [SEP] dropped, stops at [SEP]', async () => {
     const model = await BlipModel.load(folder, pool);
     expect(await model.caption(scene(64, 64, [1, 0, 0], [0.9, 0.2, 0.1]))).toBe('a photograph of a red ball');
-    expect(await model.caption(scene(64, 64, [0, 0.2, 1], [0.1, 0.2, 0.9]), { prompt: 'a photograph of' })).toBe(
-      'a photograph of a blue ball',
-    );
-    expect(await model.caption(uint8Of(scene(32, 48, [0.1, 0.9, 0.1], [0.2, 0.8, 0.2])), { prompt: '' })).toBe('a green ball');
+    expect(
+      await model.caption(scene(64, 64, [0, 0.2, 1], [0.1, 0.2, 0.9]), { prompt: 'a photograph of' }),
+    ).toBe('a photograph of a blue ball');
+    expect(
+      await model.caption(uint8Of(scene(32, 48, [0.1, 0.9, 0.1], [0.2, 0.8, 0.2])), { prompt: '' }),
+    ).toBe('a green ball');
   });
 
   it('maxNewTokens bounds the continuation; the onnx/ subfolder layout loads', async () => {
     const model = await BlipModel.load(writeTinyBlip(join(root, 'sub'), { onnxSubfolder: true }), pool);
-    expect(await model.caption(scene(16, 16, [1, 0, 0], [1, 0, 0]), { maxNewTokens: 2 })).toBe('a photograph of a red');
+    expect(await model.caption(scene(16, 16, [1, 0, 0], [1, 0, 0]), { maxNewTokens: 2 })).toBe(
+      'a photograph of a red',
+    );
   });
 
   it('names the folder and the file when a BLIP file is missing', async () => {

@@ -55,7 +55,15 @@ describe('DiffusionModel prompt encoding', () => {
   it('pads SD1 ids with eos and feeds int32 input_ids', async () => {
     const model = await load({ pad: 'eos', inputIds: 'int32' });
     const ids = model.tokenize(['a photo of a cat'])[0];
-    expect(ids.slice(0, 7)).toEqual([49406, vocab['a</w>'], vocab['photo</w>'], vocab['of</w>'], vocab['a</w>'], vocab['cat</w>'], 49407]);
+    expect(ids.slice(0, 7)).toEqual([
+      49406,
+      vocab['a</w>'],
+      vocab['photo</w>'],
+      vocab['of</w>'],
+      vocab['a</w>'],
+      vocab['cat</w>'],
+      49407,
+    ]);
     expect(ids.length).toBe(77);
     expect(ids.slice(7).every((id) => id === 49407)).toBe(true);
     const emb = await model.encodePrompt(['a photo of a cat', 'red apple']);
@@ -99,8 +107,14 @@ describe('DiffusionModel prompt encoding', () => {
 });
 
 describe('DiffusionModel UNet timestep variants', () => {
-  const sample = new Tensor([2, 4, 2, 3], seq(48, (i) => (i % 7) * 0.25 - 0.5));
-  const hidden = new Tensor([2, 77, 4], seq(2 * 77 * 4, (i) => (i % 5) * 0.1));
+  const sample = new Tensor(
+    [2, 4, 2, 3],
+    seq(48, (i) => (i % 7) * 0.25 - 0.5),
+  );
+  const hidden = new Tensor(
+    [2, 77, 4],
+    seq(2 * 77 * 4, (i) => (i % 5) * 0.1),
+  );
 
   it('int64 [B] takes one timestep per row', async () => {
     const model = await load({ timestep: 'int64-batch' });
@@ -127,7 +141,11 @@ describe('DiffusionModel UNet timestep variants', () => {
 
   it('float [B] and float [1] timesteps', async () => {
     const batch = await load({ timestep: 'float32-batch' });
-    expectClose((await batch.unet(sample, [3.5, 7], hidden)).data, expectedUnet(sample, [3.5, 7], hidden), 1e-4);
+    expectClose(
+      (await batch.unet(sample, [3.5, 7], hidden)).data,
+      expectedUnet(sample, [3.5, 7], hidden),
+      1e-4,
+    );
     const one = await load({ timestep: 'float32-one' });
     expectClose((await one.unet(sample, 9, hidden)).data, expectedUnet(sample, [9, 9], hidden), 1e-4);
   });
@@ -139,8 +157,14 @@ describe('DiffusionModel UNet timestep variants', () => {
 
   it('splits large batches into maxBatch chunks with the same numbers', async () => {
     const model = await load({}, 2);
-    const big = new Tensor([5, 4, 2, 2], seq(80, (i) => Math.sin(i)));
-    const h = new Tensor([5, 77, 4], seq(5 * 77 * 4, (i) => Math.cos(i)));
+    const big = new Tensor(
+      [5, 4, 2, 2],
+      seq(80, (i) => Math.sin(i)),
+    );
+    const h = new Tensor(
+      [5, 77, 4],
+      seq(5 * 77 * 4, (i) => Math.cos(i)),
+    );
     const steps = [1, 2, 3, 4, 5];
     const session = await pool.get(join(model.folder, 'unet/model.onnx'));
     const spy = vi.spyOn(session, 'run');
@@ -152,10 +176,14 @@ describe('DiffusionModel UNet timestep variants', () => {
 });
 
 describe('DiffusionModel VAE', () => {
-  const image = new Tensor([1, 3, 16, 8], seq(3 * 16 * 8, (i) => ((i * 37) % 11) / 5 - 1));
+  const image = new Tensor(
+    [1, 3, 16, 8],
+    seq(3 * 16 * 8, (i) => ((i * 37) % 11) / 5 - 1),
+  );
   const pooled = (c: number, y: number): number => {
     let s = 0;
-    for (let dy = 0; dy < 8; dy++) for (let dx = 0; dx < 8; dx++) s += image.data[c * 128 + (y * 8 + dy) * 8 + dx];
+    for (let dy = 0; dy < 8; dy++)
+      for (let dx = 0; dx < 8; dx++) s += image.data[c * 128 + (y * 8 + dy) * 8 + dx];
     return s / 64;
   };
 
@@ -169,7 +197,9 @@ describe('DiffusionModel VAE', () => {
       expect(enc.mean.data[0 * 2 + y]).toBeCloseTo(pooled(0, y), 5);
       expect(enc.mean.data[3 * 2 + y]).toBeCloseTo(pooled(0, y) + pooled(1, y), 5);
     }
-    expect(Array.from(enc.logvar.data)).toEqual(LOGVAR_BIAS.flatMap((b) => [Math.min(20, Math.max(-30, b))]).flatMap((v) => [v, v]));
+    expect(Array.from(enc.logvar.data)).toEqual(
+      LOGVAR_BIAS.flatMap((b) => [Math.min(20, Math.max(-30, b))]).flatMap((v) => [v, v]),
+    );
   });
 
   it('latent_sample → a sample; scaling factor falls back to 0.18215 without a VAE config', async () => {
@@ -184,7 +214,10 @@ describe('DiffusionModel VAE', () => {
     const model = await load({}, 1);
     expect(model.vaeScaleFactor).toBe(8);
     expect(model.latentChannels).toBe(4);
-    const z = new Tensor([2, 4, 1, 2], seq(16, (i) => i / 10));
+    const z = new Tensor(
+      [2, 4, 1, 2],
+      seq(16, (i) => i / 10),
+    );
     const img = await model.vaeDecode(z);
     expect(img.dims).toEqual([2, 3, 8, 16]);
     // batch 1, channel 2, pixel (y=3, x=12) comes from latent (0, 1): z[2] + 0.5·z[3]
@@ -193,7 +226,9 @@ describe('DiffusionModel VAE', () => {
   });
 
   it('refuses a UNet that needs inputs it cannot feed (SDXL), naming the file and the inputs', async () => {
-    await expect(load({ sdxlInputs: true })).rejects.toThrow(/unet\/model\.onnx: needs inputs .*: text_embeds/);
+    await expect(load({ sdxlInputs: true })).rejects.toThrow(
+      /unet\/model\.onnx: needs inputs .*: text_embeds/,
+    );
   });
 
   it('gives back the parsed scheduler config', async () => {

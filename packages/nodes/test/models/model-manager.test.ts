@@ -13,7 +13,13 @@ import { writeTinyBlip } from './fixtures/tiny-blip.js';
 const modelsDir = mkdtempSync(join(tmpdir(), 'diffedit-models-'));
 const managers: ModelManager[] = [];
 function manager(options: ConstructorParameters<typeof ModelManager>[0] = {}): ModelManager {
-  const m = new ModelManager({ modelsDir, mode: 'in-process', providers: ['cpu'], logger: () => {}, ...options });
+  const m = new ModelManager({
+    modelsDir,
+    mode: 'in-process',
+    providers: ['cpu'],
+    logger: () => {},
+    ...options,
+  });
   managers.push(m);
   return m;
 }
@@ -55,7 +61,9 @@ describe('model registry listing', () => {
     ]);
     const sd = list.find((m) => m.name === 'sd-tiny');
     expect(sd?.sizeBytes).toBe(bytesUnder(join(modelsDir, 'sd-tiny')));
-    expect(sd?.sizeBytes).toBeGreaterThan(statSync(join(modelsDir, 'sd-tiny', 'unet', 'model.onnx_data')).size);
+    expect(sd?.sizeBytes).toBeGreaterThan(
+      statSync(join(modelsDir, 'sd-tiny', 'unet', 'model.onnx_data')).size,
+    );
     expect(sd?.loaded).toBe(false);
   });
 
@@ -93,7 +101,9 @@ describe('ModelManager loading', () => {
     const m = manager();
     const err = await m.loadDiffusion('sd-broken').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelError);
-    expect((err as ModelError).message).toBe(`${join(modelsDir, 'sd-broken')}: vae_decoder/model.onnx: missing ONNX model`);
+    expect((err as ModelError).message).toBe(
+      `${join(modelsDir, 'sd-broken')}: vae_decoder/model.onnx: missing ONNX model`,
+    );
     await expect(m.loadDiffusion('flan')).rejects.toThrow(/flan: is a t5 model, not diffusion/);
     await expect(m.loadT5('missing')).rejects.toMatchObject({ code: 'model_not_found' });
     await expect(m.loadT5('../etc')).rejects.toThrow(/invalid model name/);

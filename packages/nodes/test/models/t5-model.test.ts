@@ -15,7 +15,11 @@ afterAll(async () => {
 });
 
 const both = writeTinyT5(join(root, 'both'), { plain: true, merged: true });
-const mergedOnly = writeTinyT5(join(root, 'merged-only'), { plain: false, merged: true, onnxSubfolder: true });
+const mergedOnly = writeTinyT5(join(root, 'merged-only'), {
+  plain: false,
+  merged: true,
+  onnxSubfolder: true,
+});
 const instruction = 'write a caption about an apple';
 
 function piecesToText(ids: readonly number[]): string {
@@ -30,7 +34,15 @@ describe('T5Model', () => {
   it('tokenizes with the Unigram tokenizer.json and appends </s>', async () => {
     const model = await T5Model.load(both, pool, { decoder: 'plain' });
     const ids = model.tokenizer.encode(instruction);
-    expect(ids.map((i) => T5_PIECES[i])).toEqual(['▁write', '▁a', '▁caption', '▁about', '▁an', '▁apple', '</s>']);
+    expect(ids.map((i) => T5_PIECES[i])).toEqual([
+      '▁write',
+      '▁a',
+      '▁caption',
+      '▁about',
+      '▁an',
+      '▁apple',
+      '</s>',
+    ]);
   });
 
   it('greedy decoding with the plain decoder follows the reference language model', async () => {
@@ -66,7 +78,12 @@ describe('T5Model', () => {
   it('top_k = 1 sampling equals greedy decoding; maxNewTokens bounds the length', async () => {
     const model = await T5Model.load(both, pool);
     const greedy = await model.generate(instruction);
-    const topOne = await model.generate(instruction, { doSample: true, topK: 1, numReturnSequences: 3, seed: 1 });
+    const topOne = await model.generate(instruction, {
+      doSample: true,
+      topK: 1,
+      numReturnSequences: 3,
+      seed: 1,
+    });
     expect(topOne).toEqual([greedy[0], greedy[0], greedy[0]]);
     const short = await model.generate(instruction, { maxNewTokens: 2 });
     expect(short[0].split(' ')).toHaveLength(2);

@@ -11,27 +11,30 @@ const CLIP_DIR = join(import.meta.dirname, '../../../../../shared/reference/clip
 const root = mkdtempSync(join(tmpdir(), 'diffedit-tok-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe.skipIf(!existsSync(join(CLIP_DIR, 'vocab.json')))('CLIP vocab.json + merges.txt (real SD export layout)', () => {
-  it('rebuilds CLIP’s tokenizer.json in memory and encodes the known prompts', async () => {
-    const tok = await TextTokenizer.fromFolder(CLIP_DIR);
-    expect(tok.info.source).toBe('vocab.json+merges.txt');
-    expect(tok.encode('a photo of a cat')).toEqual([49406, 320, 1125, 539, 320, 2368, 49407]);
-    expect(tok.encode('a bowl of fruits')).toEqual([49406, 320, 3814, 539, 13282, 49407]);
-    // lower-cased and whitespace-collapsed before BPE
-    expect(tok.encode('  A   Photo of\ta CAT ')).toEqual([49406, 320, 1125, 539, 320, 2368, 49407]);
-  });
+describe.skipIf(!existsSync(join(CLIP_DIR, 'vocab.json')))(
+  'CLIP vocab.json + merges.txt (real SD export layout)',
+  () => {
+    it('rebuilds CLIP’s tokenizer.json in memory and encodes the known prompts', async () => {
+      const tok = await TextTokenizer.fromFolder(CLIP_DIR);
+      expect(tok.info.source).toBe('vocab.json+merges.txt');
+      expect(tok.encode('a photo of a cat')).toEqual([49406, 320, 1125, 539, 320, 2368, 49407]);
+      expect(tok.encode('a bowl of fruits')).toEqual([49406, 320, 3814, 539, 13282, 49407]);
+      // lower-cased and whitespace-collapsed before BPE
+      expect(tok.encode('  A   Photo of\ta CAT ')).toEqual([49406, 320, 1125, 539, 320, 2368, 49407]);
+    });
 
-  it('pads to 77 with eos (SD 1.x) or "!" = 0 (SD 2.x)', async () => {
-    const tok = await TextTokenizer.fromFolder(CLIP_DIR);
-    const sd1 = tok.encodePadded('a photo of a cat', 77, tok.tokenToId('<|endoftext|>') as number);
-    expect(sd1.slice(0, 7)).toEqual([49406, 320, 1125, 539, 320, 2368, 49407]);
-    expect(sd1.length).toBe(77);
-    expect(new Set(sd1.slice(6))).toEqual(new Set([49407]));
-    const sd2 = tok.encodePadded('a bowl of fruits', 77, tok.tokenToId('!') as number);
-    expect(sd2.slice(0, 7)).toEqual([49406, 320, 3814, 539, 13282, 49407, 0]);
-    expect(new Set(sd2.slice(6))).toEqual(new Set([0]));
-  });
-});
+    it('pads to 77 with eos (SD 1.x) or "!" = 0 (SD 2.x)', async () => {
+      const tok = await TextTokenizer.fromFolder(CLIP_DIR);
+      const sd1 = tok.encodePadded('a photo of a cat', 77, tok.tokenToId('<|endoftext|>') as number);
+      expect(sd1.slice(0, 7)).toEqual([49406, 320, 1125, 539, 320, 2368, 49407]);
+      expect(sd1.length).toBe(77);
+      expect(new Set(sd1.slice(6))).toEqual(new Set([49407]));
+      const sd2 = tok.encodePadded('a bowl of fruits', 77, tok.tokenToId('!') as number);
+      expect(sd2.slice(0, 7)).toEqual([49406, 320, 3814, 539, 13282, 49407, 0]);
+      expect(new Set(sd2.slice(6))).toEqual(new Set([0]));
+    });
+  },
+);
 
 describe('tokenizer.json vs vocab.json + merges.txt', () => {
   it('give the same ids, and the pad token comes from the tokenizer files', async () => {

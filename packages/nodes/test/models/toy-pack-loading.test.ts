@@ -43,7 +43,14 @@ describe('toy pack through the model layer', () => {
     const emb = await sd.encodePrompt(['a red apple', '']);
     expect(emb.dims).toEqual([2, 77, sd.embeddingDim]);
 
-    const scene = generateScene({ object: 'red', background: 'blue', width: 64, height: 64, radius: 16, centre: [32, 32] });
+    const scene = generateScene({
+      object: 'red',
+      background: 'blue',
+      width: 64,
+      height: 64,
+      radius: 16,
+      centre: [32, 32],
+    });
     const image = new Tensor([1, 3, 64, 64], sceneToSignedChw(scene));
     const enc = await sd.vaeEncode(image);
     expect(enc.kind).toBe('parameters');

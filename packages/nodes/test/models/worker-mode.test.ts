@@ -21,7 +21,12 @@ beforeAll(() => {
   if (!existsSync(defaultWorkerPath())) {
     throw new Error(`worker tests need the compiled worker ${defaultWorkerPath()}: run npx tsc -b first`);
   }
-  writeTinySd(join(modelsDir, 'sd'), { ...SD1_VARIANT, timestep: 'float16-scalar', float: 'float16', vaeOutput: 'latent_parameters' });
+  writeTinySd(join(modelsDir, 'sd'), {
+    ...SD1_VARIANT,
+    timestep: 'float16-scalar',
+    float: 'float16',
+    vaeOutput: 'latent_parameters',
+  });
   writeTinyT5(join(modelsDir, 't5'), { plain: false, merged: true });
   writeTinyBlip(join(modelsDir, 'blip'));
   writeSlowModel(join(modelsDir, 'slow.onnx'), 384, 100);
@@ -33,31 +38,48 @@ afterAll(async () => {
   rmSync(modelsDir, { recursive: true, force: true });
 });
 
-const seq = (n: number, f: (i: number) => number): Float32Array => Float32Array.from({ length: n }, (_, i) => f(i));
+const seq = (n: number, f: (i: number) => number): Float32Array =>
+  Float32Array.from({ length: n }, (_, i) => f(i));
 
 describe('worker mode', () => {
   it('gives the same numbers as in-process for every model call, and leaves the caller’s tensors intact', async () => {
     const [a, b] = [await inProcess.loadDiffusion('sd'), await worker.loadDiffusion('sd')];
     expect((await worker.providerInfo()).sessions.every((s) => s.mode === 'worker')).toBe(true);
-    const sample = new Tensor([3, 4, 2, 2], seq(48, (i) => Math.sin(i)));
+    const sample = new Tensor(
+      [3, 4, 2, 2],
+      seq(48, (i) => Math.sin(i)),
+    );
     const hidden = await a.encodePrompt(['a red apple', 'a cat', '']);
-    expect(Array.from((await b.encodePrompt(['a red apple', 'a cat', ''])).data)).toEqual(Array.from(hidden.data));
+    expect(Array.from((await b.encodePrompt(['a red apple', 'a cat', ''])).data)).toEqual(
+      Array.from(hidden.data),
+    );
     const outA = await a.unet(sample, 500, hidden);
     const outB = await b.unet(sample, 500, hidden);
     expect(Array.from(outB.data)).toEqual(Array.from(outA.data));
     expect(sample.data.length).toBe(48); // not detached by the transfer
     expect(hidden.data.length).toBe(3 * 77 * 4);
-    const image = new Tensor([1, 3, 16, 16], seq(768, (i) => Math.cos(i)));
+    const image = new Tensor(
+      [1, 3, 16, 16],
+      seq(768, (i) => Math.cos(i)),
+    );
     expect(await b.vaeEncode(image)).toEqual(await a.vaeEncode(image));
     expect(image.data.length).toBe(768);
-    const z = new Tensor([2, 4, 2, 2], seq(32, (i) => i / 32));
+    const z = new Tensor(
+      [2, 4, 2, 2],
+      seq(32, (i) => i / 32),
+    );
     expect(Array.from((await b.vaeDecode(z)).data)).toEqual(Array.from((await a.vaeDecode(z)).data));
 
     const opts = { doSample: true, numReturnSequences: 6, seed: 11, maxNewTokens: 16 };
     const [t5a, t5b] = [await inProcess.loadT5('t5'), await worker.loadT5('t5')];
-    expect(await t5b.generate('a caption about a pear', opts)).toEqual(await t5a.generate('a caption about a pear', opts));
+    expect(await t5b.generate('a caption about a pear', opts)).toEqual(
+      await t5a.generate('a caption about a pear', opts),
+    );
 
-    const red = new Tensor([1, 3, 32, 32], seq(3072, (i) => (i < 1024 ? 1 : 0.1)));
+    const red = new Tensor(
+      [1, 3, 32, 32],
+      seq(3072, (i) => (i < 1024 ? 1 : 0.1)),
+    );
     const [blipA, blipB] = [await inProcess.loadBlip('blip'), await worker.loadBlip('blip')];
     expect(await blipB.caption(red)).toBe(await blipA.caption(red));
   });
@@ -66,11 +88,16 @@ describe('worker mode', () => {
     const backend = new WorkerBackend();
     try {
       // one intra-op thread: the run takes a similar time whatever the core count
-      const session = await backend.open(join(modelsDir, 'slow.onnx'), { providers: ['cpu'], intraOpNumThreads: 1 });
+      const session = await backend.open(join(modelsDir, 'slow.onnx'), {
+        providers: ['cpu'],
+        intraOpNumThreads: 1,
+      });
       let ticks = 0;
       const timer = setInterval(() => ticks++, 5);
       const started = performance.now();
-      const out = await session.run({ x: { type: 'float32', dims: [384, 384], data: seq(384 * 384, (i) => i % 3) } });
+      const out = await session.run({
+        x: { type: 'float32', dims: [384, 384], data: seq(384 * 384, (i) => i % 3) },
+      });
       const elapsed = performance.now() - started;
       clearInterval(timer);
       expect(out.y.data[4]).toBe(1);
@@ -86,7 +113,10 @@ describe('worker mode', () => {
   it('an abort rejects a running call at once; the next call still works', async () => {
     const backend = new WorkerBackend();
     try {
-      const session = await backend.open(join(modelsDir, 'slow.onnx'), { providers: ['cpu'], intraOpNumThreads: 1 });
+      const session = await backend.open(join(modelsDir, 'slow.onnx'), {
+        providers: ['cpu'],
+        intraOpNumThreads: 1,
+      });
       const feeds = (): { x: { type: 'float32'; dims: number[]; data: Float32Array } } => ({
         x: { type: 'float32', dims: [384, 384], data: new Float32Array(384 * 384) },
       });
@@ -96,7 +126,9 @@ describe('worker mode', () => {
       setTimeout(() => controller.abort(), 20);
       await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
       expect(performance.now() - started).toBeLessThan(250);
-      await expect(session.run(feeds(), { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+      await expect(session.run(feeds(), { signal: controller.signal })).rejects.toMatchObject({
+        name: 'AbortError',
+      });
       expect((await session.run(feeds())).y.dims).toEqual([384, 384]);
     } finally {
       await backend.close();
