@@ -95,6 +95,8 @@ describe('ModelManager loading', () => {
     expect((await m.loadT5('flan')).decoderKind).toBe('merged');
     expect((await m.loadBlip('blip')).name).toBe('blip');
     expect((await m.listModels()).find((x) => x.name === 'sd-tiny')?.loaded).toBe(true);
+    expect(a.maxBatch).toBeUndefined();
+    expect((await manager({ maxBatch: 2 }).loadDiffusion('sd-tiny')).maxBatch).toBe(2);
   });
 
   it('errors name the folder and the file', async () => {
