@@ -1,4 +1,4 @@
-import { sizeOfDims } from './tensor.js';
+import { resolveReshape, sizeOfDims } from './tensor.js';
 
 export type IntDType = 'int32' | 'int64';
 export type IntData = Int32Array | BigInt64Array;
@@ -80,8 +80,9 @@ export class IntTensor {
     return IntTensor.from(this.dims, this.data, dtype);
   }
 
+  /** A tensor with new dims over the SAME data (no copy). One entry may be -1. */
   reshape(dims: readonly number[]): IntTensor {
-    return new IntTensor(dims, this.data);
+    return new IntTensor(resolveReshape(dims, this.size, 'IntTensor.reshape'), this.data);
   }
 
   clone(): IntTensor {

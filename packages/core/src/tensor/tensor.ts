@@ -14,7 +14,7 @@ export function sizeOfDims(dims: readonly number[], where = 'Tensor'): number {
 }
 
 /** Resolves one `-1` entry of a reshape target against a known element count. */
-function resolveReshape(dims: readonly number[], size: number, where: string): number[] {
+export function resolveReshape(dims: readonly number[], size: number, where: string): number[] {
   const out = [...dims];
   const free = out.indexOf(-1);
   if (free >= 0) {
