@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { IoSpec } from './io-spec.js';
 import { findSpec } from './io-spec.js';
 import { errorMessage, ModelError } from './model-errors.js';
@@ -35,10 +34,6 @@ export function requireSpec(
     file,
     `expected an ${kind} named ${names.join(' or ')}; the model has ${specs.map((s) => s.name).join(', ') || 'none'}`,
   );
-}
-
-export function componentPath(folder: string, file: string): string {
-  return join(folder, file);
 }
 
 /** Fails when the model needs inputs this code does not feed (e.g. an SDXL UNet's text_embeds / time_ids). */

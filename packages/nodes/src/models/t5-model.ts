@@ -148,7 +148,11 @@ export class T5Model {
     const rng = new SeededRng(options.seed ?? 0);
     const signal = options.signal;
 
-    const prompt = this.tokenizer.encode(instruction);
+    let prompt = this.tokenizer.encode(instruction);
+    // truncation=True: keep the start and the closing </s> within the tokenizer's limit
+    const limit = this.tokenizer.info.modelMaxLength;
+    if (limit !== undefined && prompt.length > limit)
+      prompt = [...prompt.slice(0, limit - 1), prompt[prompt.length - 1]];
     const hidden = await this.encode(prompt, signal);
     const d = hidden.length / prompt.length;
     const tiled = new Float32Array(count * hidden.length);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { InProcessBackend } from '../../src/models/in-process-backend.js';
 import { SessionPool } from '../../src/models/session-pool.js';
 import { T5Model } from '../../src/models/t5-model.js';
@@ -87,6 +87,18 @@ describe('T5Model', () => {
     expect(topOne).toEqual([greedy[0], greedy[0], greedy[0]]);
     const short = await model.generate(instruction, { maxNewTokens: 2 });
     expect(short[0].split(' ')).toHaveLength(2);
+  });
+
+  it('truncates a long instruction to model_max_length, keeping </s>', async () => {
+    const model = await T5Model.load(both, pool, { decoder: 'plain' });
+    const encoder = await pool.get(join(both, 'encoder_model.onnx'));
+    const spy = vi.spyOn(encoder, 'run');
+    await model.generate(Array(600).fill('apple').join(' '), { maxNewTokens: 1 });
+    const feeds = spy.mock.calls[0][0];
+    spy.mockRestore();
+    expect(feeds.input_ids.dims).toEqual([1, 512]);
+    expect(Number(feeds.input_ids.data[511])).toBe(1);
+    expect(Number(feeds.input_ids.data[510])).toBe(T5_PIECES.indexOf('▁apple'));
   });
 
   it('rejects several sequences without sampling, and stops on an aborted signal', async () => {
