@@ -75,6 +75,16 @@ describe('the shipped DiffEdit workflows through the CLI', () => {
       const png = readFileSync(file);
       const grid = await decodeImage(png, { multiple: 1 }, file);
       expect([grid.width, grid.height]).toEqual([3 * 128, 128]);
+      // what the grid shows: the red apple, its mask (white centre, black corner), the apple turned green
+      const rgbAt = (x: number, y: number) =>
+        Array.from(grid.data.subarray((y * grid.width + x) * 3, (y * grid.width + x) * 3 + 3));
+      const [r0, g0] = rgbAt(64, 66);
+      expect(r0).toBeGreaterThan(0.9);
+      expect(g0).toBeLessThan(0.1);
+      expect(rgbAt(128 + 64, 66)).toEqual([1, 1, 1]);
+      expect(rgbAt(128 + 4, 4)).toEqual([0, 0, 0]);
+      const [r2, g2] = rgbAt(256 + 64, 66);
+      expect(g2 - r2).toBeGreaterThan(0.5);
       // the PNG carries the workflow (with the --set values) so the editor can restore the graph
       const texts = readPngTextChunks(png);
       const embedded = JSON.parse(texts.workflow) as {
