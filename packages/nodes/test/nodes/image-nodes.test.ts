@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { decodeImage, readPngTextChunks } from '../../src/imaging/index.js';
 import { maskForLatents } from '../../src/nodes/diffedit/masked-denoise.js';
+import { readWorkflowFromPng } from '../../src/nodes/image/index.js';
 import { meanOverPrompts } from '../../src/nodes/diffedit/prompt-embeddings.js';
 
 let dir: string;
@@ -86,6 +87,9 @@ describe('SaveImage', () => {
     const result = await runtime.run(loadAndSave('save.png'));
     expect(result.artifacts.map((a) => a.name)).toEqual(['out.png']);
     const texts = readPngTextChunks(result.artifacts[0].bytes);
+    expect(readWorkflowFromPng(result.artifacts[0].bytes)).toEqual(JSON.parse(texts.workflow));
+    const restored = runtime.validate(readWorkflowFromPng(result.artifacts[0].bytes));
+    expect(restored.ok).toBe(true);
     const workflow = JSON.parse(texts.workflow) as {
       nodes: { id: string; params: Record<string, unknown> }[];
     };

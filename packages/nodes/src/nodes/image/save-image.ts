@@ -1,7 +1,7 @@
 import { defineNode, NodeInputError } from '@diffedit/core';
 import type { NodeContext, ValidWorkflow } from '@diffedit/core';
 
-import { asciiJson, encodePngWithText } from '../../imaging/index.js';
+import { asciiJson, encodePngWithText, readPngTextChunks } from '../../imaging/index.js';
 import { requireImage, rgbListFromImageBatch } from './image-values.js';
 
 /** PNG text keywords SaveImage writes; the editor reads them back to restore the graph. */
@@ -22,6 +22,15 @@ export function pngTextsFor(workflow: ValidWorkflow | undefined, savedBy: string
     [PNG_WORKFLOW_KEY]: asciiJson(workflow),
     [PNG_INPUTS_KEY]: asciiJson({ savedBy, nodes: inputs }),
   };
+}
+
+/**
+ * The workflow a SaveImage PNG carries (parsed JSON, to validate with validateWorkflow), or undefined when the
+ * PNG has none — what dropping a PNG into the editor uses.
+ */
+export function readWorkflowFromPng(png: Uint8Array): unknown {
+  const text = readPngTextChunks(png)[PNG_WORKFLOW_KEY];
+  return text === undefined ? undefined : (JSON.parse(text) as unknown);
 }
 
 /** Encodes every image of the batch; one file `<prefix>.png`, or `<prefix>_<i>.png` for batches. */
