@@ -5,7 +5,6 @@ import {
   getTimesteps,
   guide,
   batchRange,
-  NodeInputError,
   regulariseNoisePrediction,
   SeededRng,
   stackInvertedLatents,
@@ -86,10 +85,10 @@ export const DDIMInvertNode = defineNode({
       getTimesteps(forward, params.inpaint_strength),
     ).timesteps;
     if (forwardTimesteps.join() !== [...timesteps].reverse().join()) {
-      throw new NodeInputError(
-        'num_inference_steps',
-        `${NODE}: the inverse timesteps [${timesteps.join(', ')}] are not the forward ones reversed ` +
-          `(timestep_spacing ${config.timestep_spacing}); MaskedDenoise could not continue them`,
+      // diffusers forces steps_offset 1 on the forward scheduler only; it runs on regardless, and so do we
+      ctx.log.warn(
+        `${NODE}: the inverse timesteps [${timesteps.join(', ')}] are not the denoising ones reversed ` +
+          `[${forwardTimesteps.join(', ')}] (steps_offset ${config.steps_offset}); MaskedDenoise follows diffusers`,
       );
     }
 
