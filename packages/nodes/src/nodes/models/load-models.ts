@@ -23,7 +23,8 @@ export const LoadT5Node = defineNode({
   version: 1,
   title: 'Load Flan-T5',
   category: 'models',
-  description: 'A Flan-T5 export (encoder + decoder ONNX, tokenizer.json) from the models folder. Default: the toy pack.',
+  description:
+    'A Flan-T5 export (encoder + decoder ONNX, tokenizer.json) from the models folder. Default: the toy pack.',
   inputs: {},
   params: { model: { kind: 'model', default: 'toy-flan-t5', modelType: 't5', label: 'Model folder' } },
   outputs: { model: { type: 'T5_MODEL' } },
@@ -37,7 +38,8 @@ export const LoadBLIPNode = defineNode({
   version: 1,
   title: 'Load BLIP',
   category: 'models',
-  description: 'A BLIP captioning export (vision model + text decoder ONNX) from the models folder. Default: the toy pack.',
+  description:
+    'A BLIP captioning export (vision model + text decoder ONNX) from the models folder. Default: the toy pack.',
   inputs: {},
   params: { model: { kind: 'model', default: 'toy-blip', modelType: 'blip', label: 'Model folder' } },
   outputs: { model: { type: 'BLIP_MODEL' } },

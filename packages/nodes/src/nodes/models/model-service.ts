@@ -15,7 +15,8 @@ export async function loadModelFor<T>(
   load: (manager: ModelManager, name: string) => Promise<T>,
 ): Promise<T> {
   const manager = ctx.services.get(ModelManagerKey);
-  if (name.trim() === '') throw new NodeInputError(field, `${ctx.nodeType}: no model chosen (param ${field})`);
+  if (name.trim() === '')
+    throw new NodeInputError(field, `${ctx.nodeType}: no model chosen (param ${field})`);
   try {
     return await load(manager, name);
   } catch (err) {
