@@ -34,7 +34,7 @@ export { InProcessBackend } from './in-process-backend.js';
 export { WorkerBackend } from './worker-backend.js';
 export { createSessionBackend } from './session-backends.js';
 export { defaultWorkerPath } from './worker-location.js';
-export { openOrtSession, SessionOpenError } from './ort-session.js';
+export { openOrtSession, providerUnavailableReason, SessionOpenError } from './ort-session.js';
 export type { ProviderAttempt, SessionCreateOptions } from './ort-session.js';
 export type { InferenceMode, ModelSession, RunOptions, SessionBackend } from './model-session.js';
 export type { IoSpec, SessionDescription } from './io-spec.js';

@@ -1,4 +1,7 @@
 // Direct onnxruntime-node use, shared by the in-process backend and the worker thread.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { errorMessage } from './model-errors.js';
 import type { IoSpec, SessionDescription } from './io-spec.js';
@@ -44,11 +47,35 @@ function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): IoSpec[]
   );
 }
 
+// Provider libraries that onnxruntime-node loads at session creation; its install script downloads them only
+// when asked to (README: GPU). When the file is absent we skip the provider instead of letting onnxruntime print
+// a native error for every session it tries to open.
+const PROVIDER_LIBRARIES: Readonly<Record<string, Partial<Record<NodeJS.Platform, string>>>> = {
+  cuda: { linux: 'libonnxruntime_providers_cuda.so', win32: 'onnxruntime_providers_cuda.dll' },
+  tensorrt: { linux: 'libonnxruntime_providers_tensorrt.so', win32: 'onnxruntime_providers_tensorrt.dll' },
+};
+
+/** Why `provider` cannot work in this installation, or undefined when it is worth trying. */
+export function providerUnavailableReason(provider: string): string | undefined {
+  const library = PROVIDER_LIBRARIES[provider]?.[process.platform];
+  if (library === undefined) return undefined;
+  const packageRoot = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  const path = join(packageRoot, 'bin', 'napi-v6', process.platform, process.arch, library);
+  return existsSync(path)
+    ? undefined
+    : `onnxruntime-node's ${provider} provider library is not installed (${path}); see the README section on GPUs`;
+}
+
 /** Opens a session from a file path (so external data such as model.onnx_data resolves beside it). */
 export async function openOrtSession(path: string, options: SessionCreateOptions): Promise<OpenedSession> {
   if (options.providers.length === 0) throw new Error(`no execution provider configured for ${path}`);
   const attempts: ProviderAttempt[] = [];
   for (const provider of options.providers) {
+    const unavailable = providerUnavailableReason(provider);
+    if (unavailable !== undefined) {
+      attempts.push({ provider, ok: false, error: unavailable });
+      continue;
+    }
     try {
       const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [provider],
