@@ -10,6 +10,8 @@ export type ModelLogger = (line: string) => void;
  */
 export class SessionPool {
   private readonly sessions = new Map<string, { path: string; session: Promise<ModelSession> }>();
+  /** Provider failure reasons already logged: a missing CUDA library is said once, not once per file. */
+  private readonly reportedFailures = new Set<string>();
 
   constructor(
     private readonly backend: SessionBackend,
@@ -35,7 +37,14 @@ export class SessionPool {
     const existing = this.sessions.get(key);
     if (existing !== undefined) return existing.session;
     const session = this.backend.open(resolve(path), options).then((s) => {
-      const failed = s.attempts.filter((a) => !a.ok).map((a) => `${a.provider} failed: ${a.error ?? ''}`);
+      const failed = s.attempts
+        .filter((a) => !a.ok)
+        .map((a) => {
+          const line = `${a.provider} failed: ${a.error ?? ''}`;
+          if (this.reportedFailures.has(line)) return `${a.provider} failed (as above)`;
+          this.reportedFailures.add(line);
+          return line;
+        });
       this.log(
         `[models] ${s.path}: execution provider ${s.provider} (${s.mode})` +
           (failed.length > 0 ? `; ${failed.join('; ')}` : ''),
