@@ -53,9 +53,23 @@ export class RunProgress {
         if (event.level === 'warn' || event.level === 'error')
           this.line(`  ${event.level}: ${event.nodeId}: ${event.message}`);
         break;
-      case 'node:done':
-        this.bar(event.nodeId, event.nodeType, 1, 1, '✓', `${event.ms.toFixed(1)} ms`, true, true);
+      case 'node:done': {
+        // Text results (a caption, sampled prompts) are what a CLI user wants to read; tensors are not.
+        const texts = Object.entries(event.outputs)
+          .filter(([, summary]) => summary.startsWith('"') || summary.startsWith('["'))
+          .map(([name, summary]) => ` ${name}=${summary}`);
+        this.bar(
+          event.nodeId,
+          event.nodeType,
+          1,
+          1,
+          '✓',
+          `${event.ms.toFixed(1)} ms${texts.join('')}`,
+          true,
+          true,
+        );
         break;
+      }
       case 'node:error':
         this.bar(event.nodeId, event.nodeType, 0, 1, '✗', event.error.message, true, true);
         break;

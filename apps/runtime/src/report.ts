@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { describeValue } from '@diffedit/core';
 import type {
   CacheStats,
   NodeArtifact,
@@ -16,6 +17,8 @@ export interface NodeReport {
   ms: number;
   /** Files written into the output folder for this node (names relative to it). */
   files: string[];
+  /** A short description of each output (a caption's text, a tensor's shape), for nodes that ran or hit. */
+  outputs?: Record<string, string>;
 }
 
 /** report.json: what happened to each planned node and where its files went. */
@@ -54,6 +57,11 @@ export function buildReport(
       ms: Math.round(node.ms * 1000) / 1000,
       files: [],
     };
+    const values = result.outputs[node.nodeId];
+    if (values !== undefined)
+      nodes[node.nodeId].outputs = Object.fromEntries(
+        Object.entries(values).map(([name, value]) => [name, describeValue(value)]),
+      );
   }
   result.artifacts.forEach((artifact, i) => nodes[artifact.nodeId]?.files.push(files[i]));
   return {

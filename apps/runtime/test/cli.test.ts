@@ -71,7 +71,9 @@ describe('diffedit run', () => {
     expect(Object.keys(report.nodes)).toEqual(['subject', 'prompt', 'show']);
     expect(report.nodes.show).toMatchObject({ type: 'ShowValue', status: 'ran', files: ['prompt.txt'] });
     expect(report.nodes.subject.files).toEqual([]);
+    expect(report.nodes.prompt.outputs).toEqual({ text: '"a photo of a dog"' });
     expect(stderr).toContain('✓ show (ShowValue)');
+    expect(stderr).toMatch(/✓ prompt \(TextTemplate\) [\d.]+ ms text="a photo of a dog"/);
   });
 
   it('reuses the cache across runs in one process and still writes the output files', async () => {
