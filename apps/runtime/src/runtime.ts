@@ -30,6 +30,8 @@ export interface RuntimeOptions {
   fingerprintParam?: ParamFingerprinter;
   /** Where the default services report (default: console). */
   log?: (line: string) => void;
+  /** onnxruntime execution providers to try in order (default: cuda, then cpu). */
+  providers?: readonly string[];
 }
 
 /** A long-lived runtime: one catalog, one set of services, one cache shared by every run. */
@@ -51,7 +53,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const inputsDir = resolve(options.inputsDir ?? '.');
   const modelsDir = resolve(options.modelsDir ?? 'models');
   const catalog = options.catalog ?? defaultCatalog();
-  const services = options.services ?? defaultServices({ inputsDir, modelsDir, log: options.log });
+  const services =
+    options.services ??
+    defaultServices({
+      inputsDir,
+      modelsDir,
+      log: options.log,
+      providers: options.providers,
+    });
   const inputs = services.tryGet(InputsFolderKey);
   const fingerprintParam =
     options.fingerprintParam ??

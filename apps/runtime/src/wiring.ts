@@ -13,6 +13,8 @@ export interface WiringOptions {
   modelsDir: string;
   /** Where services report (model provider choices…); the CLI passes stderr so stdout stays clean JSON. */
   log?: (line: string) => void;
+  /** onnxruntime execution providers to try in order (default: the model manager's cuda, then cpu). */
+  providers?: readonly string[];
 }
 
 export function defaultCatalog(): NodeCatalog {
@@ -28,6 +30,7 @@ export function defaultServices(options: WiringOptions): ServiceRegistry {
       new ModelManager({
         modelsDir: resolve(options.modelsDir),
         ...(options.log ? { logger: options.log } : {}),
+        ...(options.providers ? { providers: [...options.providers] } : {}),
       }),
     );
 }

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { ensureToyPack } from '@diffedit/nodes';
 import { createRuntime, EXIT, runCli } from '@diffedit/runtime';
 import type { Runtime } from '@diffedit/runtime';
 
@@ -60,6 +61,25 @@ afterAll(async () => {
 });
 
 describe('diffedit run', () => {
+  it('tries the execution providers named by --providers, in order', async () => {
+    const models = join(dir, 'models');
+    await ensureToyPack(models);
+    const file = await writeWorkflow('load-model.json', {
+      ...workflow(),
+      nodes: [{ id: 'model', type: 'LoadDiffusionModel', params: { model: 'toy-sd' } }],
+      edges: [],
+    });
+    const base = ['run', file, '--models', models, '--targets', 'model'];
+    const bogus = await cli([...base, '--providers', 'no-such-ep']);
+    expect(bogus.code).toBe(EXIT.failed);
+    expect(bogus.stderr).toMatch(
+      /cannot open .*text_encoder.*model\.onnx with any execution provider \(no-such-ep:/,
+    );
+    const fallback = await cli([...base, '--providers', 'no-such-ep, cpu']);
+    expect(fallback.code).toBe(EXIT.ok);
+    expect(fallback.stderr).toContain('execution provider cpu');
+  });
+
   it('runs a workflow, writes its files and report.json, and applies --set', async () => {
     const file = await writeWorkflow('ok.json', workflow());
     const out = join(dir, 'out-ok');

@@ -37,6 +37,7 @@ interface RunFlags {
   inputs?: string;
   models?: string;
   cacheMb?: string;
+  providers?: string;
 }
 
 /** Runs the `diffedit` command line; resolves to the process exit code. */
@@ -61,6 +62,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--inputs <dir>', 'folder relative file params are read from (default: the workflow folder)')
     .option('--models <dir>', 'folder relative model params are found in (default: ./models)')
     .option('--cache-mb <n>', 'output cache budget in MiB (default 1024)')
+    .option(
+      '--providers <list>',
+      'onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
+    )
     .action(async (file: string, flags: RunFlags) => {
       exitCode = await runCommand(file, flags);
     });
@@ -150,6 +155,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       inputsDir: flags.inputs ?? dirname(resolve(file)),
       ...(flags.models ? { modelsDir: flags.models } : {}),
       ...(cacheBytes !== undefined ? { cacheBytes } : {}),
+      ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
     });
     let result: RunResult;
     if (loaded.ok) {
@@ -248,4 +254,13 @@ async function loadWorkflow(file: string): Promise<Loaded> {
 
 function documentIssue(message: string): ValidationIssue {
   return { nodeId: null, field: '$', code: 'invalid_document', message };
+}
+
+/** `--providers cuda,cpu` (or $DIFFEDIT_PROVIDERS) as runtime options; nothing when unset. */
+function providersFrom(list: string | undefined): { providers?: string[] } {
+  const providers = (list ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  return providers.length > 0 ? { providers } : {};
 }
