@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { BENCH_USAGE, BenchUsageError, parseBenchArgs } from './bench/args.js';
+import type { BenchArgs } from './bench/args.js';
+import type { BenchReport } from './bench/report.js';
+import { runBench } from './bench/run.js';
+
+// `npm run bench [-- --quick] [-- --only NAME]`: one JSON report on stdout, progress on stderr.
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = parseBenchArgs(argv);
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    log(`✗ ${error.message}\n${BENCH_USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    log(BENCH_USAGE);
+    return 0;
+  }
+  let report: BenchReport;
+  try {
+    report = await runBench(args, log);
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    log(`✗ ${error.message}`);
+    return 2;
+  }
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  log(
+    `[bench] ${report.ok ? 'all checks passed' : 'SOME CHECKS FAILED'} in ${(report.totalMs / 1000).toFixed(1)} s`,
+  );
+  return report.ok ? 0 : 1;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,119 @@
+import type { BenchCheck, BenchResult } from './report.js';
+import { MemorySampler } from './measure.js';
+import type { BenchContext } from './resources.js';
+import { schedulerLoop, schedulerLoopAllocating } from './scheduler-bench.js';
+import { perSecond, summarize } from './stats.js';
+import { blipCaption, t5Sampling } from './text-model-benches.js';
+import { unetBenchmarks } from './unet-benches.js';
+import {
+  workflowCached,
+  workflowCold,
+  workflowIncrementalMaskThreshold,
+  workflowIncrementalTargetPrompt,
+} from './workflow-benches.js';
+
+/** What a benchmark function hands back; the suite adds the name, the summary and the memory peak. */
+export interface BenchOutcome {
+  params: Record<string, unknown>;
+  /** Milliseconds of each timed repetition. */
+  samples: number[];
+  /** Items per repetition for throughput, e.g. { calls: 1, rows: 40 } → callsPerSecond, rowsPerSecond. */
+  perRepetition?: Record<string, number>;
+  details?: Record<string, unknown>;
+  checks?: BenchCheck[];
+}
+
+export interface BenchDefinition {
+  name: string;
+  description: string;
+  run(ctx: BenchContext): Promise<BenchOutcome>;
+}
+
+/** Every benchmark, in the order they run. */
+export function benchSuite(): BenchDefinition[] {
+  return [
+    {
+      name: 'workflow-cold',
+      description: 'diffedit-prompts.json end to end on a new runtime (empty cache, model sessions opened)',
+      run: workflowCold,
+    },
+    {
+      name: 'workflow-incremental-target-prompt',
+      description: 'warm runtime, only the target prompt changed (must not re-run DDIMInvert)',
+      run: workflowIncrementalTargetPrompt,
+    },
+    {
+      name: 'workflow-incremental-mask-threshold',
+      description: 'warm runtime, only GenerateMask.mask_thresholding_ratio changed',
+      run: workflowIncrementalMaskThreshold,
+    },
+    {
+      name: 'workflow-cached',
+      description: 'warm runtime, nothing changed (every node from the cache)',
+      run: workflowCached,
+    },
+    ...unetBenchmarks(),
+    {
+      name: 'scheduler-loop',
+      description: '50 DDIM steps + DiffEdit blend on a 1×4×64×64 latent in TS, buffers reused (no UNet)',
+      run: schedulerLoop,
+    },
+    {
+      name: 'scheduler-loop-allocating',
+      description: 'the same loop with a fresh step() output each step, as MaskedDenoise calls it',
+      run: schedulerLoopAllocating,
+    },
+    {
+      name: 't5-sample-16',
+      description: 'Flan-T5 (toy) samples 16 captions for the PromptT5 instruction (worker mode)',
+      run: t5Sampling,
+    },
+    {
+      name: 'blip-caption',
+      description: 'BLIP (toy) captions the 512×512 demo image (worker mode)',
+      run: blipCaption,
+    },
+  ];
+}
+
+/** Runs one benchmark with a memory sampler around it and summarises its samples. */
+export async function runBenchmark(definition: BenchDefinition, ctx: BenchContext): Promise<BenchResult> {
+  const sampler = new MemorySampler();
+  let memory: BenchResult['memory'] | undefined;
+  try {
+    const outcome = await definition.run(ctx);
+    memory = sampler.stop();
+    return toResult(definition, outcome, memory);
+  } finally {
+    if (memory === undefined) sampler.stop();
+  }
+}
+
+/** The report entry of a finished benchmark (pure: used by the unit test). */
+export function toResult(
+  definition: Pick<BenchDefinition, 'name' | 'description'>,
+  outcome: BenchOutcome,
+  memory: BenchResult['memory'],
+): BenchResult {
+  const ms = summarize(outcome.samples);
+  const throughput =
+    outcome.perRepetition === undefined
+      ? undefined
+      : Object.fromEntries(
+          Object.entries(outcome.perRepetition).map(([unit, count]) => [
+            `${unit}PerSecond`,
+            perSecond(count, ms.median),
+          ]),
+        );
+  return {
+    name: definition.name,
+    description: definition.description,
+    params: outcome.params,
+    repetitions: outcome.samples.length,
+    ms,
+    ...(throughput === undefined ? {} : { throughput }),
+    memory,
+    ...(outcome.details === undefined ? {} : { details: outcome.details }),
+    checks: outcome.checks ?? [],
+  };
+}
