@@ -10,6 +10,8 @@ export interface FsFingerprinterOptions {
   resolveFile(value: string): string;
   /** Absolute path (file or folder) of a 'model' param value. */
   resolveModel(value: string): string;
+  /** Called before a model is fingerprinted, e.g. to generate a built-in model on first use. */
+  prepareModel?(value: string): Promise<void>;
 }
 
 /**
@@ -54,6 +56,7 @@ export function createFsFingerprinter(options: FsFingerprinterOptions): ParamFin
 
   return async (kind, value, { signal }) => {
     if (kind === 'file') return hashFile(options.resolveFile(value), signal);
+    await options.prepareModel?.(value);
     const tree = await describeTree(options.resolveModel(value));
     return `tree:${createHash('sha256').update(tree).digest('hex')}`;
   };

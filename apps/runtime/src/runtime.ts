@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 
 import { createExecutor, InputsFolderKey } from '@diffedit/core';
+import { ModelManagerKey } from '@diffedit/nodes';
 import type {
   Executor,
   NodeCatalog,
@@ -67,6 +68,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     createFsFingerprinter({
       resolveFile: (value) => (inputs ? inputs.resolve(value) : resolve(inputsDir, value)),
       resolveModel: (value) => resolve(modelsDir, value),
+      prepareModel: async (value) => services.tryGet(ModelManagerKey)?.prepare(value),
     });
   const executor = createExecutor({ catalog, services, cacheBytes: options.cacheBytes, fingerprintParam });
   const listeners = new Set<RunEventListener>();

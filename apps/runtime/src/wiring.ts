@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 
 import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { NodeCatalog } from '@diffedit/core';
-import { createNodeCatalog, ModelManager, ModelManagerKey } from '@diffedit/nodes';
+import {
+  createNodeCatalog,
+  ensureToyPack,
+  ModelManager,
+  ModelManagerKey,
+  TOY_PACK_FOLDERS,
+} from '@diffedit/nodes';
 
 /**
  * The one place where the runtime's nodes and services are assembled. Node packs register their definitions
@@ -29,6 +35,8 @@ export function defaultServices(options: WiringOptions): ServiceRegistry {
       ModelManagerKey,
       new ModelManager({
         modelsDir: resolve(options.modelsDir),
+        // The embedded toy-world pack is generated on first use, so a fresh checkout runs without a set-up step.
+        builtins: { names: Object.values(TOY_PACK_FOLDERS), ensure: ensureToyPack },
         ...(options.log ? { logger: options.log } : {}),
         ...(options.providers ? { providers: [...options.providers] } : {}),
       }),

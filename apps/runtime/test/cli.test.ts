@@ -9,7 +9,6 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ensureToyPack } from '@diffedit/nodes';
 import { createRuntime, EXIT, runCli } from '@diffedit/runtime';
 import type { Runtime } from '@diffedit/runtime';
 
@@ -61,9 +60,9 @@ afterAll(async () => {
 });
 
 describe('diffedit run', () => {
-  it('tries the execution providers named by --providers, in order', async () => {
+  it('generates the toy pack on first use and tries the providers named by --providers, in order', async () => {
     const models = join(dir, 'models');
-    await ensureToyPack(models);
+    expect(existsSync(models)).toBe(false);
     const file = await writeWorkflow('load-model.json', {
       ...workflow(),
       nodes: [{ id: 'model', type: 'LoadDiffusionModel', params: { model: 'toy-sd' } }],
@@ -78,6 +77,7 @@ describe('diffedit run', () => {
     const fallback = await cli([...base, '--providers', 'no-such-ep, cpu']);
     expect(fallback.code).toBe(EXIT.ok);
     expect(fallback.stderr).toContain('execution provider cpu');
+    expect(existsSync(join(models, 'toy-sd', 'unet', 'model.onnx'))).toBe(true);
   });
 
   it('runs a workflow, writes its files and report.json, and applies --set', async () => {

@@ -31,6 +31,11 @@ export interface ModelManagerOptions {
   readonly logger?: ModelLogger;
   /** T5 decoder choice (merged vs plain). */
   readonly t5?: T5ModelOptions;
+  /**
+   * Models the application generates itself (the embedded toy pack): `ensure(modelsDir)` writes them when
+   * missing or out of date, once per manager, before one of `names` is loaded or the folder is listed.
+   */
+  readonly builtins?: { readonly names: readonly string[]; ensure(modelsDir: string): Promise<unknown> };
 }
 
 export interface SessionInfo {
@@ -59,6 +64,7 @@ export class ModelManager {
   private readonly pool: SessionPool;
   private readonly loaded = new Map<string, { role: ModelRole; model: Promise<AnyModel> }>();
   private readonly options: ModelManagerOptions;
+  private builtinsReady: Promise<unknown> | undefined;
 
   constructor(options: ModelManagerOptions = {}) {
     this.options = options;
@@ -95,8 +101,30 @@ export class ModelManager {
     return folder;
   }
 
+  /** Writes the built-in models (once) when this manager has any. */
+  private ensureBuiltins(): Promise<unknown> {
+    const builtins = this.options.builtins;
+    if (builtins === undefined) return Promise.resolve();
+    this.builtinsReady ??= builtins.ensure(this.modelsDir).catch((error: unknown) => {
+      this.builtinsReady = undefined; // let a later call retry (e.g. after the disk was freed)
+      throw new ModelError(
+        'model_session_failed',
+        this.modelsDir,
+        undefined,
+        `cannot write the built-in models: ${errorMessage(error)}`,
+      );
+    });
+    return this.builtinsReady;
+  }
+
+  /** Makes sure a model's folder exists when it is a built-in one (generated on first use); else a no-op. */
+  async prepare(name: string): Promise<void> {
+    if (this.options.builtins?.names.includes(name)) await this.ensureBuiltins();
+  }
+
   /** Every model folder with its role, size, whether it loads, and (when loaded) its providers. */
   async listModels(options: { probe?: boolean } = {}): Promise<ModelListing[]> {
+    await this.ensureBuiltins();
     const scanned = await scanModelsFolder(this.modelsDir);
     const out: ModelListing[] = [];
     for (const m of scanned) {
@@ -163,6 +191,7 @@ export class ModelManager {
       return existing.model;
     }
     const model = (async (): Promise<AnyModel> => {
+      await this.prepare(name);
       const folder = this.folderOf(name);
       const detected = detectRole(folder);
       if (detected !== role) {

@@ -183,3 +183,39 @@ describe('SessionPool', () => {
     await pool.close();
   });
 });
+
+describe('built-in models', () => {
+  it('writes them once, on first load of one of their names, and not for other models', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diffedit-builtins-'));
+    writeTinySd(join(dir, 'sd-tiny'), SD1_VARIANT);
+    let writes = 0;
+    const m = manager({
+      modelsDir: dir,
+      builtins: {
+        names: ['builtin-sd'],
+        ensure: async (target) => {
+          writes++;
+          writeTinySd(join(target, 'builtin-sd'), SD1_VARIANT);
+        },
+      },
+    });
+    await m.loadDiffusion('sd-tiny');
+    expect(writes).toBe(0);
+    const [a, b] = await Promise.all([m.loadDiffusion('builtin-sd'), m.loadDiffusion('builtin-sd')]);
+    expect(a).toBe(b);
+    expect(a.embeddingDim).toBeGreaterThan(0);
+    await m.listModels();
+    expect(writes).toBe(1);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names the models folder when the built-in models cannot be written', async () => {
+    const m = manager({
+      builtins: { names: ['builtin-sd'], ensure: () => Promise.reject(new Error('disk full')) },
+    });
+    await expect(m.loadDiffusion('builtin-sd')).rejects.toThrow(
+      /cannot write the built-in models: disk full/,
+    );
+    await expect(m.loadDiffusion('builtin-sd')).rejects.toThrow(modelsDir);
+  });
+});
