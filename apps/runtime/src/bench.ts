@@ -10,7 +10,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 async function main(argv: readonly string[]): Promise<number> {
   let args: BenchArgs;
   try {
-    args = parseBenchArgs(argv);
+    args = parseBenchArgs(argv, process.env);
   } catch (error) {
     if (!(error instanceof BenchUsageError)) throw error;
     log(`✗ ${error.message}\n${BENCH_USAGE}`);

@@ -4,6 +4,8 @@ export interface BenchArgs {
   quick: boolean;
   /** Benchmark names or name prefixes to run (empty: all). */
   only: string[];
+  /** onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS, else the runtime's). */
+  providers?: string[];
   /** Print the usage and exit. */
   help: boolean;
 }
@@ -18,43 +20,58 @@ export class BenchUsageError extends Error {
 export const BENCH_USAGE = `usage: npm run bench [-- --quick] [-- --only NAME[,NAME…]]
   --quick        fewer repetitions (about 30 s)
   --only NAME    run only the benchmarks whose name is NAME or starts with NAME (repeatable, comma-separated)
+  --providers L  onnxruntime execution providers to try, e.g. cpu or cuda,cpu (default: $DIFFEDIT_PROVIDERS or cuda,cpu)
 Prints one JSON document on stdout; progress goes to stderr.`;
 
-/** Parses the bench command line (`--only a,b`, `--only=a`, repeatable). */
-export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+/** Parses the bench command line (`--only a,b`, `--only=a`, repeatable); `env` supplies DIFFEDIT_PROVIDERS. */
+export function parseBenchArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): BenchArgs {
   const args: BenchArgs = { quick: false, only: [], help: false };
+  const fromEnv = splitList(env.DIFFEDIT_PROVIDERS ?? '');
+  if (fromEnv.length > 0) args.providers = fromEnv;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') args.quick = true;
-    else if (arg === '--help' || arg === '-h') args.help = true;
+    else if (arg === '--providers') {
+      const providers = splitList(argv[++i] ?? '');
+      if (providers.length === 0)
+        throw new BenchUsageError('--providers expects a list such as cpu or cuda,cpu');
+      args.providers = providers;
+    } else if (arg === '--help' || arg === '-h') args.help = true;
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       if (value === undefined || value.trim() === '' || value.startsWith('--')) {
         throw new BenchUsageError('--only expects a benchmark name');
       }
-      args.only.push(
-        ...value
-          .split(',')
-          .map((v) => v.trim())
-          .filter((v) => v !== ''),
-      );
+      args.only.push(...splitList(value));
     } else throw new BenchUsageError(`unknown argument '${arg}'`);
   }
   return args;
 }
 
 /**
- * The names selected by `--only` patterns, in suite order: a pattern matches a name exactly or as a
- * dash-separated prefix (`workflow` → `workflow-cold`, …). A pattern matching nothing is an error naming the choices.
+ * The names selected by `--only` patterns, in suite order: a pattern that is a benchmark's name selects that one;
+ * otherwise it selects every name it prefixes up to a dash (`workflow` → `workflow-cold`, …). A pattern matching
+ * nothing is an error naming the choices.
  */
 export function selectBenchmarks(names: readonly string[], only: readonly string[]): string[] {
   if (only.length === 0) return [...names];
-  const matches = (name: string, pattern: string): boolean =>
-    name === pattern || name.startsWith(`${pattern}-`);
+  const chosen = new Set<string>();
   for (const pattern of only) {
-    if (!names.some((name) => matches(name, pattern))) {
+    const matches = names.includes(pattern) ? [pattern] : names.filter((n) => n.startsWith(`${pattern}-`));
+    if (matches.length === 0) {
       throw new BenchUsageError(`--only ${pattern}: no such benchmark (choose from ${names.join(', ')})`);
     }
+    for (const name of matches) chosen.add(name);
   }
-  return names.filter((name) => only.some((pattern) => matches(name, pattern)));
+  return names.filter((name) => chosen.has(name));
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '' && !v.startsWith('--'));
 }

@@ -1,4 +1,4 @@
-import { ModelManager } from '@diffedit/nodes';
+import { DEFAULT_PROVIDERS, ModelManager } from '@diffedit/nodes';
 import type { InferenceMode, ModelManagerOptions } from '@diffedit/nodes';
 
 import type { ProviderSummary } from './report.js';
@@ -11,6 +11,8 @@ export interface BenchContext {
   workflowPath: string;
   log: (line: string) => void;
   resources: BenchResources;
+  /** Execution providers to try (undefined: the model manager's default). */
+  providers?: readonly string[];
 }
 
 /**
@@ -20,14 +22,18 @@ export interface BenchContext {
 export class BenchResources {
   private readonly managers = new Map<InferenceMode, ModelManager>();
   private readonly sessions = new Map<string, { provider: string; failures: string[] }>();
-  private configured: readonly string[] = [];
 
   constructor(
     private readonly modelsDir: string,
     private readonly log: (line: string) => void,
     /** The largest UNet batch per session call (GenerateMask's max_batch default). */
     private readonly maxBatch: number,
-  ) {}
+    private readonly providers?: readonly string[],
+  ) {
+    this.configured = providers ?? DEFAULT_PROVIDERS;
+  }
+
+  private configured: readonly string[];
 
   /** A model manager in this mode, as the runtime would make it (default providers). */
   manager(mode: InferenceMode): ModelManager {
@@ -38,6 +44,7 @@ export class BenchResources {
         mode,
         maxBatch: this.maxBatch,
         logger: this.log,
+        ...(this.providers === undefined ? {} : { providers: this.providers }),
       };
       manager = new ModelManager(options);
       this.managers.set(mode, manager);

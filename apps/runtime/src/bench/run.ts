@@ -33,13 +33,20 @@ export async function runBench(
   const start = performance.now();
   // a private models folder: other processes may be regenerating ./models
   const modelsDir = await mkdtemp(join(tmpdir(), 'diffedit-bench-'));
-  const resources = new BenchResources(modelsDir, log, generateMaskDefault('max_batch'));
+  const resources = new BenchResources(modelsDir, log, generateMaskDefault('max_batch'), args.providers);
   const results: BenchResult[] = [];
   const failures: BenchFailure[] = [];
   try {
     log(`[bench] writing the toy pack into ${modelsDir}`);
     await writeToyPack(modelsDir);
-    const ctx = { quick: args.quick, modelsDir, workflowPath: WORKFLOW, log, resources };
+    const ctx = {
+      quick: args.quick,
+      modelsDir,
+      workflowPath: WORKFLOW,
+      log,
+      resources,
+      ...(args.providers === undefined ? {} : { providers: args.providers }),
+    };
     for (const definition of suite.filter((b) => selected.has(b.name))) {
       log(`[bench] ${definition.name}: ${definition.description}`);
       try {

@@ -52,7 +52,12 @@ function nodeOfType(nodes: readonly WorkflowNode[], type: string, path: string):
 }
 
 function newRuntime(ctx: BenchContext): Runtime {
-  return createRuntime({ modelsDir: ctx.modelsDir, inputsDir: dirname(ctx.workflowPath), log: ctx.log });
+  return createRuntime({
+    modelsDir: ctx.modelsDir,
+    inputsDir: dirname(ctx.workflowPath),
+    log: ctx.log,
+    ...(ctx.providers === undefined ? {} : { providers: ctx.providers }),
+  });
 }
 
 async function runTraced(runtime: Runtime, document: unknown, what: string): Promise<RunTrace> {
