@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -57,6 +57,29 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+});
+
+describe('diffedit models', () => {
+  it('lists the toy pack and a broken model, naming the missing file, with a failing exit code', async () => {
+    const models = join(dir, 'models-listing');
+    await mkdir(join(models, 'half-sd', 'unet'), { recursive: true });
+    await writeFile(join(models, 'half-sd', 'model_index.json'), '{}');
+    const { code, stdout } = await cli(['models', '--models', models, '--json', '--providers', 'cpu']);
+    expect(code).toBe(EXIT.failed);
+    const listing = JSON.parse(stdout) as {
+      name: string;
+      role?: string;
+      loads: boolean;
+      error?: { message: string };
+    }[];
+    expect(listing.map((m) => [m.name, m.role, m.loads])).toEqual([
+      ['half-sd', 'diffusion', false],
+      ['toy-blip', 'blip', true],
+      ['toy-flan-t5', 't5', true],
+      ['toy-sd', 'diffusion', true],
+    ]);
+    expect(listing[0].error?.message).toMatch(/half-sd.*model\.onnx/);
+  });
 });
 
 describe('diffedit run', () => {

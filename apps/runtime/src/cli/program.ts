@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 
 import { formatIssue, workflowJsonSchema } from '@diffedit/core';
-import { ensureToyPack } from '@diffedit/nodes';
+import { ensureToyPack, ModelManagerKey } from '@diffedit/nodes';
 import type { RunResult, ValidationIssue } from '@diffedit/core';
 
 import { applyOverrides, parseOverride, UsageError } from '../overrides.js';
@@ -90,6 +90,36 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('nodes')
     .description('print the node catalog as JSON')
     .action(() => print(JSON.stringify(runtimeFor({}).listNodes(), null, 2)));
+
+  program
+    .command('models')
+    .description('list the models folder: role, size, whether each model loads (--probe opens the sessions)')
+    .option('--models <dir>', 'models folder', 'models')
+    .option('--probe', 'open every model to check that it loads and which execution provider it gets')
+    .option(
+      '--providers <list>',
+      'execution providers to probe with (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
+    )
+    .option('--json', 'print the listing as JSON')
+    .action(async (flags: { models: string; probe?: boolean; providers?: string; json?: boolean }) => {
+      const runtime = runtimeFor({
+        modelsDir: flags.models,
+        ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
+      });
+      const manager = runtime.services.get(ModelManagerKey);
+      const listing = await manager.listModels({ probe: flags.probe ?? false });
+      if (listing.some((m) => !m.loads)) exitCode = EXIT.failed;
+      if (flags.json) return print(JSON.stringify(listing, null, 2));
+      for (const m of listing) {
+        const size =
+          m.sizeBytes < 1024 * 1024
+            ? `${(m.sizeBytes / 1024).toFixed(0)} kB`
+            : `${(m.sizeBytes / 1024 / 1024).toFixed(1)} MiB`;
+        const providers = m.providers ? ` on ${[...new Set(Object.values(m.providers))].join(', ')}` : '';
+        const state = m.loads ? `ok${providers}` : `✗ ${m.error?.message ?? 'does not load'}`;
+        print(`${m.name.padEnd(24)} ${(m.role ?? '?').padEnd(10)} ${size.padStart(10)}  ${state}`);
+      }
+    });
 
   program
     .command('toy-pack')
