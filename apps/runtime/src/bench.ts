@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { writeFile } from 'node:fs/promises';
+
 import { BENCH_USAGE, BenchUsageError, parseBenchArgs } from './bench/args.js';
 import type { BenchArgs } from './bench/args.js';
 import type { BenchReport } from './bench/report.js';
@@ -28,7 +30,12 @@ async function main(argv: readonly string[]): Promise<number> {
     log(`✗ ${error.message}`);
     return 2;
   }
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  process.stdout.write(json);
+  if (args.out !== undefined) {
+    await writeFile(args.out, json);
+    log(`[bench] wrote ${args.out}`);
+  }
   log(
     `[bench] ${report.ok ? 'all checks passed' : 'SOME CHECKS FAILED'} in ${(report.totalMs / 1000).toFixed(1)} s`,
   );

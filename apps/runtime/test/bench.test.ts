@@ -46,8 +46,23 @@ describe('bench arguments', () => {
   it('reads --quick, --only (comma lists, = form, repeated) and --providers', () => {
     expect(parseBenchArgs([])).toEqual({ quick: false, only: [], help: false });
     expect(
-      parseBenchArgs(['--quick', '--only', 'workflow,unet-worker', '--only=t5', '--providers', 'cpu']),
-    ).toEqual({ quick: true, only: ['workflow', 'unet-worker', 't5'], providers: ['cpu'], help: false });
+      parseBenchArgs([
+        '--quick',
+        '--only',
+        'workflow,unet-worker',
+        '--only=t5',
+        '--providers',
+        'cpu',
+        '--out',
+        'b.json',
+      ]),
+    ).toEqual({
+      quick: true,
+      only: ['workflow', 'unet-worker', 't5'],
+      providers: ['cpu'],
+      out: 'b.json',
+      help: false,
+    });
   });
 
   it('takes the providers from DIFFEDIT_PROVIDERS unless --providers is given', () => {
@@ -61,6 +76,7 @@ describe('bench arguments', () => {
     expect(() => parseBenchArgs(['--only'])).toThrow(/--only expects a benchmark name/);
     expect(() => parseBenchArgs(['--only', '--quick'])).toThrow(/--only expects/);
     expect(() => parseBenchArgs(['--providers', ' , '])).toThrow(/--providers expects/);
+    expect(() => parseBenchArgs(['--out'])).toThrow(/--out expects a file name/);
   });
 
   it('selects by exact name or dash-separated prefix, in suite order', () => {

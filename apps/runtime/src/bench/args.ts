@@ -6,6 +6,8 @@ export interface BenchArgs {
   only: string[];
   /** onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS, else the runtime's). */
   providers?: string[];
+  /** Also write the JSON report to this file. */
+  out?: string;
   /** Print the usage and exit. */
   help: boolean;
 }
@@ -20,6 +22,7 @@ export class BenchUsageError extends Error {
 export const BENCH_USAGE = `usage: npm run bench [-- --quick] [-- --only NAME[,NAME…]]
   --quick        fewer repetitions (about 30 s)
   --only NAME    run only the benchmarks whose name is NAME or starts with NAME (repeatable, comma-separated)
+  --out FILE     also write the JSON report to FILE (npm prints its own banner on stdout unless run with -s)
   --providers L  onnxruntime execution providers to try, e.g. cpu or cuda,cpu (default: $DIFFEDIT_PROVIDERS or cuda,cpu)
 Prints one JSON document on stdout; progress goes to stderr.`;
 
@@ -34,7 +37,13 @@ export function parseBenchArgs(
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') args.quick = true;
-    else if (arg === '--providers') {
+    else if (arg === '--out') {
+      const file = argv[++i];
+      if (file === undefined || file === '' || file.startsWith('--')) {
+        throw new BenchUsageError('--out expects a file name');
+      }
+      args.out = file;
+    } else if (arg === '--providers') {
       const providers = splitList(argv[++i] ?? '');
       if (providers.length === 0)
         throw new BenchUsageError('--providers expects a list such as cpu or cuda,cpu');
