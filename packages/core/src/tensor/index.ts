@@ -38,12 +38,6 @@ export {
   minAll,
 } from './ops.js';
 export { resizeNearest, resizeBilinear, resizeArea } from './resize.js';
-export {
-  tensorFromOrt,
-  intTensorFromOrt,
-  tensorToOrt,
-  intTensorToOrt,
-  float16BitsToNumber,
-  numberToFloat16Bits,
-} from './ort.js';
+export { tensorFromOrt, intTensorFromOrt, tensorToOrt, intTensorToOrt } from './ort.js';
+export { float16BitsToNumber, numberToFloat16Bits, toFloat16Bits, fromFloat16Bits } from './float16.js';
 export type { OrtTensorLike, OrtFloatType, OrtFloat32Tensor, OrtFloat16Tensor, OrtIntTensor } from './ort.js';

@@ -38,6 +38,5 @@ export { openOrtSession, providerUnavailableReason, SessionOpenError } from './o
 export type { ProviderAttempt, SessionCreateOptions } from './ort-session.js';
 export type { InferenceMode, ModelSession, RunOptions, SessionBackend } from './model-session.js';
 export type { IoSpec, SessionDescription } from './io-spec.js';
-export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16Bits, fromFloat16Bits } from './float16.js';
 export { floatFeed, numberFeed, wireTensor, wireToFloat32, wireToTensor } from './wire-tensor.js';
 export type { WireDType, WireData, WireFeeds, WireTensor } from './wire-tensor.js';

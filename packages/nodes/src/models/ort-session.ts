@@ -2,11 +2,11 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { toFloat16Bits } from '@diffedit/core';
 import * as ort from 'onnxruntime-node';
 import { errorMessage } from './model-errors.js';
 import type { IoSpec, SessionDescription } from './io-spec.js';
 import type { WireData, WireDType, WireFeeds, WireTensor } from './wire-tensor.js';
-import { toFloat16Bits } from './float16.js';
 
 /** One try of one execution provider while opening a session. */
 export interface ProviderAttempt {

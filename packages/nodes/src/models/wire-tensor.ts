@@ -1,5 +1,4 @@
-import { Tensor } from '@diffedit/core';
-import { fromFloat16Bits, toFloat16Bits } from './float16.js';
+import { Tensor, fromFloat16Bits, toFloat16Bits } from '@diffedit/core';
 
 /** Element types the model layer exchanges with onnxruntime (float16 travels as raw bits). */
 export type WireDType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { float16BitsToFloat32, fromFloat16Bits, toFloat16Bits } from '../../src/models/float16.js';
+import { float16BitsToNumber, fromFloat16Bits, toFloat16Bits } from '@diffedit/core';
 
 // References: numpy's float32 → float16 cast (round to nearest even) and float16 → float32.
 const VALUES = [
@@ -51,6 +51,21 @@ describe('float16 conversion', () => {
       -5.960464477539063e-8,
       1.0009765625,
     ]);
-    expect(float16BitsToFloat32(0x7e00)).toBeNaN();
+    expect(float16BitsToNumber(0x7e00)).toBeNaN();
+  });
+});
+
+describe('float16 round trip', () => {
+  it('every non-NaN bit pattern survives bits → number → bits', () => {
+    const wrong: number[] = [];
+    for (let h = 0; h < 0x10000; h++) {
+      if ((h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0) continue; // NaN payloads are not kept
+      if (toFloat16Bits([float16BitsToNumber(h)])[0] !== h) wrong.push(h);
+    }
+    expect(wrong).toEqual([]);
+  });
+  it('rounding up out of the mantissa carries into the exponent', () => {
+    // 2 - 2^-12 lies halfway between 0x3fff (1.9990234375) and 2 (0x4000); ties go to the even 0x4000.
+    expect(toFloat16Bits([2 - 2 ** -12, 65519, 65520])).toEqual(Uint16Array.from([0x4000, 0x7bff, 0x7c00]));
   });
 });
