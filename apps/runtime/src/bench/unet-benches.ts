@@ -7,6 +7,7 @@ import type { EventLoopLag } from './measure.js';
 import { measureEventLoopLag, timeRepetitions } from './measure.js';
 import type { BenchContext } from './resources.js';
 import type { BenchDefinition, BenchOutcome } from './suite.js';
+import { round3, summarize } from './stats.js';
 
 /** The 512×512 demo image's latent side (512 / the VAE's 8× downscale). */
 const DEMO_IMAGE_SIDE = 512;
@@ -26,8 +27,11 @@ export function maskBatchRows(): number {
   return slots * generateMaskDefault('num_maps_per_mask');
 }
 
-/** Largest timer lag accepted while a worker-mode batch runs (the loop only posts messages meanwhile). */
-const MAX_WORKER_LAG_MS = 50;
+/**
+ * Largest timer lag accepted while a worker-mode batch runs: the main thread only posts messages meanwhile, so
+ * what remains is scheduling noise (tens of ms on a loaded 2-core machine), far below a real UNet call.
+ */
+const MAX_WORKER_LAG_MS = 100;
 
 interface UnetCase {
   label: string;
@@ -95,7 +99,11 @@ async function unetThroughput(ctx: BenchContext, mode: InferenceMode, c: UnetCas
     },
     samples,
     perRepetition: { calls: 1, sessionCalls, rows: c.batch },
-    ...(lag === undefined ? {} : { details: { eventLoopLag: lag } }),
+    details: {
+      // what one session call costs: the lag an in-process call must cause, for comparison with the lag seen
+      sessionCallMedianMs: round3(summarize(samples).median / sessionCalls),
+      ...(lag === undefined ? {} : { eventLoopLag: lag }),
+    },
     checks:
       lag !== undefined && mode === 'worker'
         ? [
