@@ -1,4 +1,5 @@
-// The generated toy pack goes through exactly the loaders real exports take (worker mode, as a server runs).
+// The generated toy pack goes through exactly the loaders real exports take, with the manager's defaults (worker
+// mode, as the runtime wiring and so the DiffEdit nodes use it). Needs the compiled worker: npx tsc -b.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,14 +10,14 @@ import { ModelManager } from '../../src/models/model-manager.js';
 import { defaultWorkerPath } from '../../src/models/worker-location.js';
 
 const modelsDir = mkdtempSync(join(tmpdir(), 'diffedit-toy-pack-'));
-const manager = new ModelManager({
-  modelsDir,
-  providers: ['cpu'],
-  mode: existsSync(defaultWorkerPath()) ? 'worker' : 'in-process',
-  logger: () => {},
-});
+const manager = new ModelManager({ modelsDir, providers: ['cpu'], logger: () => {} });
 
 beforeAll(async () => {
+  if (!existsSync(defaultWorkerPath())) {
+    throw new Error(
+      `the toy-pack tests need the compiled worker ${defaultWorkerPath()}: run npx tsc -b first`,
+    );
+  }
   await writeToyPack(modelsDir);
 });
 afterAll(async () => {
@@ -33,6 +34,15 @@ describe('toy pack through the model layer', () => {
       ['toy-sd', 'diffusion', true, true],
     ]);
     for (const m of list) expect(m.sizeBytes).toBeGreaterThan(1000);
+  });
+
+  it('runs every session in the worker thread by default', async () => {
+    expect(manager.mode).toBe('worker');
+    await manager.loadDiffusion('toy-sd');
+    const info = await manager.providerInfo();
+    expect(info.mode).toBe('worker');
+    expect(info.sessions.length).toBeGreaterThanOrEqual(4);
+    expect(info.sessions.map((s) => s.mode)).toEqual(info.sessions.map(() => 'worker'));
   });
 
   it('toy-sd: prompt embeddings, VAE round trip of a flat colour, a UNet step', async () => {
