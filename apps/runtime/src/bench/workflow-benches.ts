@@ -38,11 +38,25 @@ interface WorkflowNode {
   params?: Record<string, unknown>;
 }
 
-async function loadDocument(ctx: BenchContext): Promise<{ document: unknown; nodes: WorkflowNode[] }> {
-  const document = JSON.parse(await readFile(ctx.workflowPath, 'utf8')) as { nodes?: unknown };
-  if (!Array.isArray(document.nodes))
-    throw new Error(`${ctx.workflowPath}: the workflow has no "nodes" array`);
-  return { document, nodes: document.nodes as WorkflowNode[] };
+interface WorkflowEdge {
+  from: { node: string; output: string };
+  to: { node: string; input: string };
+}
+
+interface WorkflowDocument {
+  document: unknown;
+  nodes: WorkflowNode[];
+  edges: WorkflowEdge[];
+}
+
+async function loadDocument(ctx: BenchContext): Promise<WorkflowDocument> {
+  const document = JSON.parse(await readFile(ctx.workflowPath, 'utf8')) as {
+    nodes?: unknown;
+    edges?: unknown;
+  };
+  if (!Array.isArray(document.nodes) || !Array.isArray(document.edges))
+    throw new Error(`${ctx.workflowPath}: the workflow has no "nodes" and "edges" arrays`);
+  return { document, nodes: document.nodes as WorkflowNode[], edges: document.edges as WorkflowEdge[] };
 }
 
 function nodeOfType(nodes: readonly WorkflowNode[], type: string, path: string): WorkflowNode {
@@ -131,15 +145,12 @@ export async function workflowCold(ctx: BenchContext): Promise<BenchOutcome> {
  */
 async function incremental(
   ctx: BenchContext,
-  change: (nodes: readonly WorkflowNode[]) => {
-    nodeId: string;
-    param: string;
-    values: (i: number) => unknown;
-  },
+  change: (workflow: WorkflowDocument) => { nodeId: string; param: string; values: (i: number) => unknown },
   expectSkipped: string,
 ): Promise<BenchOutcome> {
-  const { document, nodes } = await loadDocument(ctx);
-  const { nodeId, param, values } = change(nodes);
+  const workflow = await loadDocument(ctx);
+  const { document, nodes } = workflow;
+  const { nodeId, param, values } = change(workflow);
   const skippedNode = nodeOfType(nodes, expectSkipped, ctx.workflowPath).id;
   const repetitions = ctx.quick ? 2 : 5;
   const runtime = newRuntime(ctx);
@@ -157,7 +168,17 @@ async function incremental(
       );
     });
     const skipped = traces.every((t) => !t.ran.includes(skippedNode));
+    // the change must reach the edit: a stale cache hit would make the re-run look fast and wrong
+    const editNode = nodeOfType(nodes, 'MaskedDenoise', ctx.workflowPath).id;
+    const edited = traces.every((t) => t.ran.includes(editNode));
     const checks: BenchCheck[] = [
+      {
+        name: 'MaskedDenoise re-ran',
+        ok: edited,
+        detail: edited
+          ? `${editNode} ran in every re-run`
+          : `${editNode} came from the cache after the change`,
+      },
       {
         name: `${expectSkipped} did not re-run`,
         ok: skipped,
@@ -189,10 +210,16 @@ const TARGET_PROMPTS = ['a yellow pear', 'a green apple', 'a blue pear', 'a yell
 export function workflowIncrementalTargetPrompt(ctx: BenchContext): Promise<BenchOutcome> {
   return incremental(
     ctx,
-    (nodes) => {
-      const target = nodes.find((n) => n.id === 'target' && n.type === 'Text');
-      if (target === undefined)
-        throw new Error(`${ctx.workflowPath}: no Text node 'target' (the target prompt)`);
+    ({ nodes, edges }) => {
+      // the target prompt is the Text node feeding MaskedDenoise's prompt
+      const denoise = nodeOfType(nodes, 'MaskedDenoise', ctx.workflowPath);
+      const from = edges.find((e) => e.to.node === denoise.id && e.to.input === 'prompt')?.from.node;
+      const target = nodes.find((n) => n.id === from && n.type === 'Text');
+      if (target === undefined) {
+        throw new Error(
+          `${ctx.workflowPath}: ${denoise.id}.prompt is not fed by a Text node (the target prompt)`,
+        );
+      }
       const original = String(target.params?.text ?? '');
       const prompts = TARGET_PROMPTS.filter((p) => p !== original);
       return {
@@ -209,7 +236,7 @@ export function workflowIncrementalTargetPrompt(ctx: BenchContext): Promise<Benc
 export function workflowIncrementalMaskThreshold(ctx: BenchContext): Promise<BenchOutcome> {
   return incremental(
     ctx,
-    (nodes) => {
+    ({ nodes }) => {
       const mask = nodeOfType(nodes, 'GenerateMask', ctx.workflowPath);
       const original = Number(mask.params?.mask_thresholding_ratio ?? 3);
       // distinct values that stay in the param's range, none equal to the original
