@@ -22,6 +22,7 @@ export interface BenchContext {
 export class BenchResources {
   private readonly managers = new Map<InferenceMode, ModelManager>();
   private readonly sessions = new Map<string, { provider: string; failures: string[] }>();
+  private configured: readonly string[];
 
   constructor(
     private readonly modelsDir: string,
@@ -33,9 +34,7 @@ export class BenchResources {
     this.configured = providers ?? DEFAULT_PROVIDERS;
   }
 
-  private configured: readonly string[];
-
-  /** A model manager in this mode, as the runtime would make it (default providers). */
+  /** A model manager in this mode, made as the runtime makes it (with the chosen providers, if any). */
   manager(mode: InferenceMode): ModelManager {
     let manager = this.managers.get(mode);
     if (manager === undefined) {
