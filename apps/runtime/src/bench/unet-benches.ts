@@ -78,12 +78,22 @@ async function unetThroughput(ctx: BenchContext, mode: InferenceMode, c: UnetCas
   const timestep = 500;
   const run = (): Promise<void> => model.unet(sample, timestep, hidden).then(() => undefined);
   let lag: EventLoopLag | undefined;
+  let idleLag: EventLoopLag | undefined;
   let samples: number[];
   if (c.label === 'mask-batch') {
     // is the event loop free while the batch runs? (worker mode: it should be; in-process: it is blocked)
     const measured = await measureEventLoopLag(() => timeRepetitions(repetitions, run, { warmup: 1 }));
     samples = measured.result;
     lag = measured.lag;
+    // the same probe with nothing running: the machine's own timer noise, to read the lag against
+    const idleMs = Math.min(
+      1000,
+      Math.max(
+        100,
+        samples.reduce((sum, ms) => sum + ms, 0),
+      ),
+    );
+    idleLag = (await measureEventLoopLag(() => new Promise((resolve) => setTimeout(resolve, idleMs)))).lag;
   } else {
     samples = await timeRepetitions(repetitions, run, { warmup: 2 });
   }
@@ -102,7 +112,7 @@ async function unetThroughput(ctx: BenchContext, mode: InferenceMode, c: UnetCas
     details: {
       // what one session call costs: the lag an in-process call must cause, for comparison with the lag seen
       sessionCallMedianMs: round3(summarize(samples).median / sessionCalls),
-      ...(lag === undefined ? {} : { eventLoopLag: lag }),
+      ...(lag === undefined ? {} : { eventLoopLag: lag, eventLoopLagIdle: idleLag }),
     },
     checks:
       lag !== undefined && mode === 'worker'
