@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+import { Tensor } from '@diffedit/core';
 import type { RunEvent, RunResult } from '@diffedit/core';
 import { ModelManagerKey } from '@diffedit/nodes';
 
@@ -74,14 +75,26 @@ function newRuntime(ctx: BenchContext): Runtime {
   });
 }
 
-async function runTraced(runtime: Runtime, document: unknown, what: string): Promise<RunTrace> {
+async function runTraced(
+  runtime: Runtime,
+  document: unknown,
+  what: string,
+  onResult?: (result: RunResult) => void,
+): Promise<RunTrace> {
   const { onEvent, trace } = traceRun();
   const result: RunResult = await runtime.run(document, { onEvent });
   if (result.status !== 'done') {
     const why = result.error?.message ?? result.issues?.map((i) => i.message).join('; ') ?? result.status;
     throw new Error(`${what}: the workflow run ended '${result.status}': ${why}`);
   }
+  onResult?.(result);
   return trace;
+}
+
+/** The size of the image a LoadImage node produced ([1,3,H,W] → "W×H"), read from the run's outputs. */
+function loadedImageSize(result: RunResult, nodeId: string): string | undefined {
+  const image = result.outputs[nodeId]?.image;
+  return image instanceof Tensor && image.rank === 4 ? `${image.dims[3]}×${image.dims[2]}` : undefined;
 }
 
 async function closeRuntime(ctx: BenchContext, runtime: Runtime): Promise<void> {
@@ -109,12 +122,18 @@ function distinctRan(traces: readonly RunTrace[]): string[][] {
 export async function workflowCold(ctx: BenchContext): Promise<BenchOutcome> {
   const { document, nodes } = await loadDocument(ctx);
   const repetitions = ctx.quick ? 1 : 5;
+  const imageNode = nodeOfType(nodes, 'LoadImage', ctx.workflowPath).id;
+  let imageSize: string | undefined;
   const traces: RunTrace[] = [];
   const samples = await timeRepetitions(repetitions, async (i) => {
     const runtime = newRuntime(ctx);
     try {
       ctx.log(`  cold run ${i + 1}/${repetitions}`);
-      traces.push(await runTraced(runtime, document, 'cold run'));
+      traces.push(
+        await runTraced(runtime, document, 'cold run', (result) => {
+          imageSize = loadedImageSize(result, imageNode);
+        }),
+      );
     } finally {
       await closeRuntime(ctx, runtime);
     }
@@ -123,7 +142,7 @@ export async function workflowCold(ctx: BenchContext): Promise<BenchOutcome> {
   return {
     params: {
       workflow: ctx.workflowPath,
-      image: '512×512',
+      image: imageSize ?? 'unknown',
       defaults: true,
       cache: 'empty, new runtime per run',
     },
