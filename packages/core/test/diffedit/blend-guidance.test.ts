@@ -13,16 +13,7 @@ import {
   stackInvertedLatents,
   usesClassifierFreeGuidance,
 } from '@diffedit/core';
-
-const SD21 = {
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  beta_start: 0.00085,
-  clip_sample: false,
-  prediction_type: 'v_prediction',
-  set_alpha_to_one: false,
-  steps_offset: 1,
-};
+import { SD21_CONFIG } from '../schedulers/sd21.js';
 
 describe('classifier-free guidance, batch [negative; positive]', () => {
   const out = Tensor.from([2, 3], [1, 2, 3, 2, 2, 5]); // uncond row, cond row
@@ -47,7 +38,7 @@ describe('classifier-free guidance, batch [negative; positive]', () => {
 });
 
 describe('masked denoise plan (spec §7, P6, §13.5)', () => {
-  const s = DDIMScheduler.fromConfig(SD21);
+  const s = DDIMScheduler.fromConfig(SD21_CONFIG);
   s.setTimesteps(50);
   it('N=50, strength 0.8: step i runs at 781 − 20i and uses stored latent i at level 781 − 20i', () => {
     const plan = maskedDenoisePlan(s, 0.8, 40);

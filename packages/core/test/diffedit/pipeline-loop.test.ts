@@ -10,6 +10,7 @@ import {
   maskedDenoisePlan,
   stackInvertedLatents,
 } from '@diffedit/core';
+import { EPS_CONFIG } from '../schedulers/sd21.js';
 
 /*
  * invert → __call__ wired from the helpers, with a stand-in ε-model whose output depends only on the timestep.
@@ -17,19 +18,6 @@ import {
  * end to end: mask = 1 everywhere returns the clean latent, mask = 0 everywhere returns the stored latent of
  * the last step, which is at level 1 (pitfall P6), not the clean latent.
  */
-const SD21_BASE = {
-  _class_name: 'DDIMScheduler',
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  beta_start: 0.00085,
-  clip_sample: false,
-  num_train_timesteps: 1000,
-  prediction_type: 'epsilon',
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-};
 const dims = [1, 4, 8, 8];
 const modelOutputs = new Map<number, Tensor>();
 const model = (t: number): Tensor => {
@@ -38,7 +26,7 @@ const model = (t: number): Tensor => {
 };
 
 function run(maskValue: number) {
-  const { scheduler, inverseScheduler } = createDiffEditSchedulers(SD21_BASE);
+  const { scheduler, inverseScheduler } = createDiffEditSchedulers(EPS_CONFIG);
   scheduler.setTimesteps(50);
   inverseScheduler.setTimesteps(50);
   const clean = new SeededRng(7).randn(dims);

@@ -9,17 +9,7 @@ import {
   regulariseNoisePrediction,
 } from '@diffedit/core';
 import type { FloatTensorLike } from '@diffedit/core';
-
-const SD21 = {
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  beta_start: 0.00085,
-  clip_sample: false,
-  num_train_timesteps: 1000,
-  prediction_type: 'v_prediction',
-  set_alpha_to_one: false,
-  steps_offset: 1,
-};
+import { SD21_CONFIG } from '../schedulers/sd21.js';
 
 const x: FloatTensorLike = {
   dims: [1, 1, 16, 16],
@@ -90,7 +80,7 @@ describe('auto-correlation regulariser (spec §9, rolls 3 at 16×16, 2 at 8×8)'
 
 describe('getEpsilon (spec §9)', () => {
   it('v-prediction at t=481 uses ᾱ of the target timestep (float64, 1e-9)', () => {
-    const inv = DDIMInverseScheduler.fromConfig(SD21);
+    const inv = DDIMInverseScheduler.fromConfig(SD21_CONFIG);
     const out = { dims: [1, 4], data: Float64Array.from([0.1, -0.2, 0.3, -0.4]) };
     const sample = { dims: [1, 4], data: Float64Array.from([0.5, -1, 0.25, 2]) };
     const e = getEpsilon(inv, out, sample, 481);
@@ -103,7 +93,7 @@ describe('getEpsilon (spec §9)', () => {
     expect(Math.abs(t.data[3] - 1.4506482777)).toBeLessThan(1e-6);
   });
   it('sample prediction: (x − √ᾱ·out)/√(1−ᾱ)', () => {
-    const inv = DDIMInverseScheduler.fromConfig({ ...SD21, prediction_type: 'sample' });
+    const inv = DDIMInverseScheduler.fromConfig({ ...SD21_CONFIG, prediction_type: 'sample' });
     const a = inv.alphasCumprod[481];
     const e = getEpsilon(
       inv,
@@ -114,20 +104,20 @@ describe('getEpsilon (spec §9)', () => {
     expect(e.data[0]).toBeCloseTo((0.7 - Math.sqrt(a) * 0.3) / Math.sqrt(1 - a), 14);
   });
   it('broadcasts a batch-1 output against the CFG-doubled sample (pitfall P12), rejects batch > 1', () => {
-    const inv = DDIMInverseScheduler.fromConfig(SD21);
+    const inv = DDIMInverseScheduler.fromConfig(SD21_CONFIG);
     const e = getEpsilon(inv, new Tensor([1, 4]), new Tensor([2, 4]), 481);
     expect(e.dims).toEqual([2, 4]);
     expect(() => getEpsilon(inv, new Tensor([2, 4]), new Tensor([4, 4]), 481)).toThrow(/does not broadcast/);
   });
   it('epsilon models: identity', () => {
-    const inv = DDIMInverseScheduler.fromConfig({ ...SD21, prediction_type: 'epsilon' });
+    const inv = DDIMInverseScheduler.fromConfig({ ...SD21_CONFIG, prediction_type: 'epsilon' });
     const out = Tensor.from([1, 2], [1, 2]);
     expect(getEpsilon(inv, out, new Tensor([2, 2]), 481)).toBe(out);
   });
 });
 
 describe('regulariseNoisePrediction', () => {
-  const inv = DDIMInverseScheduler.fromConfig({ ...SD21, prediction_type: 'epsilon' });
+  const inv = DDIMInverseScheduler.fromConfig({ ...SD21_CONFIG, prediction_type: 'epsilon' });
   const pred = new SeededRng(4).randn([1, 4, 16, 16]);
   const input = new SeededRng(5).randn([2, 4, 16, 16]);
   it('is off by default (num_reg_steps 0): returns an equal copy', () => {
@@ -171,7 +161,7 @@ describe('regulariseNoisePrediction', () => {
     expect(run()).toEqual(run());
   });
   it('v-prediction: the chain rule multiplies by √ᾱ and sums broadcast copies', () => {
-    const v = DDIMInverseScheduler.fromConfig(SD21);
+    const v = DDIMInverseScheduler.fromConfig(SD21_CONFIG);
     const r = regulariseNoisePrediction(v, pred, input, 481, {
       numRegSteps: 1,
       lambdaAutoCorr: 0,

@@ -5,23 +5,10 @@ import {
   betasFromConfig,
   resolveSchedulerConfig,
 } from '@diffedit/core';
-
-const SD21 = {
-  _class_name: 'DDIMScheduler',
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  beta_start: 0.00085,
-  clip_sample: false,
-  num_train_timesteps: 1000,
-  prediction_type: 'v_prediction',
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-};
+import { SD21_CONFIG } from './sd21.js';
 
 describe('alphasCumprodFromConfig (spec §9, float64)', () => {
-  const a = alphasCumprodFromConfig(SD21);
+  const a = alphasCumprodFromConfig(SD21_CONFIG);
   const table: [number, number][] = [
     [0, 0.99915],
     [1, 0.998296027838],
@@ -39,8 +26,8 @@ describe('alphasCumprodFromConfig (spec §9, float64)', () => {
 });
 
 describe("alphasCumprodFromConfig 'torch-float32' (spec §9 float32 column)", () => {
-  const a = alphasCumprodFromConfig(SD21, 'torch-float32');
-  const f64 = alphasCumprodFromConfig(SD21);
+  const a = alphasCumprodFromConfig(SD21_CONFIG, 'torch-float32');
+  const f64 = alphasCumprodFromConfig(SD21_CONFIG);
   const table: [number, number][] = [
     [0, 0.999149978161],
     [1, 0.998296022415],
@@ -64,7 +51,7 @@ describe("alphasCumprodFromConfig 'torch-float32' (spec §9 float32 column)", ()
     expect(maxDiff).toBeLessThan(4.7e-7);
   });
   it('schedulers accept the precision option', () => {
-    const s = DDIMScheduler.fromConfig(SD21, { precision: 'torch-float32' });
+    const s = DDIMScheduler.fromConfig(SD21_CONFIG, { precision: 'torch-float32' });
     expect(s.precision).toBe('torch-float32');
     expect(s.finalAlphaCumprod).toBe(Math.fround(0.99915));
     expect(s.alphasCumprod[481]).toBe(a[481]);
@@ -112,8 +99,8 @@ describe('betasFromConfig', () => {
     ).toEqual([0.9, 0.9 * 0.8, 0.9 * 0.8 * 0.7]);
   });
   it('rescale_betas_zero_snr makes the last ᾱ zero and keeps the first', () => {
-    const a0 = alphasCumprodFromConfig(SD21);
-    const a = alphasCumprodFromConfig({ ...SD21, rescale_betas_zero_snr: true });
+    const a0 = alphasCumprodFromConfig(SD21_CONFIG);
+    const a = alphasCumprodFromConfig({ ...SD21_CONFIG, rescale_betas_zero_snr: true });
     expect(a[999]).toBe(0);
     expect(a[0]).toBeCloseTo(a0[0], 14);
   });
