@@ -58,7 +58,7 @@ function loopReusingBuffers(inputs: LoopInputs, x: Tensor, x0: Tensor): void {
   }
 }
 
-/** The hot loop as MaskedDenoise writes it: step() allocates its outputs every step. */
+/** The hot loop without out buffers: step() allocates its two outputs every step. */
 function loopAllocating(inputs: LoopInputs, start: Tensor): Tensor {
   const { scheduler, plan, eps, mask, background } = inputs;
   let x = start;
@@ -106,7 +106,7 @@ export function schedulerLoop(ctx: BenchContext): Promise<BenchOutcome> {
   return schedulerBench(ctx, true);
 }
 
-/** Benchmark 5, for comparison: the loop as the MaskedDenoise node runs it today. */
+/** Benchmark 5, for comparison: the loop without out buffers (what a node calling plain step() pays). */
 export function schedulerLoopAllocating(ctx: BenchContext): Promise<BenchOutcome> {
   return schedulerBench(ctx, false);
 }

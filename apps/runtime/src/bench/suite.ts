@@ -60,7 +60,7 @@ export function benchSuite(): BenchDefinition[] {
     },
     {
       name: 'scheduler-loop-allocating',
-      description: 'the same loop with a fresh step() output each step, as MaskedDenoise calls it',
+      description: 'the same loop without out buffers: step() allocates its outputs every step',
       run: schedulerLoopAllocating,
     },
     {
