@@ -6,6 +6,16 @@ import type { JsonObject } from './model-files.js';
 const CLIP_SPLIT_PATTERN =
   "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
 
+/** CLIP's normalizer (NFC, whitespace runs to one space, lower case), shared with the toy CLIP tokenizer. */
+export const CLIP_NORMALIZER: JsonObject = {
+  type: 'Sequence',
+  normalizers: [
+    { type: 'NFC' },
+    { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
+    { type: 'Lowercase' },
+  ],
+};
+
 export interface ClipVocabFiles {
   readonly vocab: Record<string, number>;
   /** merges.txt contents (the `#version` header line is skipped). */
@@ -45,14 +55,7 @@ export function clipTokenizerJson(files: ClipVocabFiles): JsonObject {
     truncation: null,
     padding: null,
     added_tokens: [special(bos), special(eos)],
-    normalizer: {
-      type: 'Sequence',
-      normalizers: [
-        { type: 'NFC' },
-        { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
-        { type: 'Lowercase' },
-      ],
-    },
+    normalizer: CLIP_NORMALIZER,
     pre_tokenizer: {
       type: 'Sequence',
       pretokenizers: [

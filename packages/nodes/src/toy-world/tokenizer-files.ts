@@ -1,3 +1,4 @@
+import { CLIP_NORMALIZER } from '../models/clip-tokenizer-json.js';
 import {
   BOS_TOKEN,
   CLIP_BOS_ID,
@@ -43,14 +44,7 @@ export function toyTokenizerJson(): object {
       pad_token: EOS_TOKEN,
     },
     added_tokens: [special(CLIP_BOS_ID, BOS_TOKEN), special(CLIP_EOS_ID, EOS_TOKEN)],
-    normalizer: {
-      type: 'Sequence',
-      normalizers: [
-        { type: 'NFC' },
-        { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
-        { type: 'Lowercase' },
-      ],
-    },
+    normalizer: CLIP_NORMALIZER,
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
