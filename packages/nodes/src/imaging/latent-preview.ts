@@ -10,17 +10,6 @@ export interface LatentPreviewProjection {
   readonly bias: readonly [number, number, number];
 }
 
-/** The toy pack's scaled latents hold the colour itself in channels 0–2 (toy-world.md, VAE). */
-export const TOY_LATENT_PREVIEW: LatentPreviewProjection = {
-  weights: [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-    [0, 0, 0],
-  ],
-  bias: [0, 0, 0],
-};
-
 /**
  * Projects one latent (planar CHW, `channels`×h×w) to an RGB image of the latent's size, optionally
  * upscaled by an integer factor (nearest) so the preview is visible.
@@ -30,7 +19,7 @@ export function latentToPreviewRgb(
   channels: number,
   height: number,
   width: number,
-  projection: LatentPreviewProjection = TOY_LATENT_PREVIEW,
+  projection: LatentPreviewProjection,
   upscale = 1,
 ): RgbImage {
   const plane = height * width;

@@ -40,32 +40,6 @@ function assertSize(width: number, height: number): void {
   }
 }
 
-/** HWC [0,1] → planar CHW [-1,1] (the VAE's input convention: `2x − 1`). */
-export function rgbToPlanarSigned(image: RgbImage): Float32Array {
-  const { width, height, data } = image;
-  const plane = width * height;
-  const out = new Float32Array(plane * 3);
-  for (let p = 0; p < plane; p++) {
-    out[p] = data[p * 3] * 2 - 1;
-    out[plane + p] = data[p * 3 + 1] * 2 - 1;
-    out[2 * plane + p] = data[p * 3 + 2] * 2 - 1;
-  }
-  return out;
-}
-
-/** Planar CHW [-1,1] → HWC [0,1], clamped (the VAE decoder's output convention: `clamp(x/2 + 0.5, 0, 1)`). */
-export function planarSignedToRgb(planar: ArrayLike<number>, width: number, height: number): RgbImage {
-  const plane = width * height;
-  if (planar.length < plane * 3) {
-    throw new Error(`planar image has ${planar.length} values, expected at least ${plane * 3}`);
-  }
-  const out = new Float32Array(plane * 3);
-  for (let p = 0; p < plane; p++) {
-    for (let c = 0; c < 3; c++) out[p * 3 + c] = clamp01(planar[c * plane + p] / 2 + 0.5);
-  }
-  return { width, height, data: out };
-}
-
 /** Float [0,1] → 8-bit with round-half-up, as PIL does for `(x·255).round()`. */
 export function toUint8(data: Float32Array): Uint8Array {
   const out = new Uint8Array(data.length);

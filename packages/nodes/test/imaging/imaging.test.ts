@@ -16,10 +16,8 @@ import {
   latentToPreviewRgb,
   makeImageGrid,
   maskToRgbImage,
-  planarSignedToRgb,
   readPngTextChunks,
   rgbImageToBinaryMask,
-  rgbToPlanarSigned,
 } from '../../src/imaging/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'imaging-'));
@@ -119,17 +117,19 @@ describe('grid, masks, conversions, previews', () => {
     expect(Array.from(fitted.data)).toEqual([0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1]);
   });
 
-  it('converts between HWC [0,1] and planar [-1,1]', () => {
-    const image = createRgbImage(2, 1, Float32Array.from([0, 0.5, 1, 0.25, 0.75, 0]));
-    const planar = rgbToPlanarSigned(image);
-    expect(Array.from(planar)).toEqual([-1, -0.5, 0, 0.5, 1, -1]);
-    expect(Array.from(planarSignedToRgb(planar, 2, 1).data)).toEqual(Array.from(image.data));
-  });
-
   it('previews toy latents as their colour', () => {
     // 4 channels, 1×2: pixel 0 red, pixel 1 blue
     const latent = [1, -1, -1, -1, -1, 1, 0, 0];
-    const rgb = latentToPreviewRgb(latent, 4, 1, 2, undefined, 2);
+    const toy = {
+      weights: [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+        [0, 0, 0],
+      ] as const,
+      bias: [0, 0, 0] as const,
+    };
+    const rgb = latentToPreviewRgb(latent, 4, 1, 2, toy, 2);
     expect([rgb.width, rgb.height]).toEqual([4, 2]);
     expect(Array.from(rgb.data.subarray(0, 3))).toEqual([1, 0, 0]);
     expect(Array.from(rgb.data.subarray(9, 12))).toEqual([0, 0, 1]);

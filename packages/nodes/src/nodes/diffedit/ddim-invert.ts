@@ -1,26 +1,22 @@
 import {
-  concatBatch,
   defineNode,
   getInverseTimesteps,
   getTimesteps,
-  guide,
-  batchRange,
   regulariseNoisePrediction,
   SeededRng,
   stackInvertedLatents,
   Tensor,
 } from '@diffedit/core';
 
-import { signedToImage } from '../image/image-values.js';
 import {
   asFieldError,
   diffEditSchedulerConfig,
   forwardScheduler,
   inverseScheduler,
 } from './diffusion-setup.js';
-import { requireSingleImage, sampleImageLatents } from './image-latents.js';
+import { guidanceEmbeddings, guidedNoisePrediction } from './guided-unet.js';
+import { decodeScaledLatents, requireSingleImage, sampleImageLatents } from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
-import { promptEmbedding } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
 
 const NODE = 'DDIMInvert';
@@ -93,14 +89,10 @@ export const DDIMInvertNode = defineNode({
     }
 
     const g = params.guidance_scale;
-    const cfg = g > 1;
-    const positive = await promptEmbedding(model, inputs.prompt, { node: NODE, field: 'prompt', signal });
-    const embeddings = cfg
-      ? concatBatch([
-          await promptEmbedding(model, inputs.negative, { node: NODE, field: 'negative', signal }),
-          positive,
-        ])
-      : positive;
+    const embeddings = await guidanceEmbeddings(model, inputs.prompt, inputs.negative, g, {
+      node: NODE,
+      signal,
+    });
 
     const rng = new SeededRng(params.seed);
     let x = await sampleImageLatents(model, image, 1, rng.fork('posterior'), signal);
@@ -108,11 +100,10 @@ export const DDIMInvertNode = defineNode({
     const regRng = rng.fork('regularisation');
     const store: Tensor[] = [];
     for (const [i, t] of timesteps.entries()) {
-      const input = cfg ? concatBatch([x, x]) : x;
-      const raw = await model.unet(input, t, embeddings, { signal });
-      let eps = cfg ? guide(batchRange(raw, 0, 1), batchRange(raw, 1, 2), g) : raw;
+      const prediction = await guidedNoisePrediction(model, x, t, embeddings, g, signal);
+      let eps = prediction.eps;
       if (params.num_reg_steps > 0) {
-        eps = regulariseNoisePrediction(inverse, eps, input, t, {
+        eps = regulariseNoisePrediction(inverse, eps, prediction.input, t, {
           numRegSteps: params.num_reg_steps,
           lambdaAutoCorr: params.lambda_auto_corr,
           lambdaKl: params.lambda_kl,
@@ -124,7 +115,6 @@ export const DDIMInvertNode = defineNode({
       store.push(x);
       await previewer.report(i + 1, timesteps.length, x);
     }
-    const [, c, h, w] = x.dims;
     const latents = stackInvertedLatents(store); // [1, S, C, h, w], noisiest first
     const inverted: InvertedLatents = {
       latents,
@@ -138,9 +128,7 @@ export const DDIMInvertNode = defineNode({
     };
     let images = new Tensor([0, 3, image.dims[2], image.dims[3]]);
     if (params.decode_latents) {
-      const scaled = new Tensor([store.length, c, h, w]);
-      for (let i = 0; i < scaled.size; i++) scaled.data[i] = latents.data[i] / model.scalingFactor;
-      images = signedToImage(await model.vaeDecode(scaled, { signal }));
+      images = await decodeScaledLatents(model, latents.reshape([store.length, ...x.dims.slice(1)]), signal);
     }
     return { inverted, images };
   },

@@ -2,7 +2,7 @@ import { NodeInputError, Tensor } from '@diffedit/core';
 import type { SeededRng } from '@diffedit/core';
 
 import type { DiffusionModel } from '../../models/diffusion-model.js';
-import { imageToSigned, requireImage } from '../image/image-values.js';
+import { imageToSigned, requireImage, signedToImage } from '../image/image-values.js';
 
 /** An IMAGE input of one image whose size the VAE can encode; the error names node and field. */
 export function requireSingleImage(
@@ -60,4 +60,15 @@ export async function sampleImageLatents(
     for (let i = 0; i < n; i++) out.data[base + i] = (mean.data[i] + std[i] * rng.normal()) * s;
   }
   return out;
+}
+
+/** Scaled latents [B, C, h, w] → IMAGE: vae.decode(latents / scaling_factor), clamp(x/2 + 0.5, 0, 1). */
+export async function decodeScaledLatents(
+  model: DiffusionModel,
+  latents: Tensor,
+  signal?: AbortSignal,
+): Promise<Tensor> {
+  const scaled = new Tensor(latents.dims);
+  for (let i = 0; i < latents.size; i++) scaled.data[i] = latents.data[i] / model.scalingFactor;
+  return signedToImage(await model.vaeDecode(scaled, { signal }));
 }

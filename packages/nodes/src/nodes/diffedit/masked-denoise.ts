@@ -1,10 +1,7 @@
 import {
-  batchRange,
   batchView,
-  concatBatch,
   defineNode,
   diffEditBlend,
-  guide,
   invertedLatentsStepMajor,
   maskedDenoisePlan,
   NodeInputError,
@@ -13,10 +10,11 @@ import {
   Tensor,
 } from '@diffedit/core';
 
-import { requireMask, signedToImage } from '../image/image-values.js';
+import { requireMask } from '../image/image-values.js';
 import { asFieldError, forwardScheduler } from './diffusion-setup.js';
+import { guidanceEmbeddings, guidedNoisePrediction } from './guided-unet.js';
+import { decodeScaledLatents } from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
-import { promptEmbedding } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
 
 const NODE = 'MaskedDenoise';
@@ -114,14 +112,10 @@ export const MaskedDenoiseNode = defineNode({
     }
 
     const g = params.guidance_scale;
-    const cfg = g > 1;
-    const positive = await promptEmbedding(model, inputs.prompt, { node: NODE, field: 'prompt', signal });
-    const embeddings = cfg
-      ? concatBatch([
-          await promptEmbedding(model, inputs.negative, { node: NODE, field: 'negative', signal }),
-          positive,
-        ])
-      : positive;
+    const embeddings = await guidanceEmbeddings(model, inputs.prompt, inputs.negative, g, {
+      node: NODE,
+      signal,
+    });
 
     const stepMajor = invertedLatentsStepMajor(inverted.latents, 1); // [S, 1, C, h, w]
     const background = (i: number) => batchView(stepMajor, i).reshape([1, c, h, w]);
@@ -129,16 +123,12 @@ export const MaskedDenoiseNode = defineNode({
     const generator = params.eta > 0 ? new SeededRng(params.seed) : undefined;
     const previewer = await LatentPreviewer.for(ctx, model, params.previews);
     for (const step of plan) {
-      const raw = await model.unet(cfg ? concatBatch([x, x]) : x, step.timestep, embeddings, { signal });
-      const eps = cfg ? guide(batchRange(raw, 0, 1), batchRange(raw, 1, 2), g) : raw;
+      const { eps } = await guidedNoisePrediction(model, x, step.timestep, embeddings, g, signal);
       x = scheduler.step(eps, step.timestep, x, { eta: params.eta, generator }).prevSample;
       // P6: the background comes from the stored latent at level t (one step noisier than x now)
       x = diffEditBlend(x, mask, background(step.latentIndex), x);
       await previewer.report(step.index + 1, plan.length, x);
     }
-    const scaled = new Tensor(x.dims);
-    for (let i = 0; i < x.size; i++) scaled.data[i] = x.data[i] / model.scalingFactor;
-    const image = signedToImage(await model.vaeDecode(scaled, { signal }));
-    return { latents: x, image };
+    return { latents: x, image: await decodeScaledLatents(model, x, signal) };
   },
 });

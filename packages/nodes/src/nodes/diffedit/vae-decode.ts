@@ -1,6 +1,6 @@
 import { defineNode, NodeInputError, Tensor } from '@diffedit/core';
 
-import { signedToImage } from '../image/image-values.js';
+import { decodeScaledLatents } from './image-latents.js';
 
 export const VAEDecodeNode = defineNode({
   type: 'VAEDecode',
@@ -19,8 +19,6 @@ export const VAEDecodeNode = defineNode({
         `VAEDecode: latents must be [B, ${model.latentChannels}, h, w] for ${model.name}, got ${latents instanceof Tensor ? `[${latents.dims.join(', ')}]` : typeof latents}`,
       );
     }
-    const scaled = new Tensor(latents.dims);
-    for (let i = 0; i < latents.size; i++) scaled.data[i] = latents.data[i] / model.scalingFactor;
-    return { image: signedToImage(await model.vaeDecode(scaled, { signal: ctx.signal })) };
+    return { image: await decodeScaledLatents(model, latents, ctx.signal) };
   },
 });
