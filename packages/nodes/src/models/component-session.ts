@@ -5,14 +5,33 @@ import { requireFile } from './model-files.js';
 import type { ModelSession } from './model-session.js';
 import type { SessionPool } from './session-pool.js';
 
-/** Opens `folder/file` through the pool; every failure names the model folder and the file. */
+/**
+ * Opens `folder/file` through the pool; every failure names the model folder and the file, including those of
+ * later runs (onnxruntime's own messages, e.g. a wrong input shape, name only the input).
+ */
 export async function openComponent(pool: SessionPool, folder: string, file: string): Promise<ModelSession> {
   const path = requireFile(folder, file, 'ONNX model');
+  let session: ModelSession;
   try {
-    return await pool.get(path);
+    session = await pool.get(path);
   } catch (error) {
     throw new ModelError('model_session_failed', folder, file, errorMessage(error), error);
   }
+  return namingRunFailures(session, folder, file);
+}
+
+/** The session with run() failures rethrown as ModelErrors naming the model; aborts and ModelErrors pass. */
+function namingRunFailures(session: ModelSession, folder: string, file: string): ModelSession {
+  const run: ModelSession['run'] = async (feeds, options) => {
+    try {
+      return await session.run(feeds, options);
+    } catch (error) {
+      if (error instanceof ModelError || (error instanceof Error && error.name === 'AbortError')) throw error;
+      if (options?.signal?.aborted) throw error;
+      throw new ModelError('model_run_failed', folder, file, errorMessage(error), error);
+    }
+  };
+  return { ...session, run };
 }
 
 /** An input/output the code relies on; its absence means the export does not have the expected layout. */

@@ -6,6 +6,7 @@ export type ModelErrorCode =
   | 'model_role_unknown'
   | 'model_role_mismatch'
   | 'model_session_failed'
+  | 'model_run_failed'
   | 'model_io_mismatch'
   | 'model_worker_missing'
   | 'model_worker_failed'

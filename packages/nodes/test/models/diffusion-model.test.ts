@@ -231,6 +231,27 @@ describe('DiffusionModel VAE', () => {
     );
   });
 
+  it('a failing run names the model folder and the file, and an abort stays an abort', async () => {
+    const model = await load({});
+    const hidden = await model.encodePrompt(['a']);
+    await expect(model.unet(new Tensor([1, 3, 2, 2]), 1, hidden)).rejects.toMatchObject({
+      name: 'ModelError',
+      code: 'model_run_failed',
+      folder: model.folder,
+      file: 'unet/model.onnx',
+      message: expect.stringMatching(/unet\/model\.onnx: .*sample/),
+    });
+    await expect(model.vaeDecode(new Tensor([1, 3, 2, 2]))).rejects.toMatchObject({
+      code: 'model_run_failed',
+      file: 'vae_decoder/model.onnx',
+    });
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      model.unet(new Tensor([1, 4, 2, 2]), 1, hidden, { signal: controller.signal }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
   it('gives back the parsed scheduler config', async () => {
     const model = await load({});
     expect(model.schedulerConfig._class_name).toBe('PNDMScheduler');
