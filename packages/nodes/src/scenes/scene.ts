@@ -79,9 +79,11 @@ function valueNoise(width: number, height: number, cell: number, random: () => n
       const gx = x / cell;
       const x0 = Math.floor(gx);
       const fx = gx - x0;
-      const g = (i: number, j: number): number => grid[(y0 + j) * gw + x0 + i];
+      const top = y0 * gw + x0;
+      const bottom = top + gw;
       out[y * width + x] =
-        (g(0, 0) * (1 - fx) + g(1, 0) * fx) * (1 - fy) + (g(0, 1) * (1 - fx) + g(1, 1) * fx) * fy;
+        (grid[top] * (1 - fx) + grid[top + 1] * fx) * (1 - fy) +
+        (grid[bottom] * (1 - fx) + grid[bottom + 1] * fx) * fy;
     }
   }
   return out;
