@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -97,6 +97,15 @@ describe('the shipped DiffEdit workflows through the CLI', () => {
         nodes: Record<string, { type: string; params: Record<string, unknown> }>;
       };
       expect(inputs.nodes.denoise).toMatchObject({ type: 'MaskedDenoise', params: { guidance_scale: 7.5 } });
+      // restoring: the workflow taken from the PNG alone, run again, saves the same picture
+      const restoredFile = join(out, 'restored.json');
+      writeFileSync(restoredFile, texts.workflow);
+      const again = mkdtempSync(join(tmpdir(), `diffedit-cli-${name}-restored-`));
+      const rerun = await cli(['run', restoredFile, '--out', again]);
+      expect(rerun.stderr).not.toMatch(/✗/);
+      expect(rerun.code).toBe(0);
+      const regrid = await decodeImage(readFileSync(join(again, `${name}.png`)), { multiple: 1 }, 'restored');
+      expect(Array.from(regrid.data)).toEqual(Array.from(grid.data));
     },
   );
 });

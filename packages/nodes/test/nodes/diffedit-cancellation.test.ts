@@ -10,7 +10,7 @@ import { ModelManager } from '../../src/models/index.js';
 import type { DiffusionModel } from '../../src/models/index.js';
 import { DDIMInvertNode, GenerateMaskNode, MaskedDenoiseNode } from '../../src/nodes/diffedit/index.js';
 import { writeToyPack } from '../../src/toy-world/index.js';
-import { recordingContext } from './node-context.js';
+import { paramsOf, recordingContext } from './node-context.js';
 
 /**
  * Cancelling inside the long DiffEdit nodes: the node itself must stop at the next UNet call once the run's
@@ -35,11 +35,6 @@ beforeAll(async () => {
     }
 });
 afterAll(() => manager.close());
-
-function paramsOf(def: NodeDefinition, changes: Record<string, ParamValue>): Record<string, ParamValue> {
-  const defaults = Object.entries(def.params).map(([name, spec]) => [name, spec.default] as const);
-  return { ...Object.fromEntries(defaults), ...changes };
-}
 
 /** The toy model, but the run's controller aborts once `calls` UNet calls have returned. */
 function abortingAfter(

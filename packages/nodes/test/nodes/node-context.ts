@@ -1,5 +1,5 @@
 import { ServiceRegistry } from '@diffedit/core';
-import type { NodeContext, ProgressPreview } from '@diffedit/core';
+import type { NodeContext, NodeDefinition, ParamValue, ProgressPreview } from '@diffedit/core';
 
 export interface RecordedProgress {
   step: number;
@@ -30,4 +30,13 @@ export function recordingContext(signal = new AbortController().signal): {
     emitFile: () => {},
   };
   return { ctx, progress, warnings };
+}
+
+/** Every param of `def` at its default, with `changes` applied: what the executor would pass to run(). */
+export function paramsOf(
+  def: NodeDefinition,
+  changes: Record<string, ParamValue> = {},
+): Record<string, ParamValue> {
+  const defaults = Object.entries(def.params).map(([name, spec]) => [name, spec.default] as const);
+  return { ...Object.fromEntries(defaults), ...changes };
 }

@@ -26,12 +26,33 @@ const PROMPT = ['TEXT', 'EMBEDDING'] as const;
  */
 export function maskForLatents(value: unknown, h: number, w: number): Tensor {
   const mask = requireMask(value, 'mask');
+  if (mask.dims[2] === 0 || mask.dims[3] === 0)
+    throw new NodeInputError('mask', `${NODE}: the mask is empty`);
   if (mask.dims[0] !== 1)
     throw new NodeInputError('mask', `${NODE}: mask holds ${mask.dims[0]} masks; give one`);
   const fitted = mask.dims[2] === h && mask.dims[3] === w ? mask : resizeNearest(mask, h, w);
   const out = new Tensor([1, 1, h, w]);
   for (let i = 0; i < out.size; i++) out.data[i] = fitted.data[i] >= 0.5 ? 1 : 0;
   return out;
+}
+
+/**
+ * What is legal but probably not meant: a mask of other proportions than the latents (stretched to fit — fine
+ * for a mask painted on a LoadImage input that was itself stretched, a mistake otherwise), or nothing to repaint.
+ */
+function maskWarnings(given: Tensor, fitted: Tensor): string[] {
+  const [, , mh, mw] = given.dims;
+  const [, , h, w] = fitted.dims;
+  const warnings: string[] = [];
+  if (Math.abs((mw * h) / mh - w) > 1 || Math.abs((mh * w) / mw - h) > 1) {
+    warnings.push(
+      `the mask (${mw}×${mh}) has other proportions than the latents (${w}×${h}); it is stretched`,
+    );
+  }
+  if (!fitted.data.some((v) => v === 1)) {
+    warnings.push('the mask is empty (nothing to repaint): the result is the inverted image');
+  }
+  return warnings;
 }
 
 function requireInverted(value: unknown): InvertedLatents {
@@ -97,6 +118,8 @@ export const MaskedDenoiseNode = defineNode({
       );
     }
     const mask = maskForLatents(inputs.mask, h, w);
+    for (const warning of maskWarnings(requireMask(inputs.mask, 'mask'), mask))
+      ctx.log.warn(`${NODE}: ${warning}`);
 
     // the schedule the latents were made with (P1 cannot happen: steps and strength travel with them)
     const scheduler = forwardScheduler(inverted.schedulerConfig);

@@ -1,0 +1,77 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { NodeInputError, Tensor } from '@diffedit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ModelManager } from '../../src/models/index.js';
+import type { DiffusionModel } from '../../src/models/index.js';
+import { DDIMInvertNode, MaskedDenoiseNode } from '../../src/nodes/diffedit/index.js';
+import type { InvertedLatents } from '../../src/nodes/diffedit/index.js';
+import { writeToyPack } from '../../src/toy-world/index.js';
+import { paramsOf, recordingContext } from './node-context.js';
+
+/** MaskedDenoise's mask input: what is refused, what is fitted, what is warned about. 64² image → 8² latents. */
+let manager: ModelManager;
+let model: DiffusionModel;
+let inverted: InvertedLatents;
+
+beforeAll(async () => {
+  const modelsDir = mkdtempSync(join(tmpdir(), 'diffedit-mask-input-'));
+  await writeToyPack(modelsDir);
+  manager = new ModelManager({ modelsDir, mode: 'in-process', providers: ['cpu'], logger: () => {} });
+  model = await manager.loadDiffusion('toy-sd');
+  const image = new Tensor([1, 3, 64, 64]);
+  for (let y = 16; y < 48; y++) for (let x = 16; x < 48; x++) image.data[y * 64 + x] = 1;
+  const { ctx } = recordingContext();
+  const params = paramsOf(DDIMInvertNode, { num_inference_steps: 10, previews: false });
+  const out = await DDIMInvertNode.run(ctx, { model, image, prompt: 'a red apple' }, params);
+  inverted = out.inverted as InvertedLatents;
+});
+afterAll(() => manager.close());
+
+async function denoise(mask: Tensor) {
+  const { ctx, warnings } = recordingContext();
+  const inputs = { model, inverted, mask, prompt: 'a green pear', negative: 'a red apple' };
+  const out = await MaskedDenoiseNode.run(ctx, inputs, paramsOf(MaskedDenoiseNode, { previews: false }));
+  return { latents: out.latents as Tensor, warnings };
+}
+
+/** The centre 4×4 latent cells, at any resolution that is a multiple of 8. */
+function centreSquare(width: number, height: number): Tensor {
+  const mask = new Tensor([1, 1, height, width]);
+  for (let y = height / 4; y < (3 * height) / 4; y++)
+    for (let x = width / 4; x < (3 * width) / 4; x++) mask.data[y * width + x] = 1;
+  return mask;
+}
+
+describe('MaskedDenoise mask input', () => {
+  it('refuses a batch of masks, naming node and field', async () => {
+    const error = await denoise(new Tensor([2, 1, 8, 8])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeInputError);
+    expect(error).toMatchObject({ field: 'mask' });
+    expect((error as Error).message).toMatch(/MaskedDenoise: mask holds 2 masks/);
+  });
+
+  it('fits an image-size mask to the latent grid: the same edit as the latent-size mask, no warning', async () => {
+    const small = await denoise(centreSquare(8, 8));
+    const large = await denoise(centreSquare(64, 64));
+    expect(small.warnings).toEqual([]);
+    expect(large.warnings).toEqual([]);
+    expect(Array.from(large.latents.data)).toEqual(Array.from(small.latents.data));
+  });
+
+  it('warns when the mask is stretched to other proportions, and when it is empty (the result is the level-1 latent, P6)', async () => {
+    const stretched = await denoise(centreSquare(16, 8));
+    expect(stretched.warnings).toEqual([
+      expect.stringMatching(/mask \(16×8\) has other proportions than the latents \(8×8\)/),
+    ]);
+
+    const empty = await denoise(new Tensor([1, 1, 8, 8]));
+    expect(empty.warnings).toEqual([expect.stringMatching(/mask is empty/)]);
+    const [, s, c, h, w] = inverted.latents.dims;
+    const level1 = inverted.latents.data.subarray((s - 1) * c * h * w, s * c * h * w);
+    expect(Array.from(empty.latents.data)).toEqual(Array.from(level1));
+  });
+});
