@@ -1,6 +1,6 @@
 import { SeededRng } from '@diffedit/core';
 import { describe, expect, it } from 'vitest';
-import { argmax, sampleToken } from '../../src/models/token-sampling.js';
+import { argmax, sampleToken, topIndices } from '../../src/models/token-sampling.js';
 
 describe('token sampling', () => {
   it('argmax takes the first maximum', () => {
@@ -27,5 +27,17 @@ describe('token sampling', () => {
     };
     expect(draw(3)).toEqual(draw(3));
     expect(draw(3)).not.toEqual(draw(4));
+  });
+});
+
+describe('topIndices', () => {
+  it('equals a full sort by descending logit, ties by index, for every k', () => {
+    const rng = new SeededRng(9);
+    for (let trial = 0; trial < 50; trial++) {
+      // few distinct values so that ties are common
+      const logits = Array.from({ length: 40 }, () => Math.floor(rng.uniform() * 8) - 4);
+      const sorted = logits.map((_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
+      for (const k of [1, 2, 10, 39, 40]) expect(topIndices(logits, k)).toEqual(sorted.slice(0, k));
+    }
   });
 });
