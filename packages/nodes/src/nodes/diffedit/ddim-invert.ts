@@ -67,7 +67,7 @@ export const DDIMInvertNode = defineNode({
     const model = inputs.model;
     const signal = ctx.signal;
     const image = requireSingleImage(inputs.image, model, NODE);
-    const config = diffEditSchedulerConfig(model);
+    const config = diffEditSchedulerConfig(model, (m) => ctx.log.warn(`${NODE}: ${m}`));
     const inverse = inverseScheduler(config);
     const forward = forwardScheduler(config);
     asFieldError(NODE, 'num_inference_steps', () => {
