@@ -1,3 +1,4 @@
+import { checkParamValue } from './params.js';
 import type { ParamSpecs, ParamValue, ParamValues } from './params.js';
 import type { ServiceRegistry } from './services.js';
 import type { SocketType, SocketValue } from './sockets.js';
@@ -141,9 +142,11 @@ export function defineNode<
         throw new Error(`defineNode(${init.type}): invalid ${group} name '${name}'`);
     }
   }
+  // A default the validator would reject would make every workflow that omits the param invalid.
   for (const [name, spec] of Object.entries(init.params)) {
-    if (spec.kind === 'enum' && !spec.options.includes(spec.default)) {
-      throw new Error(`defineNode(${init.type}): default of enum param '${name}' is not one of its options`);
+    const problem = checkParamValue(spec, spec.default);
+    if (problem !== undefined) {
+      throw new Error(`defineNode(${init.type}): default of param '${name}' is invalid: ${problem}`);
     }
   }
   const run = init.run as NodeDefinition['run'];

@@ -1,5 +1,5 @@
 import type { NodeCatalog } from './catalog.js';
-import { topologicalOrder } from './topology.js';
+import { topologicalOrder, upstreamOf } from './topology.js';
 import type { ValidWorkflow } from './validate.js';
 
 export interface PlanOptions {
@@ -29,26 +29,16 @@ export function planExecution(
   const targets = options.targets
     ? [...options.targets]
     : workflow.nodes.filter((node) => catalog.get(node.type)?.output === true).map((node) => node.id);
-  const producers = new Map<string, string[]>();
-  for (const edge of workflow.edges) {
-    producers.set(edge.to.node, [...(producers.get(edge.to.node) ?? []), edge.from.node]);
-  }
-  const needed = new Set<string>();
+  const dependencies = workflow.edges.map((e) => ({ from: e.from.node, to: e.to.node }));
   const cached = new Set<string>();
-  const stack = [...targets];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (needed.has(id)) continue;
-    needed.add(id);
-    if (options.isCached?.(id)) {
-      cached.add(id);
-      continue;
-    }
-    stack.push(...(producers.get(id) ?? []));
-  }
+  const needed = upstreamOf(targets, dependencies, (id) => {
+    const hit = options.isCached?.(id) === true;
+    if (hit) cached.add(id);
+    return hit;
+  });
   const order = topologicalOrder(
     workflow.nodes.map((n) => n.id),
-    workflow.edges.map((e) => ({ from: e.from.node, to: e.to.node })),
+    dependencies,
   ).filter((id) => needed.has(id));
   return { targets, order, cached: order.filter((id) => cached.has(id)) };
 }

@@ -36,7 +36,8 @@ export function topologicalOrder(nodeIds: readonly string[], dependencies: reado
 
 /**
  * The strongly connected components that form cycles (more than one node, or a node feeding itself), each
- * listed in `nodeIds` order (Tarjan's algorithm).
+ * listed in `nodeIds` order (Tarjan's algorithm, with an explicit stack so a long chain cannot overflow the
+ * call stack).
  */
 export function findCycles(nodeIds: readonly string[], dependencies: readonly Dependency[]): string[][] {
   const rank = new Map(nodeIds.map((id, i) => [id, i]));
@@ -54,21 +55,36 @@ export function findCycles(nodeIds: readonly string[], dependencies: readonly De
   const cycles: string[][] = [];
   let counter = 0;
 
-  const visit = (v: string): void => {
+  const enter = (v: string): void => {
     index.set(v, counter);
     low.set(v, counter);
     counter++;
     stack.push(v);
     onStack.add(v);
-    for (const w of successors.get(v)!) {
-      if (!index.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (onStack.has(w)) {
-        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+  };
+  for (const root of nodeIds) {
+    if (index.has(root)) continue;
+    enter(root);
+    // Each frame is a node and how many of its successors have been looked at so far.
+    const frames: { v: string; next: number }[] = [{ v: root, next: 0 }];
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1];
+      const { v } = frame;
+      const next = successors.get(v)!;
+      if (frame.next < next.length) {
+        const w = next[frame.next++];
+        if (!index.has(w)) {
+          enter(w);
+          frames.push({ v: w, next: 0 });
+        } else if (onStack.has(w)) {
+          low.set(v, Math.min(low.get(v)!, index.get(w)!));
+        }
+        continue;
       }
-    }
-    if (low.get(v) === index.get(v)) {
+      frames.pop();
+      const parent = frames.at(-1);
+      if (parent) low.set(parent.v, Math.min(low.get(parent.v)!, low.get(v)!));
+      if (low.get(v) !== index.get(v)) continue;
       const component: string[] = [];
       let w: string;
       do {
@@ -80,7 +96,34 @@ export function findCycles(nodeIds: readonly string[], dependencies: readonly De
         cycles.push(component.sort((a, b) => rank.get(a)! - rank.get(b)!));
       }
     }
-  };
-  for (const id of nodeIds) if (!index.has(id)) visit(id);
+  }
   return cycles.sort((a, b) => rank.get(a[0])! - rank.get(b[0])!);
+}
+
+/**
+ * The targets and every node they depend on, following dependencies backwards. A node for which `stopAt`
+ * returns true is included but its producers are not followed (a cached node needs nothing upstream). `stopAt`
+ * is called once per node reached.
+ */
+export function upstreamOf(
+  targets: readonly string[],
+  dependencies: readonly Dependency[],
+  stopAt?: (nodeId: string) => boolean,
+): Set<string> {
+  const producers = new Map<string, string[]>();
+  for (const { from, to } of dependencies) {
+    const list = producers.get(to);
+    if (list) list.push(from);
+    else producers.set(to, [from]);
+  }
+  const reached = new Set<string>();
+  const pending = [...targets];
+  while (pending.length > 0) {
+    const id = pending.pop()!;
+    if (reached.has(id)) continue;
+    reached.add(id);
+    if (stopAt?.(id) === true) continue;
+    pending.push(...(producers.get(id) ?? []));
+  }
+  return reached;
 }

@@ -8,7 +8,7 @@ import type { NodeDefinition } from './node-definition.js';
 import { checkParamValue } from './params.js';
 import type { ParamValue } from './params.js';
 import { resolveSocketConnection } from './sockets.js';
-import { findCycles } from './topology.js';
+import { findCycles, upstreamOf } from './topology.js';
 
 export interface ValidateOptions extends MigrationOptions {
   /** Node ids to run up to; when given, the workflow needs no output node. */
@@ -186,7 +186,7 @@ export function validateWorkflow(
   }
   // "Run up to this node": only what the targets need must be valid, so a half-built branch elsewhere on
   // the canvas does not block it. The returned workflow is that sub-graph.
-  const scope = upstreamOf(options.targets, workflow.edges);
+  const scope = upstreamOf(options.targets, dependencies);
   const relevant = issues.filter(
     (issue) =>
       issue.nodeId === null ||
@@ -202,22 +202,6 @@ export function validateWorkflow(
     edges: workflow.edges.filter((edge) => scope.has(edge.from.node) && scope.has(edge.to.node)),
   };
   return { ok: true, workflow: scoped as ValidWorkflow, issues: [] };
-}
-
-/** The targets and every node they depend on, following edges backwards. */
-function upstreamOf(
-  targets: readonly string[],
-  edges: readonly { from: { node: string }; to: { node: string } }[],
-): Set<string> {
-  const scope = new Set<string>();
-  const stack = [...targets];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (scope.has(id)) continue;
-    scope.add(id);
-    for (const edge of edges) if (edge.to.node === id) stack.push(edge.from.node);
-  }
-  return scope;
 }
 
 function resolveParams(
