@@ -15,28 +15,28 @@ import {
  */
 export function resizeGreyNearest(image: GreyImage, width: number, height: number): GreyImage {
   if (image.width === width && image.height === height) return image;
-  const out = createGreyImage(width, height);
-  const xs = nearestIndices(image.width, width);
-  const ys = nearestIndices(image.height, height);
-  for (let y = 0; y < height; y++) {
-    const row = ys[y] * image.width;
-    for (let x = 0; x < width; x++) out.data[y * width + x] = image.data[row + xs[x]];
-  }
-  return out;
+  return createGreyImage(width, height, resizeInterleavedNearest(image, 1, width, height));
 }
 
 export function resizeRgbNearest(image: RgbImage, width: number, height: number): RgbImage {
   if (image.width === width && image.height === height) return image;
-  const out = createRgbImage(width, height);
+  return createRgbImage(width, height, resizeInterleavedNearest(image, 3, width, height));
+}
+
+/** The nearest-neighbour resize of row-major, channels-last pixels. */
+function resizeInterleavedNearest(
+  image: { readonly width: number; readonly height: number; readonly data: Float32Array },
+  channels: number,
+  width: number,
+  height: number,
+): Float32Array {
+  const out = new Float32Array(width * height * channels);
   const xs = nearestIndices(image.width, width);
   const ys = nearestIndices(image.height, height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const src = (ys[y] * image.width + xs[x]) * 3;
-      const dst = (y * width + x) * 3;
-      out.data[dst] = image.data[src];
-      out.data[dst + 1] = image.data[src + 1];
-      out.data[dst + 2] = image.data[src + 2];
+      const src = (ys[y] * image.width + xs[x]) * channels;
+      out.set(image.data.subarray(src, src + channels), (y * width + x) * channels);
     }
   }
   return out;

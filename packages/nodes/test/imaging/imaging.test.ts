@@ -17,6 +17,7 @@ import {
   makeImageGrid,
   maskToRgbImage,
   readPngTextChunks,
+  resizeRgbNearest,
   rgbImageToBinaryMask,
 } from '../../src/imaging/index.js';
 
@@ -113,6 +114,17 @@ describe('grid, masks, conversions, previews', () => {
     const painted = createRgbImage(16, 16);
     for (let y = 0; y < 16; y++)
       for (let x = 8; x < 16; x++) painted.data.fill(0.9, (y * 16 + x) * 3, (y * 16 + x) * 3 + 3);
+    const rgb = resizeRgbNearest(
+      createRgbImage(2, 1, Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])),
+      4,
+      2,
+    );
+    expect(Array.from(rgb.data.subarray(0, 12), (v) => Math.round(v * 10))).toEqual([
+      1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6,
+    ]);
+    expect(Array.from(rgb.data.subarray(12), (v) => Math.round(v * 10))).toEqual([
+      1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6,
+    ]);
     const fitted = fitMaskTo(rgbImageToBinaryMask(painted), 4, 4);
     expect(Array.from(fitted.data)).toEqual([0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1]);
   });
