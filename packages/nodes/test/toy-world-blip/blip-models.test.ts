@@ -12,6 +12,7 @@ import type { ToyColourName } from '../../src/toy-world/vocabulary.js';
 import { loadTokenizer } from '../toy-world-t5/t5-test-harness.js';
 import type { BlipSessions } from './blip-test-harness.js';
 import { captionOf, openBlip, pixelValuesOf, visionOf } from './blip-test-harness.js';
+import { describeIo } from '../toy-world/session-io.js';
 
 let dir: string;
 let tokenizer: Tokenizer;
@@ -28,15 +29,6 @@ afterAll(async () => {
   await Promise.all([sessions?.vision.release(), sessions?.decoder.release()]);
   await rm(dir, { recursive: true, force: true });
 });
-
-type Io = [name: string, type: string, shape: (number | 'dyn')[]];
-function describeIo(names: readonly string[], metadata: readonly ort.InferenceSession.ValueMetadata[]): Io[] {
-  return names.map((name, i) => {
-    const meta = metadata[i];
-    if (!meta.isTensor) throw new Error(`${name} is not a tensor`);
-    return [name, meta.type, meta.shape.map((d) => (typeof d === 'number' ? d : 'dyn'))];
-  });
-}
 
 describe('toy BLIP I/O matches the blip-image-captioning export', () => {
   it('vision_model.onnx', () => {

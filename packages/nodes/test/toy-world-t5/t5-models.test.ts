@@ -17,6 +17,8 @@ import {
   loadTokenizer,
   openT5,
 } from './t5-test-harness.js';
+import { describeIo } from '../toy-world/session-io.js';
+import type { Io } from '../toy-world/session-io.js';
 
 let dir: string;
 let tokenizer: Tokenizer;
@@ -37,15 +39,6 @@ afterAll(async () => {
 
 const idsOf = (text: string): number[] => tokenizer.encode(text).ids;
 const textOf = (ids: readonly number[]): string => tokenizer.decode([...ids], { skip_special_tokens: true });
-
-type Io = [name: string, type: string, shape: (number | 'dyn')[]];
-function describeIo(names: readonly string[], metadata: readonly ort.InferenceSession.ValueMetadata[]): Io[] {
-  return names.map((name, i) => {
-    const meta = metadata[i];
-    if (!meta.isTensor) throw new Error(`${name} is not a tensor`);
-    return [name, meta.type, meta.shape.map((d) => (typeof d === 'number' ? d : 'dyn'))];
-  });
-}
 
 describe('toy Flan-T5 I/O matches optimum’s T5 export', () => {
   it('encoder_model.onnx', () => {
