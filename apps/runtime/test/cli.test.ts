@@ -119,6 +119,41 @@ describe('diffedit run', () => {
     expect(stderr).toMatch(/✓ prompt \(TextTemplate\) [\d.]+ ms text="a photo of a dog"/);
   });
 
+  it('takes --set values as typed for text params, and as JSON for the others', async () => {
+    const file = await writeWorkflow('set-kinds.json', {
+      ...workflow({
+        nodes: [
+          { id: 'count', type: 'Integer' },
+          { id: 'shown', type: 'ShowValue', params: { filename: 'count.txt' } },
+        ],
+        edges: [
+          { id: 'e3', from: { node: 'count', output: 'value' }, to: { node: 'shown', input: 'value' } },
+        ],
+      }),
+    });
+    const out = join(dir, 'out-set-kinds');
+    const set = ['--set', 'subject.text=42', '--set', 'count.value=7', '--set', 'show.filename=null'];
+    const { code, stderr } = await cli(['run', file, '--out', out, ...set]);
+    expect(stderr).not.toContain('invalid_param');
+    expect(code).toBe(EXIT.ok);
+    expect(await readFile(join(out, 'null'), 'utf8')).toBe('a photo of a 42\n');
+    expect(await readFile(join(out, 'count.txt'), 'utf8')).toBe('7\n');
+    const wrong = await cli(['run', file, '--set', 'count.value=seven']);
+    expect(wrong.code).toBe(EXIT.invalid);
+    expect(wrong.stderr).toContain(
+      'node count › value: param \'value\': expected a finite number, got "seven"',
+    );
+  });
+
+  it('exits 2 naming the folder when --out cannot be written', async () => {
+    const file = await writeWorkflow('blocked.json', workflow());
+    const blocker = join(dir, 'a-file');
+    await writeFile(blocker, 'not a folder');
+    const { code, stderr } = await cli(['run', file, '--out', join(blocker, 'out')]);
+    expect(code).toBe(EXIT.invalid);
+    expect(stderr).toContain(`✗ cannot write the output into ${join(blocker, 'out')}:`);
+  });
+
   it('reuses the cache across runs in one process and still writes the output files', async () => {
     const runtime = createRuntime();
     const file = await writeWorkflow('cached.json', workflow());

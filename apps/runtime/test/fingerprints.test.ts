@@ -55,14 +55,14 @@ describe('createFsFingerprinter', () => {
 
 describe('--set overrides', () => {
   it('parses values as JSON when possible, else as strings', () => {
-    expect(parseOverride('seed.value=42')).toEqual({ nodeId: 'seed', param: 'value', value: 42 });
-    expect(parseOverride('a.flag=true')).toEqual({ nodeId: 'a', param: 'flag', value: true });
-    expect(parseOverride('p.text=a cat = fluffy')).toEqual({
+    expect(parseOverride('seed.value=42')).toEqual({ nodeId: 'seed', param: 'value', value: 42, text: '42' });
+    expect(parseOverride('a.flag=true')).toMatchObject({ nodeId: 'a', param: 'flag', value: true });
+    expect(parseOverride('p.text=a cat = fluffy')).toMatchObject({
       nodeId: 'p',
       param: 'text',
       value: 'a cat = fluffy',
     });
-    expect(parseOverride('p.text="42"')).toEqual({ nodeId: 'p', param: 'text', value: '42' });
+    expect(parseOverride('p.text="42"')).toEqual({ nodeId: 'p', param: 'text', value: '42', text: '"42"' });
     expect(() => parseOverride('p=1')).toThrow(UsageError);
     expect(() => parseOverride('p.x')).toThrow('--set expects NODE.PARAM=VALUE');
   });
@@ -73,5 +73,18 @@ describe('--set overrides', () => {
     expect(changed.nodes[0].params.text).toBe('b');
     expect(doc.nodes[0].params.text).toBe('a');
     expect(() => applyOverrides(doc, [{ nodeId: 'q', param: 'x', value: 1 }])).toThrow("no node 'q'");
+  });
+
+  it('keeps the typed text for text-like params when the catalog says so', () => {
+    const doc = { nodes: [{ id: 'p', type: 'Text', params: {} }, null] };
+    const kindOf = (type: string, param: string) => (type === 'Text' && param === 'text' ? 'text' : 'int');
+    const set = (assignment: string) =>
+      (applyOverrides(doc, [parseOverride(assignment)], kindOf) as { nodes: { params: object }[] }).nodes[0]
+        .params;
+    expect(set('p.text=42')).toEqual({ text: '42' });
+    expect(set('p.text=[1, 2]')).toEqual({ text: '[1, 2]' });
+    expect(set('p.text="quoted"')).toEqual({ text: 'quoted' });
+    expect(set('p.other=42')).toEqual({ other: 42 });
+    expect(() => applyOverrides(null, [parseOverride('p.text=1')])).toThrow('no "nodes" array');
   });
 });

@@ -11,6 +11,7 @@ import { applyOverrides, parseOverride, UsageError } from '../overrides.js';
 import type { ParamOverride } from '../overrides.js';
 import { RunProgress } from '../progress.js';
 import { buildReport, writeRunOutput } from '../report.js';
+import type { RunReport } from '../report.js';
 import { createRuntime } from '../runtime.js';
 import type { Runtime, RuntimeOptions } from '../runtime.js';
 
@@ -172,21 +173,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT.invalid;
     }
     const loaded = await loadWorkflow(file);
-    let document: unknown;
-    if (loaded.ok) {
-      try {
-        document = applyOverrides(loaded.value, overrides);
-      } catch (error) {
-        printErr(`✗ ${(error as Error).message}`);
-        return EXIT.invalid;
-      }
-    }
     const runtime = runtimeFor({
       inputsDir: flags.inputs ?? dirname(resolve(file)),
       ...(flags.models ? { modelsDir: flags.models } : {}),
       ...(cacheBytes !== undefined ? { cacheBytes } : {}),
       ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
     });
+    let document: unknown;
+    if (loaded.ok) {
+      try {
+        document = applyOverrides(
+          loaded.value,
+          overrides,
+          (type, param) => runtime.catalog.get(type)?.params[param]?.kind,
+        );
+      } catch (error) {
+        printErr(`✗ ${(error as Error).message}`);
+        return EXIT.invalid;
+      }
+    }
     let result: RunResult;
     if (loaded.ok) {
       const progress = new RunProgress(io.stderr, io.interactive ?? false);
@@ -207,14 +212,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       };
     }
     const name = basename(file);
-    const report = flags.out
-      ? await writeRunOutput(resolve(flags.out), name, result, runtime.cache.stats())
-      : buildReport(
-          name,
-          result,
-          runtime.cache.stats(),
-          result.artifacts.map((a) => a.name),
-        );
+    let report: RunReport;
+    try {
+      report = flags.out
+        ? await writeRunOutput(resolve(flags.out), name, result, runtime.cache.stats())
+        : buildReport(
+            name,
+            result,
+            runtime.cache.stats(),
+            result.artifacts.map((a) => a.name),
+          );
+    } catch (error) {
+      // An unusable --out (a file in the way, no permission) is a usage problem, not a node failure.
+      printErr(`✗ cannot write the output into ${flags.out}: ${(error as Error).message}`);
+      return EXIT.invalid;
+    }
     if (flags.json) print(JSON.stringify(report, null, 2));
     switch (result.status) {
       case 'done': {
