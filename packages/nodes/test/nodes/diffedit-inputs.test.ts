@@ -7,22 +7,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ModelManager } from '../../src/models/index.js';
 import type { DiffusionModel } from '../../src/models/index.js';
-import { DDIMInvertNode, MaskedDenoiseNode } from '../../src/nodes/diffedit/index.js';
+import { DDIMInvertNode, GenerateMaskNode, MaskedDenoiseNode } from '../../src/nodes/diffedit/index.js';
 import type { InvertedLatents } from '../../src/nodes/diffedit/index.js';
 import { writeToyPack } from '../../src/toy-world/index.js';
 import { paramsOf, recordingContext } from './node-context.js';
 
-/** MaskedDenoise's mask input: what is refused, what is fitted, what is warned about. 64² image → 8² latents. */
+/** Inputs of the DiffEdit nodes run directly: what is refused, fitted or warned about. 64² image → 8² latents. */
 let manager: ModelManager;
 let model: DiffusionModel;
 let inverted: InvertedLatents;
+const image = new Tensor([1, 3, 64, 64]);
 
 beforeAll(async () => {
   const modelsDir = mkdtempSync(join(tmpdir(), 'diffedit-mask-input-'));
   await writeToyPack(modelsDir);
   manager = new ModelManager({ modelsDir, mode: 'in-process', providers: ['cpu'], logger: () => {} });
   model = await manager.loadDiffusion('toy-sd');
-  const image = new Tensor([1, 3, 64, 64]);
+  // a red square (the centre 4×4 latent cells) on black
   for (let y = 16; y < 48; y++) for (let x = 16; x < 48; x++) image.data[y * 64 + x] = 1;
   const { ctx } = recordingContext();
   const params = paramsOf(DDIMInvertNode, { num_inference_steps: 10, previews: false });
@@ -73,5 +74,32 @@ describe('MaskedDenoise mask input', () => {
     const [, s, c, h, w] = inverted.latents.dims;
     const level1 = inverted.latents.data.subarray((s - 1) * c * h * w, s * c * h * w);
     expect(Array.from(empty.latents.data)).toEqual(Array.from(level1));
+  });
+});
+
+describe('prompt inputs and guidance', () => {
+  it('refuses an embedding of another text width, naming node and field', async () => {
+    const { ctx } = recordingContext();
+    const foreign = new Tensor([1, 77, 3]);
+    const params = paramsOf(DDIMInvertNode, { num_inference_steps: 10, previews: false });
+    const error = await DDIMInvertNode.run(ctx, { model, image, prompt: foreign }, params).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(NodeInputError);
+    expect(error).toMatchObject({ field: 'prompt' });
+    expect((error as Error).message).toMatch(/^DDIMInvert: embedding prompt has shape \[1, 77, 3\]/);
+  });
+
+  it('GenerateMask works without guidance (mask_guidance_scale ≤ 1, where diffusers crashes, P7)', async () => {
+    const maskAt = async (g: number) => {
+      const { ctx } = recordingContext();
+      const inputs = { model, image, source: 'a red apple', target: 'a green pear' };
+      const params = paramsOf(GenerateMaskNode, { mask_guidance_scale: g, num_inference_steps: 10 });
+      return Array.from(((await GenerateMaskNode.run(ctx, inputs, params)) as { mask: Tensor }).mask.data);
+    };
+    const unguided = await maskAt(1);
+    // spec §5: with equal negatives the guided difference is (1 − g)·Δpos, and the factor cancels in the threshold
+    expect(unguided).toEqual(await maskAt(7.5));
+    expect([unguided[3 * 8 + 3], unguided[4 * 8 + 4], unguided[0], unguided[63]]).toEqual([1, 1, 0, 0]);
   });
 });
