@@ -1,4 +1,4 @@
-import { basename, join } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import type { Tensor } from '@diffedit/core';
 import type { CaptionImage } from './blip-image-processor.js';
 import { blipImageSettings, blipPixelValues } from './blip-image-processor.js';
@@ -124,7 +124,9 @@ export class BlipModel {
     throwIfAborted(signal);
     const pixelSpec = findSpec(this.vision.inputs, 'pixel_values') as IoSpec;
     const visionOut = (findSpec(this.vision.outputs, 'last_hidden_state') ?? this.vision.outputs[0]).name;
-    const feeds = { pixel_values: floatFeed(this.floatType(pixelSpec), pixels.dims, pixels.data, false) };
+    const visionFile = relative(this.folder, this.vision.path).split(sep).join('/');
+    const pixelType = this.floatType(pixelSpec, visionFile);
+    const feeds = { pixel_values: floatFeed(pixelType, pixels.dims, pixels.data, false) };
     const vision = await this.vision.run(feeds, { signal, outputs: [visionOut] });
     const hiddenWire = vision[visionOut];
     const hidden = wireToFloat32(hiddenWire);
@@ -142,7 +144,7 @@ export class BlipModel {
       const stepFeeds: WireFeeds = {
         input_ids: numberFeed(this.intType(idSpec), dims, ids),
         encoder_hidden_states: floatFeed(
-          this.floatType(hiddenSpec),
+          this.floatType(hiddenSpec, this.decoderFile),
           hiddenWire.dims,
           hidden,
           this.decoder.transfersInputs,
@@ -169,14 +171,9 @@ export class BlipModel {
       .trim();
   }
 
-  private floatType(spec: IoSpec): WireDType {
+  private floatType(spec: IoSpec, file: string): WireDType {
     if (isFloatType(spec.type)) return spec.type;
-    throw new ModelError(
-      'model_io_mismatch',
-      this.folder,
-      this.decoderFile,
-      `input ${spec.name} must be float`,
-    );
+    throw new ModelError('model_io_mismatch', this.folder, file, `input ${spec.name} must be float`);
   }
 
   private intType(spec: IoSpec): WireDType {

@@ -123,6 +123,20 @@ describe('BlipModel', () => {
     );
   });
 
+  it('a pixel_values input that is not float names the vision model file', async () => {
+    const model = await BlipModel.load(
+      writeTinyBlip(join(root, 'int-pixels'), { onnxSubfolder: true, pixelType: 'int64' }),
+      pool,
+    );
+    await expect(model.caption(scene(16, 16, [1, 0, 0], [1, 0, 0]))).rejects.toMatchObject({
+      code: 'model_io_mismatch',
+      file: 'onnx/vision_model.onnx',
+      message: expect.stringMatching(
+        /int-pixels: onnx\/vision_model\.onnx: input pixel_values must be float/,
+      ),
+    });
+  });
+
   it('names the folder and the file when a BLIP file is missing', async () => {
     await expect(BlipModel.load(join(root, 'nowhere'), pool)).rejects.toThrow(/nowhere: vision_model\.onnx/);
   });
