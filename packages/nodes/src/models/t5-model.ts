@@ -1,4 +1,4 @@
-import { basename, join } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { SeededRng } from '@diffedit/core';
 import { openComponent, requireSpec } from './component-session.js';
 import type { IoSpec } from './io-spec.js';
@@ -289,7 +289,7 @@ export class T5Model {
   private intType(session: ModelSession, name: string): WireDType {
     const spec = findSpec(session.inputs, name);
     if (spec !== undefined && isIntType(spec.type)) return spec.type;
-    const file = session === this.encoder ? T5_FILES.encoder : this.decoderFile;
+    const file = relative(this.folder, session.path).split(sep).join('/');
     throw new ModelError('model_io_mismatch', this.folder, file, `input ${name} must be int32 or int64`);
   }
 
