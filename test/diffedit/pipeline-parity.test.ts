@@ -19,6 +19,7 @@ import {
   referenceInvert,
 } from './reference-diffedit.js';
 import type { ReferenceConfig } from './reference-diffedit.js';
+import { toEdge } from '../../packages/nodes/test/nodes/workflow-doc.js';
 
 /**
  * Numerical parity of DDIMInvert and MaskedDenoise (run by the executor, UNet in ONNX Runtime, float32) with an
@@ -112,7 +113,7 @@ const workflow = {
     ['target', 'text', 'denoise', 'prompt'],
     ['source', 'text', 'denoise', 'negative'],
     ['denoise', 'image', 'show', 'image'],
-  ].map(([a, ao, b, bi], i) => ({ id: `e${i}`, from: { node: a, output: ao }, to: { node: b, input: bi } })),
+  ].map(toEdge),
 };
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -239,11 +240,7 @@ describe('DiffEdit loops against a float64 reference (analytic UNet)', () => {
         ['source_negative', 'text', 'mask', 'source_negative'],
         ['mask', 'mask', 'show', 'mask'],
         ['show', 'image', 'save', 'image'],
-      ].map(([a, ao, b, bi], i) => ({
-        id: `e${i}`,
-        from: { node: a, output: ao },
-        to: { node: b, input: bi },
-      })),
+      ].map(toEdge),
     };
     const result = await runtime.run(maskWorkflow);
     expect(result.status, JSON.stringify(result.error)).toBe('done');

@@ -13,6 +13,7 @@ import { ModelManager } from '../../src/models/index.js';
 import type { InvertedLatents } from '../../src/nodes/diffedit/index.js';
 import { ModelManagerKey } from '../../src/nodes/models/index.js';
 import { writeToyPack } from '../../src/toy-world/index.js';
+import { toEdge } from './workflow-doc.js';
 
 const assets = resolve(import.meta.dirname, '../../../../workflows/assets');
 let manager: ModelManager;
@@ -102,11 +103,7 @@ describe('DiffEdit nodes on the toy pack', () => {
         ['target', 'text', 'denoise', 'prompt'],
         ['invert', 'images', 'levels', 'image'],
         ['denoise', 'image', 'save', 'image'],
-      ].map(([a, ao, b, bi], i) => ({
-        id: `e${i}`,
-        from: { node: a, output: ao },
-        to: { node: b, input: bi },
-      })),
+      ].map(toEdge),
     };
     const events: RunEvent[] = [];
     const result = await runtime.run(workflow, { onEvent: (e) => events.push(e) });
@@ -168,11 +165,7 @@ describe('DiffEdit nodes on the toy pack', () => {
         ['image', 'image', 'invert', 'image'],
         ['source', 'text', 'invert', 'prompt'],
         ['invert', 'inverted', 'show', 'value'],
-      ].map(([a, ao, b, bi], i) => ({
-        id: `e${i}`,
-        from: { node: a, output: ao },
-        to: { node: b, input: bi },
-      })),
+      ].map(toEdge),
     });
     const one = await runtime.run(graph({ max_batch: 1 }, {}));
     const all = await runtime.run(graph({ max_batch: 40 }, { num_reg_steps: 1 }));

@@ -12,6 +12,7 @@ import { decodeImage, readPngTextChunks } from '../../src/imaging/index.js';
 import { maskForLatents } from '../../src/nodes/diffedit/masked-denoise.js';
 import { readWorkflowFromPng } from '../../src/nodes/image/index.js';
 import { meanOverPrompts } from '../../src/nodes/diffedit/prompt-embeddings.js';
+import { workflowDoc } from './workflow-doc.js';
 
 let dir: string;
 beforeAll(() => {
@@ -31,17 +32,8 @@ async function writeFlatPng(
     .toFile(join(dir, name));
 }
 
-const doc = (nodes: unknown[], edges: [string, string, string, string][]) => ({
-  format: 'diffedit-studio.workflow',
-  version: 1,
-  name: 'image nodes',
-  nodes,
-  edges: edges.map(([a, ao, b, bi], i) => ({
-    id: `e${i}`,
-    from: { node: a, output: ao },
-    to: { node: b, input: bi },
-  })),
-});
+const doc = (nodes: unknown[], edges: [string, string, string, string][]) =>
+  workflowDoc('image nodes', nodes, edges);
 
 const loadAndSave = (file: string, extra: Record<string, unknown> = {}) =>
   doc(
