@@ -59,6 +59,19 @@ describe('golden workflows', () => {
     });
   });
 
+  it('ShowValue names its filename param when the name has folders in it', async () => {
+    const doc = readGolden('minimal.json') as { nodes: { id: string; params?: Record<string, unknown> }[] };
+    doc.nodes[1].params = { filename: '../escape.txt' };
+    const result = await createExecutor({ catalog }).run(doc);
+    expect(result.error).toMatchObject({
+      nodeId: 'show',
+      nodeType: 'ShowValue',
+      field: 'filename',
+      code: 'invalid_input',
+    });
+    expect(result.artifacts).toEqual([]);
+  });
+
   it('text-list.json splits lines, trimming and dropping blanks', async () => {
     const result = await createExecutor({ catalog }).run(readGolden('text-list.json'));
     expect(result.outputs.prompts.list).toEqual(['a cat', 'a dog', 'a horse']);

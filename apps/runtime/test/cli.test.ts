@@ -9,6 +9,8 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { defineNode } from '@diffedit/core';
+import { createNodeCatalog } from '@diffedit/nodes';
 import { createRuntime, EXIT, runCli } from '@diffedit/runtime';
 import type { Runtime } from '@diffedit/runtime';
 
@@ -35,6 +37,7 @@ const workflow = (extra: { nodes?: unknown[]; edges?: unknown[] } = {}) => ({
 async function cli(
   args: string[],
   runtime?: Runtime,
+  signal?: AbortSignal,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -42,7 +45,7 @@ async function cli(
   const err: string[] = [];
   stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
   stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  const code = await runCli(args, { stdout, stderr, ...(runtime ? { runtime } : {}) });
+  const code = await runCli(args, { stdout, stderr, signal, ...(runtime ? { runtime } : {}) });
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
@@ -220,6 +223,45 @@ describe('diffedit run', () => {
     });
     expect(report.nodes.prompt.status).toBe('failed');
     expect(report.nodes.subject.status).toBe('ran');
+  });
+
+  it('exits 130 and reports the cancelled node when the run is cancelled (Ctrl-C) mid-node', async () => {
+    const Wait = defineNode({
+      type: 'TestWait',
+      version: 1,
+      title: 'Wait',
+      category: 'test',
+      description: 'reports progress until cancelled',
+      inputs: {},
+      params: {},
+      outputs: { text: { type: 'TEXT' } },
+      async run(ctx) {
+        for (let step = 1; ; step++) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          ctx.progress(step, 1000);
+        }
+      },
+    });
+    const runtime = createRuntime({ catalog: createNodeCatalog([Wait]) });
+    const file = await writeWorkflow('cancel.json', {
+      ...workflow(),
+      nodes: [
+        { id: 'wait', type: 'TestWait' },
+        { id: 'show', type: 'ShowValue' },
+      ],
+      edges: [{ id: 'e', from: { node: 'wait', output: 'text' }, to: { node: 'show', input: 'value' } }],
+    });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const out = join(dir, 'out-cancel');
+    const { code, stderr } = await cli(['run', file, '--out', out], runtime, controller.signal);
+    expect(code).toBe(EXIT.cancelled);
+    expect(stderr).toContain('✗ cancelled');
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.status).toBe('cancelled');
+    expect(report.nodes.wait.status).toBe('cancelled');
+    expect(report.nodes.show.status).toBe('pending');
+    await runtime.close();
   });
 
   it('runs only up to --targets', async () => {

@@ -80,6 +80,11 @@ export interface RunResult {
 const DEFAULT_CACHE_BYTES = 1024 ** 3;
 const SAFE_FILE_NAME = /^(?!\.{1,2}$)[^/\\\0]{1,200}$/;
 
+/** Whether `name` may name an artifact: a plain file name (no folders, not '.' or '..', at most 200 characters). */
+export function isPlainFileName(name: string): boolean {
+  return SAFE_FILE_NAME.test(name);
+}
+
 /** Runs validated workflows node by node, in topological order, reusing cached outputs across runs. */
 export class Executor {
   readonly catalog: NodeCatalog;
@@ -343,7 +348,7 @@ export class Executor {
         });
       },
       emitFile: (artifact) => {
-        if (!SAFE_FILE_NAME.test(artifact.name)) {
+        if (!isPlainFileName(artifact.name)) {
           throw new NodeError(
             `invalid artifact file name '${artifact.name}' (plain file names only)`,
             'invalid_artifact',

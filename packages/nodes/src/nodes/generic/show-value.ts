@@ -1,4 +1,4 @@
-import { defineNode, describeValue } from '@diffedit/core';
+import { defineNode, describeValue, isPlainFileName, NodeInputError } from '@diffedit/core';
 
 /** Text for a value: strings as they are, anything else as indented JSON with binary data summarised. */
 export function formatValue(value: unknown): string {
@@ -29,6 +29,9 @@ export const ShowValueNode = defineNode({
   },
   outputs: { text: { type: 'TEXT' } },
   async run(ctx, inputs, params) {
+    if (params.filename !== '' && !isPlainFileName(params.filename)) {
+      throw new NodeInputError('filename', `'${params.filename}' is not a plain file name (no folders)`);
+    }
     const text = formatValue(inputs.value);
     ctx.log.info(text.length > 200 ? `${text.slice(0, 197)}…` : text);
     if (params.filename !== '') {
