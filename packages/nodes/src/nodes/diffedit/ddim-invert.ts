@@ -17,10 +17,10 @@ import {
 import { guidanceEmbeddings, guidedNoisePrediction } from './guided-unet.js';
 import { decodeScaledLatents, requireSingleImage, sampleImageLatents } from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
+import { PROMPT_SOCKET } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
 
 const NODE = 'DDIMInvert';
-const PROMPT = ['TEXT', 'EMBEDDING'] as const;
 
 export const DDIMInvertNode = defineNode({
   type: NODE,
@@ -34,8 +34,8 @@ export const DDIMInvertNode = defineNode({
   inputs: {
     model: { type: 'DIFFUSION_MODEL' },
     image: { type: 'IMAGE' },
-    prompt: { type: PROMPT, description: 'prompt / prompt_embeds (the source description).' },
-    negative: { type: PROMPT, required: false, description: 'negative_prompt; default "".' },
+    prompt: { type: PROMPT_SOCKET, description: 'prompt / prompt_embeds (the source description).' },
+    negative: { type: PROMPT_SOCKET, required: false, description: 'negative_prompt; default "".' },
   },
   params: {
     inpaint_strength: { kind: 'number', default: 0.8, min: 0, max: 1, step: 0.01 },

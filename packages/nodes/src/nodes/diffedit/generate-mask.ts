@@ -14,10 +14,9 @@ import {
 
 import { asFieldError, diffEditSchedulerConfig, forwardScheduler } from './diffusion-setup.js';
 import { requireSingleImage, sampleImageLatents } from './image-latents.js';
-import { promptEmbedding } from './prompt-embeddings.js';
+import { PROMPT_SOCKET, promptEmbedding } from './prompt-embeddings.js';
 
 const NODE = 'GenerateMask';
-const PROMPT = ['TEXT', 'EMBEDDING'] as const;
 
 export const GenerateMaskNode = defineNode({
   type: NODE,
@@ -32,10 +31,18 @@ export const GenerateMaskNode = defineNode({
   inputs: {
     model: { type: 'DIFFUSION_MODEL' },
     image: { type: 'IMAGE' },
-    source: { type: PROMPT, description: 'What is there (source_prompt / source_prompt_embeds).' },
-    target: { type: PROMPT, description: 'The edit (target_prompt / target_prompt_embeds).' },
-    source_negative: { type: PROMPT, required: false, description: 'source_negative_prompt; default "".' },
-    target_negative: { type: PROMPT, required: false, description: 'target_negative_prompt; default "".' },
+    source: { type: PROMPT_SOCKET, description: 'What is there (source_prompt / source_prompt_embeds).' },
+    target: { type: PROMPT_SOCKET, description: 'The edit (target_prompt / target_prompt_embeds).' },
+    source_negative: {
+      type: PROMPT_SOCKET,
+      required: false,
+      description: 'source_negative_prompt; default "".',
+    },
+    target_negative: {
+      type: PROMPT_SOCKET,
+      required: false,
+      description: 'target_negative_prompt; default "".',
+    },
   },
   params: {
     num_maps_per_mask: { kind: 'int', default: 10, min: 1, max: 256 },

@@ -15,10 +15,10 @@ import { asFieldError, forwardScheduler } from './diffusion-setup.js';
 import { guidanceEmbeddings, guidedNoisePrediction } from './guided-unet.js';
 import { decodeScaledLatents } from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
+import { PROMPT_SOCKET } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
 
 const NODE = 'MaskedDenoise';
-const PROMPT = ['TEXT', 'EMBEDDING'] as const;
 
 /**
  * A mask fitted to the latent grid: resized with nearest neighbour when its size differs (diffusers refuses,
@@ -76,9 +76,9 @@ export const MaskedDenoiseNode = defineNode({
     model: { type: 'DIFFUSION_MODEL' },
     inverted: { type: 'INVERTED_LATENTS' },
     mask: { type: 'MASK', description: '1 = repaint, 0 = keep.' },
-    prompt: { type: PROMPT, description: 'prompt / prompt_embeds (the target description).' },
+    prompt: { type: PROMPT_SOCKET, description: 'prompt / prompt_embeds (the target description).' },
     negative: {
-      type: PROMPT,
+      type: PROMPT_SOCKET,
       required: false,
       description: 'negative_prompt (docs: the source); default "".',
     },

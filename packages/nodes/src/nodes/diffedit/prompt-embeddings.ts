@@ -2,6 +2,9 @@ import { NodeInputError, Tensor } from '@diffedit/core';
 
 import type { DiffusionModel } from '../../models/diffusion-model.js';
 
+/** The socket types of the prompt inputs (diffusers' `prompt` or `prompt_embeds`). */
+export const PROMPT_SOCKET = ['TEXT', 'EMBEDDING'] as const;
+
 /** What a prompt input may carry: TEXT, TEXT_LIST or an EMBEDDING. */
 export type PromptValue = string | readonly string[] | Tensor;
 
