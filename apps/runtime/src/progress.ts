@@ -76,6 +76,8 @@ export class RunProgress {
       case 'run:done':
       case 'run:failed':
       case 'run:cancelled':
+        // stop() alone drops lines logged since the last redraw (a fast run's whole log): redraw first.
+        this.multibar?.update();
         this.multibar?.stop();
         break;
     }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineNode } from '@diffedit/core';
 import { createNodeCatalog } from '@diffedit/nodes';
 import { createRuntime, EXIT, runCli } from '@diffedit/runtime';
-import type { Runtime } from '@diffedit/runtime';
+import type { CliIo, Runtime } from '@diffedit/runtime';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 let dir: string;
@@ -37,7 +37,7 @@ const workflow = (extra: { nodes?: unknown[]; edges?: unknown[] } = {}) => ({
 async function cli(
   args: string[],
   runtime?: Runtime,
-  signal?: AbortSignal,
+  io: Pick<CliIo, 'signal' | 'interactive'> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -45,7 +45,7 @@ async function cli(
   const err: string[] = [];
   stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
   stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  const code = await runCli(args, { stdout, stderr, signal, ...(runtime ? { runtime } : {}) });
+  const code = await runCli(args, { stdout, stderr, ...io, ...(runtime ? { runtime } : {}) });
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
@@ -254,7 +254,7 @@ describe('diffedit run', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const out = join(dir, 'out-cancel');
-    const { code, stderr } = await cli(['run', file, '--out', out], runtime, controller.signal);
+    const { code, stderr } = await cli(['run', file, '--out', out], runtime, { signal: controller.signal });
     expect(code).toBe(EXIT.cancelled);
     expect(stderr).toContain('✗ cancelled');
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
@@ -262,6 +262,16 @@ describe('diffedit run', () => {
     expect(report.nodes.wait.status).toBe('cancelled');
     expect(report.nodes.show.status).toBe('pending');
     await runtime.close();
+  });
+
+  it('draws a progress bar per node on a terminal', async () => {
+    const file = await writeWorkflow('bars.json', workflow());
+    const { code, stderr } = await cli(['run', file], undefined, { interactive: true });
+    expect(code).toBe(EXIT.ok);
+    expect(stderr).toContain('▶ running 3 node(s), 0 cached');
+    for (const node of ['subject (Text)', 'prompt (TextTemplate)', 'show (ShowValue)']) {
+      expect(stderr).toMatch(new RegExp(`✓ ${node.replace(/[()]/g, '\\$&')} \\[█+\\] 1/1 `));
+    }
   });
 
   it('runs only up to --targets', async () => {
