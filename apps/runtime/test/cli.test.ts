@@ -279,6 +279,11 @@ describe('diffedit run', () => {
     const { code, stdout } = await cli(['run', file, '--targets', 'prompt', '--json']);
     expect(code).toBe(EXIT.ok);
     expect(Object.keys(JSON.parse(stdout).nodes)).toEqual(['subject', 'prompt']);
+    for (const command of ['run', 'validate']) {
+      const empty = await cli([command, file, '--targets', ' , ']);
+      expect(empty.code).toBe(EXIT.invalid);
+      expect(empty.stderr).toContain("--targets expects node ids separated by commas, got ' , '");
+    }
   });
 
   it('rejects a malformed --set, an unknown --set node, and unreadable or non-JSON files', async () => {

@@ -258,6 +258,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    if (error instanceof UsageError) {
+      printErr(`✗ ${error.message}`);
+      return EXIT.invalid;
+    }
     throw error;
   } finally {
     // Runtimes made here hold model sessions and worker threads that would keep the process alive.
@@ -272,10 +276,14 @@ function collect(value: string, previous: string[]): string[] {
 
 function splitTargets(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
-  return text
+  const targets = text
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t.length > 0);
+  // An empty list would plan nothing and report success.
+  if (targets.length === 0)
+    throw new UsageError(`--targets expects node ids separated by commas, got '${text}'`);
+  return targets;
 }
 
 type Loaded = { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] };
