@@ -54,6 +54,14 @@ describe('LoadImage', () => {
     expect((result.outputs.load.image as Tensor).dims).toEqual([1, 3, 8, 16]);
   });
 
+  it('refuses a size below 8 on its own field', async () => {
+    await writeFlatPng('flat.png', [255, 0, 0]);
+    const runtime = createRuntime({ inputsDir: dir, modelsDir: dir });
+    const result = await runtime.run(loadAndSave('flat.png', { height: 4 }));
+    expect(result.error).toMatchObject({ nodeId: 'load', field: 'height' });
+    expect(result.error?.message).toMatch(/LoadImage: height 4 is below 8/);
+  });
+
   it('re-runs when the file content changes (content hash in the cache key), not otherwise', async () => {
     await writeFlatPng('changing.png', [10, 20, 30]);
     const runtime = createRuntime({ inputsDir: dir, modelsDir: dir });

@@ -37,6 +37,15 @@ export const LoadImageNode = defineNode({
   async run(ctx, _inputs, params) {
     if (params.image.trim() === '')
       throw new NodeInputError('image', 'LoadImage: no image file chosen (param image)');
+    for (const field of ['width', 'height'] as const) {
+      const size = params[field];
+      if (size > 0 && size < 8) {
+        throw new NodeInputError(
+          field,
+          `LoadImage: ${field} ${size} is below 8 (0 keeps the file's ${field})`,
+        );
+      }
+    }
     const path = resolveInputFile(ctx, params.image);
     try {
       const rgb = await decodeImage(path, { width: params.width, height: params.height });
