@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import { canonicalJson, computeCacheKeys, sha256Bytes, sha256Text, validateWorkflow } from '@diffedit/core';
+import {
+  canonicalJson,
+  computeCacheKeys,
+  NodeCatalog,
+  sha256Bytes,
+  sha256Text,
+  validateWorkflow,
+} from '@diffedit/core';
 import type { ValidWorkflow, WorkflowInput } from '@diffedit/core';
 
 import { createTestCatalog, workflow } from './fixtures.js';
@@ -81,6 +88,17 @@ describe('computeCacheKeys', () => {
     const v2 = computeCacheKeys(doc, catalog, { r: { path: 'sha:2' } });
     expect(new Set([plain.get('r'), v1.get('r'), v2.get('r')]).size).toBe(3);
     expect(v1.get('s')).not.toBe(v2.get('s'));
+  });
+
+  it("changes when a node definition's version is bumped, and for everything downstream", () => {
+    const doc = chain({ seed: 3 });
+    const bumped = new NodeCatalog(
+      catalog.list().map((def) => (def.type === 'Noise' ? { ...def, version: def.version + 1 } : def)),
+    );
+    const before = computeCacheKeys(doc, catalog);
+    const after = computeCacheKeys(doc, bumped);
+    expect(after.get('x')).toBe(before.get('x'));
+    for (const id of ['n', 'add', 's']) expect(after.get(id)).not.toBe(before.get(id));
   });
 
   it('is a 64-hex-digit key per node', () => {
