@@ -3,9 +3,12 @@ import { GraphBuilder } from '@diffedit/nodes';
 /**
  * A UNet whose noise prediction is known in closed form, with the toy UNet's I/O (sample [B,4,h,w],
  * timestep int64 [B], encoder_hidden_states [B,L,D] → out_sample):
- *   ε(x, t, E) = A·x + B·tanh(x) + (t / 1000)·K[c] + e·(1 + C·x) + D·e²·x,   e = Σ_l Σ_d E[l,d]·cos(d + 1)
- * (a plain mean of E would vanish for the toy encoder). Non-linear in x, time- and prompt-dependent, so every
- * part of the DiffEdit loops (CFG, the schedules, the blend, the mask's prompt difference) shows in the result.
+ *   ε(x, t, E) = A·x + B·tanh(x) + (t / 1000)·K[c] + e·(1 + C·x) + D·e²·x + S·mean(x),
+ *   e = Σ_l Σ_d E[l,d]·cos(d + 1)   (a plain mean of E would vanish for the toy encoder)
+ * Non-linear in x, time- and prompt-dependent, so every part of the DiffEdit loops (CFG, the schedules, the
+ * blend, the mask's prompt difference) shows in the result. mean(x) (over one latent's channels and pixels)
+ * couples the pixels as a real UNet does: without it the kept region could never reach the repainted one, and
+ * which stored latent the blend uses before the last step would not show.
  */
 export interface AnalyticConstants {
   A: number;
@@ -14,9 +17,18 @@ export interface AnalyticConstants {
   /** the e² term makes ε non-linear in the prompt, so the order of GenerateMask's batch matters (P7) */
   D: number;
   K: readonly [number, number, number, number];
+  /** weight of the latent's mean (spatial coupling) */
+  S: number;
 }
 
-export const ANALYTIC: AnalyticConstants = { A: 0.5, B: 0.3, C: 0.5, D: 0, K: [0.3, -0.2, 0.1, -0.1] };
+export const ANALYTIC: AnalyticConstants = {
+  A: 0.5,
+  B: 0.3,
+  C: 0.5,
+  D: 0,
+  K: [0.3, -0.2, 0.1, -0.1],
+  S: 0.2,
+};
 
 export function buildAnalyticUnet(
   sequenceLength: number,
@@ -41,9 +53,13 @@ export function buildAnalyticUnet(
     g.op('Add', [g.scalar(1, 'one'), g.op('Mul', [sample, g.scalar(k.C, 'c')])]),
   ]);
   const squared = g.op('Mul', [g.op('Mul', [text4, text4]), g.op('Mul', [sample, g.scalar(k.D, 'd')])]);
+  const coupling = g.op('Mul', [
+    g.op('ReduceMean', [sample], { axes: [1, 2, 3], keepdims: 1 }),
+    g.scalar(k.S, 's'),
+  ]);
   const out = g.op('Add', [
-    g.op('Add', [g.op('Add', [g.op('Add', [linear, bent]), timeTerm]), textTerm]),
-    squared,
+    g.op('Add', [g.op('Add', [g.op('Add', [g.op('Add', [linear, bent]), timeTerm]), textTerm]), squared]),
+    coupling,
   ]);
   g.output(out, 'out_sample', 'float32', ['batch', 4, 'height', 'width']);
   return g.toModelBytes({ opsetVersion: 17, producerName: 'diffedit-studio-test' });
@@ -72,12 +88,14 @@ export function analyticEps(
   k: AnalyticConstants = ANALYTIC,
 ): Float64Array {
   const plane = x.length / 4;
+  const mean = x.reduce((a, b) => a + b, 0) / x.length;
   return x.map(
     (v, i) =>
       k.A * v +
       k.B * Math.tanh(v) +
       (t / 1000) * k.K[Math.floor(i / plane)] +
       text * (1 + k.C * v) +
-      k.D * text * text * v,
+      k.D * text * text * v +
+      k.S * mean,
   );
 }

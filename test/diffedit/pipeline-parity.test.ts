@@ -192,6 +192,15 @@ describe('DiffEdit loops against a float64 reference (analytic UNet)', () => {
       i + 1 < stored.length ? stored[i + 1] : x0,
     );
     expect(maxAbsDiff(edited.data, wrongBlend)).toBeGreaterThan(100 * Math.max(err, 1e-6));
+    // …even when only the steps before the last are shifted (the UNet couples kept and repainted pixels)
+    const shifted = referenceDenoise(
+      stored,
+      maskData,
+      eps,
+      cfg,
+      (i) => stored[Math.min(i + 1, stored.length - 1)],
+    );
+    expect(maxAbsDiff(edited.data, shifted)).toBeGreaterThan(100 * Math.max(err, 1e-6));
     // …and so is the guidance: the same loop without CFG ends elsewhere
     const unguided = referenceDenoise(stored, maskData, eps, { ...cfg, guidance: 1 });
     expect(maxAbsDiff(edited.data, unguided)).toBeGreaterThan(100 * Math.max(err, 1e-6));
