@@ -358,9 +358,7 @@ export class Executor {
           throw new NodeError(`artifact '${artifact.name}' was emitted twice`, 'invalid_artifact');
         }
         if (!def.output) {
-          ctxWarn(
-            emit,
-            base,
+          log('warn')(
             `${def.type} is not an output node; files it emits are only kept with its cached result`,
           );
         }
@@ -378,14 +376,6 @@ class FingerprintError extends Error {
   constructor(readonly runError: RunError) {
     super(runError.message);
   }
-}
-
-function ctxWarn(
-  emit: (event: RunEvent) => void,
-  base: { runId: string; nodeId: string; nodeType: string },
-  message: string,
-): void {
-  emit({ ...base, time: Date.now(), type: 'node:log', level: 'warn', message });
 }
 
 function artifactInfo(artifact: Artifact): ArtifactInfo {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { createExecutor, OutputCache, ServiceRegistry } from '@diffedit/core';
+import { createExecutor, defineNode, NodeCatalog, OutputCache, ServiceRegistry } from '@diffedit/core';
 import type { RunEvent } from '@diffedit/core';
 
 import { createTestCatalog, eventLog, GreetingKey, workflow } from './fixtures.js';
@@ -327,6 +327,50 @@ describe('Executor', () => {
     });
     const result = await failing.run(doc);
     expect(result.error).toMatchObject({ nodeId: 'r', field: 'path', code: 'fingerprint_failed' });
+  });
+
+  it('checks emitted file names and warns when a non-output node emits a file', async () => {
+    const Emit = defineNode({
+      type: 'Emit',
+      version: 1,
+      title: 'Emit',
+      category: 'test',
+      description: 'emits the files named in `names` (comma-separated)',
+      inputs: {},
+      params: { names: { kind: 'string', default: 'a.txt' } },
+      outputs: { value: { type: 'NUMBER' } },
+      async run(ctx, _inputs, params) {
+        for (const name of params.names.split(','))
+          ctx.emitFile({ name, mime: 'text/plain', bytes: new Uint8Array(1) });
+        return { value: 1 };
+      },
+    });
+    const executor = createExecutor({ catalog: new NodeCatalog([Emit]) });
+    const run = async (names: string) => {
+      const log = eventLog();
+      const doc = workflow([{ id: 'e', type: 'Emit', params: { names } }]);
+      const result = await executor.run(doc, { targets: ['e'], onEvent: log.onEvent });
+      return { result, log };
+    };
+    const ok = await run('a.txt');
+    expect(ok.result.artifacts.map((a) => a.name)).toEqual(['a.txt']);
+    expect(ok.log.events.find((e) => e.type === 'node:log')).toMatchObject({
+      level: 'warn',
+      nodeId: 'e',
+      message: 'Emit is not an output node; files it emits are only kept with its cached result',
+    });
+    for (const [names, message] of [
+      ['../a.txt', "invalid artifact file name '../a.txt' (plain file names only)"],
+      ['..', "invalid artifact file name '..' (plain file names only)"],
+      ['b.txt,b.txt', "artifact 'b.txt' was emitted twice"],
+    ]) {
+      expect((await run(names)).result.error).toEqual({
+        nodeId: 'e',
+        nodeType: 'Emit',
+        code: 'invalid_artifact',
+        message,
+      });
+    }
   });
 
   it('returns structured issues without running anything when the workflow is invalid', async () => {
