@@ -297,6 +297,9 @@ describe('diffedit run', () => {
     expect(broken.code).toBe(EXIT.invalid);
     expect(broken.stderr).toContain('is not valid JSON');
     expect((await cli(['run', join(dir, 'missing.json')])).code).toBe(EXIT.invalid);
+    const bom = join(dir, 'bom.json');
+    await writeFile(bom, `\uFEFF${JSON.stringify(workflow())}`);
+    expect(await cli(['validate', bom])).toMatchObject({ code: EXIT.ok });
   });
 });
 

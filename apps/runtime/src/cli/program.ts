@@ -296,7 +296,8 @@ async function loadWorkflow(file: string): Promise<Loaded> {
     return { ok: false, issues: [documentIssue(`cannot read ${file}: ${(error as Error).message}`)] };
   }
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    // Some Windows editors start UTF-8 files with a byte-order mark, which JSON.parse rejects.
+    return { ok: true, value: JSON.parse(text.replace(/^\uFEFF/, '')) as unknown };
   } catch (error) {
     return { ok: false, issues: [documentIssue(`${file} is not valid JSON: ${(error as Error).message}`)] };
   }
