@@ -1,4 +1,4 @@
-import { throwIfAborted } from './model-errors.js';
+import { sessionReleasedError, throwIfAborted } from './model-errors.js';
 import type { ModelSession, RunOptions, SessionBackend } from './model-session.js';
 import { openOrtSession, runOrtSession } from './ort-session.js';
 import type { SessionCreateOptions } from './ort-session.js';
@@ -20,7 +20,7 @@ export class InProcessBackend implements SessionBackend {
       mode: 'in-process',
       transfersInputs: false,
       async run(feeds: WireFeeds, runOptions?: RunOptions): Promise<WireFeeds> {
-        if (released) throw new Error(`session for ${path} was released`);
+        if (released) throw sessionReleasedError(path);
         throwIfAborted(runOptions?.signal);
         const out = await runOrtSession(opened.session, feeds, runOptions?.outputs);
         throwIfAborted(runOptions?.signal);

@@ -36,6 +36,16 @@ export class ModelError extends Error {
   }
 }
 
+/** A run on a session after its release (the model was released or reloaded): names the ONNX file. */
+export function sessionReleasedError(path: string): ModelError {
+  return new ModelError(
+    'model_released',
+    path,
+    undefined,
+    'this session was released (the model was released or reloaded); load the model again',
+  );
+}
+
 /** The error a cancelled run rejects with (same shape as the DOM's AbortError). */
 export function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;

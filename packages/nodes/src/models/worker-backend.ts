@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { abortError, ModelError, throwIfAborted } from './model-errors.js';
+import { abortError, ModelError, sessionReleasedError, throwIfAborted } from './model-errors.js';
 import type { ModelSession, RunOptions, SessionBackend } from './model-session.js';
 import { SessionOpenError } from './ort-session.js';
 import type { SessionCreateOptions } from './ort-session.js';
@@ -123,7 +123,7 @@ export class WorkerBackend implements SessionBackend {
       mode: 'worker',
       transfersInputs: true,
       run: async (feeds: WireFeeds, runOptions?: RunOptions): Promise<WireFeeds> => {
-        if (released) throw new Error(`session for ${path} was released`);
+        if (released) throw sessionReleasedError(path);
         if (this.worker === undefined || this.generation !== generation) {
           throw new ModelError(
             'model_worker_failed',

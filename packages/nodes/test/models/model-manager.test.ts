@@ -126,7 +126,10 @@ describe('ModelManager loading', () => {
     expect((await m.providerInfo()).sessions).toHaveLength(0);
     const second = await m.loadDiffusion('sd-tiny');
     expect(second).not.toBe(first);
-    await expect(first.encodePrompt(['a cat'])).rejects.toThrow(/released/);
+    await expect(first.encodePrompt(['a cat'])).rejects.toMatchObject({
+      code: 'model_released',
+      message: expect.stringMatching(/text_encoder[/\\]model\.onnx: this session was released/),
+    });
     expect((await second.encodePrompt(['a cat'])).dims).toEqual([1, 77, 4]);
     await m.release();
     expect((await m.providerInfo()).sessions).toHaveLength(0);
