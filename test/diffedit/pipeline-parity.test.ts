@@ -236,7 +236,7 @@ describe('DiffEdit loops against a float64 reference (analytic UNet)', () => {
         { id: 'image', type: 'LoadImage', params: { image: 'object.png' } },
         { id: 'source', type: 'Text', params: { text: SOURCE } },
         { id: 'target', type: 'Text', params: { text: TARGET } },
-        { id: 'source_negative', type: 'Text', params: { text: 'a blue ball' } },
+        { id: 'source_negative', type: 'Text', params: { text: 'a black circle' } },
         { id: 'mask', type: 'GenerateMask', params: settings },
         { id: 'show', type: 'MaskToImage', params: {} },
         { id: 'save', type: 'PreviewImage', params: {} },
@@ -267,7 +267,7 @@ describe('DiffEdit loops against a float64 reference (analytic UNet)', () => {
     const feature = async (text: string) => analyticTextFeature(await model.encodePrompt([text]));
     const e = {
       source: await feature(SOURCE),
-      sourceNegative: await feature('a blue ball'),
+      sourceNegative: await feature('a black circle'),
       target: await feature(TARGET),
       targetNegative: await feature(''),
     };
@@ -292,14 +292,17 @@ describe('DiffEdit loops against a float64 reference (analytic UNet)', () => {
     })[0];
     expect(tEnc).toBe(201);
     const a = alphas[tEnc];
-    const reference = () => {
+    const reference = (order: 'diffusers' | 'intended') => {
       const plane = per / 4;
       const map = new Float64Array(plane);
       samples.forEach((x0, k) => {
         const xt = x0.map((v, i) => Math.sqrt(a) * v + Math.sqrt(1 - a) * noise.data[k * per + i]);
         const o = (text: number) => analyticEps(xt, tEnc, text, MASK_UNET);
         // diffusers: [pos_src, neg_src, pos_tgt, neg_tgt] with the first of each pair as "unconditional"
-        const [u1, c1, u2, c2] = [o(e.source), o(e.sourceNegative), o(e.target), o(e.targetNegative)];
+        const [u1, c1, u2, c2] =
+          order === 'diffusers'
+            ? [o(e.source), o(e.sourceNegative), o(e.target), o(e.targetNegative)]
+            : [o(e.sourceNegative), o(e.source), o(e.targetNegative), o(e.target)];
         for (let i = 0; i < per; i++) {
           const S = u1[i] + 7.5 * (c1[i] - u1[i]);
           const Tg = u2[i] + 7.5 * (c2[i] - u2[i]);
@@ -309,8 +312,11 @@ describe('DiffEdit loops against a float64 reference (analytic UNet)', () => {
       const M = (map.reduce((x, y) => x + y, 0) / plane) * 3;
       return Array.from(map, (v) => (Math.min(Math.max(v, 0), M) / M <= 0.5 ? 0 : 1));
     };
-    const faithful = reference();
+    const faithful = reference('diffusers');
     expect(Array.from(mask.data)).toEqual(faithful);
     expect(faithful.some((v) => v === 1) && faithful.some((v) => v === 0)).toBe(true);
+    // the scene tells the two batch orders apart (with equal negatives they would give the same mask)
+    const intended = reference('intended');
+    expect(intended).not.toEqual(faithful);
   });
 });
