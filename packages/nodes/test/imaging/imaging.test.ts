@@ -60,6 +60,16 @@ describe('decodeImage', () => {
     expect(Math.round(sized.data[100] * 255)).toBe(128);
   });
 
+  it('resizes with a Lanczos kernel: a step edge rings (nearest or bilinear would stay within 100…200)', async () => {
+    const raw = Buffer.alloc(16 * 8 * 3);
+    for (let p = 0; p < 16 * 8; p++) raw.fill(p % 16 < 8 ? 100 : 200, p * 3, p * 3 + 3);
+    const image = await decodeImage(await writePng('step.png', raw, 16, 8, 3), { width: 64, height: 32 });
+    const row = Array.from({ length: 64 }, (_, x) => Math.round(image.data[(5 * 64 + x) * 3] * 255));
+    expect(Math.min(...row)).toBeLessThan(97);
+    expect(Math.max(...row)).toBeGreaterThan(203);
+    expect([row[0], row[63]]).toEqual([100, 200]);
+  });
+
   it('names the path of a missing or broken file', async () => {
     const missing = join(dir, 'nope.png');
     await expect(decodeImage(missing)).rejects.toThrow(ImageDecodeError);
