@@ -13,8 +13,9 @@ export type ParamFingerprints = Readonly<Record<string, Readonly<Record<string, 
  * params, the fingerprints of the files/models it reads, and — for each connected input — the key of the
  * producing node and which output feeds it. A change anywhere upstream therefore changes the key.
  *
- * Pure, so the editor can call it to mark stale nodes. A file/model param without a fingerprint is keyed on
- * its path only.
+ * A node defined with `readsWorkflow` also keys on the whole document (UI fields included: it may embed
+ * them). Pure, so the editor can call it to mark stale nodes. A file/model param without a fingerprint is
+ * keyed on its path only.
  */
 export function computeCacheKeys(
   workflow: ValidWorkflow,
@@ -32,6 +33,7 @@ export function computeCacheKeys(
     workflow.nodes.map((n) => n.id),
     workflow.edges.map((e) => ({ from: e.from.node, to: e.to.node })),
   );
+  let workflowDigest: string | undefined;
   const keys = new Map<string, string>();
   for (const id of order) {
     const node = nodes.get(id)!;
@@ -47,10 +49,15 @@ export function computeCacheKeys(
       const fingerprint = fingerprints[id]?.[name];
       if (isFingerprintedKind(spec.kind) && fingerprint !== undefined) files[name] = fingerprint;
     }
-    keys.set(
-      id,
-      sha256Text(canonicalJson({ type: def.type, version: def.version, params: node.params, inputs, files })),
-    );
+    const material: Record<string, unknown> = {
+      type: def.type,
+      version: def.version,
+      params: node.params,
+      inputs,
+      files,
+    };
+    if (def.readsWorkflow) material.workflow = workflowDigest ??= sha256Text(canonicalJson(workflow));
+    keys.set(id, sha256Text(canonicalJson(material)));
   }
   return keys;
 }

@@ -333,7 +333,7 @@ export class Executor {
       runId,
       signal,
       services: this.services,
-      workflow,
+      ...(def.readsWorkflow ? { workflow } : {}),
       log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
       throwIfAborted,
       progress: (step, total, preview) => {

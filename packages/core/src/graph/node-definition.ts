@@ -76,7 +76,10 @@ export interface NodeContext {
   throwIfAborted(): void;
   readonly log: NodeLogger;
   readonly services: ServiceRegistry;
-  /** The validated workflow being run (params with defaults filled in); SaveImage embeds it in PNGs. */
+  /**
+   * The validated workflow being run (params with defaults filled in), for nodes defined with `readsWorkflow`
+   * (SaveImage embeds it in PNGs); undefined for the others.
+   */
   readonly workflow?: ValidWorkflow;
   /** Emits a file; only output nodes should. Kept with the cached result and re-emitted on cache hits. */
   emitFile(artifact: Artifact): void;
@@ -96,6 +99,11 @@ export interface NodeDefinitionInit<I extends InputSpecs, P extends ParamSpecs, 
   /** An output node is a target of a run (save, preview, debug). */
   output?: boolean;
   /**
+   * Whether `run` reads `ctx.workflow`. The whole document then enters the node's cache key, so a cached
+   * result (a PNG embedding the graph) is never reused for a different graph.
+   */
+  readsWorkflow?: boolean;
+  /**
    * Computes the outputs. Must be deterministic given inputs, params and files (draw random numbers from a
    * `seed` param), and must not modify its inputs: they may be cached results shared with other nodes.
    */
@@ -113,6 +121,7 @@ export interface NodeDefinition {
   readonly params: ParamSpecs;
   readonly outputs: OutputSpecs;
   readonly output: boolean;
+  readonly readsWorkflow: boolean;
   run(
     ctx: NodeContext,
     inputs: Record<string, unknown>,
@@ -160,6 +169,7 @@ export function defineNode<
     params: init.params,
     outputs: init.outputs,
     output: init.output ?? false,
+    readsWorkflow: init.readsWorkflow ?? false,
     run,
   });
 }

@@ -329,6 +329,48 @@ describe('Executor', () => {
     expect(result.error).toMatchObject({ nodeId: 'r', field: 'path', code: 'fingerprint_failed' });
   });
 
+  it('keys a node that reads the workflow on the whole document, and gives the workflow to it only', async () => {
+    const seen: Record<string, string | undefined> = {};
+    const node = (type: string, readsWorkflow: boolean) =>
+      defineNode({
+        type,
+        version: 1,
+        title: type,
+        category: 'test',
+        description: 'writes the name of the workflow it ran in',
+        output: true,
+        readsWorkflow,
+        inputs: {},
+        params: {},
+        outputs: {},
+        async run(ctx) {
+          seen[ctx.nodeId] = ctx.workflow?.name;
+          ctx.emitFile({ name: `${ctx.nodeId}.txt`, mime: 'text/plain', bytes: new Uint8Array(1) });
+          return {};
+        },
+      });
+    const executor = createExecutor({
+      catalog: new NodeCatalog([node('Embed', true), node('Plain', false)]),
+    });
+    const doc = (name: string) => ({
+      ...workflow([
+        { id: 'embed', type: 'Embed' },
+        { id: 'plain', type: 'Plain' },
+      ]),
+      name,
+    });
+    await executor.run(doc('first'));
+    expect(seen).toEqual({ embed: 'first', plain: undefined });
+    const log = eventLog();
+    await executor.run(doc('second'), { onEvent: log.onEvent });
+    expect(log.ids('node:start')).toEqual(['embed']);
+    expect(log.ids('node:cached')).toEqual(['plain']);
+    expect(seen.embed).toBe('second');
+    const again = eventLog();
+    await executor.run(doc('second'), { onEvent: again.onEvent });
+    expect(again.ids('node:cached')).toEqual(['embed', 'plain']);
+  });
+
   it('checks emitted file names and warns when a non-output node emits a file', async () => {
     const Emit = defineNode({
       type: 'Emit',

@@ -67,6 +67,7 @@ export const SaveImageNode = defineNode({
   },
   outputs: {},
   output: true,
+  readsWorkflow: true,
   async run(ctx, inputs, params) {
     if (!SAFE_PREFIX.test(params.filename_prefix)) {
       throw new NodeInputError(
