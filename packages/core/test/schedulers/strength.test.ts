@@ -23,6 +23,11 @@ describe('strength slicing (spec §3.7, §9)', () => {
     expect([0.5, 0.3, 0.7, 0.8, 1.0].map((s) => maskEncodeTimestep(fwd, s))).toEqual([
       481, 281, 681, 781, 981,
     ]);
+    // t_enc = 481: ᾱ = 0.302295660986, √ᾱ = 0.549814205879, √(1−ᾱ) = 0.835286980034 (float64, 1e-9)
+    const a = fwd.alphasCumprod[maskEncodeTimestep(fwd, 0.5)];
+    expect(Math.abs(a - 0.302295660986)).toBeLessThan(1e-9);
+    expect(Math.abs(Math.sqrt(a) - 0.549814205879)).toBeLessThan(1e-9);
+    expect(Math.abs(Math.sqrt(1 - a) - 0.835286980034)).toBeLessThan(1e-9);
   });
   it('invert at 0.8: 40 steps 1, 21, …, 781; __call__ at 0.8: 781, 761, …, 1', () => {
     const [fwd, inv] = pair(50);
