@@ -32,10 +32,14 @@ beforeAll(async () => {
 });
 afterAll(() => manager.close());
 
-async function denoise(mask: Tensor) {
+async function denoise(mask: Tensor, params: Record<string, number> = {}) {
   const { ctx, warnings } = recordingContext();
   const inputs = { model, inverted, mask, prompt: 'a green pear', negative: 'a red apple' };
-  const out = await MaskedDenoiseNode.run(ctx, inputs, paramsOf(MaskedDenoiseNode, { previews: false }));
+  const out = await MaskedDenoiseNode.run(
+    ctx,
+    inputs,
+    paramsOf(MaskedDenoiseNode, { previews: false, ...params }),
+  );
   return { latents: out.latents as Tensor, warnings };
 }
 
@@ -74,6 +78,17 @@ describe('MaskedDenoise mask input', () => {
     const [, s, c, h, w] = inverted.latents.dims;
     const level1 = inverted.latents.data.subarray((s - 1) * c * h * w, s * c * h * w);
     expect(Array.from(empty.latents.data)).toEqual(Array.from(level1));
+  });
+});
+
+describe('MaskedDenoise eta', () => {
+  it('η > 0 adds seeded noise: reproducible per seed, another seed or η = 0 gives another result', async () => {
+    const latents = async (params: Record<string, number>) =>
+      Array.from((await denoise(centreSquare(8, 8), params)).latents.data);
+    const noisy = await latents({ eta: 0.5, seed: 1 });
+    expect(await latents({ eta: 0.5, seed: 1 })).toEqual(noisy);
+    expect(await latents({ eta: 0.5, seed: 2 })).not.toEqual(noisy);
+    expect(await latents({ eta: 0 })).not.toEqual(noisy);
   });
 });
 
