@@ -320,6 +320,11 @@ describe('diffedit validate / nodes / schema', () => {
     });
   });
 
+  it('prints its version', async () => {
+    const { version } = JSON.parse(await readFile(join(repo, 'apps/runtime/package.json'), 'utf8'));
+    expect(await cli(['--version'])).toMatchObject({ code: EXIT.ok, stdout: `${version}\n` });
+  });
+
   it('prints the catalog as JSON', async () => {
     const { code, stdout } = await cli(['nodes']);
     expect(code).toBe(0);

@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 
 import { Command, CommanderError } from 'commander';
@@ -49,6 +50,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   const program = new Command('diffedit')
     .description('Run and inspect DiffEdit Studio workflows')
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
 
@@ -314,4 +316,10 @@ function providersFrom(list: string | undefined): { providers?: string[] } {
     .map((p) => p.trim())
     .filter((p) => p !== '');
   return providers.length > 0 ? { providers } : {};
+}
+
+/** The version of @diffedit/runtime (src/cli and dist/cli both sit two folders below its package.json). */
+function packageVersion(): string {
+  const manifest = createRequire(import.meta.url)('../../package.json') as { version: string };
+  return manifest.version;
 }
