@@ -1,4 +1,5 @@
 import type { ValidationIssue } from '../workflow/issues.js';
+import type { WorkflowEdge } from '../workflow/schema.js';
 import { computeCacheKeys } from './cache-keys.js';
 import type { ParamFingerprints } from './cache-keys.js';
 import type { NodeCatalog } from './catalog.js';
@@ -135,6 +136,12 @@ export class Executor {
     const workflow = validation.workflow;
     const nodes = new Map(workflow.nodes.map((node) => [node.id, node]));
     const typeOf = (id: string): string => nodes.get(id)!.type;
+    const edgesInto = new Map<string, WorkflowEdge[]>();
+    for (const edge of workflow.edges) {
+      const list = edgesInto.get(edge.to.node);
+      if (list) list.push(edge);
+      else edgesInto.set(edge.to.node, [edge]);
+    }
     const records = new Map<string, NodeRunRecord>();
     const outputs: Record<string, Record<string, unknown>> = {};
     const artifacts: NodeArtifact[] = [];
@@ -210,7 +217,7 @@ export class Executor {
       if (signal.aborted) return cancel(id);
 
       const def = this.catalog.get(node.type)!;
-      const inputs = this.gatherInputs(workflow, def, id, outputs);
+      const inputs = this.gatherInputs(edgesInto.get(id) ?? [], typeOf, def, outputs);
       const emitted: Artifact[] = [];
       const ctx = this.createContext(def, id, runId, signal, emitted, emit, workflow);
       emit({ ...base(), type: 'node:start', nodeId: id, nodeType: node.type });
@@ -293,16 +300,14 @@ export class Executor {
   }
 
   private gatherInputs(
-    workflow: ValidWorkflow,
+    edgesInto: readonly WorkflowEdge[],
+    typeOf: (nodeId: string) => string,
     def: NodeDefinition,
-    nodeId: string,
     outputs: Record<string, Record<string, unknown>>,
   ): Record<string, unknown> {
     const inputs: Record<string, unknown> = {};
-    for (const edge of workflow.edges) {
-      if (edge.to.node !== nodeId) continue;
-      const producer = workflow.nodes.find((n) => n.id === edge.from.node)!;
-      const outputType = this.catalog.get(producer.type)!.outputs[edge.from.output].type;
+    for (const edge of edgesInto) {
+      const outputType = this.catalog.get(typeOf(edge.from.node))!.outputs[edge.from.output].type;
       const inputSpec = def.inputs[edge.to.input];
       const as = resolveSocketConnection(outputType, inputSpec.type) ?? acceptedTypes(inputSpec)[0];
       inputs[edge.to.input] = convertSocketValue(outputType, as, outputs[edge.from.node][edge.from.output]);
