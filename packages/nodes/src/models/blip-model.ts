@@ -23,6 +23,8 @@ export interface BlipCaptionOptions {
   readonly prompt?: string;
   readonly maxNewTokens?: number;
   readonly signal?: AbortSignal;
+  /** Called after each decoding step (a node's progress). */
+  readonly onStep?: (step: number, maxNewTokens: number) => void;
 }
 
 export const BLIP_CAPTION_DEFAULTS = { prompt: 'a photograph of', maxNewTokens: 128 } as const;
@@ -140,6 +142,7 @@ export class BlipModel {
     const maskSpec = findSpec(this.decoder.inputs, 'attention_mask');
     for (let step = 0; step < maxNewTokens; step++) {
       throwIfAborted(signal);
+      options.onStep?.(step + 1, maxNewTokens);
       const dims = [1, ids.length];
       const stepFeeds: WireFeeds = {
         input_ids: numberFeed(this.intType(idSpec), dims, ids),

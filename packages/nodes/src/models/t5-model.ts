@@ -29,6 +29,8 @@ export interface T5GenerateOptions {
   readonly maxNewTokens?: number;
   readonly seed?: number | bigint;
   readonly signal?: AbortSignal;
+  /** Called after each decoding step (a node's progress). */
+  readonly onStep?: (step: number, maxNewTokens: number) => void;
 }
 
 export const T5_SAMPLING_DEFAULTS = {
@@ -164,6 +166,7 @@ export class T5Model {
     let cache: { decoder: WireFeeds; encoder: WireFeeds } | undefined;
     for (let step = 0; step < maxNewTokens && !finished.every(Boolean); step++) {
       throwIfAborted(signal);
+      options.onStep?.(step + 1, maxNewTokens);
       const feeds = this.decoderFeeds(sequences, tiled, [count, prompt.length, d], encoderMask, cache);
       const wanted = this.decoderKind === 'merged' ? undefined : ['logits'];
       const out = await this.decoder.run(

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ModelManager } from '../../src/models/index.js';
 import type { DiffusionModel } from '../../src/models/index.js';
-import { DDIMInvertNode, GenerateMaskNode, MaskedDenoiseNode } from '../../src/nodes/diffedit/index.js';
+import {
+  CaptionBLIPNode,
+  DDIMInvertNode,
+  GenerateMaskNode,
+  MaskedDenoiseNode,
+  PromptT5Node,
+} from '../../src/nodes/diffedit/index.js';
 import type { InvertedLatents } from '../../src/nodes/diffedit/index.js';
 import { writeToyPack } from '../../src/toy-world/index.js';
 import { paramsOf, recordingContext } from './node-context.js';
@@ -116,5 +122,30 @@ describe('prompt inputs and guidance', () => {
     // spec §5: with equal negatives the guided difference is (1 − g)·Δpos, and the factor cancels in the threshold
     expect(unguided).toEqual(await maskAt(7.5));
     expect([unguided[3 * 8 + 3], unguided[4 * 8 + 4], unguided[0], unguided[63]]).toEqual([1, 1, 0, 0]);
+  });
+});
+
+describe('text nodes', () => {
+  it('CaptionBLIP and PromptT5 report progress per decoded token', async () => {
+    const blip = recordingContext();
+    const caption = await CaptionBLIPNode.run(
+      blip.ctx,
+      { model: await manager.loadBlip('toy-blip'), image },
+      paramsOf(CaptionBLIPNode),
+    );
+    expect(caption.caption).toMatch(/^a photograph of /);
+    const t5 = recordingContext();
+    const instruction = 'Provide a caption for images containing a green pear.';
+    const { prompts } = await PromptT5Node.run(
+      t5.ctx,
+      { model: await manager.loadT5('toy-flan-t5'), instruction },
+      paramsOf(PromptT5Node, { num_return_sequences: 4 }),
+    );
+    expect(prompts).toHaveLength(4);
+    for (const { progress } of [blip, t5]) {
+      expect(progress.length).toBeGreaterThan(2);
+      expect(progress.map((p) => p.step)).toEqual(progress.map((_, i) => i + 1));
+      expect(new Set(progress.map((p) => p.total))).toEqual(new Set([128]));
+    }
   });
 });

@@ -25,6 +25,7 @@ export const CaptionBLIPNode = defineNode({
       prompt: params.prompt,
       maxNewTokens: params.max_new_tokens,
       signal: ctx.signal,
+      onStep: (step, max) => ctx.progress(step, max),
     });
     ctx.log.info(`caption: ${caption}`);
     return { caption };

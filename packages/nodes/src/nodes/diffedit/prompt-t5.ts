@@ -41,6 +41,7 @@ export const PromptT5Node = defineNode({
       maxNewTokens: params.max_new_tokens,
       seed: params.seed,
       signal: ctx.signal,
+      onStep: (step, max) => ctx.progress(step, max),
     });
     ctx.log.info(`${prompts.length} prompts, e.g. "${prompts[0] ?? ''}"`);
     return { prompts };
