@@ -1,5 +1,7 @@
 import type { ValidationIssue } from '../workflow/issues.js';
+import { migrateWorkflow } from '../workflow/migrations.js';
 import { parseWorkflow } from '../workflow/parse.js';
+import { WorkflowNodeSchema } from '../workflow/schema.js';
 import type { MigrationOptions } from '../workflow/migrations.js';
 import type { Workflow, WorkflowNode } from '../workflow/schema.js';
 import type { NodeCatalog } from './catalog.js';
@@ -38,7 +40,11 @@ export function validateWorkflow(
   options: ValidateOptions = {},
 ): ValidationResult {
   const parsed = parseWorkflow(raw, options);
-  if (!parsed.ok) return parsed;
+  if (!parsed.ok) {
+    // With targets, nodes outside them may stay unfinished, so only the shape problems are reported.
+    const more = options.targets === undefined ? wellFormedNodeIssues(raw, catalog, options) : [];
+    return { ok: false, issues: [...parsed.issues, ...more] };
+  }
   const workflow = parsed.workflow;
   const issues: ValidationIssue[] = [];
 
@@ -71,18 +77,9 @@ export function validateWorkflow(
 
   const definitions = new Map<string, NodeDefinition>();
   const resolvedNodes = workflow.nodes.map((node) => {
-    const def = catalog.get(node.type);
-    if (!def) {
-      issues.push({
-        nodeId: node.id,
-        field: 'type',
-        code: 'unknown_node_type',
-        message: `unknown node type '${node.type}'`,
-      });
-      return { ...node, params: {} };
-    }
-    definitions.set(node.id, def);
-    return { ...node, params: resolveParams(node, def, issues) };
+    const def = checkNode(node, catalog, issues);
+    if (def) definitions.set(node.id, def);
+    return { ...node, params: def ? resolveParams(node, def, issues) : {} };
   });
 
   // Edges: both ends must exist, types must fit, and an input takes at most one edge.
@@ -202,6 +199,46 @@ export function validateWorkflow(
     edges: workflow.edges.filter((edge) => scope.has(edge.from.node) && scope.has(edge.to.node)),
   };
   return { ok: true, workflow: scoped as ValidWorkflow, issues: [] };
+}
+
+/** The node's definition, or undefined after reporting its type as unknown. */
+function checkNode(
+  node: WorkflowNode,
+  catalog: NodeCatalog,
+  issues: ValidationIssue[],
+): NodeDefinition | undefined {
+  const def = catalog.get(node.type);
+  if (!def) {
+    issues.push({
+      nodeId: node.id,
+      field: 'type',
+      code: 'unknown_node_type',
+      message: `unknown node type '${node.type}'`,
+    });
+  }
+  return def;
+}
+
+/**
+ * When the document's shape is wrong somewhere, the node types and params of the nodes that are well formed
+ * are still checked, so that everything wrong is reported at once. Edge and graph checks need the whole
+ * document and wait for the shape to be fixed.
+ */
+function wellFormedNodeIssues(
+  raw: unknown,
+  catalog: NodeCatalog,
+  options: MigrationOptions,
+): ValidationIssue[] {
+  const migrated = migrateWorkflow(raw, options);
+  if (!migrated.ok || !Array.isArray(migrated.document.nodes)) return [];
+  const issues: ValidationIssue[] = [];
+  for (const entry of migrated.document.nodes as unknown[]) {
+    const node = WorkflowNodeSchema.safeParse(entry);
+    if (!node.success) continue;
+    const def = checkNode(node.data, catalog, issues);
+    if (def) resolveParams(node.data, def, issues);
+  }
+  return issues;
 }
 
 function resolveParams(

@@ -43,6 +43,24 @@ describe('validateWorkflow', () => {
     expect(codes(issuesOf('not json object'))).toEqual(['invalid_document']);
   });
 
+  it('still checks the well-formed nodes when the shape of something else is wrong', () => {
+    const doc = workflow(
+      [
+        { id: 'c', type: 'Const', params: { value: 5000 } },
+        { id: 'u', type: 'Mystery' },
+        { id: 's', type: 'Sink' },
+      ],
+      ['c.value->s.value'],
+    );
+    doc.edges![0].id = 'bad id';
+    expect(issuesOf(doc).map((i) => [i.nodeId, i.code, i.field])).toEqual([
+      [null, 'invalid_document', 'edges.0.id'],
+      ['c', 'invalid_param', 'value'],
+      ['u', 'unknown_node_type', 'type'],
+    ]);
+    expect(issuesOf(doc, ['s']).map((i) => i.code)).toEqual(['invalid_document']);
+  });
+
   it('reports unknown types, unknown params and invalid params (type, range, enum) all at once', () => {
     const issues = issuesOf(
       workflow(
