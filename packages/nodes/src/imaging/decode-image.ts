@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { Metadata } from 'sharp';
 
-import { createRgbImage, fromUint8, type RgbImage } from './rgb-image.js';
+import { createGreyImage, createRgbImage, fromUint8, type GreyImage, type RgbImage } from './rgb-image.js';
 
 export interface DecodeImageOptions {
   /** target width; 0 or undefined keeps the source width (floored to a multiple of `multiple`) */
@@ -51,6 +51,27 @@ export async function decodeImage(
     const { data, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return createRgbImage(info.width, info.height, fromUint8(data));
+  } catch (err) {
+    throw new ImageDecodeError(label, messageOf(err));
+  }
+}
+
+/** The alpha channel of an image file at its own size, in [0, 1]: 1 = opaque (a file without alpha is opaque). */
+export async function decodeAlpha(
+  input: string | Uint8Array,
+  label = typeof input === 'string' ? input : '<bytes>',
+): Promise<GreyImage> {
+  try {
+    const { data, info } = await sharp(input)
+      .rotate()
+      .toColourspace('srgb')
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 4) throw new Error(`decoded to ${info.channels} channels`);
+    const alpha = new Float32Array(info.width * info.height);
+    for (let p = 0; p < alpha.length; p++) alpha[p] = data[p * 4 + 3] / 255;
+    return createGreyImage(info.width, info.height, alpha);
   } catch (err) {
     throw new ImageDecodeError(label, messageOf(err));
   }

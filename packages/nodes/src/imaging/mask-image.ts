@@ -24,6 +24,13 @@ export function rgbImageToBinaryMask(image: RgbImage): GreyImage {
   return out;
 }
 
+/** A grey picture → binary mask, `v ≥ 0.5 → 1` (or `v < 0.5 → 1` with `invert`). */
+export function binariseGrey(image: GreyImage, invert = false): GreyImage {
+  const out = createGreyImage(image.width, image.height);
+  for (let p = 0; p < out.data.length; p++) out.data[p] = image.data[p] >= 0.5 !== invert ? 1 : 0;
+  return out;
+}
+
 /** Resizes a mask to the latent grid (nearest) and re-binarises it; diffusers refuses other sizes (spec P2). */
 export function fitMaskTo(mask: GreyImage, width: number, height: number): GreyImage {
   const scaled = resizeGreyNearest(mask, width, height);

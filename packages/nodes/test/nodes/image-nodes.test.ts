@@ -153,6 +153,29 @@ describe('ImageGrid, MaskToImage, LoadMask', () => {
   });
 });
 
+describe('LoadMask channels', () => {
+  it('reads luminance by default, or the alpha channel either way round (ComfyUI: transparent = repaint)', async () => {
+    // black everywhere; opaque left half, transparent right half
+    const raw = Buffer.alloc(4 * 2 * 4);
+    for (let p = 0; p < 8; p++) raw[p * 4 + 3] = p % 4 < 2 ? 255 : 0;
+    await sharp(raw, { raw: { width: 4, height: 2, channels: 4 } })
+      .png()
+      .toFile(join(dir, 'alpha-mask.png'));
+    const runtime = createRuntime({ inputsDir: dir, modelsDir: dir });
+    const maskWith = async (channel?: string) => {
+      const params = { mask: 'alpha-mask.png', ...(channel ? { channel } : {}) };
+      const result = await runtime.run(doc([{ id: 'mask', type: 'LoadMask', params }], []), {
+        targets: ['mask'],
+      });
+      expect(result.status, JSON.stringify(result.error)).toBe('done');
+      return Array.from((result.outputs.mask.mask as Tensor).data);
+    };
+    expect(await maskWith()).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(await maskWith('alpha')).toEqual([1, 1, 0, 0, 1, 1, 0, 0]);
+    expect(await maskWith('transparency')).toEqual([0, 0, 1, 1, 0, 0, 1, 1]);
+  });
+});
+
 describe('DiffEdit input helpers', () => {
   it('fits a mask of another size to the latent grid with nearest neighbour and binarises it', () => {
     const big = new Tensor(

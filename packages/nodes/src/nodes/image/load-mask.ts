@@ -1,6 +1,13 @@
 import { defineNode, NodeInputError } from '@diffedit/core';
 
-import { decodeImage, fitMaskTo, ImageDecodeError, rgbImageToBinaryMask } from '../../imaging/index.js';
+import {
+  binariseGrey,
+  decodeAlpha,
+  decodeImage,
+  fitMaskTo,
+  ImageDecodeError,
+  rgbImageToBinaryMask,
+} from '../../imaging/index.js';
 import { maskBatchFromGrey } from './image-values.js';
 import { resolveInputFile } from './input-files.js';
 
@@ -10,11 +17,20 @@ export const LoadMaskNode = defineNode({
   title: 'Load mask',
   category: 'image',
   description:
-    'A painted mask instead of GenerateMask: white (≥ 50 % grey) = repaint, black = keep. Give the latent size ' +
+    'A painted mask instead of GenerateMask: white (≥ 50 % grey) = repaint, black = keep — or, with channel, ' +
+    'the alpha channel (ComfyUI’s mask editor erases what to repaint: transparency). Give the latent size ' +
     '(image size / 8) to match MaskedDenoise directly; other sizes are resized (nearest) there anyway.',
   inputs: {},
   params: {
     mask: { kind: 'file', default: '', extensions: ['.png', '.jpg', '.jpeg', '.webp'], label: 'Mask file' },
+    channel: {
+      kind: 'enum',
+      options: ['luminance', 'alpha', 'transparency'],
+      default: 'luminance',
+      description:
+        'luminance: white = repaint (diffusers, PIL convert("L")); alpha: opaque = repaint; transparency: ' +
+        'transparent = repaint (ComfyUI’s mask editor).',
+    },
     width: { kind: 'int', default: 0, min: 0, max: 4096, description: 'Mask width; 0 keeps the file width.' },
     height: {
       kind: 'int',
@@ -31,9 +47,11 @@ export const LoadMaskNode = defineNode({
     const path = resolveInputFile(ctx, params.mask);
     try {
       // decoded at full size (multiple 1), then fitted with nearest so painted edges stay hard
-      const rgb = await decodeImage(path, { multiple: 1 });
-      const binary = rgbImageToBinaryMask(rgb);
-      const mask = fitMaskTo(binary, params.width || rgb.width, params.height || rgb.height);
+      const binary =
+        params.channel === 'luminance'
+          ? rgbImageToBinaryMask(await decodeImage(path, { multiple: 1 }))
+          : binariseGrey(await decodeAlpha(path), params.channel === 'transparency');
+      const mask = fitMaskTo(binary, params.width || binary.width, params.height || binary.height);
       return { mask: maskBatchFromGrey([mask]) };
     } catch (err) {
       if (err instanceof ImageDecodeError) throw new NodeInputError('mask', `LoadMask: ${err.message}`);
