@@ -24,7 +24,8 @@ const NODE = 'DDIMInvert';
 
 export const DDIMInvertNode = defineNode({
   type: NODE,
-  version: 1,
+  // 2: a scheduler config without clip_sample no longer clips (P5)
+  version: 2,
   title: 'DDIM invert (DiffEdit)',
   category: 'diffedit',
   description:
