@@ -142,14 +142,21 @@ export const MaskedDenoiseNode = defineNode({
 
     const stepMajor = invertedLatentsStepMajor(inverted.latents, 1); // [S, 1, C, h, w]
     const background = (i: number) => batchView(stepMajor, i).reshape([1, c, h, w]);
-    let x = background(0).clone();
+    // x is updated in place and x̂0 reuses one buffer: the loop allocates only what the UNet call needs.
+    const x = background(0).clone();
+    const predOriginal = Tensor.zeros(x.dims);
     const generator = params.eta > 0 ? new SeededRng(params.seed) : undefined;
     const previewer = await LatentPreviewer.for(ctx, model, params.previews);
     for (const step of plan) {
       const { eps } = await guidedNoisePrediction(model, x, step.timestep, embeddings, g, signal);
-      x = scheduler.step(eps, step.timestep, x, { eta: params.eta, generator }).prevSample;
+      scheduler.step(eps, step.timestep, x, {
+        eta: params.eta,
+        generator,
+        out: x,
+        predOriginalOut: predOriginal,
+      });
       // P6: the background comes from the stored latent at level t (one step noisier than x now)
-      x = diffEditBlend(x, mask, background(step.latentIndex), x);
+      diffEditBlend(x, mask, background(step.latentIndex), x);
       await previewer.report(step.index + 1, plan.length, x);
     }
     return { latents: x, image: await decodeScaledLatents(model, x, signal) };
