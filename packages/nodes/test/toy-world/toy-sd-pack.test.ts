@@ -11,6 +11,9 @@ import { toyVocabulary } from '../../src/toy-world/vocabulary.js';
 import { clipIds, conceptOf, encodePrompts, openToySd } from './toy-sd-helpers.js';
 import type { ToySd } from './toy-sd-helpers.js';
 
+// CLIP's real vocabulary, test data in the shared reference folder beside the repository (never copied in).
+const CLIP_REFERENCE = join(import.meta.dirname, '../../../../../shared/reference/clip-tokenizer');
+
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
@@ -134,12 +137,13 @@ describe('toy tokenizer', () => {
     expect(data[77 + 76]).toBe(49407);
   });
 
-  it.skipIf(!existsSync('/work/shared/reference/clip-tokenizer/vocab.json'))(
+  it.skipIf(!existsSync(join(CLIP_REFERENCE, 'vocab.json')))(
     "uses the ids of CLIP's own vocabulary for every single-piece word",
     async () => {
-      const clip = JSON.parse(
-        await readFile('/work/shared/reference/clip-tokenizer/vocab.json', 'utf8'),
-      ) as Record<string, number>;
+      const clip = JSON.parse(await readFile(join(CLIP_REFERENCE, 'vocab.json'), 'utf8')) as Record<
+        string,
+        number
+      >;
       for (const [word, id] of toyVocabulary()) {
         if (word === 'cyan') expect(clip['cy']).toBe(id);
         else expect(clip[`${word}</w>`], word).toBe(id);
@@ -149,7 +153,7 @@ describe('toy tokenizer', () => {
 });
 
 describe('toy text encoder with the real CLIP tokenizer', () => {
-  const reference = '/work/shared/reference/clip-tokenizer';
+  const reference = CLIP_REFERENCE;
   it.skipIf(!existsSync(join(reference, 'merges.txt')))(
     'reads the same concepts from ids made by CLIP BPE (vocab.json + merges.txt) as from the toy tokenizer',
     async () => {
