@@ -3,6 +3,7 @@ import { canonicalJson } from './canonical-json.js';
 import { isFingerprintedKind } from './params.js';
 import { sha256Text } from './sha256.js';
 import { topologicalOrder } from './topology.js';
+import type { Workflow } from '../workflow/schema.js';
 import type { ValidWorkflow } from './validate.js';
 
 /** Fingerprints of the files and models nodes read: node id → param name → fingerprint. */
@@ -14,13 +15,14 @@ export type ParamFingerprints = Readonly<Record<string, Readonly<Record<string, 
  * producing node and which output feeds it. A change anywhere upstream therefore changes the key.
  *
  * A node defined with `readsWorkflow` also keys on the whole document (UI fields included: it may embed
- * them). Pure, so the editor can call it to mark stale nodes. A file/model param without a fingerprint is
+ * them): `document` when given (the full canvas of a run limited to targets), else `workflow`. Pure, so the editor can call it to mark stale nodes. A file/model param without a fingerprint is
  * keyed on its path only.
  */
 export function computeCacheKeys(
   workflow: ValidWorkflow,
   catalog: NodeCatalog,
   fingerprints: ParamFingerprints = {},
+  document: Workflow = workflow,
 ): Map<string, string> {
   const nodes = new Map(workflow.nodes.map((node) => [node.id, node]));
   const incoming = new Map<string, Record<string, { node: string; output: string }>>();
@@ -56,7 +58,7 @@ export function computeCacheKeys(
       inputs,
       files,
     };
-    if (def.readsWorkflow) material.workflow = workflowDigest ??= sha256Text(canonicalJson(workflow));
+    if (def.readsWorkflow) material.workflow = workflowDigest ??= sha256Text(canonicalJson(document));
     keys.set(id, sha256Text(canonicalJson(material)));
   }
   return keys;

@@ -1,5 +1,5 @@
 import type { ValidationIssue } from '../workflow/issues.js';
-import type { WorkflowEdge } from '../workflow/schema.js';
+import type { Workflow, WorkflowEdge } from '../workflow/schema.js';
 import { computeCacheKeys } from './cache-keys.js';
 import type { ParamFingerprints } from './cache-keys.js';
 import type { NodeCatalog } from './catalog.js';
@@ -173,7 +173,7 @@ export class Executor {
       if (signal.aborted) return cancel(null);
       return fail(caught instanceof FingerprintError ? caught.runError : toRunError(caught, null, undefined));
     }
-    const keys = computeCacheKeys(workflow, this.catalog, fingerprints);
+    const keys = computeCacheKeys(workflow, this.catalog, fingerprints, validation.document);
 
     const cachedResults = new Map<string, CachedNodeResult>();
     const plan = planExecution(workflow, this.catalog, {
@@ -219,7 +219,7 @@ export class Executor {
       const def = this.catalog.get(node.type)!;
       const inputs = this.gatherInputs(edgesInto.get(id) ?? [], typeOf, def, outputs);
       const emitted: Artifact[] = [];
-      const ctx = this.createContext(def, id, runId, signal, emitted, emit, workflow);
+      const ctx = this.createContext(def, id, runId, signal, emitted, emit, validation.document);
       emit({ ...base(), type: 'node:start', nodeId: id, nodeType: node.type });
       const nodeStarted = performance.now();
       let result: Record<string, unknown>;
@@ -322,7 +322,7 @@ export class Executor {
     signal: AbortSignal,
     emitted: Artifact[],
     emit: (event: RunEvent) => void,
-    workflow?: ValidWorkflow,
+    workflow?: Workflow,
   ): NodeContext {
     const base = { runId, nodeId, nodeType: def.type };
     const log =

@@ -2,7 +2,7 @@ import { checkParamValue } from './params.js';
 import type { ParamSpecs, ParamValue, ParamValues } from './params.js';
 import type { ServiceRegistry } from './services.js';
 import type { SocketType, SocketValue } from './sockets.js';
-import type { ValidWorkflow } from './validate.js';
+import type { Workflow } from '../workflow/schema.js';
 
 export interface InputSpec {
   /** The socket type accepted, or several (e.g. ['TEXT', 'EMBEDDING']). */
@@ -77,10 +77,11 @@ export interface NodeContext {
   readonly log: NodeLogger;
   readonly services: ServiceRegistry;
   /**
-   * The validated workflow being run (params with defaults filled in), for nodes defined with `readsWorkflow`
-   * (SaveImage embeds it in PNGs); undefined for the others.
+   * The whole workflow document of the run (params with defaults filled in; the full graph even when the run
+   * is limited to targets), for nodes defined with `readsWorkflow` (SaveImage embeds it in PNGs); undefined
+   * for the others.
    */
-  readonly workflow?: ValidWorkflow;
+  readonly workflow?: Workflow;
   /** Emits a file; only output nodes should. Kept with the cached result and re-emitted on cache hits. */
   emitFile(artifact: Artifact): void;
 }

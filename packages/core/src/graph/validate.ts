@@ -27,7 +27,18 @@ export type ValidWorkflow = Omit<Workflow, 'nodes'> & {
 declare const validatedBrand: unique symbol;
 
 export type ValidationResult =
-  { ok: true; workflow: ValidWorkflow; issues: [] } | { ok: false; issues: ValidationIssue[] };
+  | {
+      ok: true;
+      /** What runs: the whole workflow, or with `targets` the sub-graph they need. */
+      workflow: ValidWorkflow;
+      /**
+       * The whole document as the user has it (defaults filled in where the node type is known), also with
+       * `targets`: what a node that embeds the workflow (SaveImage) must save, so the file reopens the full graph.
+       */
+      document: Workflow;
+      issues: [];
+    }
+  | { ok: false; issues: ValidationIssue[] };
 
 /**
  * Checks a workflow document against a catalog and reports everything wrong at once. Missing params take
@@ -179,7 +190,8 @@ export function validateWorkflow(
 
   if (options.targets === undefined) {
     if (issues.length > 0) return { ok: false, issues };
-    return { ok: true, workflow: { ...workflow, nodes: resolvedNodes } as ValidWorkflow, issues: [] };
+    const complete = { ...workflow, nodes: resolvedNodes } as ValidWorkflow;
+    return { ok: true, workflow: complete, document: complete, issues: [] };
   }
   // "Run up to this node": only what the targets need must be valid, so a half-built branch elsewhere on
   // the canvas does not block it. The returned workflow is that sub-graph.
@@ -198,7 +210,12 @@ export function validateWorkflow(
     nodes: resolvedNodes.filter((node) => scope.has(node.id)),
     edges: workflow.edges.filter((edge) => scope.has(edge.from.node) && scope.has(edge.to.node)),
   };
-  return { ok: true, workflow: scoped as ValidWorkflow, issues: [] };
+  // Nodes outside the scope may be unfinished (even of unknown type): they keep their params as written.
+  const document: Workflow = {
+    ...workflow,
+    nodes: workflow.nodes.map((node, i) => (definitions.has(node.id) ? resolvedNodes[i] : node)),
+  };
+  return { ok: true, workflow: scoped as ValidWorkflow, document, issues: [] };
 }
 
 /** The node's definition, or undefined after reporting its type as unknown. */

@@ -371,6 +371,43 @@ describe('Executor', () => {
     expect(again.ids('node:cached')).toEqual(['embed', 'plain']);
   });
 
+  it('gives a workflow-reading node the whole document when the run is limited to targets', async () => {
+    let seen: { id: string; params: unknown }[] = [];
+    const Embed = defineNode({
+      type: 'Embed',
+      version: 1,
+      title: 'Embed',
+      category: 'test',
+      description: 'records the nodes of the workflow it ran in',
+      output: true,
+      readsWorkflow: true,
+      inputs: {},
+      params: { label: { kind: 'string', default: 'x' } },
+      outputs: {},
+      async run(ctx) {
+        seen = (ctx.workflow?.nodes ?? []).map((n) => ({ id: n.id, params: n.params }));
+        return {};
+      },
+    });
+    const executor = createExecutor({ catalog: new NodeCatalog([Embed]) });
+    const doc = (draftParams: Record<string, unknown>) =>
+      workflow([
+        { id: 'embed', type: 'Embed' },
+        { id: 'draft', type: 'NotYetInstalled', params: draftParams },
+      ]);
+    const first = await executor.run(doc({ a: 1 }), { targets: ['embed'] });
+    expect(first.status).toBe('done');
+    // defaults filled in where the type is known; an unfinished node keeps its params as written
+    expect(seen).toEqual([
+      { id: 'embed', params: { label: 'x' } },
+      { id: 'draft', params: { a: 1 } },
+    ]);
+    const log = eventLog();
+    await executor.run(doc({ a: 2 }), { targets: ['embed'], onEvent: log.onEvent });
+    expect(log.ids('node:start')).toEqual(['embed']); // what it embeds changed, so it is not served stale
+    expect(seen[1]).toEqual({ id: 'draft', params: { a: 2 } });
+  });
+
   it('checks emitted file names and warns when a non-output node emits a file', async () => {
     const Emit = defineNode({
       type: 'Emit',

@@ -1,5 +1,5 @@
 import { defineNode, NodeInputError } from '@diffedit/core';
-import type { NodeContext, ValidWorkflow } from '@diffedit/core';
+import type { NodeContext, Workflow } from '@diffedit/core';
 
 import { asciiJson, encodePngWithText, readPngTextChunks } from '../../imaging/index.js';
 import { requireImage, rgbListFromImageBatch } from './image-values.js';
@@ -14,7 +14,7 @@ const SAFE_PREFIX = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,100}$/;
  * What SaveImage embeds: the workflow document (so the PNG reopens as the graph) and the resolved inputs —
  * every node's params with defaults filled in — so the exact settings are readable without the editor.
  */
-export function pngTextsFor(workflow: ValidWorkflow | undefined, savedBy: string): Record<string, string> {
+export function pngTextsFor(workflow: Workflow | undefined, savedBy: string): Record<string, string> {
   if (workflow === undefined) return {};
   const inputs: Record<string, { type: string; params: Record<string, unknown> }> = {};
   for (const node of workflow.nodes) inputs[node.id] = { type: node.type, params: node.params };
