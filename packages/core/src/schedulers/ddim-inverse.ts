@@ -1,8 +1,8 @@
 import { resolveSchedulerConfig } from './config.js';
 import type { ResolvedSchedulerConfig, SchedulerConfig } from './config.js';
-import { DDIMSchedulerBase, overlaps } from './ddim.js';
+import { DDIMSchedulerBase } from './ddim.js';
 import type { SchedulerOptions } from './ddim.js';
-import { allocLike, checkLength, dataOf, predictOriginal } from './step-math.js';
+import { predictOriginal } from './step-math.js';
 import type { SchedulerOutput, StepValue } from './step-math.js';
 import { checkNumInferenceSteps, ddimInverseTimesteps } from './timesteps.js';
 
@@ -57,16 +57,13 @@ export class DDIMInverseScheduler extends DDIMSchedulerBase {
   ): SchedulerOutput<V> {
     const where = 'DDIMInverseScheduler.step';
     this.requireSteps(where);
-    const x = dataOf(sample);
+    const { x, o, out, x0, prevSample, predOriginalSample } = this.stepBuffers(
+      modelOutput,
+      sample,
+      options,
+      where,
+    );
     const n = x.length;
-    const o = checkLength(modelOutput, n, 'modelOutput', where);
-    const prevSample = options.out ?? allocLike(sample);
-    const predOriginalSample = options.predOriginalOut ?? allocLike(sample);
-    const next = checkLength(prevSample, n, 'out', where);
-    const x0 = checkLength(predOriginalSample, n, 'predOriginalOut', where);
-    if (overlaps(x0, x) || overlaps(x0, o) || overlaps(x0, next)) {
-      throw new RangeError(`${where}: predOriginalOut must not share memory with modelOutput, sample or out`);
-    }
     const tSrc = this.sourceTimestep(timestep);
     const aSrc = tSrc >= 0 ? this.alphaCumprodAt(tSrc, where) : this.initialAlphaCumprod;
     const aTgt = this.alphaCumprodAt(timestep, where);
@@ -86,7 +83,7 @@ export class DDIMInverseScheduler extends DDIMSchedulerBase {
           : type === 'v_prediction'
             ? sqrtASrc * o[i] + sqrtBSrc * x[i]
             : (x[i] - sqrtASrc * o[i]) / sqrtBSrc;
-      next[i] = sqrtATgt * x0[i] + dirCoef * eps;
+      out[i] = sqrtATgt * x0[i] + dirCoef * eps;
     }
     return { prevSample, predOriginalSample };
   }

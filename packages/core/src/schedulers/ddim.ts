@@ -4,7 +4,7 @@ import type { AlphasPrecision } from './betas.js';
 import { resolveSchedulerConfig } from './config.js';
 import type { ResolvedSchedulerConfig, SchedulerConfig } from './config.js';
 import { allocLike, batchRows, checkLength, dataOf, dynamicThreshold, predictOriginal } from './step-math.js';
-import type { SchedulerOutput, StepValue } from './step-math.js';
+import type { FloatArray, SchedulerOutput, StepValue } from './step-math.js';
 import { checkNumInferenceSteps, ddimTimesteps } from './timesteps.js';
 
 /** Construction options that are not part of scheduler_config.json. */
@@ -26,6 +26,15 @@ export interface DDIMStepOptions<V extends StepValue> {
   out?: V;
   /** Where to write predOriginalSample; must not alias any input. */
   predOriginalOut?: V;
+}
+
+/** The arrays of one step (see DDIMSchedulerBase.stepBuffers). */
+export interface StepBuffers<V extends StepValue> extends SchedulerOutput<V> {
+  /** Data of the sample, the model output, prevSample and predOriginalSample. */
+  x: FloatArray;
+  o: FloatArray;
+  out: FloatArray;
+  x0: FloatArray;
 }
 
 /** Base of the DDIM schedulers: config, ᾱ table and timestep checks. */
@@ -91,6 +100,29 @@ export abstract class DDIMSchedulerBase {
       );
     }
     return this.alphasCumprod[t];
+  }
+
+  /**
+   * step()'s arrays: sample and model output, and the prevSample/predOriginalSample buffers (options.out and
+   * options.predOriginalOut, or new ones), checked for length; predOriginalOut must alias none of the others.
+   */
+  protected stepBuffers<V extends StepValue>(
+    modelOutput: V,
+    sample: V,
+    options: { out?: V; predOriginalOut?: V },
+    where: string,
+  ): StepBuffers<V> {
+    const x = dataOf(sample);
+    const n = x.length;
+    const o = checkLength(modelOutput, n, 'modelOutput', where);
+    const prevSample = options.out ?? allocLike(sample);
+    const predOriginalSample = options.predOriginalOut ?? allocLike(sample);
+    const out = checkLength(prevSample, n, 'out', where);
+    const x0 = checkLength(predOriginalSample, n, 'predOriginalOut', where);
+    if (overlaps(x0, x) || overlaps(x0, o) || overlaps(x0, out)) {
+      throw new RangeError(`${where}: predOriginalOut must not share memory with modelOutput, sample or out`);
+    }
+    return { x, o, out, x0, prevSample, predOriginalSample };
   }
 
   protected requireSteps(where: string): number {
@@ -201,18 +233,15 @@ export class DDIMScheduler extends DDIMSchedulerBase {
     this.requireSteps(where);
     const eta = options.eta ?? 0;
     if (!(eta >= 0)) throw new RangeError(`${where}: eta must be ≥ 0, got ${eta}`);
-    const x = dataOf(sample);
+    const { x, o, out, x0, prevSample, predOriginalSample } = this.stepBuffers(
+      modelOutput,
+      sample,
+      options,
+      where,
+    );
     const n = x.length;
-    const o = checkLength(modelOutput, n, 'modelOutput', where);
-    const prevSample = options.out ?? allocLike(sample);
-    const predOriginalSample = options.predOriginalOut ?? allocLike(sample);
-    const prev = checkLength(prevSample, n, 'out', where);
-    const x0 = checkLength(predOriginalSample, n, 'predOriginalOut', where);
-    if (overlaps(x0, x) || overlaps(x0, o) || overlaps(x0, prev)) {
-      throw new RangeError(`${where}: predOriginalOut must not share memory with modelOutput, sample or out`);
-    }
 
-    const prevT = timestep - this.stepRatio;
+    const prevT = this.previousTimestep(timestep);
     const aT = this.alphaCumprodAt(timestep, where);
     const aPrev = prevT >= 0 ? this.alphaCumprodAt(prevT, where) : this.finalAlphaCumprod;
     const bT = 1 - aT;
@@ -257,14 +286,14 @@ export class DDIMScheduler extends DDIMSchedulerBase {
             : (x[i] - sqrtAT * (mode === 0 ? x0[i] : o[i])) / sqrtBT;
       let v = sqrtAPrev * x0[i] + dirCoef * eps;
       if (eta > 0) v += std * (noise !== null ? noise[i] : (rng as SeededRng).normal());
-      prev[i] = v;
+      out[i] = v;
     }
     return { prevSample, predOriginalSample };
   }
 }
 
 /** True when two typed-array views share bytes. */
-export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   if (a.buffer !== b.buffer) return false;
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
