@@ -1,3 +1,4 @@
+import { addedToken } from './added-token.js';
 import type { JsonObject } from './model-files.js';
 
 // CLIP's byte-level BPE, as transformers' CLIPTokenizerFast writes it to tokenizer.json. Older Stable
@@ -41,20 +42,11 @@ export function clipTokenizerJson(files: ClipVocabFiles): JsonObject {
     if (id === undefined) throw new Error(`vocab.json has no entry for the special token ${token}`);
     return id;
   };
-  const special = (token: string): JsonObject => ({
-    id: idOf(token),
-    content: token,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: true,
-    special: true,
-  });
   return {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [special(bos), special(eos)],
+    added_tokens: [addedToken(idOf(bos), bos, true), addedToken(idOf(eos), eos, true)],
     normalizer: CLIP_NORMALIZER,
     pre_tokenizer: {
       type: 'Sequence',

@@ -1,3 +1,4 @@
+import { addedToken } from '../models/added-token.js';
 import { CLIP_NORMALIZER } from '../models/clip-tokenizer-json.js';
 import {
   BOS_TOKEN,
@@ -21,15 +22,6 @@ export function toyTokenizerJson(): object {
   for (const [word, id] of words) vocab[word] = id;
   vocab[BOS_TOKEN] = CLIP_BOS_ID;
   vocab[EOS_TOKEN] = CLIP_EOS_ID;
-  const special = (id: number, content: string): object => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: true,
-    special: true,
-  });
   const templatePiece = (token: string): object => ({ SpecialToken: { id: token, type_id: 0 } });
   const sequence = (id: 'A' | 'B'): object => ({ Sequence: { id, type_id: 0 } });
   return {
@@ -43,7 +35,7 @@ export function toyTokenizerJson(): object {
       pad_type_id: 0,
       pad_token: EOS_TOKEN,
     },
-    added_tokens: [special(CLIP_BOS_ID, BOS_TOKEN), special(CLIP_EOS_ID, EOS_TOKEN)],
+    added_tokens: [addedToken(CLIP_BOS_ID, BOS_TOKEN, true), addedToken(CLIP_EOS_ID, EOS_TOKEN, true)],
     normalizer: CLIP_NORMALIZER,
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {

@@ -1,3 +1,4 @@
+import { addedToken } from '../../models/added-token.js';
 import { BLIP_COLOUR_NAMES } from './colour-names.js';
 
 /** BERT's special ids, which BLIP keeps; BLIP appends [DEC] (its bos) and [ENC] after BERT's 30522 tokens. */
@@ -65,10 +66,6 @@ export function blipWordId(word: string): number {
   return id;
 }
 
-function addedToken(id: number, content: string): Record<string, unknown> {
-  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
-}
-
 /** tokenizer.json in the layout of BLIP's (BERT uncased WordPiece) fast tokenizer. */
 export function toyBlipTokenizerJson(): Record<string, unknown> {
   const cls = { SpecialToken: { id: '[CLS]', type_id: 0 } };
@@ -77,13 +74,13 @@ export function toyBlipTokenizerJson(): Record<string, unknown> {
     truncation: null,
     padding: null,
     added_tokens: [
-      addedToken(BLIP_PAD_ID, '[PAD]'),
-      addedToken(BLIP_UNK_ID, '[UNK]'),
-      addedToken(BLIP_CLS_ID, '[CLS]'),
-      addedToken(BLIP_SEP_ID, '[SEP]'),
-      addedToken(BLIP_MASK_ID, '[MASK]'),
-      addedToken(BLIP_DEC_ID, '[DEC]'),
-      addedToken(BLIP_ENC_ID, '[ENC]'),
+      addedToken(BLIP_PAD_ID, '[PAD]', false),
+      addedToken(BLIP_UNK_ID, '[UNK]', false),
+      addedToken(BLIP_CLS_ID, '[CLS]', false),
+      addedToken(BLIP_SEP_ID, '[SEP]', false),
+      addedToken(BLIP_MASK_ID, '[MASK]', false),
+      addedToken(BLIP_DEC_ID, '[DEC]', false),
+      addedToken(BLIP_ENC_ID, '[ENC]', false),
     ],
     normalizer: {
       type: 'BertNormalizer',

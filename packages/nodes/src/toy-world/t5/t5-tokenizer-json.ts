@@ -1,3 +1,4 @@
+import { addedToken } from '../../models/added-token.js';
 import { toyContentWords } from './concept-words.js';
 
 /** Piece ids fixed by T5's sentencepiece model (and relied on by its generation config). */
@@ -108,10 +109,6 @@ export function t5WordId(word: string): number {
   return t5PieceId(METASPACE + word);
 }
 
-function specialToken(id: number, content: string): Record<string, unknown> {
-  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
-}
-
 /** tokenizer.json in the layout of T5's fast tokenizer (Unigram, metaspace, "</s>" appended). */
 export function toyT5TokenizerJson(): Record<string, unknown> {
   const pieces = toyT5Pieces();
@@ -120,9 +117,9 @@ export function toyT5TokenizerJson(): Record<string, unknown> {
     truncation: null,
     padding: null,
     added_tokens: [
-      specialToken(T5_PAD_ID, '<pad>'),
-      specialToken(T5_EOS_ID, '</s>'),
-      specialToken(T5_UNK_ID, '<unk>'),
+      addedToken(T5_PAD_ID, '<pad>', false),
+      addedToken(T5_EOS_ID, '</s>', false),
+      addedToken(T5_UNK_ID, '<unk>', false),
     ],
     // T5 ships a precompiled NFKC charsmap; plain NFKC is the same mapping for the toy's ASCII world.
     normalizer: {
