@@ -185,8 +185,7 @@ export class DiffusionModel {
     const idSpec = findSpec(session.inputs, 'input_ids') as IoSpec;
     const maskSpec = findSpec(session.inputs, 'attention_mask');
     const outName = (findSpec(session.outputs, 'last_hidden_state') ?? session.outputs[0]).name;
-    const parts: Tensor[] = [];
-    for (const [start, end] of batchChunks(ids.length, this.maxBatch)) {
+    const embeddings = await this.runChunked(session, ids.length, outName, options.signal, (start, end) => {
       const rows = ids.slice(start, end);
       const dims = [rows.length, this.maxLength];
       const feeds: WireFeeds = { input_ids: numberFeed(intType(idSpec, this), dims, rows.flat()) };
@@ -198,10 +197,8 @@ export class DiffusionModel {
         });
         feeds.attention_mask = numberFeed(intType(maskSpec, this), dims, mask);
       }
-      const out = await session.run(feeds, { signal: options.signal, outputs: [outName] });
-      parts.push(wireToTensor(out[outName]));
-    }
-    const embeddings = concatRows(parts);
+      return feeds;
+    });
     this.embeddingDimValue ??= embeddings.dims[2];
     return embeddings;
   }
@@ -233,20 +230,15 @@ export class DiffusionModel {
     const hiddenSpec = findSpec(session.inputs, 'encoder_hidden_states') as IoSpec;
     const outName = (findSpec(session.outputs, 'out_sample') ?? session.outputs[0]).name;
     const copy = session.transfersInputs;
-    const parts: Tensor[] = [];
-    for (const [start, end] of batchChunks(batch, this.maxBatch)) {
-      throwIfAborted(options.signal);
+    return this.runChunked(session, batch, outName, options.signal, (start, end) => {
       const x = sliceRows(sample, start, end);
       const h = sliceRows(encoderHiddenStates, start, end);
-      const feeds: WireFeeds = {
+      return {
         sample: floatFeed(floatType(sampleSpec, this, file), x.dims, x.data, copy),
         timestep: timestepFeed(stepSpec, steps.slice(start, end), this.folder, file),
         encoder_hidden_states: floatFeed(floatType(hiddenSpec, this, file), h.dims, h.data, copy),
       };
-      const out = await session.run(feeds, { signal: options.signal, outputs: [outName] });
-      parts.push(wireToTensor(out[outName]));
-    }
-    return concatRows(parts);
+    });
   }
 
   /** Image [B,3,H,W] in [-1,1] → posterior parameters or a sample (see VaeEncoding); unscaled. */
@@ -256,16 +248,10 @@ export class DiffusionModel {
     const spec = findSpec(session.inputs, 'sample') as IoSpec;
     const params = findSpec(session.outputs, 'latent_parameters');
     const outName = params !== undefined ? params.name : 'latent_sample';
-    const parts: Tensor[] = [];
-    for (const [start, end] of batchChunks(image.dims[0], this.maxBatch)) {
+    const result = await this.runChunked(session, image.dims[0], outName, options.signal, (start, end) => {
       const x = sliceRows(image, start, end);
-      const feeds = {
-        sample: floatFeed(floatType(spec, this, file), x.dims, x.data, session.transfersInputs),
-      };
-      const out = await session.run(feeds, { signal: options.signal, outputs: [outName] });
-      parts.push(wireToTensor(out[outName]));
-    }
-    const result = concatRows(parts);
+      return { sample: floatFeed(floatType(spec, this, file), x.dims, x.data, session.transfersInputs) };
+    });
     if (params === undefined) return { kind: 'sample', sample: result };
     const [b, c2, h, w] = result.dims;
     if (result.rank !== 4 || c2 % 2 !== 0) {
@@ -297,12 +283,28 @@ export class DiffusionModel {
     const session = this.sessions.vaeDecoder;
     const spec = findSpec(session.inputs, 'latent_sample') as IoSpec;
     const outName = (findSpec(session.outputs, 'sample') ?? session.outputs[0]).name;
-    const parts: Tensor[] = [];
-    for (const [start, end] of batchChunks(latents.dims[0], this.maxBatch)) {
+    return this.runChunked(session, latents.dims[0], outName, options.signal, (start, end) => {
       const z = sliceRows(latents, start, end);
       const type = floatType(spec, this, DIFFUSION_FILES.vaeDecoder);
-      const feeds = { latent_sample: floatFeed(type, z.dims, z.data, session.transfersInputs) };
-      const out = await session.run(feeds, { signal: options.signal, outputs: [outName] });
+      return { latent_sample: floatFeed(type, z.dims, z.data, session.transfersInputs) };
+    });
+  }
+
+  /**
+   * Runs `session` on rows [start, end) of a batch, at most maxBatch rows a call (the feeds of each call come
+   * from `feeds`), and stacks the `outName` outputs along axis 0.
+   */
+  private async runChunked(
+    session: ModelSession,
+    batch: number,
+    outName: string,
+    signal: AbortSignal | undefined,
+    feeds: (start: number, end: number) => WireFeeds,
+  ): Promise<Tensor> {
+    const parts: Tensor[] = [];
+    for (const [start, end] of batchChunks(batch, this.maxBatch)) {
+      throwIfAborted(signal);
+      const out = await session.run(feeds(start, end), { signal, outputs: [outName] });
       parts.push(wireToTensor(out[outName]));
     }
     return concatRows(parts);
