@@ -1,4 +1,4 @@
-import type { DDIMScheduler } from './ddim.js';
+import type { DDIMScheduler, DDIMSchedulerBase } from './ddim.js';
 import type { DDIMInverseScheduler } from './ddim-inverse.js';
 
 export interface StrengthSlice {
@@ -34,23 +34,36 @@ export function strengthToSteps(
   return { k, tStart: Math.max(numInferenceSteps - k, 0) };
 }
 
-function requireNonEmpty(k: number, n: number, strength: number, where: string): void {
+/**
+ * The part of `scheduler`'s timesteps that a strength runs: `cut(timesteps, t_start)`, after checking that it
+ * is not empty and stays inside the ᾱ table (diffusers fails later, or with an IndexError).
+ */
+function strengthSlice(
+  scheduler: DDIMSchedulerBase,
+  strength: number,
+  where: string,
+  schedulerName: string,
+  cut: (all: readonly number[], tStart: number) => readonly number[],
+): StrengthSlice {
+  const n = scheduler.numInferenceSteps;
+  if (n === null) throw new Error(`${where}: call ${schedulerName}.setTimesteps(numInferenceSteps) first`);
+  const { k, tStart } = strengthToSteps(n, strength, where);
   if (k === 0) {
     throw new RangeError(
       `${where}: strength ${strength} with ${n} steps leaves int(${n}·${strength}) = 0 steps to run ` +
         `(diffusers fails later on the empty timestep list); raise the strength or the number of steps`,
     );
   }
-}
-
-function checkTable(ts: readonly number[], T: number, where: string): void {
-  const bad = ts.find((t) => t < 0 || t >= T);
+  const timesteps = cut(scheduler.timesteps, tStart);
+  const T = scheduler.numTrainTimesteps;
+  const bad = timesteps.find((t) => t < 0 || t >= T);
   if (bad !== undefined) {
     throw new RangeError(
       `${where}: timestep ${bad} is outside alphas_cumprod [0, ${T - 1}] (e.g. N = ${T} with steps_offset 1); ` +
         `diffusers fails with an IndexError`,
     );
   }
+  return { timesteps, numInferenceSteps: n - tStart, tStart };
 }
 
 /**
@@ -58,14 +71,9 @@ function checkTable(ts: readonly number[], T: number, where: string): void {
  * scheduler.timesteps[t_start:]. Call scheduler.setTimesteps(N) first.
  */
 export function getTimesteps(scheduler: DDIMScheduler, strength: number): StrengthSlice {
-  const where = 'getTimesteps';
-  const n = scheduler.numInferenceSteps;
-  if (n === null) throw new Error(`${where}: call scheduler.setTimesteps(numInferenceSteps) first`);
-  const { k, tStart } = strengthToSteps(n, strength, where);
-  requireNonEmpty(k, n, strength, where);
-  const timesteps = scheduler.timesteps.slice(tStart * scheduler.order);
-  checkTable(timesteps, scheduler.numTrainTimesteps, where);
-  return { timesteps, numInferenceSteps: n - tStart, tStart };
+  return strengthSlice(scheduler, strength, 'getTimesteps', 'scheduler', (all, tStart) =>
+    all.slice(tStart * scheduler.order),
+  );
 }
 
 /**
@@ -73,15 +81,9 @@ export function getTimesteps(scheduler: DDIMScheduler, strength: number): Streng
  * inverse.timesteps[: N − t_start] (all of them when t_start = 0). Call inverse.setTimesteps(N) first.
  */
 export function getInverseTimesteps(inverse: DDIMInverseScheduler, strength: number): StrengthSlice {
-  const where = 'getInverseTimesteps';
-  const n = inverse.numInferenceSteps;
-  if (n === null) throw new Error(`${where}: call inverseScheduler.setTimesteps(numInferenceSteps) first`);
-  const { k, tStart } = strengthToSteps(n, strength, where);
-  requireNonEmpty(k, n, strength, where);
-  const all = inverse.timesteps;
-  const timesteps = tStart === 0 ? all.slice() : all.slice(0, all.length - tStart);
-  checkTable(timesteps, inverse.numTrainTimesteps, where);
-  return { timesteps, numInferenceSteps: n - tStart, tStart };
+  return strengthSlice(inverse, strength, 'getInverseTimesteps', 'inverseScheduler', (all, tStart) =>
+    all.slice(0, all.length - tStart),
+  );
 }
 
 /** generate_mask's encode timestep: get_timesteps(N, mask_encode_strength)[0][0]. */
