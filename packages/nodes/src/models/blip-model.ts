@@ -1,4 +1,4 @@
-import { basename, join, relative, sep } from 'node:path';
+import { basename, relative, sep } from 'node:path';
 import type { Tensor } from '@diffedit/core';
 import type { CaptionImage } from './blip-image-processor.js';
 import { blipImageSettings, blipPixelValues } from './blip-image-processor.js';
@@ -8,7 +8,7 @@ import type { IoSpec } from './io-spec.js';
 import { findSpec, isFloatType, isIntType } from './io-spec.js';
 import { ModelError, throwIfAborted } from './model-errors.js';
 import type { JsonObject } from './model-files.js';
-import { fileExists, numberField, readOptionalJson } from './model-files.js';
+import { exportSubdir, fileExists, numberField, readOptionalJson } from './model-files.js';
 import type { ModelSession } from './model-session.js';
 import type { SessionPool } from './session-pool.js';
 import { TextTokenizer } from './text-tokenizer.js';
@@ -31,11 +31,10 @@ export const BLIP_CAPTION_DEFAULTS = { prompt: 'a photograph of', maxNewTokens: 
 
 /** Where BLIP's two ONNX files are: the folder itself or its onnx/ subfolder. */
 export function blipOnnxDir(folder: string): string | undefined {
-  for (const dir of ['', 'onnx']) {
-    const at = dir === '' ? folder : join(folder, dir);
-    if (fileExists(at, BLIP_FILES.vision) && fileExists(at, BLIP_FILES.decoder)) return dir;
-  }
-  return undefined;
+  return exportSubdir(
+    folder,
+    (at) => fileExists(at, BLIP_FILES.vision) && fileExists(at, BLIP_FILES.decoder),
+  );
 }
 
 interface BlipIds {

@@ -10,6 +10,12 @@ export function fileExists(folder: string, file: string): boolean {
   return existsSync(path) && statSync(path).isFile();
 }
 
+/** Where an export keeps its ONNX files: '' (the folder itself) or 'onnx', the first for which `has` holds. */
+export function exportSubdir(folder: string, has: (at: string) => boolean): '' | 'onnx' | undefined {
+  for (const dir of ['', 'onnx'] as const) if (has(join(folder, dir))) return dir;
+  return undefined;
+}
+
 /** The path of a required file, or a ModelError naming the folder and the file. */
 export function requireFile(folder: string, file: string, what: string): string {
   if (!fileExists(folder, file)) {

@@ -4,7 +4,7 @@ import { blipOnnxDir, BLIP_FILES } from './blip-model.js';
 import { DIFFUSION_FILES } from './diffusion-model.js';
 import { errorMessage, ModelError } from './model-errors.js';
 import type { ModelErrorCode } from './model-errors.js';
-import { fileExists, readJsonFile, requireFile, stringField } from './model-files.js';
+import { exportSubdir, fileExists, readJsonFile, requireFile, stringField } from './model-files.js';
 import { t5OnnxDir, T5_FILES } from './t5-model.js';
 
 export type ModelRole = 'diffusion' | 't5' | 'blip';
@@ -33,12 +33,12 @@ export function detectRole(folder: string): ModelRole | undefined {
   if (fileExists(folder, 'model_index.json') || fileExists(folder, DIFFUSION_FILES.unet)) return 'diffusion';
   if (t5OnnxDir(folder) !== undefined) return 't5';
   if (blipOnnxDir(folder) !== undefined) return 'blip';
-  for (const dir of ['', 'onnx']) {
-    const at = dir === '' ? folder : join(folder, dir);
-    if (fileExists(at, T5_FILES.encoder)) return 't5';
-    if (fileExists(at, BLIP_FILES.vision) || fileExists(at, BLIP_FILES.decoder)) return 'blip';
-  }
-  return undefined;
+  // an incomplete export still says which it is
+  const partial = exportSubdir(folder, (at) =>
+    [T5_FILES.encoder, BLIP_FILES.vision, BLIP_FILES.decoder].some((file) => fileExists(at, file)),
+  );
+  if (partial === undefined) return undefined;
+  return fileExists(join(folder, partial), T5_FILES.encoder) ? 't5' : 'blip';
 }
 
 /** Bytes of every file under a folder (weights included, e.g. model.onnx_data). */
@@ -65,6 +65,13 @@ function requireTokenizer(folder: string, sub: string): void {
   );
 }
 
+/** The first missing file of an incomplete two-file export (under onnx/ when the folder has one). */
+function missingExportFile(folder: string, first: string, second: string, what: string): ModelError {
+  const at = existsSync(join(folder, 'onnx')) ? 'onnx/' : '';
+  const file = fileExists(join(folder, at), first) ? second : first;
+  return new ModelError('model_file_missing', folder, `${at}${file}`, `missing ${what} ONNX file`);
+}
+
 /**
  * Checks without opening sessions that a folder has the files its role needs and that its JSON files parse.
  * Throws a ModelError naming the folder and the first faulty file.
@@ -87,9 +94,7 @@ export async function checkModelFiles(folder: string, role: ModelRole): Promise<
     }
     case 't5': {
       if (t5OnnxDir(folder) === undefined) {
-        const at = existsSync(join(folder, 'onnx')) ? 'onnx/' : '';
-        const file = fileExists(join(folder, at), T5_FILES.encoder) ? T5_FILES.decoder : T5_FILES.encoder;
-        throw new ModelError('model_file_missing', folder, `${at}${file}`, 'missing T5 ONNX file');
+        throw missingExportFile(folder, T5_FILES.encoder, T5_FILES.decoder, 'T5');
       }
       const config = await readJsonFile(folder, 'config.json');
       const type = stringField(config, 'model_type');
@@ -106,9 +111,7 @@ export async function checkModelFiles(folder: string, role: ModelRole): Promise<
     }
     case 'blip': {
       if (blipOnnxDir(folder) === undefined) {
-        const at = existsSync(join(folder, 'onnx')) ? 'onnx/' : '';
-        const file = fileExists(join(folder, at), BLIP_FILES.vision) ? BLIP_FILES.decoder : BLIP_FILES.vision;
-        throw new ModelError('model_file_missing', folder, `${at}${file}`, 'missing BLIP ONNX file');
+        throw missingExportFile(folder, BLIP_FILES.vision, BLIP_FILES.decoder, 'BLIP');
       }
       requireTokenizer(folder, '');
       return;

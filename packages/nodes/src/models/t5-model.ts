@@ -5,7 +5,14 @@ import type { IoSpec } from './io-spec.js';
 import { findSpec, isFloatType, isIntType } from './io-spec.js';
 import { ModelError, throwIfAborted } from './model-errors.js';
 import type { JsonObject } from './model-files.js';
-import { fileExists, idListField, numberField, readJsonFile, readOptionalJson } from './model-files.js';
+import {
+  exportSubdir,
+  fileExists,
+  idListField,
+  numberField,
+  readJsonFile,
+  readOptionalJson,
+} from './model-files.js';
 import type { ModelSession } from './model-session.js';
 import type { SessionPool } from './session-pool.js';
 import { TextTokenizer } from './text-tokenizer.js';
@@ -47,16 +54,12 @@ export interface T5ModelOptions {
 
 /** Where the ONNX files of a T5 folder are: the folder itself, or its onnx/ subfolder (transformers.js). */
 export function t5OnnxDir(folder: string): string | undefined {
-  for (const dir of ['', 'onnx']) {
-    const at = dir === '' ? folder : join(folder, dir);
-    if (
+  return exportSubdir(
+    folder,
+    (at) =>
       fileExists(at, T5_FILES.encoder) &&
-      (fileExists(at, T5_FILES.decoder) || fileExists(at, T5_FILES.merged))
-    ) {
-      return dir;
-    }
-  }
-  return undefined;
+      (fileExists(at, T5_FILES.decoder) || fileExists(at, T5_FILES.merged)),
+  );
 }
 
 interface Ids {
@@ -93,7 +96,7 @@ export class T5Model {
       );
     }
     const rel = (file: string): string => (dir === '' ? file : `${dir}/${file}`);
-    const at = dir === '' ? folder : join(folder, dir);
+    const at = join(folder, dir);
     const hasMerged = fileExists(at, T5_FILES.merged);
     const hasPlain = fileExists(at, T5_FILES.decoder);
     const choice = options.decoder ?? 'auto';
