@@ -181,8 +181,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ...(cacheBytes !== undefined ? { cacheBytes } : {}),
       ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
     });
-    let document: unknown;
+    let result: RunResult;
     if (loaded.ok) {
+      let document: unknown;
       try {
         document = applyOverrides(
           loaded.value,
@@ -193,9 +194,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         printErr(`✗ ${(error as Error).message}`);
         return EXIT.invalid;
       }
-    }
-    let result: RunResult;
-    if (loaded.ok) {
       const progress = new RunProgress(io.stderr, io.interactive ?? false);
       result = await runtime.run(document, {
         targets: splitTargets(flags.targets),
@@ -278,10 +276,7 @@ function collect(value: string, previous: string[]): string[] {
 
 function splitTargets(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
-  const targets = text
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0);
+  const targets = splitList(text);
   // An empty list would plan nothing and report success.
   if (targets.length === 0)
     throw new UsageError(`--targets expects node ids separated by commas, got '${text}'`);
@@ -311,11 +306,16 @@ function documentIssue(message: string): ValidationIssue {
 
 /** `--providers cuda,cpu` (or $DIFFEDIT_PROVIDERS) as runtime options; nothing when unset. */
 function providersFrom(list: string | undefined): { providers?: string[] } {
-  const providers = (list ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
+  const providers = splitList(list ?? '');
   return providers.length > 0 ? { providers } : {};
+}
+
+/** The non-empty, trimmed items of a comma-separated list. */
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /** The version of @diffedit/runtime (src/cli and dist/cli both sit two folders below its package.json). */
