@@ -33,8 +33,5 @@ export function binariseGrey(image: GreyImage, invert = false): GreyImage {
 
 /** Resizes a mask to the latent grid (nearest) and re-binarises it; diffusers refuses other sizes (spec P2). */
 export function fitMaskTo(mask: GreyImage, width: number, height: number): GreyImage {
-  const scaled = resizeGreyNearest(mask, width, height);
-  const out = createGreyImage(width, height);
-  for (let p = 0; p < width * height; p++) out.data[p] = scaled.data[p] >= 0.5 ? 1 : 0;
-  return out;
+  return binariseGrey(resizeGreyNearest(mask, width, height));
 }
