@@ -3,6 +3,7 @@ import type { NodeContext } from '@diffedit/core';
 
 import { encodePngWithText, latentToPreviewRgb, type LatentPreviewProjection } from '../../imaging/index.js';
 import type { DiffusionModel } from '../../models/diffusion-model.js';
+import { errorMessage } from '../../models/model-errors.js';
 
 const projections = new WeakMap<DiffusionModel, Promise<LatentPreviewProjection>>();
 const PROBE = 4;
@@ -80,7 +81,7 @@ export class LatentPreviewer {
       try {
         projection = await previewProjectionOf(model, ctx.signal);
       } catch (err) {
-        ctx.log.warn(`no latent previews: ${err instanceof Error ? err.message : String(err)}`);
+        ctx.log.warn(`no latent previews: ${errorMessage(err)}`);
       }
     }
     return new LatentPreviewer(ctx, projection);
