@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 
 import { InputsFolderKey, ServiceRegistry, validateWorkflow } from '@diffedit/core';
 import {
@@ -12,9 +11,9 @@ import {
   readPngTextChunks,
   writeToyPack,
 } from '@diffedit/nodes';
-import { runCli } from '@diffedit/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { runCliCaptured } from '../../apps/runtime/test/capture-cli.js';
 import { WORKFLOWS } from './harness.js';
 
 const NAMES = ['diffedit-prompts', 'diffedit-t5-embeddings', 'diffedit-blip-caption'] as const;
@@ -28,19 +27,12 @@ beforeAll(async () => {
 });
 afterAll(() => manager.close());
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   // the CLI's own wiring, except for in-process inference (vitest runs the TS sources, not the built worker)
   const services = new ServiceRegistry()
     .set(InputsFolderKey, { root: WORKFLOWS, resolve: (p: string) => resolve(WORKFLOWS, p) })
     .set(ModelManagerKey, manager);
-  const code = await runCli(args, { stdout, stderr, runtimeOptions: { services, modelsDir } });
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  return runCliCaptured(args, { runtimeOptions: { services, modelsDir } });
 }
 
 describe('the shipped DiffEdit workflows through the CLI', () => {

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -11,8 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { defineNode } from '@diffedit/core';
 import { createNodeCatalog } from '@diffedit/nodes';
-import { createRuntime, EXIT, runCli } from '@diffedit/runtime';
+import { createRuntime, EXIT } from '@diffedit/runtime';
 import type { CliIo, Runtime } from '@diffedit/runtime';
+
+import { runCliCaptured } from './capture-cli.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 let dir: string;
@@ -34,19 +35,12 @@ const workflow = (extra: { nodes?: unknown[]; edges?: unknown[] } = {}) => ({
   ],
 });
 
-async function cli(
+function cli(
   args: string[],
   runtime?: Runtime,
   io: Pick<CliIo, 'signal' | 'interactive'> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  const code = await runCli(args, { stdout, stderr, ...io, ...(runtime ? { runtime } : {}) });
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  return runCliCaptured(args, { ...io, ...(runtime ? { runtime } : {}) });
 }
 
 async function writeWorkflow(name: string, doc: unknown): Promise<string> {
