@@ -14,7 +14,13 @@ import { ModelManager } from '../../src/models/model-manager.js';
 import { defaultWorkerPath } from '../../src/models/worker-location.js';
 import { ModelManagerKey } from '../../src/nodes/models/index.js';
 import { ensureToyPack } from '../../src/toy-world/index.js';
-import { workflowDoc } from '../nodes/workflow-doc.js';
+import {
+  DENOISE_EDGES,
+  EDIT_INPUT_NODES,
+  INVERT_EDGES,
+  MASK_EDGES,
+  workflowDoc,
+} from '../nodes/workflow-doc.js';
 
 const assets = resolve(import.meta.dirname, '../../../../workflows/assets');
 const modelsDir = mkdtempSync(join(tmpdir(), 'diffedit-worker-nodes-'));
@@ -42,29 +48,13 @@ afterAll(async () => {
 const edit = workflowDoc(
   'worker-edit',
   [
-    { id: 'model', type: 'LoadDiffusionModel', params: {} },
-    { id: 'image', type: 'LoadImage', params: { image: 'red-apple-on-blue.png', width: 128, height: 128 } },
-    { id: 'source', type: 'Text', params: { text: 'a red apple' } },
-    { id: 'target', type: 'Text', params: { text: 'a green pear' } },
+    ...EDIT_INPUT_NODES,
     { id: 'mask', type: 'GenerateMask', params: { num_inference_steps: 10 } },
     { id: 'invert', type: 'DDIMInvert', params: { num_inference_steps: 10, previews: false } },
     { id: 'denoise', type: 'MaskedDenoise', params: { previews: false } },
     { id: 'show', type: 'ShowValue', params: {} },
   ],
-  [
-    ['model', 'model', 'mask', 'model'],
-    ['image', 'image', 'mask', 'image'],
-    ['source', 'text', 'mask', 'source'],
-    ['target', 'text', 'mask', 'target'],
-    ['model', 'model', 'invert', 'model'],
-    ['image', 'image', 'invert', 'image'],
-    ['source', 'text', 'invert', 'prompt'],
-    ['model', 'model', 'denoise', 'model'],
-    ['invert', 'inverted', 'denoise', 'inverted'],
-    ['mask', 'mask', 'denoise', 'mask'],
-    ['target', 'text', 'denoise', 'prompt'],
-    ['denoise', 'image', 'show', 'value'],
-  ],
+  [...MASK_EDGES, ...INVERT_EDGES, ...DENOISE_EDGES, ['denoise', 'image', 'show', 'value']],
 );
 
 describe('DiffEdit nodes with the default model manager', () => {

@@ -13,7 +13,7 @@ import { ModelManager } from '../../src/models/index.js';
 import type { InvertedLatents } from '../../src/nodes/diffedit/index.js';
 import { ModelManagerKey } from '../../src/nodes/models/index.js';
 import { writeToyPack } from '../../src/toy-world/index.js';
-import { toEdge } from './workflow-doc.js';
+import { DENOISE_EDGES, EDIT_INPUT_NODES, INVERT_EDGES, MASK_EDGES, workflowDoc } from './workflow-doc.js';
 
 const assets = resolve(import.meta.dirname, '../../../../workflows/assets');
 let manager: ModelManager;
@@ -70,41 +70,24 @@ describe('DiffEdit nodes on the toy pack', () => {
       .set(InputsFolderKey, { root: assets, resolve: (p: string) => resolve(assets, p) })
       .set(ModelManagerKey, manager);
     const runtime = createRuntime({ services, inputsDir: assets, modelsDir });
-    const workflow = {
-      format: 'diffedit-studio.workflow',
-      version: 1,
-      name: 'previews',
-      nodes: [
-        { id: 'model', type: 'LoadDiffusionModel', params: {} },
-        {
-          id: 'image',
-          type: 'LoadImage',
-          params: { image: 'red-apple-on-blue.png', width: 128, height: 128 },
-        },
-        { id: 'source', type: 'Text', params: { text: 'a red apple' } },
-        { id: 'target', type: 'Text', params: { text: 'a green pear' } },
+    const workflow = workflowDoc(
+      'previews',
+      [
+        ...EDIT_INPUT_NODES,
         { id: 'mask', type: 'GenerateMask', params: { num_inference_steps: 20 } },
         { id: 'invert', type: 'DDIMInvert', params: { num_inference_steps: 20, decode_latents: true } },
         { id: 'denoise', type: 'MaskedDenoise', params: {} },
         { id: 'levels', type: 'PreviewImage', params: {} },
         { id: 'save', type: 'SaveImage', params: {} },
       ],
-      edges: [
-        ['model', 'model', 'mask', 'model'],
-        ['image', 'image', 'mask', 'image'],
-        ['source', 'text', 'mask', 'source'],
-        ['target', 'text', 'mask', 'target'],
-        ['model', 'model', 'invert', 'model'],
-        ['image', 'image', 'invert', 'image'],
-        ['source', 'text', 'invert', 'prompt'],
-        ['model', 'model', 'denoise', 'model'],
-        ['invert', 'inverted', 'denoise', 'inverted'],
-        ['mask', 'mask', 'denoise', 'mask'],
-        ['target', 'text', 'denoise', 'prompt'],
+      [
+        ...MASK_EDGES,
+        ...INVERT_EDGES,
+        ...DENOISE_EDGES,
         ['invert', 'images', 'levels', 'image'],
         ['denoise', 'image', 'save', 'image'],
-      ].map(toEdge),
-    };
+      ],
+    );
     const events: RunEvent[] = [];
     const result = await runtime.run(workflow, { onEvent: (e) => events.push(e) });
     expect(result.status, JSON.stringify(result.error)).toBe('done');
@@ -135,38 +118,29 @@ describe('DiffEdit nodes on the toy pack', () => {
       .set(InputsFolderKey, { root: assets, resolve: (p: string) => resolve(assets, p) })
       .set(ModelManagerKey, manager);
     const runtime = createRuntime({ services, inputsDir: assets, modelsDir });
-    const graph = (mask: Record<string, unknown>, invert: Record<string, unknown>) => ({
-      format: 'diffedit-studio.workflow',
-      version: 1,
-      name: 'chunks',
-      nodes: [
-        { id: 'model', type: 'LoadDiffusionModel', params: {} },
-        {
-          id: 'image',
-          type: 'LoadImage',
-          params: { image: 'red-apple-on-blue.png', width: 128, height: 128 },
-        },
-        { id: 'source', type: 'Text', params: { text: 'a red apple' } },
-        { id: 'target', type: 'Text', params: { text: 'a green pear' } },
-        { id: 'mask', type: 'GenerateMask', params: { num_inference_steps: 10, ...mask } },
-        { id: 'invert', type: 'DDIMInvert', params: { num_inference_steps: 10, previews: false, ...invert } },
-        { id: 'shown', type: 'MaskToImage', params: {} },
-        { id: 'save', type: 'PreviewImage', params: {} },
-        { id: 'show', type: 'ShowValue', params: {} },
-      ],
-      edges: [
-        ['model', 'model', 'mask', 'model'],
-        ['image', 'image', 'mask', 'image'],
-        ['source', 'text', 'mask', 'source'],
-        ['target', 'text', 'mask', 'target'],
-        ['mask', 'mask', 'shown', 'mask'],
-        ['shown', 'image', 'save', 'image'],
-        ['model', 'model', 'invert', 'model'],
-        ['image', 'image', 'invert', 'image'],
-        ['source', 'text', 'invert', 'prompt'],
-        ['invert', 'inverted', 'show', 'value'],
-      ].map(toEdge),
-    });
+    const graph = (mask: Record<string, unknown>, invert: Record<string, unknown>) =>
+      workflowDoc(
+        'chunks',
+        [
+          ...EDIT_INPUT_NODES,
+          { id: 'mask', type: 'GenerateMask', params: { num_inference_steps: 10, ...mask } },
+          {
+            id: 'invert',
+            type: 'DDIMInvert',
+            params: { num_inference_steps: 10, previews: false, ...invert },
+          },
+          { id: 'shown', type: 'MaskToImage', params: {} },
+          { id: 'save', type: 'PreviewImage', params: {} },
+          { id: 'show', type: 'ShowValue', params: {} },
+        ],
+        [
+          ...MASK_EDGES,
+          ['mask', 'mask', 'shown', 'mask'],
+          ['shown', 'image', 'save', 'image'],
+          ...INVERT_EDGES,
+          ['invert', 'inverted', 'show', 'value'],
+        ],
+      );
     const one = await runtime.run(graph({ max_batch: 1 }, {}));
     const all = await runtime.run(graph({ max_batch: 40 }, { num_reg_steps: 1 }));
     expect(one.status, JSON.stringify(one.error)).toBe('done');
