@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { describeValue } from '@diffedit/core';
+import { describeOutputs } from '@diffedit/core';
 import type {
   CacheStats,
   NodeArtifact,
@@ -58,10 +58,7 @@ export function buildReport(
       files: [],
     };
     const values = result.outputs[node.nodeId];
-    if (values !== undefined)
-      nodes[node.nodeId].outputs = Object.fromEntries(
-        Object.entries(values).map(([name, value]) => [name, describeValue(value)]),
-      );
+    if (values !== undefined) nodes[node.nodeId].outputs = describeOutputs(values);
   }
   result.artifacts.forEach((artifact, i) => nodes[artifact.nodeId]?.files.push(files[i]));
   return {

@@ -48,6 +48,11 @@ export type RunEvent =
 export type RunEventType = RunEvent['type'];
 export type RunEventListener = (event: RunEvent) => void;
 
+/** describeValue of each of a node's outputs, by output name (node:done events, run reports). */
+export function describeOutputs(outputs: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(outputs).map(([name, value]) => [name, describeValue(value)]));
+}
+
 /** A short human description of a value for events and reports (never the value itself). */
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return String(value);

@@ -3,7 +3,7 @@ import type { Workflow, WorkflowEdge } from '../workflow/schema.js';
 import { computeCacheKeys } from './cache-keys.js';
 import type { ParamFingerprints } from './cache-keys.js';
 import type { NodeCatalog } from './catalog.js';
-import { describeValue } from './events.js';
+import { describeOutputs, describeValue } from './events.js';
 import type { ArtifactInfo, RunError, RunEvent, RunEventListener } from './events.js';
 import { acceptedTypes } from './node-definition.js';
 import type { Artifact, LogLevel, NodeContext, NodeDefinition } from './node-definition.js';
@@ -247,9 +247,7 @@ export class Executor {
         nodeId: id,
         nodeType: node.type,
         ms: record.ms,
-        outputs: Object.fromEntries(
-          Object.entries(result).map(([name, value]) => [name, describeValue(value)]),
-        ),
+        outputs: describeOutputs(result),
         artifacts: record.artifacts,
       });
     }
