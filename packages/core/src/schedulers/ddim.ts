@@ -259,7 +259,7 @@ export class DDIMScheduler extends DDIMSchedulerBase {
       dynamicThreshold(x0, batchRows(sample), cfg.dynamic_thresholding_ratio, cfg.sample_max_value);
     }
 
-    const std = eta * Math.sqrt(((1 - aPrev) / bT) * (1 - aT / aPrev));
+    const std = eta * Math.sqrt(this.variance(timestep, prevT));
     const sqrtAPrev = Math.sqrt(aPrev);
     const dirCoef = Math.sqrt(1 - aPrev - std * std);
     const sqrtAT = Math.sqrt(aT);
