@@ -149,6 +149,9 @@ const DIMS = {
   total: 'past_decoder_sequence_length + 1',
 } as const;
 
+/** A key/value cache entry's shape: [batch, heads, length, d_kv]. */
+const kvShape = (length: string): (string | number)[] => [DIMS.batch, numHeads, length, dKv];
+
 /**
  * decoder_model.onnx (no cache) or decoder_model_merged.onnx (with `use_cache_branch` and past key/values), with
  * the I/O of optimum's T5 exports. In the merged model's cache branch the decoder input_ids are the new tokens
@@ -172,30 +175,10 @@ export function buildToyT5Decoder(merged: boolean): GraphBuilder {
     const past: { decoderKey: string; decoderValue: string; encoderKey: string; encoderValue: string }[] = [];
     for (let i = 0; i < numLayers; i++) {
       past.push({
-        decoderKey: g.input(`past_key_values.${i}.decoder.key`, 'float32', [
-          DIMS.batch,
-          numHeads,
-          DIMS.past,
-          dKv,
-        ]),
-        decoderValue: g.input(`past_key_values.${i}.decoder.value`, 'float32', [
-          DIMS.batch,
-          numHeads,
-          DIMS.past,
-          dKv,
-        ]),
-        encoderKey: g.input(`past_key_values.${i}.encoder.key`, 'float32', [
-          DIMS.batch,
-          numHeads,
-          DIMS.enc,
-          dKv,
-        ]),
-        encoderValue: g.input(`past_key_values.${i}.encoder.value`, 'float32', [
-          DIMS.batch,
-          numHeads,
-          DIMS.enc,
-          dKv,
-        ]),
+        decoderKey: g.input(`past_key_values.${i}.decoder.key`, 'float32', kvShape(DIMS.past)),
+        decoderValue: g.input(`past_key_values.${i}.decoder.value`, 'float32', kvShape(DIMS.past)),
+        encoderKey: g.input(`past_key_values.${i}.encoder.key`, 'float32', kvShape(DIMS.enc)),
+        encoderValue: g.input(`past_key_values.${i}.encoder.value`, 'float32', kvShape(DIMS.enc)),
       });
     }
     const useCache = g.input('use_cache_branch', 'bool', [1]);
@@ -214,12 +197,7 @@ export function buildToyT5Decoder(merged: boolean): GraphBuilder {
           ['value', p.encoderValue],
         ] as const) {
           const kept = withCache.op('Identity', [value]);
-          withCache.output(kept, `cache_branch_encoder_${i}_${kind}`, 'float32', [
-            DIMS.batch,
-            numHeads,
-            DIMS.enc,
-            dKv,
-          ]);
+          withCache.output(kept, `cache_branch_encoder_${i}_${kind}`, 'float32', kvShape(DIMS.enc));
         }
       });
     }
@@ -234,12 +212,7 @@ export function buildToyT5Decoder(merged: boolean): GraphBuilder {
       for (let i = 0; i < numLayers; i++) {
         for (const kind of ['key', 'value']) {
           const out = withoutCache.op('Identity', [kv]);
-          withoutCache.output(out, `first_step_encoder_${i}_${kind}`, 'float32', [
-            DIMS.batch,
-            numHeads,
-            DIMS.enc,
-            dKv,
-          ]);
+          withoutCache.output(out, `first_step_encoder_${i}_${kind}`, 'float32', kvShape(DIMS.enc));
         }
       }
     }
@@ -264,10 +237,10 @@ export function buildToyT5Decoder(merged: boolean): GraphBuilder {
   emit(logits, 'logits', [DIMS.batch, DIMS.dec, vocab]);
   const selfLength = merged ? DIMS.total : DIMS.dec;
   for (let i = 0; i < numLayers; i++) {
-    emit(selfKv, `present.${i}.decoder.key`, [DIMS.batch, numHeads, selfLength, dKv]);
-    emit(selfKv, `present.${i}.decoder.value`, [DIMS.batch, numHeads, selfLength, dKv]);
-    emit(encoderKvs[2 * i], `present.${i}.encoder.key`, [DIMS.batch, numHeads, DIMS.enc, dKv]);
-    emit(encoderKvs[2 * i + 1], `present.${i}.encoder.value`, [DIMS.batch, numHeads, DIMS.enc, dKv]);
+    emit(selfKv, `present.${i}.decoder.key`, kvShape(selfLength));
+    emit(selfKv, `present.${i}.decoder.value`, kvShape(selfLength));
+    emit(encoderKvs[2 * i], `present.${i}.encoder.key`, kvShape(DIMS.enc));
+    emit(encoderKvs[2 * i + 1], `present.${i}.encoder.value`, kvShape(DIMS.enc));
   }
   return g;
 }
