@@ -17,10 +17,7 @@ export const TOY_PACK_STAMP = 'toy-pack.json';
  * Everything is generated from source (nothing is downloaded or committed); the same code gives the same bytes.
  */
 export async function writeToyPack(modelsDir: string): Promise<void> {
-  const files = toyPackFiles();
-  await writePackFiles(modelsDir, files);
-  await mkdir(modelsDir, { recursive: true });
-  await writeFile(join(modelsDir, TOY_PACK_STAMP), `${JSON.stringify(toyPackStamp(files), null, 2)}\n`);
+  await writeFilesAndStamp(modelsDir, toyPackFiles());
 }
 
 /**
@@ -28,11 +25,19 @@ export async function writeToyPack(modelsDir: string): Promise<void> {
  * missing or was written by a different generator (pack version or any pack's bytes changed). Returns true if it wrote.
  */
 export async function ensureToyPack(modelsDir: string): Promise<boolean> {
-  const expected = JSON.stringify(toyPackStamp(toyPackFiles()));
+  const files = toyPackFiles();
+  const expected = JSON.stringify(toyPackStamp(files));
   const current = await readFile(join(modelsDir, TOY_PACK_STAMP), 'utf8').catch(() => undefined);
   if (current !== undefined && JSON.stringify(JSON.parse(current)) === expected) return false;
-  await writeToyPack(modelsDir);
+  await writeFilesAndStamp(modelsDir, files);
   return true;
+}
+
+/** Writes the packs' files, then the stamp that names them. */
+async function writeFilesAndStamp(modelsDir: string, files: Map<string, Uint8Array>): Promise<void> {
+  await writePackFiles(modelsDir, files);
+  await mkdir(modelsDir, { recursive: true });
+  await writeFile(join(modelsDir, TOY_PACK_STAMP), `${JSON.stringify(toyPackStamp(files), null, 2)}\n`);
 }
 
 /** Every file of the three packs, keyed by its path relative to the models directory. */
