@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toyBlipPackFiles } from './blip/index.js';
 import { TOY_PACK_VERSION } from './configs.js';
-import { toySdPackFiles, writePackFiles } from './sd-pack.js';
+import { packJson, toySdPackFiles, writePackFiles } from './sd-pack.js';
 import { toyT5PackFiles } from './t5/index.js';
 
 /** Folder names of the toy packs inside a models directory. */
@@ -37,7 +37,7 @@ export async function ensureToyPack(modelsDir: string): Promise<boolean> {
 async function writeFilesAndStamp(modelsDir: string, files: Map<string, Uint8Array>): Promise<void> {
   await writePackFiles(modelsDir, files);
   await mkdir(modelsDir, { recursive: true });
-  await writeFile(join(modelsDir, TOY_PACK_STAMP), `${JSON.stringify(toyPackStamp(files), null, 2)}\n`);
+  await writeFile(join(modelsDir, TOY_PACK_STAMP), packJson(toyPackStamp(files)));
 }
 
 /** Every file of the three packs, keyed by its path relative to the models directory. */

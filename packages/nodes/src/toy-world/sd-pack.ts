@@ -14,7 +14,8 @@ import { buildToyVaeDecoder, buildToyVaeEncoder } from './vae.js';
 
 const MODEL_OPTIONS = { opsetVersion: 17, producerName: 'diffedit-studio', producerVersion: 'toy-world' };
 
-function json(value: object): Uint8Array {
+/** A pack's JSON file: two-space indented, newline at the end (as transformers and diffusers write them). */
+export function packJson(value: unknown): Uint8Array {
   return new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 }
 
@@ -24,18 +25,18 @@ function json(value: object): Uint8Array {
  */
 export function toySdPackFiles(): Map<string, Uint8Array> {
   return new Map<string, Uint8Array>([
-    ['model_index.json', json(TOY_MODEL_INDEX)],
-    ['scheduler/scheduler_config.json', json(TOY_SCHEDULER_CONFIG)],
-    ['text_encoder/config.json', json(TOY_TEXT_ENCODER_CONFIG)],
+    ['model_index.json', packJson(TOY_MODEL_INDEX)],
+    ['scheduler/scheduler_config.json', packJson(TOY_SCHEDULER_CONFIG)],
+    ['text_encoder/config.json', packJson(TOY_TEXT_ENCODER_CONFIG)],
     ['text_encoder/model.onnx', buildToyTextEncoder().toModelBytes(MODEL_OPTIONS)],
-    ['tokenizer/tokenizer.json', json(toyTokenizerJson())],
-    ['tokenizer/tokenizer_config.json', json(toyTokenizerConfigJson())],
-    ['tokenizer/special_tokens_map.json', json(toySpecialTokensMapJson())],
-    ['unet/config.json', json(TOY_UNET_CONFIG)],
+    ['tokenizer/tokenizer.json', packJson(toyTokenizerJson())],
+    ['tokenizer/tokenizer_config.json', packJson(toyTokenizerConfigJson())],
+    ['tokenizer/special_tokens_map.json', packJson(toySpecialTokensMapJson())],
+    ['unet/config.json', packJson(TOY_UNET_CONFIG)],
     ['unet/model.onnx', buildToyUnet().toModelBytes(MODEL_OPTIONS)],
-    ['vae_encoder/config.json', json(TOY_VAE_CONFIG)],
+    ['vae_encoder/config.json', packJson(TOY_VAE_CONFIG)],
     ['vae_encoder/model.onnx', buildToyVaeEncoder().toModelBytes(MODEL_OPTIONS)],
-    ['vae_decoder/config.json', json(TOY_VAE_CONFIG)],
+    ['vae_decoder/config.json', packJson(TOY_VAE_CONFIG)],
     ['vae_decoder/model.onnx', buildToyVaeDecoder().toModelBytes(MODEL_OPTIONS)],
   ]);
 }

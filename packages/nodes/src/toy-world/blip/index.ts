@@ -1,4 +1,4 @@
-import { writePackFiles } from '../sd-pack.js';
+import { packJson, writePackFiles } from '../sd-pack.js';
 import { BLIP_IMAGE_MEAN, BLIP_IMAGE_STD, TOY_BLIP_DIMS } from './blip-dims.js';
 import { buildToyBlipTextDecoder } from './blip-text-decoder-graph.js';
 import {
@@ -78,16 +78,14 @@ export function toyBlipPreprocessorConfig(): Record<string, unknown> {
   };
 }
 
-const json = (value: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
-
 /** Every file of the toy BLIP pack, name → bytes. Pure function of the source: same code, same bytes. */
 export function toyBlipPackFiles(): Map<string, Uint8Array> {
   return new Map<string, Uint8Array>([
-    ['config.json', json(toyBlipConfig())],
-    ['preprocessor_config.json', json(toyBlipPreprocessorConfig())],
-    ['tokenizer.json', json(toyBlipTokenizerJson())],
-    ['tokenizer_config.json', json(toyBlipTokenizerConfig())],
-    ['special_tokens_map.json', json(toyBlipSpecialTokensMap())],
+    ['config.json', packJson(toyBlipConfig())],
+    ['preprocessor_config.json', packJson(toyBlipPreprocessorConfig())],
+    ['tokenizer.json', packJson(toyBlipTokenizerJson())],
+    ['tokenizer_config.json', packJson(toyBlipTokenizerConfig())],
+    ['special_tokens_map.json', packJson(toyBlipSpecialTokensMap())],
     ['vision_model.onnx', buildToyBlipVision().toModelBytes(ONNX_OPTIONS)],
     ['text_decoder.onnx', buildToyBlipTextDecoder().toModelBytes(ONNX_OPTIONS)],
   ]);

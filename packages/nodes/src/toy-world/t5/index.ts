@@ -1,4 +1,4 @@
-import { writePackFiles } from '../sd-pack.js';
+import { packJson, writePackFiles } from '../sd-pack.js';
 import { TOY_T5_DIMS } from './t5-dims.js';
 import { buildToyT5Decoder } from './t5-decoder-graph.js';
 import { buildToyT5Encoder } from './t5-encoder-graph.js';
@@ -45,19 +45,17 @@ export function toyT5Config(): Record<string, unknown> {
   };
 }
 
-const json = (value: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
-
 /** Every file of the toy Flan-T5 pack, name → bytes. Pure function of the source: same code, same bytes. */
 export function toyT5PackFiles(): Map<string, Uint8Array> {
   return new Map<string, Uint8Array>([
-    ['config.json', json(toyT5Config())],
+    ['config.json', packJson(toyT5Config())],
     [
       'generation_config.json',
-      json({ decoder_start_token_id: T5_PAD_ID, eos_token_id: T5_EOS_ID, pad_token_id: T5_PAD_ID }),
+      packJson({ decoder_start_token_id: T5_PAD_ID, eos_token_id: T5_EOS_ID, pad_token_id: T5_PAD_ID }),
     ],
-    ['tokenizer.json', json(toyT5TokenizerJson())],
-    ['tokenizer_config.json', json(toyT5TokenizerConfig())],
-    ['special_tokens_map.json', json(toyT5SpecialTokensMap())],
+    ['tokenizer.json', packJson(toyT5TokenizerJson())],
+    ['tokenizer_config.json', packJson(toyT5TokenizerConfig())],
+    ['special_tokens_map.json', packJson(toyT5SpecialTokensMap())],
     ['encoder_model.onnx', buildToyT5Encoder().toModelBytes(ONNX_OPTIONS)],
     ['decoder_model.onnx', buildToyT5Decoder(false).toModelBytes(ONNX_OPTIONS)],
     ['decoder_model_merged.onnx', buildToyT5Decoder(true).toModelBytes(ONNX_OPTIONS)],
