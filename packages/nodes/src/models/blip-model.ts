@@ -1,4 +1,4 @@
-import { basename, relative, sep } from 'node:path';
+import { basename } from 'node:path';
 import type { Tensor } from '@diffedit/core';
 import type { CaptionImage } from './blip-image-processor.js';
 import { blipImageSettings, blipPixelValues } from './blip-image-processor.js';
@@ -55,6 +55,7 @@ export class BlipModel {
     readonly tokenizer: TextTokenizer,
     private readonly vision: ModelSession,
     private readonly decoder: ModelSession,
+    private readonly visionFile: string,
     private readonly decoderFile: string,
     readonly imageSettings: BlipImageSettings,
     private readonly ids: BlipIds,
@@ -98,6 +99,7 @@ export class BlipModel {
       tokenizer,
       vision,
       decoder,
+      rel(BLIP_FILES.vision),
       rel(BLIP_FILES.decoder),
       blipImageSettings(preprocessor),
       ids,
@@ -125,8 +127,7 @@ export class BlipModel {
     throwIfAborted(signal);
     const pixelSpec = findSpec(this.vision.inputs, 'pixel_values') as IoSpec;
     const visionOut = (findSpec(this.vision.outputs, 'last_hidden_state') ?? this.vision.outputs[0]).name;
-    const visionFile = relative(this.folder, this.vision.path).split(sep).join('/');
-    const pixelType = this.floatType(pixelSpec, visionFile);
+    const pixelType = this.floatType(pixelSpec, this.visionFile);
     const feeds = { pixel_values: floatFeed(pixelType, pixels.dims, pixels.data, false) };
     const vision = await this.vision.run(feeds, { signal, outputs: [visionOut] });
     const hiddenWire = vision[visionOut];
