@@ -2,9 +2,8 @@
 // run. Needs the compiled worker (npx tsc -b).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { Tensor } from '@diffedit/core';
 import { createRuntime } from '@diffedit/runtime';
 import type { Runtime } from '@diffedit/runtime';
@@ -14,6 +13,7 @@ import { ModelManager } from '../../src/models/model-manager.js';
 import { defaultWorkerPath } from '../../src/models/worker-location.js';
 import { ModelManagerKey } from '../../src/nodes/models/index.js';
 import { ensureToyPack } from '../../src/toy-world/index.js';
+import { ASSETS, runtimeWith } from '../nodes/toy-runtime.js';
 import {
   DENOISE_EDGES,
   EDIT_INPUT_NODES,
@@ -22,7 +22,6 @@ import {
   workflowDoc,
 } from '../nodes/workflow-doc.js';
 
-const assets = resolve(import.meta.dirname, '../../../../workflows/assets');
 const modelsDir = mkdtempSync(join(tmpdir(), 'diffedit-worker-nodes-'));
 let byDefault: Runtime;
 let inProcess: Runtime;
@@ -32,12 +31,9 @@ beforeAll(async () => {
     throw new Error(`worker tests need the compiled worker ${defaultWorkerPath()}: run npx tsc -b first`);
   }
   await ensureToyPack(modelsDir);
-  byDefault = createRuntime({ inputsDir: assets, modelsDir, providers: ['cpu'], log: () => {} });
+  byDefault = createRuntime({ inputsDir: ASSETS, modelsDir, providers: ['cpu'], log: () => {} });
   const manager = new ModelManager({ modelsDir, mode: 'in-process', providers: ['cpu'], logger: () => {} });
-  const services = new ServiceRegistry()
-    .set(InputsFolderKey, { root: assets, resolve: (p: string) => resolve(assets, p) })
-    .set(ModelManagerKey, manager);
-  inProcess = createRuntime({ services, inputsDir: assets, modelsDir });
+  inProcess = runtimeWith(manager, modelsDir);
 });
 afterAll(async () => {
   await byDefault.close();

@@ -1,21 +1,18 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { RunEvent, Tensor } from '@diffedit/core';
-import { createRuntime } from '@diffedit/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { listNodes } from '../../src/catalog.js';
 import { decodeImage } from '../../src/imaging/index.js';
 import { ModelManager } from '../../src/models/index.js';
 import type { InvertedLatents } from '../../src/nodes/diffedit/index.js';
-import { ModelManagerKey } from '../../src/nodes/models/index.js';
 import { writeToyPack } from '../../src/toy-world/index.js';
+import { runtimeWith } from './toy-runtime.js';
 import { DENOISE_EDGES, EDIT_INPUT_NODES, INVERT_EDGES, MASK_EDGES, workflowDoc } from './workflow-doc.js';
 
-const assets = resolve(import.meta.dirname, '../../../../workflows/assets');
 let manager: ModelManager;
 let modelsDir: string;
 
@@ -66,10 +63,7 @@ describe('catalog entries', () => {
 
 describe('DiffEdit nodes on the toy pack', () => {
   it('stream throttled latent previews during DDIMInvert and MaskedDenoise, and decode_latents decodes every level', async () => {
-    const services = new ServiceRegistry()
-      .set(InputsFolderKey, { root: assets, resolve: (p: string) => resolve(assets, p) })
-      .set(ModelManagerKey, manager);
-    const runtime = createRuntime({ services, inputsDir: assets, modelsDir });
+    const runtime = runtimeWith(manager, modelsDir);
     const workflow = workflowDoc(
       'previews',
       [
@@ -114,10 +108,7 @@ describe('DiffEdit nodes on the toy pack', () => {
   });
 
   it('chunk the mask UNet batch by max_batch without changing the mask; regularised inversion runs and differs', async () => {
-    const services = new ServiceRegistry()
-      .set(InputsFolderKey, { root: assets, resolve: (p: string) => resolve(assets, p) })
-      .set(ModelManagerKey, manager);
-    const runtime = createRuntime({ services, inputsDir: assets, modelsDir });
+    const runtime = runtimeWith(manager, modelsDir);
     const graph = (mask: Record<string, unknown>, invert: Record<string, unknown>) =>
       workflowDoc(
         'chunks',
