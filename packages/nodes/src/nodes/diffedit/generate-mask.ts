@@ -46,7 +46,7 @@ export const GenerateMaskNode = defineNode({
   },
   params: {
     num_maps_per_mask: { kind: 'int', default: 10, min: 1, max: 256 },
-    mask_encode_strength: { kind: 'number', default: 0.5, min: 0, max: 1, step: 0.01 },
+    mask_encode_strength: { kind: 'number', default: 0.5, min: 0, exclusiveMin: true, max: 1, step: 0.01 },
     mask_guidance_scale: { kind: 'number', default: 7.5, min: 0, max: 50, step: 0.1 },
     mask_thresholding_ratio: {
       kind: 'number',
