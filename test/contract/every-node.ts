@@ -24,7 +24,7 @@ export function everyNodeWorkflow(): WorkflowDoc {
     ['decode', 'VAEDecode'],
     ['load_mask', 'LoadMask', { mask: 'assets/white-triangle-on-red.png', width: 64, height: 64 }],
     ['mask_image', 'MaskToImage'],
-    ['grid', 'ImageGrid', { rows: 2, cols: 3 }],
+    ['grid', 'ImageGrid', { rows: 2, cols: 3 }], // six images: a–f
     ['preview', 'PreviewImage'],
     ['save', 'SaveImage', { filename_prefix: 'bounds' }],
     ['number', 'Number', { value: 0.5 }],

@@ -16,9 +16,8 @@ export const ImageGridNode = defineNode({
     'the first image’s size, like diffusers’ make_image_grid. rows × cols must equal the number of images.',
   inputs: { a: slot, b: slot, c: slot, d: slot, e: slot, f: slot },
   params: {
-    // rows × cols must equal the number of connected images, and there are six inputs (a–f).
-    rows: { kind: 'int', default: 1, min: 1, max: 6 },
-    cols: { kind: 'int', default: 3, min: 1, max: 6 },
+    rows: { kind: 'int', default: 1, min: 1, max: 64 },
+    cols: { kind: 'int', default: 3, min: 1, max: 64 },
   },
   outputs: { image: { type: 'IMAGE' } },
   async run(_ctx, inputs, params) {
