@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { clipTokenizerJson } from './clip-tokenizer-json.js';
+import { declaredTokens, withDeclaredTokens } from './declared-tokens.js';
 import { errorMessage, ModelError } from './model-errors.js';
 import type { JsonObject } from './model-files.js';
 import { fileExists, numberField, readJsonFile, readOptionalJson, tokenField } from './model-files.js';
@@ -14,8 +15,8 @@ export interface TextTokenizerInfo {
 }
 
 /**
- * A Hugging Face tokenizer loaded from a model folder (tokenizer.json, tokenizer_config.json,
- * special_tokens_map.json) with the padding/truncation that @huggingface/tokenizers leaves to its caller.
+ * A Hugging Face tokenizer loaded from a model folder (tokenizer.json or CLIP's vocab.json + merges.txt, with
+ * the added tokens that tokenizer_config.json, special_tokens_map.json and added_tokens.json declare) with the padding/truncation that @huggingface/tokenizers leaves to its caller.
  */
 export class TextTokenizer {
   private constructor(
@@ -27,6 +28,7 @@ export class TextTokenizer {
   static async fromFolder(folder: string): Promise<TextTokenizer> {
     const config = (await readOptionalJson(folder, 'tokenizer_config.json')) ?? {};
     const specialMap = await readOptionalJson(folder, 'special_tokens_map.json');
+    const addedTokens = await readOptionalJson(folder, 'added_tokens.json');
     let json: JsonObject;
     let source: TextTokenizerInfo['source'];
     if (fileExists(folder, 'tokenizer.json')) {
@@ -57,6 +59,8 @@ export class TextTokenizer {
         'missing tokenizer (tokenizer.json, or vocab.json + merges.txt for a CLIP tokenizer)',
       );
     }
+    // transformers registers every token the config files declare (SD 2's pad "!" included) as added tokens.
+    json = withDeclaredTokens(json, declaredTokens(config, specialMap, addedTokens));
     let tokenizer: Tokenizer;
     try {
       tokenizer = new Tokenizer(json, config);
