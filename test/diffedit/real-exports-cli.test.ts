@@ -13,6 +13,10 @@ import {
   MODEL_EXPORTS,
   REAL_EXPORTS,
 } from '../../packages/nodes/test/models/fixtures/real-exports.js';
+import {
+  writeFp16Export,
+  writeInGraphPosteriorExport,
+} from '../../packages/nodes/test/models/fixtures/real-export-variants.js';
 import { WORKFLOWS } from './harness.js';
 
 // The shipped workflows end to end through the CLI on real (tiny, random-weight) optimum / torch.onnx exports.
@@ -25,6 +29,8 @@ const calls = new Map<string, number>();
 beforeAll(() => {
   modelsDir = mkdtempSync(join(tmpdir(), 'diffedit-real-models-'));
   copyExports(modelsDir, MODEL_EXPORTS);
+  writeFp16Export(join(modelsDir, 'sd21-fp16'));
+  writeInGraphPosteriorExport(join(modelsDir, 'sd21-sampling'));
   const open = InProcessBackend.prototype.open;
   vi.spyOn(InProcessBackend.prototype, 'open').mockImplementation(async function (
     this: InProcessBackend,
@@ -99,7 +105,7 @@ async function runTwice(
 // - VAE encoder: GenerateMask and DDIMInvert once each; VAE decoder: DDIMInvert's latents and the result.
 const SD_CALLS = { text: 8, unet: 3 + 8 + 8, vaeEncode: 2, vaeDecode: 2 };
 
-describe.each(['sd21-tiny', 'sd15-tiny', 'sd-tiny-external-data'])(
+describe.each(['sd21-tiny', 'sd15-tiny', 'sd-tiny-external-data', 'sd21-fp16'])(
   'diffedit-prompts on %s via the CLI',
   (model) => {
     it('completes, is deterministic for a fixed seed, and calls each component as DiffEdit does', async () => {
@@ -113,6 +119,25 @@ describe.each(['sd21-tiny', 'sd15-tiny', 'sd-tiny-external-data'])(
     });
   },
 );
+
+describe('diffedit-prompts on an export that samples its posterior in the graph (latent_sample)', () => {
+  it('completes, warning once in GenerateMask and once in DDIMInvert that the seed cannot fix the draws', async () => {
+    calls.clear();
+    const out = mkdtempSync(join(tmpdir(), 'diffedit-real-sampling-'));
+    const sets = [...SMALL, 'model.model=sd21-sampling'];
+    const args = ['run', join(WORKFLOWS, 'diffedit-prompts.json'), '--out', out];
+    const { code, stderr } = await cli([...args, ...sets.flatMap((s) => ['--set', s])]);
+    expect(code).toBe(0);
+    const warnings = stderr.split('\n').filter((line) => /latent_sample/.test(line));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/GenerateMask: sd21-sampling's VAE encoder samples the posterior inside/);
+    expect(warnings[1]).toMatch(/DDIMInvert: sd21-sampling's VAE encoder samples the posterior inside/);
+    // GenerateMask encodes its 10 copies in one batch (independent draws); DDIMInvert encodes one
+    expect(calls.get('sd21-sampling/vae_encoder/model.onnx')).toBe(2);
+    const grid = await decodeImage(readFileSync(join(out, 'diffedit-prompts.png')), { multiple: 1 }, 'grid');
+    expect([grid.width, grid.height]).toEqual([3 * 64, 64]);
+  });
+});
 
 describe('diffedit-t5-embeddings on sd21-tiny + t5-tiny via the CLI', () => {
   it('completes, is deterministic, and runs the merged decoder once per generated token', async () => {

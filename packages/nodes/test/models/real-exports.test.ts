@@ -1,11 +1,16 @@
-import sharp from 'sharp';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
+import { SeededRng, Tensor } from '@diffedit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BlipModel } from '../../src/models/blip-model.js';
 import { DiffusionModel } from '../../src/models/diffusion-model.js';
 import { InProcessBackend } from '../../src/models/in-process-backend.js';
 import { SessionPool } from '../../src/models/session-pool.js';
 import { T5Model } from '../../src/models/t5-model.js';
+import { sampleImageLatents } from '../../src/nodes/diffedit/image-latents.js';
+import { writeFp16Export, writeInGraphPosteriorExport } from './fixtures/real-export-variants.js';
 import {
   blipReference,
   maxAbsDiff,
@@ -19,7 +24,15 @@ import {
 
 // Parity of the product's loaders with PyTorch on real optimum / torch.onnx exports (see the fixtures' README).
 const pool = new SessionPool(new InProcessBackend(), { providers: ['cpu'] }, () => {});
-afterAll(() => pool.close());
+const scratch = mkdtempSync(join(tmpdir(), 'diffedit-real-variants-'));
+afterAll(async () => {
+  await pool.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+/** float16 weights and inputs against the fp32 PyTorch reference: float16 rounding gives at most 1.9e-3
+ * (text encoder), 9.6e-4 (UNet), 6.2e-4 (VAE encoder) and 4.0e-3 (VAE decoder) here; a real mistake (wrong
+ * dtype, timestep, scaling) is off by 1e-1 or more. */
+const FP16_TOLERANCE = 1e-2;
 
 describe.each(SD_EXPORTS)('%s (optimum export) against diffusers', (name) => {
   const ref = sdReference(name);
@@ -105,5 +118,89 @@ describe('blip-tiny (the docs’ torch.onnx recipe, weights in *.onnx.data) agai
       expect(caption).toBe(ref.caption);
       expect(blip.tokenizer.encode(caption, false)).toEqual(ref.output_ids.slice(1));
     }
+  });
+});
+
+describe('an fp16 export (sd21-tiny with float16 weights, inputs and outputs)', () => {
+  it('is fed and read as float16 and matches PyTorch within float16 rounding', async () => {
+    const m = await DiffusionModel.load(writeFp16Export(join(scratch, 'sd21-fp16')), pool);
+    const ref = sdReference('sd21-tiny');
+    expect(m.tokenize(ref.tokenize.prompts)).toEqual(ref.tokenize.input_ids);
+    const hidden = await m.encodePrompt(ref.text_encoder.prompts);
+    const refHidden = tensorOf(ref.text_encoder.last_hidden_state);
+    const unet = await m.unet(tensorOf(ref.unet.sample), ref.unet.timestep, refHidden);
+    const encoding = await m.vaeEncode(tensorOf(ref.vae_encoder.image));
+    if (encoding.kind !== 'parameters') throw new Error('expected latent_parameters');
+    const image = await m.vaeDecode(tensorOf(ref.vae_decoder.latents));
+    const diffs = {
+      text: maxAbsDiff(hidden, refHidden),
+      unet: maxAbsDiff(unet, tensorOf(ref.unet.out_sample)),
+      mean: maxAbsDiff(encoding.mean, tensorOf(ref.vae_encoder.mean)),
+      logvar: maxAbsDiff(encoding.logvar, tensorOf(ref.vae_encoder.logvar)),
+      decode: maxAbsDiff(image, tensorOf(ref.vae_decoder.image)),
+    };
+    for (const d of Object.values(diffs)) expect(d).toBeLessThan(FP16_TOLERANCE);
+    // what was fed and read: float16 everywhere but input_ids, the timestep a float16 scalar
+    const folder = join(scratch, 'sd21-fp16');
+    const sessions = (await pool.openSessions()).filter((x) => x.path.startsWith(folder));
+    const io = Object.fromEntries(
+      sessions.flatMap((x) => [...x.inputs, ...x.outputs]).map((spec) => [spec.name, spec.type]),
+    );
+    expect(io).toMatchObject({
+      input_ids: 'int64',
+      last_hidden_state: 'float16',
+      timestep: 'float16',
+      encoder_hidden_states: 'float16',
+      out_sample: 'float16',
+      latent_parameters: 'float16',
+      latent_sample: 'float16',
+    });
+    expect(sessions.find((x) => x.path.endsWith('unet/model.onnx'))?.inputs[1].shape).toEqual([]);
+  });
+});
+
+describe('an export that samples the VAE posterior in its graph (latent_sample, older optimum)', () => {
+  it('gives independent draws for GenerateMask’s maps and warns once that they ignore the seed', async () => {
+    const m = await DiffusionModel.load(writeInGraphPosteriorExport(join(scratch, 'sd21-sampling')), pool);
+    expect(m.samplesPosteriorInGraph).toBe(true);
+    const ref = sdReference('sd21-tiny');
+    const signed = tensorOf(ref.vae_encoder.image);
+    const image = new Tensor(
+      signed.dims,
+      signed.data.map((v) => (v + 1) / 2),
+    );
+    const warnings: string[] = [];
+    const count = 64;
+    const draws = await sampleImageLatents(m, image, count, new SeededRng(0), {
+      warn: (message) => warnings.push(message),
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/latent_sample.*seed/);
+    const [, c, h, w] = draws.dims;
+    expect(draws.dims).toEqual([count, 4, 4, 4]);
+    const n = c * h * w;
+    const mean = tensorOf(ref.vae_encoder.mean).data;
+    const std = tensorOf(ref.vae_encoder.logvar).data.map((lv) => Math.exp(0.5 * lv));
+    // every draw differs from the others, and their spread is the posterior's, not zero
+    const rows = Array.from({ length: count }, (_, k) => draws.data.subarray(k * n, (k + 1) * n).join());
+    expect(new Set(rows).size).toBe(count);
+    let worstMean = 0;
+    let sumRatio = 0;
+    for (let i = 0; i < n; i++) {
+      let s1 = 0;
+      let s2 = 0;
+      for (let k = 0; k < count; k++) {
+        const z = draws.data[k * n + i] / m.scalingFactor;
+        s1 += z;
+        s2 += z * z;
+      }
+      const mu = s1 / count;
+      const sd = Math.sqrt(s2 / count - mu * mu);
+      worstMean = Math.max(worstMean, Math.abs(mu - mean[i]) / (std[i] / Math.sqrt(count)));
+      sumRatio += sd / std[i];
+    }
+    expect(worstMean).toBeLessThan(5); // each sample mean within 5 standard errors of the posterior mean
+    expect(sumRatio / n).toBeGreaterThan(0.8); // independent draws: the posterior's spread, on average
+    expect(sumRatio / n).toBeLessThan(1.2);
   });
 });
