@@ -2,13 +2,8 @@ import { resolve } from 'node:path';
 
 import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { NodeCatalog } from '@diffedit/core';
-import {
-  createNodeCatalog,
-  ensureToyPack,
-  ModelManager,
-  ModelManagerKey,
-  TOY_PACK_FOLDERS,
-} from '@diffedit/nodes';
+import { createNodeCatalog, ModelManager, ModelManagerKey } from '@diffedit/nodes';
+import { ensureToyPack, TOY_PACK_FOLDERS } from '@diffedit/toy-models';
 
 /**
  * The one place where the runtime's nodes and services are assembled. Node packs register their definitions
@@ -41,8 +36,9 @@ export function defaultServices(options: WiringOptions): ServiceRegistry {
       ModelManagerKey,
       new ModelManager({
         modelsDir,
-        // The embedded toy-world pack is generated on first use, so a fresh checkout runs without a set-up step;
-        // only in the runtime's own folder: a user's --models folder is never written (`toy-pack` does that).
+        // The toy-world pack (@diffedit/toy-models) is generated on first use, so a fresh checkout runs without a
+        // set-up step; the product nodes know nothing of it. Only in the runtime's own folder: a user's --models
+        // folder is never written (`toy-pack` does that on request).
         ...(modelsDir === defaultModelsDir()
           ? { builtins: { names: Object.values(TOY_PACK_FOLDERS), ensure: ensureToyPack } }
           : {}),

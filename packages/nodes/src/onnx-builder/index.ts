@@ -1,1 +1,0 @@
-export * from './graph-builder.js';
