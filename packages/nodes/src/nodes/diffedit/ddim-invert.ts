@@ -94,7 +94,10 @@ export const DDIMInvertNode = defineNode({
     });
 
     const rng = new SeededRng(params.seed);
-    let x = await sampleImageLatents(model, image, 1, rng.fork('posterior'), signal);
+    let x = await sampleImageLatents(model, image, 1, rng.fork('posterior'), {
+      signal,
+      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+    });
     const previewer = await LatentPreviewer.for(ctx, model, params.previews);
     const regRng = rng.fork('regularisation');
     const store: Tensor[] = [];

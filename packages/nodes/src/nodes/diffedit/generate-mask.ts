@@ -103,7 +103,10 @@ export const GenerateMaskNode = defineNode({
 
     // RNG draw 1: n posterior samples of the one VAE encoding; draw 2: one noise shared by source and target
     const rng = new SeededRng(params.seed);
-    const x0 = await sampleImageLatents(model, image, n, rng.fork('posterior'), signal);
+    const x0 = await sampleImageLatents(model, image, n, rng.fork('posterior'), {
+      signal,
+      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+    });
     const noise = rng.fork('noise').randn(x0.dims);
     const xt = scheduler.addNoise(x0, noise, tEnc);
 

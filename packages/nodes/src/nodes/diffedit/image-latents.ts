@@ -38,21 +38,39 @@ export function requireSingleImage(
   return image;
 }
 
+export interface SampleLatentsOptions {
+  readonly signal?: AbortSignal;
+  /** Told once when the export samples inside its graph (the draws then ignore the seed). */
+  readonly warn?: (message: string) => void;
+}
+
 /**
  * `count` latents of one image (diffusers' prepare_image_latents, spec §4): one VAE encode, then `count`
- * posterior samples drawn in JS by core's sampleVaePosterior. Exports that sample inside the graph give one
- * sample, repeated.
+ * independent posterior samples drawn in JS by core's sampleVaePosterior. An export that samples inside the
+ * graph (`latent_sample`) encodes `count` copies of the image in one batch instead, so that the samples are
+ * independent as in diffusers; its draws cannot follow the seed, which `warn` is told once.
  */
 export async function sampleImageLatents(
   model: DiffusionModel,
   image: Tensor,
   count: number,
   rng: SeededRng,
-  signal?: AbortSignal,
+  options: SampleLatentsOptions = {},
 ): Promise<Tensor> {
-  const encoding = await model.vaeEncode(imageToModelRange(image), { signal });
+  const { signal, warn } = options;
   const s = model.scalingFactor;
-  if (encoding.kind === 'sample') return scale(tileBatch(encoding.sample, count), s);
+  if (model.samplesPosteriorInGraph) {
+    warn?.(
+      `${model.name}'s VAE encoder samples the posterior inside the ONNX graph (output latent_sample), so ` +
+        'its draws ignore the seed and results are not reproducible; re-export with optimum ≥ 1.17 ' +
+        '(output latent_parameters) for seeded runs',
+    );
+    const encoding = await model.vaeEncode(tileBatch(imageToModelRange(image), count), { signal });
+    return scale(encoding.kind === 'sample' ? encoding.sample : encoding.mean, s);
+  }
+  const encoding = await model.vaeEncode(imageToModelRange(image), { signal });
+  if (encoding.kind !== 'parameters')
+    throw new Error('VAE encoder returned a sample for a parameters export');
   // latent_parameters (mean ‖ logvar along channels) once per sample; the draws go sample by sample.
   const { mean, logvar } = encoding;
   const parameters = new Tensor([1, 2 * mean.dims[1], mean.dims[2], mean.dims[3]]);
