@@ -139,6 +139,11 @@ describe('diffedit run', () => {
     expect(report.nodes.show).toMatchObject({ type: 'ShowValue', status: 'ran', files: ['prompt.txt'] });
     expect(report.nodes.subject.files).toEqual([]);
     expect(report.nodes.prompt.outputs).toEqual({ text: '"a photo of a dog"' });
+    // every node's cache key, all different; no file/model params, so no fingerprints
+    const keys = Object.values(report.nodes).map((n) => (n as { cacheKey: string }).cacheKey);
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set(keys).size).toBe(3);
+    expect(report.fingerprints).toEqual({});
     expect(stderr).toContain('✓ show (ShowValue)');
     expect(stderr).toMatch(/✓ prompt \(TextTemplate\) [\d.]+ ms text="a photo of a dog"/);
   });
