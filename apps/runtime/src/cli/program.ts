@@ -1,10 +1,10 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 
 import { Command, CommanderError } from 'commander';
 
-import { formatIssue, workflowJsonSchema } from '@diffedit/core';
+import { formatIssue, INTERNAL_ERROR, workflowJsonSchema } from '@diffedit/core';
 import { ensureToyPack, ModelManagerKey } from '@diffedit/nodes';
 import type { RunResult, ValidationIssue } from '@diffedit/core';
 
@@ -12,12 +12,26 @@ import { applyOverrides, parseOverride, UsageError } from '../overrides.js';
 import type { ParamOverride } from '../overrides.js';
 import { RunProgress } from '../progress.js';
 import { buildReport, writeRunOutput } from '../report.js';
-import type { RunReport } from '../report.js';
+import type { OutputFs, RunReport } from '../report.js';
 import { createRuntime } from '../runtime.js';
 import type { Runtime, RuntimeOptions } from '../runtime.js';
 
-/** Exit codes: 0 success, 1 the run failed, 2 invalid workflow or usage, 130 cancelled. */
-export const EXIT = { ok: 0, failed: 1, invalid: 2, cancelled: 130 } as const;
+/**
+ * Exit codes: 0 success, 1 the run failed (a node failed on its input), 2 invalid workflow or usage,
+ * 70 internal error (a bug: an unexpected exception, reported with a request for a bug report; EX_SOFTWARE),
+ * 130 cancelled (Ctrl-C or SIGTERM).
+ */
+export const EXIT = { ok: 0, failed: 1, invalid: 2, internal: 70, cancelled: 130 } as const;
+
+/** What an unexpected exception prints: enough for a bug report, distinct from a failed node. */
+export function internalErrorMessage(error: unknown): string {
+  const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  return (
+    `✗ internal error: ${detail}\n` +
+    '  This is a bug in DiffEdit Studio, not a problem with your workflow. Please report it with the command\n' +
+    '  you ran, the workflow file and the message above.'
+  );
+}
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -29,6 +43,8 @@ export interface CliIo {
   /** Reuse a runtime (and its cache) across calls; otherwise one is created per call. */
   runtime?: Runtime;
   runtimeOptions?: RuntimeOptions;
+  /** How output files are written (tests inject a full disk). */
+  outputFs?: OutputFs;
 }
 
 interface RunFlags {
@@ -170,6 +186,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         if (!(mb >= 0)) throw new UsageError(`--cache-mb expects a number of MiB, got '${flags.cacheMb}'`);
         cacheBytes = mb * 1024 * 1024;
       }
+      if (flags.out !== undefined) await checkOutDir(flags.out);
     } catch (error) {
       printErr(`✗ ${(error as Error).message}`);
       return EXIT.invalid;
@@ -209,13 +226,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         artifacts: [],
         outputs: {},
         issues: loaded.issues,
+        warnings: [],
       };
     }
     const name = basename(file);
     let report: RunReport;
     try {
       report = flags.out
-        ? await writeRunOutput(resolve(flags.out), name, result, runtime.cache.stats())
+        ? await writeRunOutput(resolve(flags.out), name, result, runtime.cache.stats(), io.outputFs)
         : buildReport(
             name,
             result,
@@ -223,11 +241,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             result.artifacts.map((a) => a.name),
           );
     } catch (error) {
-      // An unusable --out (a file in the way, no permission) is a usage problem, not a node failure.
+      // --out was checked before the run: this is the disk failing (full, removed) while writing. Nothing
+      // partial is left under a real name (writeRunOutput writes to temporary names, then renames).
       printErr(`✗ cannot write the output into ${flags.out}: ${(error as Error).message}`);
-      return EXIT.invalid;
+      printErr('  no output file was written; earlier files in that folder are unchanged');
+      return EXIT.failed;
     }
     if (flags.json) print(JSON.stringify(report, null, 2));
+    if (result.warnings.length > 0) {
+      printErr(`⚠ ${result.warnings.length} warning(s): the run finished, but check these:`);
+      for (const w of result.warnings) {
+        printErr(
+          `  - node ${w.nodeId} (${w.nodeType})${w.field ? ` › ${w.field}` : ''}: ${w.message} [${w.code}]`,
+        );
+      }
+    }
     switch (result.status) {
       case 'done': {
         const ran = result.nodes.filter((n) => n.status === 'ran').length;
@@ -249,6 +277,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ? `node ${e.nodeId}${e.nodeType ? ` (${e.nodeType})` : ''}${e.field ? ` › ${e.field}` : ''}`
           : 'run';
         printErr(`✗ ${where} failed: ${e.message} [${e.code}]`);
+        if (e.code === INTERNAL_ERROR) {
+          printErr('  This is a bug in DiffEdit Studio, not a problem with your workflow: please report it.');
+          return EXIT.internal;
+        }
         return EXIT.failed;
       }
     }
@@ -262,12 +294,31 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       printErr(`✗ ${error.message}`);
       return EXIT.invalid;
     }
-    throw error;
+    printErr(internalErrorMessage(error));
+    return EXIT.internal;
   } finally {
     // Runtimes made here hold model sessions and worker threads that would keep the process alive.
     await Promise.all(created.map((runtime) => runtime.close()));
   }
   return exitCode;
+}
+
+/**
+ * Checked before running, so that a bad --out fails at once instead of after the whole computation: not empty,
+ * a folder (created if missing) that this process can write into.
+ */
+async function checkOutDir(out: string): Promise<void> {
+  if (out.trim() === '') throw new UsageError("--out needs a folder name, got ''");
+  const existing = await stat(out).catch(() => undefined);
+  if (existing !== undefined && !existing.isDirectory()) {
+    throw new UsageError(`cannot write the output into ${out}: it is not a folder (a file is in the way)`);
+  }
+  try {
+    await mkdir(out, { recursive: true });
+    await access(out, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`cannot write the output into ${out}: ${(error as Error).message}`);
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {
