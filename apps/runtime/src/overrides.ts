@@ -1,3 +1,4 @@
+import { quoteValue } from '@diffedit/core';
 import type { ParamKind } from '@diffedit/core';
 
 /** One `--set NODE.PARAM=VALUE` assignment. */
@@ -28,7 +29,7 @@ export function parseOverride(assignment: string): ParamOverride {
   const target = equals < 0 ? '' : assignment.slice(0, equals);
   const dot = target.lastIndexOf('.');
   if (equals < 0 || dot <= 0 || dot === target.length - 1) {
-    throw new UsageError(`--set expects NODE.PARAM=VALUE, got '${assignment}'`);
+    throw new UsageError(`--set expects NODE.PARAM=VALUE, got ${quoteValue(assignment)}`);
   }
   const text = assignment.slice(equals + 1);
   let value: unknown = text;
@@ -66,12 +67,21 @@ export function applyOverrides(
     const node = nodes.find(
       (n): n is NodeCopy => typeof n === 'object' && n !== null && (n as NodeCopy).id === nodeId,
     );
-    if (!node) throw new UsageError(`--set ${nodeId}.${param}: the workflow has no node '${nodeId}'`);
+    if (!node) {
+      throw new UsageError(`--set ${quoteValue(`${nodeId}.${param}`)}: the workflow has no node ${quoteValue(nodeId)}`);
+    }
     const kind = typeof node.type === 'string' ? kindOf?.(node.type, param) : undefined;
-    node.params[param] =
-      text !== undefined && kind !== undefined && TEXT_KINDS.has(kind) && typeof value !== 'string'
-        ? text
-        : value;
+    // defineProperty, not assignment: a param named '__proto__' must become an own property (that validation
+    // then reports as unknown), not replace the prototype of the params object
+    Object.defineProperty(node.params, param, {
+      value:
+        text !== undefined && kind !== undefined && TEXT_KINDS.has(kind) && typeof value !== 'string'
+          ? text
+          : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return { ...(document as object), nodes };
 }

@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 
 import { Command, CommanderError } from 'commander';
 
-import { formatIssue, INTERNAL_ERROR, workflowJsonSchema } from '@diffedit/core';
+import { formatIssue, INTERNAL_ERROR, ownValue, workflowJsonSchema } from '@diffedit/core';
 import { ModelManagerKey } from '@diffedit/nodes';
 import { ensureToyPack } from '@diffedit/toy-models';
 import type { RunResult, ValidationIssue } from '@diffedit/core';
@@ -206,7 +206,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         document = applyOverrides(
           loaded.value,
           overrides,
-          (type, param) => runtime.catalog.get(type)?.params[param]?.kind,
+          (type, param) => {
+            const params = runtime.catalog.get(type)?.params;
+            return params ? ownValue(params, param)?.kind : undefined;
+          },
         );
       } catch (error) {
         printErr(`✗ ${(error as Error).message}`);

@@ -11,6 +11,7 @@ import { NodeError, RunCancelledError } from './node-errors.js';
 import { OutputCache } from './output-cache.js';
 import type { CachedNodeResult } from './output-cache.js';
 import { isFingerprintedKind } from './params.js';
+import { ownValue } from './own.js';
 import { planExecution } from './plan.js';
 import { ServiceRegistry } from './services.js';
 import { convertSocketValue, resolveSocketConnection } from './sockets.js';
@@ -146,7 +147,7 @@ export class Executor {
       else edgesInto.set(edge.to.node, [edge]);
     }
     const records = new Map<string, NodeRunRecord>();
-    const outputs: Record<string, Record<string, unknown>> = {};
+    const outputs: Record<string, Record<string, unknown>> = Object.create(null);
     const artifacts: NodeArtifact[] = [];
     const warnings: RunWarning[] = [];
     const warn = (nodeId: string, nodeType: string, warning: NodeWarningInit): void => {
@@ -292,7 +293,7 @@ export class Executor {
     runId: string,
     signal: AbortSignal,
   ): Promise<ParamFingerprints> {
-    const result: Record<string, Record<string, string>> = {};
+    const result: Record<string, Record<string, string>> = Object.create(null);
     const wanted = new Set(nodeIds);
     for (const node of workflow.nodes) {
       if (!wanted.has(node.id)) continue;
@@ -331,8 +332,8 @@ export class Executor {
   ): Record<string, unknown> {
     const inputs: Record<string, unknown> = {};
     for (const edge of edgesInto) {
-      const outputType = this.catalog.get(typeOf(edge.from.node))!.outputs[edge.from.output].type;
-      const inputSpec = def.inputs[edge.to.input];
+      const outputType = ownValue(this.catalog.get(typeOf(edge.from.node))!.outputs, edge.from.output)!.type;
+      const inputSpec = ownValue(def.inputs, edge.to.input)!;
       const as = resolveSocketConnection(outputType, inputSpec.type) ?? acceptedTypes(inputSpec)[0];
       inputs[edge.to.input] = convertSocketValue(outputType, as, outputs[edge.from.node][edge.from.output]);
     }
