@@ -68,7 +68,9 @@ export function applyOverrides(
       (n): n is NodeCopy => typeof n === 'object' && n !== null && (n as NodeCopy).id === nodeId,
     );
     if (!node) {
-      throw new UsageError(`--set ${quoteValue(`${nodeId}.${param}`)}: the workflow has no node ${quoteValue(nodeId)}`);
+      throw new UsageError(
+        `--set ${quoteValue(`${nodeId}.${param}`)}: the workflow has no node ${quoteValue(nodeId)}`,
+      );
     }
     const kind = typeof node.type === 'string' ? kindOf?.(node.type, param) : undefined;
     // defineProperty, not assignment: a param named '__proto__' must become an own property (that validation

@@ -203,14 +203,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (loaded.ok) {
       let document: unknown;
       try {
-        document = applyOverrides(
-          loaded.value,
-          overrides,
-          (type, param) => {
-            const params = runtime.catalog.get(type)?.params;
-            return params ? ownValue(params, param)?.kind : undefined;
-          },
-        );
+        document = applyOverrides(loaded.value, overrides, (type, param) => {
+          const params = runtime.catalog.get(type)?.params;
+          return params ? ownValue(params, param)?.kind : undefined;
+        });
       } catch (error) {
         printErr(`✗ ${(error as Error).message}`);
         return EXIT.invalid;
