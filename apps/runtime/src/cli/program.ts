@@ -57,6 +57,7 @@ interface RunFlags {
   models?: string;
   cacheMb?: string;
   providers?: string;
+  maxMegapixels?: string;
 }
 
 /** Runs the `diffedit` command line; resolves to the process exit code. */
@@ -82,6 +83,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--inputs <dir>', 'folder relative file params are read from (default: the workflow folder)')
     .option('--models <dir>', 'folder relative model params are found in (default: ./models)')
     .option('--cache-mb <n>', 'output cache budget in MiB (default 1024)')
+    .option('--max-megapixels <n>', 'refuse image files with more pixels (1 MP = 1024 × 1024; default 16)')
     .option(
       '--providers <list>',
       'onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
@@ -180,7 +182,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   async function runCommand(file: string, flags: RunFlags): Promise<number> {
     let overrides: ParamOverride[];
     let cacheBytes: number | undefined;
+    let maxPixels: number | undefined;
     try {
+      if (flags.maxMegapixels !== undefined) {
+        const mp = Number(flags.maxMegapixels);
+        if (!(mp > 0) || !Number.isFinite(mp)) {
+          throw new UsageError(`--max-megapixels expects a positive number, got '${flags.maxMegapixels}'`);
+        }
+        maxPixels = Math.floor(mp * 1024 * 1024);
+      }
       overrides = flags.set.map(parseOverride);
       if (flags.cacheMb !== undefined) {
         const mb = Number(flags.cacheMb);
@@ -197,6 +207,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       inputsDir: flags.inputs ?? dirname(resolve(file)),
       ...(flags.models ? { modelsDir: flags.models } : {}),
       ...(cacheBytes !== undefined ? { cacheBytes } : {}),
+      ...(maxPixels !== undefined ? { maxPixels } : {}),
       ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
     });
     let result: RunResult;

@@ -302,7 +302,10 @@ export class Executor {
         if (!isFingerprintedKind(spec.kind)) continue;
         const value = String(node.params[param]);
         let fingerprint: string;
-        if (!this.fingerprintParam) {
+        if (spec.kind === 'file' && value.trim() === '') {
+          // nothing to read: the node itself says "no image chosen", naming its param
+          fingerprint = 'no-file';
+        } else if (!this.fingerprintParam) {
           // Unknown content: make the key unique to this run so the result is never reused.
           fingerprint = `unfingerprinted:${runId}`;
         } else {
