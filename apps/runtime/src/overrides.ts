@@ -1,4 +1,3 @@
-import { quoteValue } from '@diffedit/core';
 import type { ParamKind } from '@diffedit/core';
 
 /** One `--set NODE.PARAM=VALUE` assignment. */
@@ -29,7 +28,7 @@ export function parseOverride(assignment: string): ParamOverride {
   const target = equals < 0 ? '' : assignment.slice(0, equals);
   const dot = target.lastIndexOf('.');
   if (equals < 0 || dot <= 0 || dot === target.length - 1) {
-    throw new UsageError(`--set expects NODE.PARAM=VALUE, got ${quoteValue(assignment)}`);
+    throw new UsageError(`--set expects NODE.PARAM=VALUE, got '${cap(assignment)}'`);
   }
   const text = assignment.slice(equals + 1);
   let value: unknown = text;
@@ -68,9 +67,7 @@ export function applyOverrides(
       (n): n is NodeCopy => typeof n === 'object' && n !== null && (n as NodeCopy).id === nodeId,
     );
     if (!node) {
-      throw new UsageError(
-        `--set ${quoteValue(`${nodeId}.${param}`)}: the workflow has no node ${quoteValue(nodeId)}`,
-      );
+      throw new UsageError(`--set ${cap(`${nodeId}.${param}`)}: the workflow has no node '${cap(nodeId)}'`);
     }
     const kind = typeof node.type === 'string' ? kindOf?.(node.type, param) : undefined;
     // defineProperty, not assignment: a param named '__proto__' must become an own property (that validation
@@ -86,4 +83,9 @@ export function applyOverrides(
     });
   }
   return { ...(document as object), nodes };
+}
+
+/** A command-line value as a message repeats it: at most 80 characters. */
+function cap(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}… (${text.length} characters)` : text;
 }

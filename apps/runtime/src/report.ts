@@ -6,6 +6,7 @@ import type {
   CacheStats,
   NodeArtifact,
   NodeRunStatus,
+  ParamFingerprints,
   RunError,
   RunResult,
   RunWarning,
@@ -15,6 +16,8 @@ import type {
 export interface NodeReport {
   type: string;
   status: NodeRunStatus;
+  /** The key the node's result is cached under (what a client compares to mark stale nodes). */
+  cacheKey: string;
   ms: number;
   /** Files written into the output folder for this node (names relative to it). */
   files: string[];
@@ -29,6 +32,8 @@ export interface RunReport {
   status: RunResult['status'];
   ms: number;
   nodes: Record<string, NodeReport>;
+  /** node id → file/model param → fingerprint, as entered the cache keys (see docs/cache-keys.md). */
+  fingerprints: ParamFingerprints;
   error?: RunError;
   issues?: ValidationIssue[];
   /** What nodes warned about: ran, but probably not as meant (node, field, code, message). */
@@ -57,6 +62,7 @@ export function buildReport(
     nodes[node.nodeId] = {
       type: node.nodeType,
       status: node.status,
+      cacheKey: node.cacheKey,
       ms: Math.round(node.ms * 1000) / 1000,
       files: [],
     };
@@ -70,6 +76,7 @@ export function buildReport(
     status: result.status,
     ms: result.ms,
     nodes,
+    fingerprints: result.fingerprints,
     ...(result.error ? { error: result.error } : {}),
     ...(result.issues ? { issues: result.issues } : {}),
     warnings: result.warnings,

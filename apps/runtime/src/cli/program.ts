@@ -236,6 +236,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         nodes: [],
         artifacts: [],
         outputs: {},
+        fingerprints: {},
         issues: loaded.issues,
         warnings: [],
       };

@@ -29,27 +29,45 @@ export function requireSingleImage(
   return image;
 }
 
+export interface SampleLatentsOptions {
+  readonly signal?: AbortSignal;
+  /** Told once when the export samples inside its graph (the draws then ignore the seed). */
+  readonly warn?: (message: string) => void;
+}
+
 /**
  * `count` latents of one image (diffusers' prepare_image_latents, spec §4): one VAE encode, then `count`
- * posterior samples drawn in JS, (mean + exp(½·logvar)·ε)·scaling_factor. Exports that sample inside the
- * graph give one sample, repeated.
+ * independent posterior samples drawn in JS, (mean + exp(½·logvar)·ε)·scaling_factor. An export that samples
+ * inside the graph (`latent_sample`) encodes `count` copies of the image in one batch instead, so that the
+ * samples are independent as in diffusers; its draws cannot follow the seed, which `warn` is told once.
  */
 export async function sampleImageLatents(
   model: DiffusionModel,
   image: Tensor,
   count: number,
   rng: SeededRng,
-  signal?: AbortSignal,
+  options: SampleLatentsOptions = {},
 ): Promise<Tensor> {
-  const encoding = await model.vaeEncode(imageToSigned(image), { signal });
+  const { signal, warn } = options;
   const s = model.scalingFactor;
-  if (encoding.kind === 'sample') {
-    const one = encoding.sample;
-    const out = new Tensor([count, ...one.dims.slice(1)]);
-    for (let k = 0; k < count; k++)
-      for (let i = 0; i < one.size; i++) out.data[k * one.size + i] = one.data[i] * s;
+  if (model.samplesPosteriorInGraph) {
+    warn?.(
+      `${model.name}'s VAE encoder samples the posterior inside the ONNX graph (output latent_sample), so ` +
+        'its draws ignore the seed and results are not reproducible; re-export with optimum ≥ 1.17 ' +
+        '(output latent_parameters) for seeded runs',
+    );
+    const signed = imageToSigned(image);
+    const copies = new Tensor([count, ...signed.dims.slice(1)]);
+    for (let k = 0; k < count; k++) copies.data.set(signed.data, k * signed.size);
+    const encoding = await model.vaeEncode(copies, { signal });
+    const sample = encoding.kind === 'sample' ? encoding.sample : encoding.mean;
+    const out = new Tensor(sample.dims);
+    for (let i = 0; i < sample.size; i++) out.data[i] = sample.data[i] * s;
     return out;
   }
+  const encoding = await model.vaeEncode(imageToSigned(image), { signal });
+  if (encoding.kind !== 'parameters')
+    throw new Error('VAE encoder returned a sample for a parameters export');
   const { mean, logvar } = encoding;
   const n = mean.size;
   const std = new Float32Array(n);
