@@ -241,3 +241,35 @@ describe('warnings', () => {
     expect(report.warnings).toEqual([expect.objectContaining(warning)]);
   });
 });
+
+describe('names that objects already have', () => {
+  it('--set NODE.__proto__ / .constructor is an unknown param, not a silent no-op', async () => {
+    const file = await workflowFile('proto-set.json', [{ id: 'step' }]);
+    for (const name of ['__proto__', 'constructor', 'toString']) {
+      const before = ran;
+      const { code, stderr } = await cli(['run', file, '--set', `step.${name}=1`]);
+      expect(code, name).toBe(EXIT.invalid);
+      expect(stderr).toContain(`node step › ${name}:`);
+      expect(stderr).toContain('[unknown_param]');
+      expect(ran).toBe(before);
+    }
+  });
+
+  it('a TextTemplate placeholder named {constructor} has no value (does not print a function)', async () => {
+    const runtime = createRuntime();
+    const result = await runtime.run({
+      format: 'diffedit-studio.workflow',
+      version: 1,
+      name: 'template',
+      nodes: [
+        { id: 'prompt', type: 'TextTemplate', params: { template: 'a {constructor} and a {toString}' } },
+        { id: 'show', type: 'ShowValue', params: {} },
+      ],
+      edges: [{ id: 'e', from: { node: 'prompt', output: 'text' }, to: { node: 'show', input: 'value' } }],
+    });
+    await runtime.close();
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({ nodeId: 'prompt', field: 'template', code: 'invalid_input' });
+    expect(result.error?.message).toContain('placeholder {constructor} has no value');
+  });
+});
