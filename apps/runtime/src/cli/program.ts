@@ -306,6 +306,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       printErr(`✗ ${error.message}`);
       return EXIT.invalid;
     }
+    if (isEnvironmentError(error)) {
+      // a model error, a toy pack that cannot be written, EACCES/ENOSPC…: the message says what to fix
+      printErr(`✗ ${error.message}`);
+      return EXIT.failed;
+    }
     printErr(internalErrorMessage(error));
     return EXIT.internal;
   } finally {
@@ -331,6 +336,14 @@ async function checkOutDir(out: string): Promise<void> {
   } catch (error) {
     throw new UsageError(`cannot write the output into ${out}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * An error that carries a stable `code` (ModelError, ToyPackError, Node's system errors such as EACCES): a
+ * problem with the machine or the files, which the message explains. Anything else escaping is a bug.
+ */
+function isEnvironmentError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
 }
 
 function collect(value: string, previous: string[]): string[] {
