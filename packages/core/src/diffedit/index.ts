@@ -22,6 +22,7 @@ export {
   autoCorrelationLoss,
   rollsFromGenerator,
   regulariseNoisePrediction,
+  regulariseNoisePredictionAsync,
 } from './regularisation.js';
 export type {
   LossAndGradient,

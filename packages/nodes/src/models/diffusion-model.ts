@@ -1,5 +1,11 @@
 import { basename, join } from 'node:path';
-import { SD_VAE_SCALING_FACTOR, Tensor } from '@diffedit/core';
+import {
+  DDIMInverseScheduler,
+  DDIMScheduler,
+  resolveSchedulerConfig,
+  SD_VAE_SCALING_FACTOR,
+  Tensor,
+} from '@diffedit/core';
 import { batchChunks, concatRows, sliceRows } from './batching.js';
 import { openComponent, rejectUnknownInputs, requireSpec } from './component-session.js';
 import type { IoSpec } from './io-spec.js';
@@ -74,6 +80,7 @@ export class DiffusionModel {
     options: DiffusionModelOptions = {},
   ): Promise<DiffusionModel> {
     const schedulerConfig = await readJsonFile(folder, DIFFUSION_FILES.scheduler);
+    checkSchedulerConfig(folder, schedulerConfig);
     const tokenizer = await TextTokenizer.fromFolder(join(folder, 'tokenizer'));
     const vaeDecoderConfig = await readOptionalJson(folder, 'vae_decoder/config.json');
     const vaeEncoderConfig = await readOptionalJson(folder, 'vae_encoder/config.json');
@@ -364,4 +371,26 @@ export function timestepFeed(
     return numberFeed(type, spec.shape.length === 0 ? [] : [1], [steps[0]]);
   }
   return numberFeed(type, [steps.length], steps);
+}
+
+/**
+ * Builds the DDIM schedulers the DiffEdit nodes will build from the export's scheduler_config.json, so that a
+ * config with wrong values fails when the model loads (and `models --probe` says so), naming the file, rather
+ * than in the middle of a run.
+ */
+function checkSchedulerConfig(folder: string, raw: JsonObject): void {
+  try {
+    // clip_sample: as diffEditSchedulerConfig supplies it when absent
+    const config = resolveSchedulerConfig({ clip_sample: false, ...raw }, DIFFUSION_FILES.scheduler);
+    new DDIMScheduler(config).setTimesteps(Math.min(50, config.num_train_timesteps));
+    new DDIMInverseScheduler(config).setTimesteps(Math.min(50, config.num_train_timesteps));
+  } catch (error) {
+    throw new ModelError(
+      'model_file_invalid',
+      folder,
+      DIFFUSION_FILES.scheduler,
+      `not a usable scheduler config: ${error instanceof Error ? error.message : String(error)}`,
+      error,
+    );
+  }
 }

@@ -4,7 +4,7 @@ import {
   defineNode,
   getInverseTimesteps,
   getTimesteps,
-  regulariseNoisePrediction,
+  regulariseNoisePredictionAsync,
   SeededRng,
   stackInvertedLatents,
   Tensor,
@@ -105,7 +105,9 @@ export const DDIMInvertNode = defineNode({
       const prediction = await guidedNoisePrediction(model, x, t, embeddings, g, signal);
       let eps = prediction.eps;
       if (params.num_reg_steps > 0) {
-        eps = regulariseNoisePrediction(inverse, eps, prediction.input, t, {
+        // off the event loop in slices: a Ctrl-C lands within a slice, not after the whole step
+        eps = await regulariseNoisePredictionAsync(inverse, eps, prediction.input, t, {
+          signal,
           numRegSteps: params.num_reg_steps,
           lambdaAutoCorr: params.lambda_auto_corr,
           lambdaKl: params.lambda_kl,
