@@ -1,3 +1,4 @@
+import type { NodeWarningInit } from '@diffedit/core';
 import { batchRange, concatBatch, guide } from '@diffedit/core';
 import type { Tensor } from '@diffedit/core';
 
@@ -19,12 +20,12 @@ export async function guidanceEmbeddings(
   prompt: PromptValue | undefined,
   negative: PromptValue | undefined,
   guidanceScale: number,
-  where: { node: string; signal?: AbortSignal },
+  where: { node: string; signal?: AbortSignal; warn?: (warning: NodeWarningInit) => void },
 ): Promise<Tensor> {
-  const { node, signal } = where;
-  const positive = await promptEmbedding(model, prompt, { node, field: 'prompt', signal });
+  const { node, signal, warn } = where;
+  const positive = await promptEmbedding(model, prompt, { node, field: 'prompt', signal, warn });
   if (!usesGuidance(guidanceScale)) return positive;
-  const uncond = await promptEmbedding(model, negative, { node, field: 'negative', signal });
+  const uncond = await promptEmbedding(model, negative, { node, field: 'negative', signal, warn });
   return concatBatch([uncond, positive]);
 }
 
