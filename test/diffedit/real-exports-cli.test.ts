@@ -180,6 +180,21 @@ describe('diffedit-blip-caption on sd15-tiny + blip-tiny via the CLI', () => {
   });
 });
 
+describe('diffedit run --models <the fixtures folder itself>, with the CLI’s own wiring (worker thread)', () => {
+  it('runs diffedit-prompts on sd21-tiny straight from the read-only fixtures', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'diffedit-real-wiring-'));
+    const sets = [...SMALL, 'model.model=sd21-tiny'].flatMap((s) => ['--set', s]);
+    const args = ['run', join(WORKFLOWS, 'diffedit-prompts.json'), '--models', REAL_EXPORTS, '--out', out];
+    const { code, stderr } = await runCliCaptured([...args, ...sets, '--providers', 'cpu'], {
+      runtimeOptions: { log: () => {} },
+    });
+    expect(stderr).not.toMatch(/✗/);
+    expect(code).toBe(0);
+    const grid = await decodeImage(readFileSync(join(out, 'diffedit-prompts.png')), { multiple: 1 }, 'grid');
+    expect([grid.width, grid.height]).toEqual([3 * 64, 64]);
+  });
+});
+
 describe('diffedit models --probe on the fixtures folder itself (read-only)', () => {
   it('lists each export with its role and provider, skips scripts/, and writes nothing', async () => {
     const { code, stdout } = await runCliCaptured(

@@ -334,24 +334,27 @@ export class Executor {
 
   /**
    * The one place progress is throttled: wraps a node's event sink so that `node:progress` events are at
-   * least progressIntervalMs apart; a dropped one is kept and sent by flush() unless a later one went out.
+   * least progressIntervalMs apart; the last dropped one is sent by flush() when the node ends. A preview of
+   * a dropped event rides on the next one sent that has none, so the newest preview is never lost.
    */
   private progressThrottle(emit: (event: RunEvent) => void): {
     emit: (event: RunEvent) => void;
     flush: () => void;
   } {
     let lastSent = Number.NEGATIVE_INFINITY;
-    let pending: RunEvent | undefined;
+    let pending: Extract<RunEvent, { type: 'node:progress' }> | undefined;
     return {
       emit: (event) => {
         if (event.type !== 'node:progress') return emit(event);
+        const withPreview =
+          event.preview || !pending?.preview ? event : { ...event, preview: pending.preview };
         const now = this.now();
         if (now - lastSent >= this.progressIntervalMs) {
           lastSent = now;
           pending = undefined;
-          emit(event);
+          emit(withPreview);
         } else {
-          pending = event;
+          pending = withPreview;
         }
       },
       flush: () => {

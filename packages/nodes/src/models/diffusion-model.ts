@@ -1,5 +1,11 @@
 import { basename, join } from 'node:path';
-import { DDIMInverseScheduler, DDIMScheduler, resolveSchedulerConfig, Tensor } from '@diffedit/core';
+import {
+  DDIMInverseScheduler,
+  DDIMScheduler,
+  resolveSchedulerConfig,
+  SD_VAE_SCALING_FACTOR,
+  Tensor,
+} from '@diffedit/core';
 import { batchChunks, concatRows, sliceRows } from './batching.js';
 import { openComponent, rejectUnknownInputs, requireSpec } from './component-session.js';
 import type { IoSpec } from './io-spec.js';
@@ -12,9 +18,6 @@ import type { SessionPool } from './session-pool.js';
 import { TextTokenizer } from './text-tokenizer.js';
 import type { WireDType, WireFeeds, WireTensor } from './wire-tensor.js';
 import { floatFeed, numberFeed, wireToTensor } from './wire-tensor.js';
-
-/** diffusers' default for SD 1.x/2.x when a VAE config does not name its scaling factor. */
-export const SD_DEFAULT_SCALING_FACTOR = 0.18215;
 
 export const DIFFUSION_FILES = {
   textEncoder: 'text_encoder/model.onnx',
@@ -119,7 +122,8 @@ export class DiffusionModel {
     const scalingFactor =
       numberField(vaeDecoderConfig, 'scaling_factor') ??
       numberField(vaeEncoderConfig, 'scaling_factor') ??
-      SD_DEFAULT_SCALING_FACTOR;
+      // diffusers' default for SD 1.x/2.x when a VAE config does not name its scaling factor
+      SD_VAE_SCALING_FACTOR;
     const blocks = (vaeDecoderConfig ?? vaeEncoderConfig)?.block_out_channels;
     const vaeScaleFactor = Array.isArray(blocks) && blocks.length > 0 ? 2 ** (blocks.length - 1) : 8;
     const latentChannels =
