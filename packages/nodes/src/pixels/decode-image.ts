@@ -113,7 +113,7 @@ export class ImageTooLargeError extends Error {
     readonly height: number,
     readonly maxPixels: number,
   ) {
-    const mp = (n: number): string => `${(n / MEGAPIXEL).toFixed(1)} MP`;
+    const mp = (n: number): string => `${(n / MEGAPIXEL).toFixed(n < 10 * MEGAPIXEL ? 2 : 1)} MP`;
     super(
       `image ${source} is ${width}×${height} (${mp(width * height)}), above the limit of ${mp(maxPixels)}; ` +
         'scale it down first, or raise the limit (LoadImage max_megapixels, runtime maxPixels)',
