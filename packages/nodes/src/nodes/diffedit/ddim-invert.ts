@@ -19,6 +19,9 @@ import type { InvertedLatents } from './values.js';
 
 const NODE = 'DDIMInvert';
 
+/** Below this many denoising steps the edit is too weak or noisy to be what the user meant. */
+const MIN_USEFUL_STEPS = 3;
+
 export const DDIMInvertNode = defineNode({
   type: NODE,
   // 2: a scheduler config without clip_sample no longer clips (P5)
@@ -91,7 +94,18 @@ export const DDIMInvertNode = defineNode({
     const embeddings = await promptConditioning(model, inputs.prompt, inputs.negative, g, {
       node: NODE,
       signal,
+      warn: ctx.warn,
     });
+    if (timesteps.length < MIN_USEFUL_STEPS) {
+      ctx.warn({
+        code: 'too_few_steps',
+        field: 'num_inference_steps',
+        message:
+          `num_inference_steps ${params.num_inference_steps} × inpaint_strength ${params.inpaint_strength} leaves ` +
+          `${timesteps.length} denoising step(s): too few to repaint the masked region (use at least ` +
+          `${MIN_USEFUL_STEPS}, e.g. more steps or a higher strength)`,
+      });
+    }
 
     const rng = new SeededRng(params.seed);
     let x = await sampleImageLatents(model, image, 1, rng.fork('posterior'), {
