@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: cuda, then cpu). */
   providers?: readonly string[];
+  /** Most pixels an image file may have; bigger ones are refused before decoding (default 16 MP, 4096²). */
+  maxPixels?: number;
 }
 
 /** A long-lived runtime: one catalog, one set of services, one cache shared by every run. */
@@ -61,6 +63,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       modelsDir,
       log: options.log,
       providers: options.providers,
+      maxPixels: options.maxPixels,
     });
   const inputs = services.tryGet(InputsFolderKey);
   const fingerprintParam =

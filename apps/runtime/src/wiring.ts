@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 
 import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { NodeCatalog } from '@diffedit/core';
-import { createNodeCatalog, ModelManager, ModelManagerKey } from '@diffedit/nodes';
+import {
+  createNodeCatalog,
+  DEFAULT_MAX_PIXELS,
+  ImageLimitsKey,
+  ModelManager,
+  ModelManagerKey,
+} from '@diffedit/nodes';
 import { ensureToyPack, TOY_PACK_FOLDERS } from '@diffedit/toy-models';
 
 /**
@@ -16,6 +22,8 @@ export interface WiringOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: the model manager's cuda, then cpu). */
   providers?: readonly string[];
+  /** Most pixels an image file may have (LoadImage/LoadMask refuse bigger ones from the header); default 16 MP. */
+  maxPixels?: number;
 }
 
 export function defaultCatalog(): NodeCatalog {
@@ -32,6 +40,7 @@ export function defaultServices(options: WiringOptions): ServiceRegistry {
   const modelsDir = resolve(options.modelsDir);
   return new ServiceRegistry()
     .set(InputsFolderKey, { root: inputsRoot, resolve: (path) => resolve(inputsRoot, path) })
+    .set(ImageLimitsKey, { maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS })
     .set(
       ModelManagerKey,
       new ModelManager({

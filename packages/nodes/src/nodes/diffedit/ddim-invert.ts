@@ -1,20 +1,17 @@
 import {
+  DDIMInverseScheduler,
+  DDIMScheduler,
   defineNode,
   getInverseTimesteps,
   getTimesteps,
-  regulariseNoisePrediction,
+  regulariseNoisePredictionAsync,
   SeededRng,
   stackInvertedLatents,
   Tensor,
 } from '@diffedit/core';
 
-import {
-  asFieldError,
-  diffEditSchedulerConfig,
-  forwardScheduler,
-  inverseScheduler,
-} from './diffusion-setup.js';
-import { guidanceEmbeddings, guidedNoisePrediction } from './guided-unet.js';
+import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
+import { guidedNoisePrediction, promptConditioning } from './guided-unet.js';
 import { decodeScaledLatents, requireSingleImage, sampleImageLatents } from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
@@ -68,9 +65,10 @@ export const DDIMInvertNode = defineNode({
     const model = inputs.model;
     const signal = ctx.signal;
     const image = requireSingleImage(inputs.image, model, NODE);
-    const config = diffEditSchedulerConfig(model, (m) => ctx.log.warn(`${NODE}: ${m}`));
-    const inverse = inverseScheduler(config);
-    const forward = forwardScheduler(config);
+    const { config, warnings } = modelSchedulerConfig(model);
+    for (const warning of warnings) ctx.log.warn(`${NODE}: ${warning}`);
+    const inverse = new DDIMInverseScheduler(config);
+    const forward = new DDIMScheduler(config);
     asFieldError(NODE, 'num_inference_steps', () => {
       inverse.setTimesteps(params.num_inference_steps);
       forward.setTimesteps(params.num_inference_steps);
@@ -90,7 +88,7 @@ export const DDIMInvertNode = defineNode({
     }
 
     const g = params.guidance_scale;
-    const embeddings = await guidanceEmbeddings(model, inputs.prompt, inputs.negative, g, {
+    const embeddings = await promptConditioning(model, inputs.prompt, inputs.negative, g, {
       node: NODE,
       signal,
     });
@@ -107,7 +105,9 @@ export const DDIMInvertNode = defineNode({
       const prediction = await guidedNoisePrediction(model, x, t, embeddings, g, signal);
       let eps = prediction.eps;
       if (params.num_reg_steps > 0) {
-        eps = regulariseNoisePrediction(inverse, eps, prediction.input, t, {
+        // off the event loop in slices: a Ctrl-C lands within a slice, not after the whole step
+        eps = await regulariseNoisePredictionAsync(inverse, eps, prediction.input, t, {
+          signal,
           numRegSteps: params.num_reg_steps,
           lambdaAutoCorr: params.lambda_auto_corr,
           lambdaKl: params.lambda_kl,

@@ -1,4 +1,5 @@
 import {
+  DDIMScheduler,
   batchRange,
   concatBatch,
   defineNode,
@@ -12,7 +13,7 @@ import {
   Tensor,
 } from '@diffedit/core';
 
-import { asFieldError, diffEditSchedulerConfig, forwardScheduler } from './diffusion-setup.js';
+import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
 import { requireSingleImage, sampleImageLatents } from './image-latents.js';
 import { PROMPT_SOCKET, promptEmbedding } from './prompt-embeddings.js';
 
@@ -79,7 +80,7 @@ export const GenerateMaskNode = defineNode({
     const n = params.num_maps_per_mask;
     const g = params.mask_guidance_scale;
     const scheduler = asFieldError(NODE, 'num_inference_steps', () => {
-      const s = forwardScheduler(diffEditSchedulerConfig(model));
+      const s = new DDIMScheduler(modelSchedulerConfig(model).config);
       s.setTimesteps(params.num_inference_steps);
       return s;
     });
