@@ -12,7 +12,12 @@ import {
 
 import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
 import { guidedNoisePrediction, promptConditioning } from './guided-unet.js';
-import { decodeScaledLatents, requireSingleImage, sampleImageLatents } from './image-latents.js';
+import {
+  decodeScaledLatents,
+  requireSingleImage,
+  sampleImageLatents,
+  UNSEEDED_POSTERIOR,
+} from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
@@ -110,7 +115,7 @@ export const DDIMInvertNode = defineNode({
     const rng = new SeededRng(params.seed);
     let x = await sampleImageLatents(model, image, 1, rng.fork('posterior'), {
       signal,
-      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+      warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
     });
     const previewer = await LatentPreviewer.for(ctx, model, params.previews);
     const regRng = rng.fork('regularisation');

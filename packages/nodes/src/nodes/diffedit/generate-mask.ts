@@ -14,7 +14,7 @@ import {
 } from '@diffedit/core';
 
 import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
-import { requireSingleImage, sampleImageLatents } from './image-latents.js';
+import { requireSingleImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
 import { PROMPT_SOCKET, promptEmbedding } from './prompt-embeddings.js';
 
 const NODE = 'GenerateMask';
@@ -114,7 +114,7 @@ export const GenerateMaskNode = defineNode({
     const rng = new SeededRng(params.seed);
     const x0 = await sampleImageLatents(model, image, n, rng.fork('posterior'), {
       signal,
-      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+      warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
     });
     const noise = rng.fork('noise').randn(x0.dims);
     const xt = scheduler.addNoise(x0, noise, tEnc);

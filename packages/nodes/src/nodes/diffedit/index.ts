@@ -13,7 +13,7 @@ import { VAEDecodeNode } from './vae-decode.js';
 export type { InvertedLatents } from './values.js';
 export { meanOverPrompts, promptEmbedding, promptWarnings } from './prompt-embeddings.js';
 export type { PromptValue } from './prompt-embeddings.js';
-export { sampleImageLatents, requireSingleImage } from './image-latents.js';
+export { sampleImageLatents, requireSingleImage, UNSEEDED_POSTERIOR } from './image-latents.js';
 export { LatentPreviewer, previewProjectionOf } from './latent-previews.js';
 export { maskForLatents, maskWarnings } from './masked-denoise.js';
 export { T5_CAPTION_INSTRUCTION } from './prompt-t5.js';
