@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: cuda, then cpu). */
   providers?: readonly string[];
+  /** Confines file params (the server): absolute path of a value, or throws for one that may not be read. */
+  resolveInput?: (value: string) => string;
   /** Most pixels an image file may have; bigger ones are refused before decoding (default 16 MP, 4096²). */
   maxPixels?: number;
 }
@@ -63,6 +65,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       modelsDir,
       log: options.log,
       providers: options.providers,
+      resolveInput: options.resolveInput,
       maxPixels: options.maxPixels,
     });
   const inputs = services.tryGet(InputsFolderKey);

@@ -22,6 +22,11 @@ export interface WiringOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: the model manager's cuda, then cpu). */
   providers?: readonly string[];
+  /**
+   * Resolves a file param (LoadImage's image, LoadMask's mask) to an absolute path, throwing for values that
+   * may not be read. Default: any path, relative to inputsDir (the CLI); the server confines it.
+   */
+  resolveInput?: (value: string) => string;
   /** Most pixels an image file may have (LoadImage/LoadMask refuse bigger ones from the header); default 16 MP. */
   maxPixels?: number;
 }
@@ -39,7 +44,10 @@ export function defaultServices(options: WiringOptions): ServiceRegistry {
   const inputsRoot = resolve(options.inputsDir);
   const modelsDir = resolve(options.modelsDir);
   return new ServiceRegistry()
-    .set(InputsFolderKey, { root: inputsRoot, resolve: (path) => resolve(inputsRoot, path) })
+    .set(InputsFolderKey, {
+      root: inputsRoot,
+      resolve: options.resolveInput ?? ((path) => resolve(inputsRoot, path)),
+    })
     .set(ImageLimitsKey, { maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS })
     .set(
       ModelManagerKey,

@@ -54,6 +54,11 @@ export interface RunOptions {
   targets?: readonly string[];
   signal?: AbortSignal;
   onEvent?: RunEventListener;
+  /**
+   * Receives each file of the run (emitted now or re-emitted from the cache) just before the node's
+   * node:done / node:cached event, so a server can store it where that event's readers can fetch it.
+   */
+  onArtifact?: (artifact: NodeArtifact) => void;
   runId?: string;
 }
 
@@ -197,6 +202,17 @@ export class Executor {
     const records = new Map<string, NodeRunRecord>();
     const outputs: Record<string, Record<string, unknown>> = Object.create(null);
     const artifacts: NodeArtifact[] = [];
+    const addArtifacts = (nodeId: string, files: readonly Artifact[]): void => {
+      for (const file of files) {
+        const artifact = { ...file, nodeId };
+        artifacts.push(artifact);
+        try {
+          options.onArtifact?.(artifact);
+        } catch {
+          // Like a broken event listener, a failing artifact sink must not break the run.
+        }
+      }
+    };
     const warnings: RunWarning[] = [];
     const warn = (nodeId: string, nodeType: string, warning: NodeWarningInit): void => {
       const entry: RunWarning = {
@@ -280,7 +296,7 @@ export class Executor {
       if (cachedResult) {
         outputs[id] = cachedResult.outputs;
         record.artifacts = cachedResult.artifacts.map(artifactInfo);
-        artifacts.push(...cachedResult.artifacts.map((a) => ({ ...a, nodeId: id })));
+        addArtifacts(id, cachedResult.artifacts);
         emit({
           ...base(),
           type: 'node:cached',
@@ -334,7 +350,7 @@ export class Executor {
       record.status = 'ran';
       record.artifacts = emitted.map(artifactInfo);
       outputs[id] = result;
-      artifacts.push(...emitted.map((a) => ({ ...a, nodeId: id })));
+      addArtifacts(id, emitted);
       this.cache.set(record.cacheKey, {
         outputs: result,
         artifacts: emitted,
