@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -123,6 +123,25 @@ describe('the queue', () => {
     const types = events.map((e) => e.type);
     expect(types.indexOf('node:warning')).toBeGreaterThan(types.indexOf('node:start'));
     expect(types.indexOf('node:warning')).toBeLessThan(types.indexOf('node:done'));
+  });
+
+  it('keeps answering HTTP while a node holds the executing thread without yielding', async () => {
+    const flag = join(test.dataDir, `release-${Date.now()}`);
+    const workflow = {
+      format: 'diffedit-studio.workflow',
+      version: 1,
+      name: 'hold',
+      nodes: [{ id: 'hold', type: 'TestHoldThread', params: { flag } }],
+      edges: [],
+    };
+    const a = await submit(test, workflow, 'queue');
+    await waitForEvent(client, (e) => e.type === 'node:progress' && e.runId === a.runId);
+    // The node is spinning now; with the executor on the server's thread these could not be answered.
+    const health = await test.api.get('/api/health').expect(200);
+    expect(health.body.queue.running).toBe(a.runId);
+    expect((await test.api.get(`/api/runs/${a.runId}`).expect(200)).body.status).toBe('running');
+    await writeFile(flag, '');
+    expect((await runEnd(test, client, a.runId)).status).toBe('succeeded');
   });
 
   it('answers 404 for unknown runs and 400 for ids that are not run ids', async () => {

@@ -1,5 +1,6 @@
 // Test nodes for the server tests, loaded by the server's run worker (and its main thread, for validation)
 // through the `nodeModules` option. Plain JavaScript: worker threads load it without the test's TypeScript.
+import { existsSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 
 import { defineNode } from '@diffedit/core';
@@ -46,4 +47,26 @@ export const TestGateNode = defineNode({
   },
 });
 
-export const nodes = [TestGateNode];
+/**
+ * Holds its thread synchronously — no await, as heavy tensor code would — until the file named by `flag` exists:
+ * the server must keep answering meanwhile. Its progress(0, 1) says it has started holding.
+ */
+export const TestHoldThreadNode = defineNode({
+  type: 'TestHoldThread',
+  version: 1,
+  title: 'Test: hold the thread',
+  category: 'test',
+  description: 'Blocks its thread (no await) until the flag file exists.',
+  output: true,
+  inputs: {},
+  params: { flag: { kind: 'string', default: '' } },
+  outputs: { text: { type: 'TEXT' } },
+  async run(ctx, _inputs, params) {
+    ctx.progress(0, 1);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (!existsSync(params.flag)) Atomics.wait(pause, 0, 0, 5);
+    return { text: 'released' };
+  },
+});
+
+export const nodes = [TestGateNode, TestHoldThreadNode];
