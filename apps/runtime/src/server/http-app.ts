@@ -46,6 +46,8 @@ export interface HttpAppOptions {
   loopbackOnly: boolean;
   /** The built editor, served at `/` when present. */
   editorDir: string;
+  /** Origins (`http://host:port`) whose pages may call the API (CORS); none by default. */
+  corsOrigins: readonly string[];
 }
 
 /** Types a served file may keep; anything else is sent as a download, never rendered in the page's origin. */
@@ -70,9 +72,19 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   );
 
   const api = express.Router();
-  api.use((req, _res, next) => {
+  const allowed = (origin: string | undefined): boolean =>
+    origin !== undefined && options.corsOrigins.includes(origin);
+  api.use((req, res, next) => {
+    if (allowed(req.headers.origin)) {
+      res.setHeader('Access-Control-Allow-Origin', req.headers.origin!);
+      res.setHeader('Vary', 'Origin');
+      res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type');
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE');
+      if (req.method === 'OPTIONS') return void res.status(204).end();
+    }
     // A page on another site must not be able to drive this server through the visitor's browser.
-    if (req.method !== 'GET' && req.method !== 'HEAD' && !isSameOrigin(req.headers.origin, req.headers.host))
+    const write = req.method !== 'GET' && req.method !== 'HEAD';
+    if (write && !isSameOrigin(req.headers.origin, req.headers.host) && !allowed(req.headers.origin))
       return next(problem(403, 'cross_origin', 'cross-origin requests are refused'));
     if (options.token !== undefined && !tokenMatches(options.token, bearerToken(req.headers.authorization)))
       return next(problem(401, 'unauthorized', 'this server needs Authorization: Bearer <token>'));

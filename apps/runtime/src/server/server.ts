@@ -42,6 +42,8 @@ export interface ServerOptions {
   dataDir?: string;
   modelsDir?: string;
   token?: string;
+  /** Origins (`http://host:port`) whose pages may call the API and connect sockets; CORS is off without. */
+  corsOrigins?: readonly string[];
   providers?: readonly string[];
   cacheBytes?: number;
   limits?: Partial<ServerLimits>;
@@ -109,7 +111,8 @@ export async function startServer(options: ServerOptions = {}): Promise<DiffEdit
   const library = new WorkflowLibrary(data.workflows, options.templatesDir ?? repoPath('workflows'));
 
   const httpServer = createHttpServer();
-  const sockets = createSocketServer(httpServer, { token, loopbackOnly });
+  const corsOrigins = options.corsOrigins ?? [];
+  const sockets = createSocketServer(httpServer, { token, loopbackOnly, corsOrigins });
   const queue = new RunQueue(runtime, executor, store, files, sockets.sink, limits, resolveInput);
   const app = createHttpApp({
     runtime,
@@ -123,6 +126,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DiffEdit
     startedAt: Date.now(),
     ...(token !== undefined ? { token } : {}),
     loopbackOnly,
+    corsOrigins,
     editorDir: options.editorDir ?? repoPath('apps/editor/dist'),
   });
   httpServer.on('request', app);
