@@ -1,0 +1,80 @@
+import type { SerializedNodeDefinition, ValidationIssue, Workflow } from '@diffedit/core';
+
+import type { ModelInfo, RunSummary, UploadResult, WorkflowListing } from './types.js';
+
+/** An HTTP error of the API, with the validation issues of a 400 when there are some. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly issues: ValidationIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(path, init);
+  const text = await response.text();
+  let body: unknown = undefined;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  if (!response.ok) {
+    const b = (body ?? {}) as { errors?: ValidationIssue[]; error?: unknown; message?: unknown };
+    const issues = Array.isArray(b.errors) ? b.errors : [];
+    const message =
+      typeof b.message === 'string'
+        ? b.message
+        : typeof b.error === 'string'
+          ? b.error
+          : b.error && typeof (b.error as { message?: unknown }).message === 'string'
+            ? (b.error as { message: string }).message
+            : issues.length > 0
+              ? issues.map((i) => i.message).join('; ')
+              : `${response.status} ${response.statusText}`;
+    throw new ApiError(response.status, message, issues);
+  }
+  return body as T;
+}
+
+const json = (method: string, body: unknown): RequestInit => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/** Takes `{ key: [...] }` or a bare array, whichever the route returns. */
+function listOf<T>(body: unknown, key: string): T[] {
+  if (Array.isArray(body)) return body as T[];
+  const value = (body as Record<string, unknown> | undefined)?.[key];
+  return Array.isArray(value) ? (value as T[]) : [];
+}
+
+export const api = {
+  nodes: async (): Promise<SerializedNodeDefinition[]> => listOf(await request('/api/nodes'), 'nodes'),
+  models: async (): Promise<ModelInfo[]> => listOf(await request('/api/models'), 'models'),
+  submit: (workflow: Workflow, clientId: string, targets?: string[]) =>
+    request<{ runId: string; position: number }>('/api/runs', json('POST', { workflow, targets, clientId })),
+  runs: async (): Promise<RunSummary[]> => listOf(await request('/api/runs?limit=30'), 'runs'),
+  run: (runId: string) => request<RunSummary>(`/api/runs/${encodeURIComponent(runId)}`),
+  cancel: (runId: string) => request<unknown>(`/api/runs/${encodeURIComponent(runId)}`, { method: 'DELETE' }),
+  upload: (file: File) => {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    return request<UploadResult>('/api/uploads', { method: 'POST', body: form });
+  },
+  fileUrl: (fileId: string) => `/api/files/${encodeURIComponent(fileId)}`,
+  workflows: async (): Promise<WorkflowListing[]> => listOf(await request('/api/workflows'), 'workflows'),
+  loadWorkflow: async (name: string): Promise<unknown> => {
+    const body = await request<unknown>(`/api/workflows/${encodeURIComponent(name)}`);
+    const wrapped = body as { workflow?: unknown };
+    return wrapped && typeof wrapped === 'object' && 'workflow' in wrapped ? wrapped.workflow : body;
+  },
+  saveWorkflow: (name: string, workflow: Workflow) =>
+    request<unknown>(`/api/workflows/${encodeURIComponent(name)}`, json('PUT', workflow)),
+  deleteWorkflow: (name: string) =>
+    request<unknown>(`/api/workflows/${encodeURIComponent(name)}`, { method: 'DELETE' }),
+};
