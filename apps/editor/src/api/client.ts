@@ -1,13 +1,21 @@
-import type { SerializedNodeDefinition, ValidationIssue, Workflow } from '@diffedit/core';
-
-import type { ModelInfo, RunSummary, UploadResult, WorkflowListing } from './types.js';
+import type {
+  ApiIssue,
+  ModelListing,
+  RunAccepted,
+  RunDetail,
+  RunList,
+  SerializedNodeDefinition,
+  Upload,
+  Workflow,
+  WorkflowEntry,
+} from '@diffedit/core';
 
 /** An HTTP error of the API, with the validation issues of a 400 when there are some. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly issues: ValidationIssue[] = [],
+    readonly issues: ApiIssue[] = [],
   ) {
     super(message);
   }
@@ -23,7 +31,7 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
     body = text;
   }
   if (!response.ok) {
-    const b = (body ?? {}) as { errors?: ValidationIssue[]; error?: unknown; message?: unknown };
+    const b = (body ?? {}) as { errors?: ApiIssue[]; error?: unknown; message?: unknown };
     const issues = Array.isArray(b.errors) ? b.errors : [];
     const message =
       typeof b.message === 'string'
@@ -55,24 +63,20 @@ function listOf<T>(body: unknown, key: string): T[] {
 
 export const api = {
   nodes: async (): Promise<SerializedNodeDefinition[]> => listOf(await request('/api/nodes'), 'nodes'),
-  models: async (): Promise<ModelInfo[]> => listOf(await request('/api/models'), 'models'),
+  models: async (): Promise<ModelListing[]> => listOf(await request('/api/models'), 'models'),
   submit: (workflow: Workflow, clientId: string, targets?: string[]) =>
-    request<{ runId: string; position: number }>('/api/runs', json('POST', { workflow, targets, clientId })),
-  runs: async (): Promise<RunSummary[]> => listOf(await request('/api/runs?limit=30'), 'runs'),
-  run: (runId: string) => request<RunSummary>(`/api/runs/${encodeURIComponent(runId)}`),
+    request<RunAccepted>('/api/runs', json('POST', { workflow, targets, clientId })),
+  runs: (limit = 30) => request<RunList>(`/api/runs?limit=${limit}`),
+  run: (runId: string) => request<RunDetail>(`/api/runs/${encodeURIComponent(runId)}`),
   cancel: (runId: string) => request<unknown>(`/api/runs/${encodeURIComponent(runId)}`, { method: 'DELETE' }),
   upload: (file: File) => {
     const form = new FormData();
     form.append('file', file, file.name);
-    return request<UploadResult>('/api/uploads', { method: 'POST', body: form });
+    return request<Upload>('/api/uploads', { method: 'POST', body: form });
   },
   fileUrl: (fileId: string) => `/api/files/${encodeURIComponent(fileId)}`,
-  workflows: async (): Promise<WorkflowListing[]> => listOf(await request('/api/workflows'), 'workflows'),
-  loadWorkflow: async (name: string): Promise<unknown> => {
-    const body = await request<unknown>(`/api/workflows/${encodeURIComponent(name)}`);
-    const wrapped = body as { workflow?: unknown };
-    return wrapped && typeof wrapped === 'object' && 'workflow' in wrapped ? wrapped.workflow : body;
-  },
+  workflows: async (): Promise<WorkflowEntry[]> => listOf(await request('/api/workflows'), 'workflows'),
+  loadWorkflow: (name: string) => request<unknown>(`/api/workflows/${encodeURIComponent(name)}`),
   saveWorkflow: (name: string, workflow: Workflow) =>
     request<unknown>(`/api/workflows/${encodeURIComponent(name)}`, json('PUT', workflow)),
   deleteWorkflow: (name: string) =>

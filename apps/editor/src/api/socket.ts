@@ -1,46 +1,36 @@
+import { SERVER_EVENT_NAMES } from '@diffedit/core';
+import type { ClientToServerEvents, ServerToClientEvents } from '@diffedit/core';
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 
-import type { ServerEvent } from '../util/run-state.js';
+import type { EditorEvent } from '../util/run-state.js';
 
-const EVENT_TYPES = [
-  'run:queued',
-  'run:start',
-  'node:cached',
-  'node:start',
-  'node:progress',
-  'node:done',
-  'node:error',
-  'node:warning',
-  'run:done',
-  'run:failed',
-  'run:cancelled',
-] as const;
-
-let socket: Socket | undefined;
-
-/** One socket per page; `onEvent` receives every run event, `onQueue` queue changes. */
-export function connectEvents(onEvent: (event: ServerEvent) => void, onQueue: () => void): Socket {
-  socket?.disconnect();
-  const s = io({ path: '/socket.io', transports: ['websocket', 'polling'] });
-  for (const type of EVENT_TYPES)
-    s.on(type, (payload: Omit<ServerEvent, 'type'> & { type?: string }) => onEvent({ ...payload, type }));
-  s.on('queue:changed', onQueue);
-  socket = s;
-  return s;
-}
-
-/** Asks for a run's events (after a reload, the server first sends its current state). */
-export function subscribeRun(runId: string): void {
-  socket?.emit('subscribe', { runId });
-}
+type EditorSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+let socket: EditorSocket | undefined;
 
 export function clientId(): string {
   const key = 'diffedit.clientId';
   let id = localStorage.getItem(key);
   if (!id) {
-    id = crypto.randomUUID();
+    id = crypto.randomUUID().replace(/-/g, '');
     localStorage.setItem(key, id);
   }
   return id;
+}
+
+/** One socket per page; runs submitted with our clientId arrive without subscribing. */
+export function connectEvents(onEvent: (event: EditorEvent) => void, onQueue: () => void): void {
+  socket?.disconnect();
+  const s: EditorSocket = io({ auth: { clientId: clientId() } });
+  const listener = (event: EditorEvent): void => onEvent(event);
+  for (const name of SERVER_EVENT_NAMES) {
+    if (name === 'queue:changed') s.on(name, onQueue);
+    else (s as unknown as Socket).on(name, listener);
+  }
+  socket = s;
+}
+
+/** Joins a run's room (after a reload): the server answers with `run:state`, then live events. */
+export function subscribeRun(runId: string): void {
+  socket?.emit('subscribe', { runId });
 }

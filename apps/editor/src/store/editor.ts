@@ -15,7 +15,7 @@ import { emptyHistory, record, redo, undo } from '../util/history.js';
 import type { History } from '../util/history.js';
 import { canvasKeys, staleNodes } from '../util/keys.js';
 import { applyEvent } from '../util/run-state.js';
-import type { RunView, ServerEvent } from '../util/run-state.js';
+import type { EditorEvent, RunView } from '../util/run-state.js';
 
 export interface Notice {
   kind: 'info' | 'error';
@@ -58,7 +58,7 @@ export interface EditorState {
   redo(): void;
   notify(kind: Notice['kind'], text: string): void;
   startRun(runId: string): void;
-  applyServerEvent(event: ServerEvent, fileUrl: (runId: string, nodeId: string, name: string) => string): void;
+  applyServerEvent(event: EditorEvent): void;
   setRunView(view: RunView | undefined): void;
   learnRun(keys: Iterable<string>, fingerprints?: Record<string, Record<string, string>>): void;
 }
@@ -78,8 +78,7 @@ function derive(
   const workflow = canvasToWorkflow(doc);
   const result = validateWorkflow(workflow, catalog.specs);
   const issues: Record<string, ValidationIssue[]> = {};
-  if (!result.ok)
-    for (const issue of result.issues) (issues[issue.nodeId ?? ''] ??= []).push(issue);
+  if (!result.ok) for (const issue of result.issues) (issues[issue.nodeId ?? ''] ??= []).push(issue);
   const keys = canvasKeys(workflow, catalog.specs, fingerprints);
   return { issues, keys, stale: staleNodes(keys, knownKeys) };
 }
@@ -91,7 +90,12 @@ export const useEditor = create<EditorState>()((set, get) => {
     const history = record(state.history, canvasToWorkflow(state.doc), group, Date.now());
     set({ doc: next, history, ...derive(next, state.catalog, state.knownKeys, state.fingerprints) });
   };
-  const selectedIds = (): Set<string> => new Set(get().doc.nodes.filter((n) => n.selected).map((n) => n.id));
+  const selectedIds = (): Set<string> =>
+    new Set(
+      get()
+        .doc.nodes.filter((n) => n.selected)
+        .map((n) => n.id),
+    );
   const restore = (workflow: Workflow): CanvasDoc => {
     const doc = workflowToCanvas(workflow, get().catalog);
     return doc;
@@ -211,10 +215,14 @@ export const useEditor = create<EditorState>()((set, get) => {
       const { doc } = get();
       const ids = selectedIds();
       if (ids.size === 0) return;
-      const pasted = pasteFragment(copyFragment(doc.nodes, doc.edges, ids), new Set(doc.nodes.map((n) => n.id)), {
-        x: 40,
-        y: 40,
-      });
+      const pasted = pasteFragment(
+        copyFragment(doc.nodes, doc.edges, ids),
+        new Set(doc.nodes.map((n) => n.id)),
+        {
+          x: 40,
+          y: 40,
+        },
+      );
       change({
         ...doc,
         nodes: [...doc.nodes.map((n) => ({ ...n, selected: false })), ...pasted.nodes],
@@ -263,14 +271,11 @@ export const useEditor = create<EditorState>()((set, get) => {
       set({ run: { runId, status: 'queued', nodes: {}, planned: [] } });
     },
 
-    applyServerEvent(event, fileUrl) {
+    applyServerEvent(event) {
       const { run } = get();
       if (!run) return;
-      const next = applyEvent(run, event, fileUrl);
-      if (next === run) return;
-      set({ run: next });
-      const key = event.cacheKey;
-      if (key !== undefined && (event.type === 'node:done' || event.type === 'node:cached')) get().learnRun([key]);
+      const next = applyEvent(run, event);
+      if (next !== run) set({ run: next });
     },
 
     setRunView(view) {

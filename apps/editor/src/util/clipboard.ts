@@ -7,7 +7,11 @@ export interface Fragment {
   edges: FlowEdge[];
 }
 
-export function copyFragment(nodes: readonly FlowNode[], edges: readonly FlowEdge[], ids: ReadonlySet<string>): Fragment {
+export function copyFragment(
+  nodes: readonly FlowNode[],
+  edges: readonly FlowEdge[],
+  ids: ReadonlySet<string>,
+): Fragment {
   return {
     nodes: nodes.filter((n) => ids.has(n.id)).map((n) => ({ ...n, data: structuredClone(n.data) })),
     edges: edges.filter((e) => ids.has(e.source) && ids.has(e.target)),

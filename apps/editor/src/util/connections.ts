@@ -16,8 +16,7 @@ interface GraphLike {
 }
 
 export type ConnectionCheck =
-  | { ok: true; outputType: SocketType; as: SocketType }
-  | { ok: false; reason: string };
+  { ok: true; outputType: SocketType; as: SocketType } | { ok: false; reason: string };
 
 /**
  * Whether a new edge may be drawn, and why not: the core's socket compatibility, one edge per input, no cycle.

@@ -24,8 +24,7 @@ export function record<T>(
   now: number,
   windowMs = GROUP_WINDOW_MS,
 ): History<T> {
-  const continues =
-    group !== undefined && group === history.lastGroup && now - history.lastTime <= windowMs;
+  const continues = group !== undefined && group === history.lastGroup && now - history.lastTime <= windowMs;
   const past = continues ? history.past : [...history.past, before].slice(-UNDO_LIMIT);
   return { past, future: [], lastGroup: group, lastTime: now };
 }

@@ -38,7 +38,8 @@ export function importFileBytes(name: string, bytes: Uint8Array): ImportResult {
       return { ok: false, message: `${name}: ${(error as Error).message}` };
     }
     const text = texts[PNG_WORKFLOW_KEY];
-    if (text === undefined) return { ok: false, message: `${name} carries no workflow (not saved by SaveImage)` };
+    if (text === undefined)
+      return { ok: false, message: `${name} carries no workflow (not saved by SaveImage)` };
     return importJsonText(text);
   }
   const result = importJsonText(new TextDecoder().decode(bytes));

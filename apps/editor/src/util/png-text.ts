@@ -29,8 +29,8 @@ export function readPngText(bytes: Uint8Array): Record<string, string> {
       const keyEnd = langEnd < 0 ? -1 : data.indexOf(0, langEnd + 1);
       if (keyEnd >= 0) out[latin1.decode(data.subarray(0, nul))] = utf8.decode(data.subarray(keyEnd + 1));
     }
-    if (type === 'IEND') break;
+    if (type === 'IEND') return out;
     offset = end + 4;
   }
-  return out;
+  throw new Error('truncated PNG (no IEND chunk)');
 }

@@ -1,7 +1,13 @@
-import type { RunError } from '@diffedit/core';
+import type { FileRef, RunDetail, RunError, RunStatus, ServerEvent } from '@diffedit/core';
 
 /** What the canvas shows on one node during and after a run. */
 export type NodeRunPhase = 'queued' | 'running' | 'cached' | 'done' | 'error' | 'cancelled';
+
+export interface NodeWarning {
+  code: string;
+  message: string;
+  field?: string;
+}
 
 export interface NodeRunState {
   phase: NodeRunPhase;
@@ -9,113 +15,140 @@ export interface NodeRunState {
   total?: number;
   /** Latest latent preview (URL or data URL). */
   preview?: string;
-  /** Images this node produced (files it emitted, output previews), as URLs. */
+  /** Image files this node produced, as URLs. */
   images: string[];
   error?: RunError;
-  warnings: { code: string; message: string; field?: string }[];
+  warnings: NodeWarning[];
   cacheKey?: string;
 }
 
 export interface RunView {
   runId: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  status: RunStatus;
   nodes: Record<string, NodeRunState>;
   planned: string[];
   error?: RunError;
 }
 
-/** A socket event of the server, as the editor reads it (fields beyond `type` are optional on purpose). */
-export interface ServerEvent {
-  type: string;
+/** `node:warning` as the executor will emit it (the hardening branch); passed through by the server. */
+export interface NodeWarningEvent extends NodeWarning {
+  type: 'node:warning';
   runId: string;
-  nodeId?: string;
-  nodeType?: string;
-  planned?: string[];
-  cached?: string[];
-  keys?: Record<string, string>;
-  step?: number;
-  total?: number;
-  preview?: unknown;
-  cacheKey?: string;
-  artifacts?: { name: string; mime: string; url?: string }[];
-  outputs?: unknown;
-  error?: RunError;
-  code?: string;
-  field?: string;
-  message?: string;
+  time: number;
+  nodeId: string;
+  nodeType: string;
 }
+
+/** Every socket event the editor folds into a run view. */
+export type EditorEvent = ServerEvent | NodeWarningEvent;
 
 const blank = (phase: NodeRunPhase): NodeRunState => ({ phase, images: [], warnings: [] });
 
-function previewUrl(preview: unknown): string | undefined {
-  if (typeof preview === 'string') return preview;
-  if (preview && typeof preview === 'object') {
-    const p = preview as { url?: unknown; dataUrl?: unknown };
-    if (typeof p.url === 'string') return p.url;
-    if (typeof p.dataUrl === 'string') return p.dataUrl;
+const imageUrls = (files: readonly FileRef[]): string[] =>
+  files.filter((f) => f.mime.startsWith('image/')).map((f) => f.url);
+
+const PHASE_OF: Record<RunDetail['nodes'][number]['state'], NodeRunPhase> = {
+  pending: 'queued',
+  running: 'running',
+  cached: 'cached',
+  ran: 'done',
+  failed: 'error',
+  cancelled: 'cancelled',
+};
+
+/** A run as GET /api/runs/:id (or `run:state`) describes it, as the canvas shows it. */
+export function viewFromDetail(run: RunDetail): RunView {
+  const nodes: Record<string, NodeRunState> = {};
+  for (const n of run.nodes) {
+    nodes[n.nodeId] = {
+      ...blank(PHASE_OF[n.state]),
+      step: n.progress?.step,
+      total: n.progress?.total,
+      images: imageUrls(n.files),
+      error: n.error,
+      cacheKey: n.cacheKey,
+    };
   }
-  return undefined;
+  for (const w of run.warnings)
+    nodes[w.nodeId]?.warnings.push({ code: w.code, message: w.message, field: w.field });
+  if (run.error?.nodeId && nodes[run.error.nodeId] && !nodes[run.error.nodeId].error)
+    nodes[run.error.nodeId].error = run.error;
+  return {
+    runId: run.runId,
+    status: run.status,
+    nodes,
+    planned: run.nodes.map((n) => n.nodeId),
+    error: run.error,
+  };
 }
 
-function imageUrls(event: ServerEvent, fileUrl: (runId: string, nodeId: string, name: string) => string): string[] {
-  return (event.artifacts ?? [])
-    .filter((a) => a.mime.startsWith('image/'))
-    .map((a) => a.url ?? fileUrl(event.runId, event.nodeId ?? '', a.name));
-}
-
-/** Folds one server event into the run view (pure: returns a new view). */
-export function applyEvent(
-  view: RunView,
-  event: ServerEvent,
-  fileUrl: (runId: string, nodeId: string, name: string) => string,
-): RunView {
-  if (event.runId !== view.runId) return view;
+/** Folds one server event into the run view (pure: returns a new view, or the same one if unaffected). */
+export function applyEvent(view: RunView, event: EditorEvent): RunView {
+  if (!('runId' in event) || event.runId !== view.runId) return view;
   const nodes = { ...view.nodes };
-  const id = event.nodeId;
-  const node = id !== undefined ? (nodes[id] ?? blank('queued')) : undefined;
+  const update = (id: string, patch: (s: NodeRunState) => NodeRunState): void => {
+    nodes[id] = patch(nodes[id] ?? blank('queued'));
+  };
   switch (event.type) {
+    case 'run:state':
+      return viewFromDetail(event.run);
+    case 'run:queued':
+      return { ...view, status: 'queued' };
     case 'run:start': {
-      const planned = event.planned ?? [];
-      const cached = new Set(event.cached ?? []);
-      for (const p of planned) nodes[p] = { ...blank(cached.has(p) ? 'cached' : 'queued'), cacheKey: event.keys?.[p] };
-      return { ...view, status: 'running', planned, nodes };
+      const cached = new Set(event.cached);
+      for (const id of event.planned) nodes[id] = blank(cached.has(id) ? 'cached' : 'queued');
+      return { ...view, status: 'running', planned: event.planned, nodes };
     }
     case 'node:cached':
-      if (id !== undefined && node) nodes[id] = { ...node, phase: 'cached', cacheKey: event.cacheKey ?? node.cacheKey, images: imageUrls(event, fileUrl) };
-      return { ...view, nodes };
+      update(event.nodeId, (s) => ({ ...s, phase: 'cached', images: imageUrls(event.artifacts) }));
+      break;
     case 'node:start':
-      if (id !== undefined && node) nodes[id] = { ...node, phase: 'running', step: 0 };
-      return { ...view, status: 'running', nodes };
+      update(event.nodeId, (s) => ({ ...s, phase: 'running', step: 0, total: undefined }));
+      break;
     case 'node:progress':
-      if (id !== undefined && node)
-        nodes[id] = { ...node, phase: 'running', step: event.step, total: event.total, preview: previewUrl(event.preview) ?? node.preview };
-      return { ...view, nodes };
+      update(event.nodeId, (s) => ({
+        ...s,
+        phase: 'running',
+        step: event.step,
+        total: event.total,
+        preview: event.preview?.url ?? s.preview,
+      }));
+      break;
     case 'node:done':
-      if (id !== undefined && node)
-        nodes[id] = { ...node, phase: 'done', step: node.total, cacheKey: event.cacheKey ?? node.cacheKey, images: imageUrls(event, fileUrl) };
-      return { ...view, nodes };
+      update(event.nodeId, (s) => ({
+        ...s,
+        phase: 'done',
+        step: s.total,
+        images: imageUrls(event.artifacts),
+      }));
+      break;
     case 'node:error':
-      if (id !== undefined && node) nodes[id] = { ...node, phase: 'error', error: event.error };
-      return { ...view, nodes };
+      update(event.nodeId, (s) => ({ ...s, phase: 'error', error: event.error }));
+      break;
     case 'node:warning':
-      if (id !== undefined && node)
-        nodes[id] = { ...node, warnings: [...node.warnings, { code: event.code ?? 'warning', message: event.message ?? '', field: event.field }] };
-      return { ...view, nodes };
+      update(event.nodeId, (s) => ({
+        ...s,
+        warnings: [...s.warnings, { code: event.code, message: event.message, field: event.field }],
+      }));
+      break;
     case 'run:done':
-      return { ...view, status: 'succeeded' };
+      return { ...view, status: 'succeeded', nodes };
     case 'run:failed':
-      return { ...view, status: 'failed', error: event.error };
+      return { ...view, status: 'failed', error: event.error, nodes };
     case 'run:cancelled':
-      for (const [nid, s] of Object.entries(nodes)) if (s.phase === 'queued' || s.phase === 'running') nodes[nid] = { ...s, phase: 'cancelled' };
+      for (const [id, s] of Object.entries(nodes))
+        if (s.phase === 'queued' || s.phase === 'running') nodes[id] = { ...s, phase: 'cancelled' };
       return { ...view, status: 'cancelled', nodes };
     default:
       return view;
   }
+  return { ...view, nodes };
 }
 
 /** Overall progress 0..1: finished nodes count whole, the running one by its step. */
 export function overallProgress(view: RunView): number {
-  if (view.planned.length === 0) return view.status === 'succeeded' ? 1 : 0;
+  if (view.status === 'succeeded') return 1;
+  if (view.planned.length === 0) return 0;
   let sum = 0;
   for (const id of view.planned) {
     const s = view.nodes[id];

@@ -30,7 +30,8 @@ export function Canvas({ onDropFile }: { onDropFile: (file: File) => void }): Re
     () =>
       edges.map((e) => {
         const source = nodes.find((n) => n.id === e.source);
-        const type = source && catalog ? outputType(catalog, source.data.type, e.sourceHandle ?? '') : undefined;
+        const type =
+          source && catalog ? outputType(catalog, source.data.type, e.sourceHandle ?? '') : undefined;
         return { ...e, style: { stroke: socketColor(type), strokeWidth: e.selected ? 3 : 2 } };
       }),
     [edges, nodes, catalog],
@@ -38,7 +39,11 @@ export function Canvas({ onDropFile }: { onDropFile: (file: File) => void }): Re
 
   const openSearch = useCallback(
     (clientX: number, clientY: number, link?: SearchRequest['link']) => {
-      setSearch({ screen: { x: clientX, y: clientY }, flow: flow.screenToFlowPosition({ x: clientX, y: clientY }), link });
+      setSearch({
+        screen: { x: clientX, y: clientY },
+        flow: flow.screenToFlowPosition({ x: clientX, y: clientY }),
+        link,
+      });
     },
     [flow],
   );
@@ -65,7 +70,8 @@ export function Canvas({ onDropFile }: { onDropFile: (file: File) => void }): Re
     <div
       className="canvas"
       onDoubleClick={(e) => {
-        if ((e.target as HTMLElement).classList.contains('react-flow__pane')) openSearch(e.clientX, e.clientY);
+        if ((e.target as HTMLElement).classList.contains('react-flow__pane'))
+          openSearch(e.clientX, e.clientY);
       }}
       onDragOver={(e) => {
         e.preventDefault();
@@ -90,7 +96,12 @@ export function Canvas({ onDropFile }: { onDropFile: (file: File) => void }): Re
         onEdgesChange={onEdgesChange}
         onConnect={(c) => {
           if (c.sourceHandle && c.targetHandle)
-            connect({ source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: c.targetHandle });
+            connect({
+              source: c.source,
+              sourceHandle: c.sourceHandle,
+              target: c.target,
+              targetHandle: c.targetHandle,
+            });
         }}
         onConnectEnd={onConnectEnd}
         deleteKeyCode={null}

@@ -22,11 +22,22 @@ export function Groups(): React.JSX.Element {
           <div
             key={group.id}
             className="group-box"
-            style={{ transform: `translate(${x0}px, ${y0}px)`, width: x1 - x0, height: y1 - y0, borderColor: group.color }}
+            style={{
+              transform: `translate(${x0}px, ${y0}px)`,
+              width: x1 - x0,
+              height: y1 - y0,
+              borderColor: group.color,
+            }}
           >
             <span className="group-title">
               {group.title}
-              <button type="button" className="small" title="Ungroup" aria-label={`ungroup ${group.title}`} onClick={() => ungroup(group.id)}>
+              <button
+                type="button"
+                className="small"
+                title="Ungroup"
+                aria-label={`ungroup ${group.title}`}
+                onClick={() => ungroup(group.id)}
+              >
                 ×
               </button>
             </span>

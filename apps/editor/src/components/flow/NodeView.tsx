@@ -30,7 +30,9 @@ function NodeViewImpl({ id, data, selected }: NodeProps<FlowNode>): React.JSX.El
     const runError = runState?.error?.field === field ? runState.error.message : undefined;
     return runError ?? issues?.find((i) => i.field === field && i.code !== 'invalid_param')?.message;
   };
-  const nodeIssues = (issues ?? []).filter((i) => i.field === undefined || !row?.params.some((p) => p.name === i.field));
+  const nodeIssues = (issues ?? []).filter(
+    (i) => i.field === undefined || !row?.params.some((p) => p.name === i.field),
+  );
   const phase = runState?.phase;
   const classes = ['dnode', phase ? `phase-${phase}` : '', selected ? 'selected' : '', row ? '' : 'unknown'];
 
@@ -46,9 +48,17 @@ function NodeViewImpl({ id, data, selected }: NodeProps<FlowNode>): React.JSX.El
           </span>
         )}
       </header>
-      {!row && <div className="node-error">Unknown node type “{data.type}” — not in this server’s catalog</div>}
+      {!row && (
+        <div className="node-error">Unknown node type “{data.type}” — not in this server’s catalog</div>
+      )}
       {phase === 'running' && runState?.total ? (
-        <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={runState.total} aria-valuenow={runState.step ?? 0}>
+        <div
+          className="progress"
+          role="progressbar"
+          aria-valuemin={0}
+          aria-valuemax={runState.total}
+          aria-valuenow={runState.step ?? 0}
+        >
           <div style={{ width: `${(100 * (runState.step ?? 0)) / runState.total}%` }} />
           <span>
             {runState.step ?? 0}/{runState.total}
@@ -58,7 +68,11 @@ function NodeViewImpl({ id, data, selected }: NodeProps<FlowNode>): React.JSX.El
       <div className="sockets">
         <div className="inputs">
           {(row?.inputs ?? []).map((input) => (
-            <div key={input.name} className="socket-row in" title={`${input.types.join(' | ')}${input.required ? '' : ' (optional)'}`}>
+            <div
+              key={input.name}
+              className="socket-row in"
+              title={`${input.types.join(' | ')}${input.required ? '' : ' (optional)'}`}
+            >
               <Handle
                 type="target"
                 position={Position.Left}
@@ -74,7 +88,12 @@ function NodeViewImpl({ id, data, selected }: NodeProps<FlowNode>): React.JSX.El
           {(row?.outputs ?? []).map((output) => (
             <div key={output.name} className="socket-row out" title={output.type}>
               <span>{output.label ?? output.name}</span>
-              <Handle type="source" position={Position.Right} id={output.name} style={{ background: socketColor(output.type) }} />
+              <Handle
+                type="source"
+                position={Position.Right}
+                id={output.name}
+                style={{ background: socketColor(output.type) }}
+              />
             </div>
           ))}
         </div>
@@ -110,7 +129,9 @@ function NodeViewImpl({ id, data, selected }: NodeProps<FlowNode>): React.JSX.El
           ⚠ {w.message}
         </div>
       ))}
-      {phase === 'running' && runState?.preview && <img className="preview" src={runState.preview} alt="latent preview" />}
+      {phase === 'running' && runState?.preview && (
+        <img className="preview" src={runState.preview} alt="latent preview" />
+      )}
       {runState && phase !== 'running' && runState.images.length > 0 && (
         <div className="images">
           {runState.images.map((src) => (

@@ -18,7 +18,13 @@ export function matchesQuery(row: SerializedNodeDefinition, query: string): bool
   return [row.type, row.title, row.category, row.description].some((s) => s.toLowerCase().includes(q));
 }
 
-export function SearchPopup({ request, onClose }: { request: SearchRequest; onClose: () => void }): React.JSX.Element {
+export function SearchPopup({
+  request,
+  onClose,
+}: {
+  request: SearchRequest;
+  onClose: () => void;
+}): React.JSX.Element {
   const catalog = useEditor((s) => s.catalog);
   const addNode = useEditor((s) => s.addNode);
   const connect = useEditor((s) => s.connect);
@@ -32,7 +38,10 @@ export function SearchPopup({ request, onClose }: { request: SearchRequest; onCl
     const link = request.link;
     const compatible = link
       ? new Map(
-          compatibleTargets(catalog, link.side === 'source' ? 'input' : 'output', link.types).map((c) => [c.type, c.handle]),
+          compatibleTargets(catalog, link.side === 'source' ? 'input' : 'output', link.types).map((c) => [
+            c.type,
+            c.handle,
+          ]),
         )
       : undefined;
     return [...catalog.byType.values()]
@@ -46,14 +55,20 @@ export function SearchPopup({ request, onClose }: { request: SearchRequest; onCl
     const id = addNode(item.row.type, request.flow);
     const link = request.link;
     if (link && item.handle) {
-      if (link.side === 'source') connect({ source: link.nodeId, sourceHandle: link.handle, target: id, targetHandle: item.handle });
+      if (link.side === 'source')
+        connect({ source: link.nodeId, sourceHandle: link.handle, target: id, targetHandle: item.handle });
       else connect({ source: id, sourceHandle: item.handle, target: link.nodeId, targetHandle: link.handle });
     }
     onClose();
   };
 
   return (
-    <div className="search-popup" style={{ left: request.screen.x, top: request.screen.y }} role="dialog" aria-label="Add a node">
+    <div
+      className="search-popup"
+      style={{ left: request.screen.x, top: request.screen.y }}
+      role="dialog"
+      aria-label="Add a node"
+    >
       <input
         ref={input}
         placeholder={request.link ? `Nodes taking ${request.link.types.join('/')}…` : 'Search nodes…'}

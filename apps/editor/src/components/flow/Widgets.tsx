@@ -3,7 +3,7 @@ import type { ParamSpec, ParamValue, SerializedParam } from '@diffedit/core';
 import { useState } from 'react';
 
 import { api } from '../../api/client.js';
-import type { ModelInfo } from '../../api/types.js';
+import type { ModelListing } from '@diffedit/core';
 import { useEditor } from '../../store/editor.js';
 
 interface WidgetProps {
@@ -13,7 +13,7 @@ interface WidgetProps {
   value: ParamValue | undefined;
   /** Error from validation or the last run for this field. */
   error?: string;
-  models: ModelInfo[];
+  models: ModelListing[];
 }
 
 /** Parses what was typed into a number field; keeps the text when it is not a number (marked invalid). */
@@ -35,7 +35,8 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
     case 'number':
     case 'int': {
       const hasRange = param.min !== undefined && param.max !== undefined;
-      const step = param.step ?? (param.kind === 'int' ? 1 : hasRange ? (param.max! - param.min!) / 100 : 0.1);
+      const step =
+        param.step ?? (param.kind === 'int' ? 1 : hasRange ? (param.max! - param.min!) / 100 : 0.1);
       control = (
         <div className="num">
           {hasRange && (
@@ -98,7 +99,12 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
       break;
     case 'enum':
       control = (
-        <select id={fieldId} className="nodrag" value={String(value ?? '')} onChange={(e) => set(e.target.value)}>
+        <select
+          id={fieldId}
+          className="nodrag"
+          value={String(value ?? '')}
+          onChange={(e) => set(e.target.value)}
+        >
           {(param.options ?? []).map((o) => (
             <option key={o}>{o}</option>
           ))}
@@ -120,7 +126,12 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
       const names = models.map((m) => m.name);
       if (typeof value === 'string' && value !== '' && !names.includes(value)) names.unshift(value);
       control = (
-        <select id={fieldId} className="nodrag" value={String(value ?? '')} onChange={(e) => set(e.target.value)}>
+        <select
+          id={fieldId}
+          className="nodrag"
+          value={String(value ?? '')}
+          onChange={(e) => set(e.target.value)}
+        >
           {names.length === 0 && <option value="">(no models)</option>}
           {names.map((n) => (
             <option key={n} value={n}>
@@ -137,7 +148,13 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
       break;
     default:
       control = (
-        <input id={fieldId} className="nodrag" type="text" value={String(value ?? '')} onChange={(e) => set(e.target.value)} />
+        <input
+          id={fieldId}
+          className="nodrag"
+          type="text"
+          value={String(value ?? '')}
+          onChange={(e) => set(e.target.value)}
+        />
       );
   }
   return (
@@ -156,7 +173,15 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
 }
 
 /** An image param: its thumbnail, a file picker that uploads, and drop-to-upload. */
-function FileWidget({ id, value, onChange }: { id: string; value: string; onChange: (v: string) => void }): React.JSX.Element {
+function FileWidget({
+  id,
+  value,
+  onChange,
+}: {
+  id: string;
+  value: string;
+  onChange: (v: string) => void;
+}): React.JSX.Element {
   const [busy, setBusy] = useState(false);
   const notify = useEditor((s) => s.notify);
   const upload = async (file: File): Promise<void> => {
@@ -170,7 +195,12 @@ function FileWidget({ id, value, onChange }: { id: string; value: string; onChan
       setBusy(false);
     }
   };
-  const thumb = value && !value.includes('/') ? api.fileUrl(value) : value ? `/api/files/${encodeURIComponent(value)}` : '';
+  const thumb =
+    value && !value.includes('/')
+      ? api.fileUrl(value)
+      : value
+        ? `/api/files/${encodeURIComponent(value)}`
+        : '';
   return (
     <div
       className="file-widget nodrag"
@@ -183,7 +213,9 @@ function FileWidget({ id, value, onChange }: { id: string; value: string; onChan
         void upload(file);
       }}
     >
-      {thumb && <img className="thumb" src={thumb} alt="" onError={(e) => (e.currentTarget.style.display = 'none')} />}
+      {thumb && (
+        <img className="thumb" src={thumb} alt="" onError={(e) => (e.currentTarget.style.display = 'none')} />
+      )}
       <input id={id} type="text" value={value} onChange={(e) => onChange(e.target.value)} />
       <label className="button small">
         {busy ? '…' : 'Upload'}

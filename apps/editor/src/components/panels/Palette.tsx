@@ -11,7 +11,12 @@ export function Palette({ onAdd }: { onAdd: (type: string) => void }): React.JSX
   if (!catalog) return <aside className="palette">Loading nodes…</aside>;
   return (
     <aside className="palette" aria-label="Node palette">
-      <input placeholder="Filter nodes…" aria-label="Filter nodes" value={query} onChange={(e) => setQuery(e.target.value)} />
+      <input
+        placeholder="Filter nodes…"
+        aria-label="Filter nodes"
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+      />
       {[...catalog.categories].map(([category, rows]) => {
         const shown = rows.filter((r) => matchesQuery(r, query));
         if (shown.length === 0) return null;

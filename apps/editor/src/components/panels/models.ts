@@ -1,13 +1,13 @@
 import { useEffect, useState } from 'react';
 
 import { api } from '../../api/client.js';
-import type { ModelInfo } from '../../api/types.js';
+import type { ModelListing } from '@diffedit/core';
 
-let cache: Promise<ModelInfo[]> | undefined;
+let cache: Promise<ModelListing[]> | undefined;
 
 /** GET /api/models once per page. */
-export function useModels(): ModelInfo[] {
-  const [models, setModels] = useState<ModelInfo[]>([]);
+export function useModels(): ModelListing[] {
+  const [models, setModels] = useState<ModelListing[]>([]);
   useEffect(() => {
     cache ??= api.models().catch(() => []);
     let live = true;
