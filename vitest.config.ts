@@ -10,6 +10,7 @@ export default defineConfig({
     alias: [
       { find: /^@diffedit\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@diffedit\/nodes$/, replacement: src('./packages/nodes/src/index.ts') },
+      { find: /^@diffedit\/toy-models$/, replacement: src('./packages/toy-models/src/index.ts') },
       { find: /^@diffedit\/runtime$/, replacement: src('./apps/runtime/src/index.ts') },
     ],
   },

@@ -1,4 +1,4 @@
-import { GraphBuilder } from '@diffedit/nodes';
+import { GraphBuilder } from '@diffedit/toy-models';
 
 /**
  * A UNet whose noise prediction is known in closed form, with the toy UNet's I/O (sample [B,4,h,w],

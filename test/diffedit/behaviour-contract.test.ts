@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Tensor } from '@diffedit/core';
-import { signedToImage, TOY_COLOUR_WORDS } from '@diffedit/nodes';
+import { signedToImage } from '@diffedit/nodes';
+import { TOY_COLOUR_WORDS } from '@diffedit/toy-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createToyRuntime, loadWorkflow, runRecorded, withParams } from './harness.js';

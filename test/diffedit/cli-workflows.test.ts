@@ -9,8 +9,8 @@ import {
   ModelManager,
   ModelManagerKey,
   readPngTextChunks,
-  writeToyPack,
 } from '@diffedit/nodes';
+import { writeToyPack } from '@diffedit/toy-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCliCaptured } from '../../apps/runtime/test/capture-cli.js';

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 
 import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { RunEvent, RunResult } from '@diffedit/core';
-import { ModelManager, ModelManagerKey, writeToyPack } from '@diffedit/nodes';
+import { ModelManager, ModelManagerKey } from '@diffedit/nodes';
+import { writeToyPack } from '@diffedit/toy-models';
 import { createRuntime } from '@diffedit/runtime';
 import type { Runtime } from '@diffedit/runtime';
 

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 
 import { InputsFolderKey, SeededRng, ServiceRegistry } from '@diffedit/core';
 import type { Tensor } from '@diffedit/core';
-import { ModelManager, ModelManagerKey, writeToyPack } from '@diffedit/nodes';
+import { ModelManager, ModelManagerKey } from '@diffedit/nodes';
+import { writeToyPack } from '@diffedit/toy-models';
 import type { InvertedLatents } from '@diffedit/nodes';
 import { createRuntime } from '@diffedit/runtime';
 import sharp from 'sharp';
@@ -19,7 +20,7 @@ import {
   referenceInvert,
 } from './reference-diffedit.js';
 import type { ReferenceConfig } from './reference-diffedit.js';
-import { toEdge } from '../../packages/nodes/test/nodes/workflow-doc.js';
+import { toEdge } from '../nodes/workflow-doc.js';
 
 /**
  * Numerical parity of DDIMInvert and MaskedDenoise (run by the executor, UNet in ONNX Runtime, float32) with an

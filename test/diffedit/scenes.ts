@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Tensor } from '@diffedit/core';
-import { colourDistance, encodeScenePng, generateScene, SCENE_COLOURS } from '@diffedit/nodes';
-import type { Scene, ShapeKind, ToyColourName } from '@diffedit/nodes';
+import { colourDistance, encodeScenePng, generateScene, SCENE_COLOURS } from '@diffedit/toy-models';
+import type { Scene, ShapeKind, ToyColourName } from '@diffedit/toy-models';
 
 export interface EditCase {
   file: string;

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 
 import { BENCH_USAGE, BenchUsageError, parseBenchArgs } from './bench/args.js';
 import type { BenchArgs } from './bench/args.js';
-import type { BenchReport } from './bench/report.js';
+import type { BenchReport } from './bench/bench-report.js';
 import { runBench } from './bench/run.js';
 
 // `npm run bench [-- --quick] [-- --only NAME]`: one JSON report on stdout, progress on stderr.

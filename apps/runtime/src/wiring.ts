@@ -2,13 +2,8 @@ import { resolve } from 'node:path';
 
 import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { NodeCatalog } from '@diffedit/core';
-import {
-  createNodeCatalog,
-  ensureToyPack,
-  ModelManager,
-  ModelManagerKey,
-  TOY_PACK_FOLDERS,
-} from '@diffedit/nodes';
+import { createNodeCatalog, ModelManager, ModelManagerKey } from '@diffedit/nodes';
+import { ensureToyPack, TOY_PACK_FOLDERS } from '@diffedit/toy-models';
 
 /**
  * The one place where the runtime's nodes and services are assembled. Node packs register their definitions
@@ -35,7 +30,8 @@ export function defaultServices(options: WiringOptions): ServiceRegistry {
       ModelManagerKey,
       new ModelManager({
         modelsDir: resolve(options.modelsDir),
-        // The embedded toy-world pack is generated on first use, so a fresh checkout runs without a set-up step.
+        // The toy-world pack (@diffedit/toy-models) is generated on first use, so a fresh checkout runs without a
+        // set-up step; the product nodes know nothing of it.
         builtins: { names: Object.values(TOY_PACK_FOLDERS), ensure: ensureToyPack },
         ...(options.log ? { logger: options.log } : {}),
         ...(options.providers ? { providers: [...options.providers] } : {}),

@@ -4,8 +4,8 @@ import type { RunEvent } from '@diffedit/core';
 
 import { BenchUsageError, parseBenchArgs, selectBenchmarks } from '../src/bench/args.js';
 import { measureEventLoopLag } from '../src/bench/measure.js';
-import { buildBenchReport, machineInfo } from '../src/bench/report.js';
-import type { BenchResult } from '../src/bench/report.js';
+import { buildBenchReport, machineInfo } from '../src/bench/bench-report.js';
+import type { BenchResult } from '../src/bench/bench-report.js';
 import { runBench } from '../src/bench/run.js';
 import { perSecond, summarize } from '../src/bench/stats.js';
 import { benchSuite, toResult } from '../src/bench/suite.js';

@@ -1,13 +1,7 @@
-export {};
-export * from './onnx-builder/index.js';
-export * from './catalog.js';
+export * from './builtin-catalog.js';
 export * from './nodes/generic/index.js';
-export * from './toy-world/t5/index.js';
-export * from './toy-world/blip/index.js';
-export * from './toy-world/index.js';
-export * from './scenes/index.js';
 export * from './models/index.js';
-export * from './imaging/index.js';
+export * from './pixels/index.js';
 export * from './nodes/image/index.js';
-export * from './nodes/models/index.js';
+export * from './nodes/loaders/index.js';
 export * from './nodes/diffedit/index.js';

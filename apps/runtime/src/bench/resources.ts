@@ -1,8 +1,8 @@
 import { DEFAULT_PROVIDERS, ModelManager } from '@diffedit/nodes';
 import type { InferenceMode, ModelManagerOptions } from '@diffedit/nodes';
 
-import type { ProviderSummary } from './report.js';
-import { onnxruntimeVersion } from './report.js';
+import type { ProviderSummary } from './bench-report.js';
+import { onnxruntimeVersion } from './bench-report.js';
 
 /** What every benchmark gets: the run size, where the toy pack and the workflow are, and a progress log. */
 export interface BenchContext {

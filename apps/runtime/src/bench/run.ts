@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-import { writeToyPack } from '@diffedit/nodes';
+import { writeToyPack } from '@diffedit/toy-models';
 
 import { selectBenchmarks } from './args.js';
 import type { BenchArgs } from './args.js';
-import type { BenchFailure, BenchReport, BenchResult } from './report.js';
-import { buildBenchReport, machineInfo } from './report.js';
+import type { BenchFailure, BenchReport, BenchResult } from './bench-report.js';
+import { buildBenchReport, machineInfo } from './bench-report.js';
 import { BenchResources } from './resources.js';
 import { benchSuite, runBenchmark } from './suite.js';
 import { generateMaskDefault } from './unet-benches.js';

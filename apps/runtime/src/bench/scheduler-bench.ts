@@ -11,7 +11,7 @@ import {
   Tensor,
 } from '@diffedit/core';
 import type { DDIMScheduler, MaskedDenoiseStep } from '@diffedit/core';
-import { TOY_PACK_FOLDERS } from '@diffedit/nodes';
+import { TOY_PACK_FOLDERS } from '@diffedit/toy-models';
 
 import { timeRepetitions } from './measure.js';
 import type { BenchContext } from './resources.js';

@@ -1,4 +1,4 @@
-import type { BenchCheck, BenchResult } from './report.js';
+import type { BenchCheck, BenchResult } from './bench-report.js';
 import { MemorySampler } from './measure.js';
 import type { BenchContext } from './resources.js';
 import { schedulerLoop, schedulerLoopAllocating } from './scheduler-bench.js';

@@ -7,8 +7,8 @@ import {
   imageBatchFromRgb,
   T5_CAPTION_INSTRUCTION,
   T5_SAMPLING_DEFAULTS,
-  TOY_PACK_FOLDERS,
 } from '@diffedit/nodes';
+import { TOY_PACK_FOLDERS } from '@diffedit/toy-models';
 
 import { timeRepetitions } from './measure.js';
 import type { BenchContext } from './resources.js';

@@ -1,6 +1,7 @@
 import { maskUnetBatchLayout, repeatInterleaveBatch, SeededRng } from '@diffedit/core';
 import type { Tensor } from '@diffedit/core';
-import { GenerateMaskNode, TOY_PACK_FOLDERS } from '@diffedit/nodes';
+import { GenerateMaskNode } from '@diffedit/nodes';
+import { TOY_PACK_FOLDERS } from '@diffedit/toy-models';
 import type { DiffusionModel, InferenceMode } from '@diffedit/nodes';
 
 import type { EventLoopLag } from './measure.js';

@@ -9,7 +9,7 @@ import { applyOverrides } from '../overrides.js';
 import { createRuntime } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import type { BenchContext } from './resources.js';
-import type { BenchCheck } from './report.js';
+import type { BenchCheck } from './bench-report.js';
 import { timeRepetitions } from './measure.js';
 import type { BenchOutcome } from './suite.js';
 import { summarize } from './stats.js';

@@ -5,7 +5,8 @@ import { basename, dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 
 import { formatIssue, workflowJsonSchema } from '@diffedit/core';
-import { ensureToyPack, ModelManagerKey } from '@diffedit/nodes';
+import { ModelManagerKey } from '@diffedit/nodes';
+import { ensureToyPack } from '@diffedit/toy-models';
 import type { RunResult, ValidationIssue } from '@diffedit/core';
 
 import { applyOverrides, parseOverride, UsageError } from '../overrides.js';

@@ -42,5 +42,5 @@ export {
   preprocessMask,
 } from './vae.js';
 export type { MaskResizeMode } from './vae.js';
-export { createDiffEditSchedulers } from './schedulers.js';
-export type { DiffEditSchedulers } from './schedulers.js';
+export { createDiffEditSchedulers } from './diffedit-schedulers.js';
+export type { DiffEditSchedulers } from './diffedit-schedulers.js';

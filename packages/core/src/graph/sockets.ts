@@ -27,10 +27,6 @@ export const SOCKET_CONVERSIONS: Readonly<Partial<Record<SocketType, readonly So
   INT: ['NUMBER'],
 };
 
-export function isSocketType(value: unknown): value is SocketType {
-  return typeof value === 'string' && (SOCKET_TYPES as readonly string[]).includes(value);
-}
-
 /**
  * Decides which of an input's accepted types an output of type `output` connects as, or `undefined` when the
  * connection is not allowed. An exact match wins over a conversion. The editor, server and CLI all use this.

@@ -34,11 +34,3 @@ export function formatIssue(issue: ValidationIssue): string {
     .join(' › ');
   return `${where}: ${issue.message} [${issue.code}]`;
 }
-
-/** Thrown by APIs that need a valid workflow; carries every issue found. */
-export class WorkflowValidationError extends Error {
-  constructor(readonly issues: ValidationIssue[]) {
-    super(`invalid workflow:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
-    this.name = 'WorkflowValidationError';
-  }
-}

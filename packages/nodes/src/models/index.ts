@@ -23,7 +23,8 @@ export {
 export type { BlipImageSettings, CaptionImage, Uint8RgbImage } from './blip-image-processor.js';
 export { TextTokenizer } from './text-tokenizer.js';
 export type { TextTokenizerInfo } from './text-tokenizer.js';
-export { clipTokenizerJson, parseMerges } from './clip-tokenizer-json.js';
+export { CLIP_NORMALIZER, clipTokenizerJson, parseMerges } from './clip-tokenizer-json.js';
+export { addedToken } from './added-token.js';
 export type { ClipVocabFiles } from './clip-tokenizer-json.js';
 export { argmax, sampleToken } from './token-sampling.js';
 export { ModelError, abortError } from './model-errors.js';

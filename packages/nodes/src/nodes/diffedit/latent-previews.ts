@@ -1,7 +1,7 @@
 import { Tensor } from '@diffedit/core';
 import type { NodeContext } from '@diffedit/core';
 
-import { encodePngWithText, latentToPreviewRgb, type LatentPreviewProjection } from '../../imaging/index.js';
+import { encodePngWithText, latentToPreviewRgb, type LatentPreviewProjection } from '../../pixels/index.js';
 import type { DiffusionModel } from '../../models/diffusion-model.js';
 import { errorMessage } from '../../models/model-errors.js';
 

@@ -1,7 +1,7 @@
 import { defineNode, NodeInputError } from '@diffedit/core';
 import type { Tensor } from '@diffedit/core';
 
-import { makeImageGrid, resizeRgbLanczos, type RgbImage } from '../../imaging/index.js';
+import { makeImageGrid, resizeRgbLanczos, type RgbImage } from '../../pixels/index.js';
 import { imageBatchFromRgb, requireImage, rgbListFromImageBatch } from './image-values.js';
 
 const slot = { type: 'IMAGE', required: false } as const;

@@ -1,6 +1,6 @@
 import { NodeInputError, Tensor } from '@diffedit/core';
 
-import { createGreyImage, createRgbImage, type GreyImage, type RgbImage } from '../../imaging/index.js';
+import { createGreyImage, createRgbImage, type GreyImage, type RgbImage } from '../../pixels/index.js';
 
 /**
  * IMAGE values are float32 tensors [B, 3, H, W] (NCHW, the VAE's layout) with values in [0, 1].

@@ -1,6 +1,6 @@
 import { defineNode, NodeInputError } from '@diffedit/core';
 
-import { decodeImage, ImageDecodeError } from '../../imaging/index.js';
+import { decodeImage, ImageDecodeError } from '../../pixels/index.js';
 import { imageBatchFromRgb } from './image-values.js';
 import { resolveInputFile } from './input-files.js';
 

@@ -7,7 +7,7 @@ import {
   fitMaskTo,
   ImageDecodeError,
   rgbImageToBinaryMask,
-} from '../../imaging/index.js';
+} from '../../pixels/index.js';
 import { maskBatchFromGrey } from './image-values.js';
 import { resolveInputFile } from './input-files.js';
 

@@ -1,6 +1,6 @@
 import { defineNode, NodeInputError } from '@diffedit/core';
 
-import { maskToRgbImage } from '../../imaging/index.js';
+import { maskToRgbImage } from '../../pixels/index.js';
 import { greyFromMaskBatch, imageBatchFromRgb, requireImage, requireMask } from './image-values.js';
 
 export const MaskToImageNode = defineNode({

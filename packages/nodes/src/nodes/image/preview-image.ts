@@ -1,6 +1,6 @@
 import { defineNode } from '@diffedit/core';
 
-import { encodePngWithText } from '../../imaging/index.js';
+import { encodePngWithText } from '../../pixels/index.js';
 import { requireImage, rgbFromImageBatch } from './image-values.js';
 
 export const PreviewImageNode = defineNode({

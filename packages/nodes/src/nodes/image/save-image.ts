@@ -1,7 +1,7 @@
 import { defineNode, NodeInputError } from '@diffedit/core';
 import type { NodeContext, Workflow } from '@diffedit/core';
 
-import { asciiJson, encodePngWithText, readPngTextChunks } from '../../imaging/index.js';
+import { asciiJson, encodePngWithText, readPngTextChunks } from '../../pixels/index.js';
 import { requireImage, rgbListFromImageBatch } from './image-values.js';
 
 /** PNG text keywords SaveImage writes; the editor reads them back to restore the graph. */

@@ -1,0 +1,159 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+
+import {
+  asciiJson,
+  createGreyImage,
+  createRgbImage,
+  decodeImage,
+  encodePngWithText,
+  fitMaskTo,
+  ImageDecodeError,
+  latentToPreviewRgb,
+  makeImageGrid,
+  maskToRgbImage,
+  readPngTextChunks,
+  resizeRgbNearest,
+  rgbImageToBinaryMask,
+} from '../../src/pixels/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'imaging-'));
+
+async function writePng(name: string, raw: Buffer, width: number, height: number, channels: 1 | 3 | 4) {
+  const path = join(dir, name);
+  await sharp(raw, { raw: { width, height, channels } }).png().toFile(path);
+  return path;
+}
+
+describe('decodeImage', () => {
+  it('drops alpha and keeps colours exactly when no resize is needed', async () => {
+    const raw = Buffer.alloc(16 * 8 * 4);
+    for (let p = 0; p < 16 * 8; p++) raw.set([200, 10, 50, p % 2 ? 0 : 255], p * 4);
+    const image = await decodeImage(await writePng('rgba.png', raw, 16, 8, 4));
+    expect([image.width, image.height, image.data.length]).toEqual([16, 8, 16 * 8 * 3]);
+    expect(Array.from(image.data.subarray(0, 6)).map((v) => Math.round(v * 255))).toEqual([
+      200, 10, 50, 200, 10, 50,
+    ]);
+  });
+
+  it('expands greyscale to three equal channels', async () => {
+    const raw = Buffer.alloc(8 * 8, 77);
+    const image = await decodeImage(await writePng('grey.png', raw, 8, 8, 1));
+    expect(image.data.length).toBe(8 * 8 * 3);
+    expect(Math.round(image.data[0] * 255)).toBe(77);
+    expect(image.data[1]).toBe(image.data[0]);
+    expect(image.data[2]).toBe(image.data[0]);
+  });
+
+  it('floors the size to multiples of 8 and resizes to a requested size', async () => {
+    const raw = Buffer.alloc(21 * 13 * 3, 128);
+    const path = await writePng('odd.png', raw, 21, 13, 3);
+    const kept = await decodeImage(path);
+    expect([kept.width, kept.height]).toEqual([16, 8]);
+    const sized = await decodeImage(path, { width: 34, height: 27 });
+    expect([sized.width, sized.height]).toEqual([32, 24]);
+    // a flat image stays flat under Lanczos
+    expect(Math.round(sized.data[100] * 255)).toBe(128);
+  });
+
+  it('resizes with a Lanczos kernel: a step edge rings (nearest or bilinear would stay within 100…200)', async () => {
+    const raw = Buffer.alloc(16 * 8 * 3);
+    for (let p = 0; p < 16 * 8; p++) raw.fill(p % 16 < 8 ? 100 : 200, p * 3, p * 3 + 3);
+    const image = await decodeImage(await writePng('step.png', raw, 16, 8, 3), { width: 64, height: 32 });
+    const row = Array.from({ length: 64 }, (_, x) => Math.round(image.data[(5 * 64 + x) * 3] * 255));
+    expect(Math.min(...row)).toBeLessThan(97);
+    expect(Math.max(...row)).toBeGreaterThan(203);
+    expect([row[0], row[63]]).toEqual([100, 200]);
+  });
+
+  it('names the path of a missing or broken file', async () => {
+    const missing = join(dir, 'nope.png');
+    await expect(decodeImage(missing)).rejects.toThrow(ImageDecodeError);
+    await expect(decodeImage(missing)).rejects.toThrow(missing);
+    const broken = join(dir, 'broken.png');
+    writeFileSync(broken, 'not an image');
+    await expect(decodeImage(broken)).rejects.toThrow(broken);
+  });
+});
+
+describe('PNG text chunks', () => {
+  it('round-trips the workflow JSON, including non-ASCII text, and keeps the pixels', async () => {
+    const image = createRgbImage(8, 8);
+    image.data.fill(0.5);
+    image.data[0] = 1;
+    const workflow = { nodes: { a: { prompt: 'a red apple — «pomme»', n: 1.5 } } };
+    const png = await encodePngWithText(image, { workflow: asciiJson(workflow), note: 'hi' });
+    const texts = readPngTextChunks(png);
+    expect(JSON.parse(texts.workflow)).toEqual(workflow);
+    expect(texts.note).toBe('hi');
+    const decoded = await decodeImage(png, {}, 'png');
+    expect(decoded.data[0]).toBe(1);
+    expect(Math.round(decoded.data[5] * 255)).toBe(128);
+  });
+
+  it('rejects text that tEXt cannot hold', async () => {
+    await expect(encodePngWithText(createRgbImage(8, 8), { workflow: '→' })).rejects.toThrow(/Latin-1/);
+  });
+});
+
+describe('grid, masks, conversions, previews', () => {
+  it('lays images out row by row like make_image_grid', () => {
+    const cells = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6].map((v) => {
+      const im = createRgbImage(2, 3);
+      im.data.fill(v);
+      return im;
+    });
+    const grid = makeImageGrid(cells, 2, 3);
+    expect([grid.width, grid.height]).toEqual([6, 6]);
+    const at = (x: number, y: number) => grid.data[(y * 6 + x) * 3];
+    expect([at(0, 0), at(2, 0), at(5, 2), at(0, 3), at(4, 5)].map((v) => Math.round(v * 10))).toEqual([
+      1, 2, 3, 4, 6,
+    ]);
+    expect(() => makeImageGrid(cells, 2, 2)).toThrow(/needs 4 images/);
+  });
+
+  it('upscales masks with nearest neighbour and fits painted masks to the latent grid', () => {
+    const mask = createGreyImage(2, 2, Float32Array.from([1, 0, 0, 1]));
+    const shown = maskToRgbImage(mask, 4, 4);
+    const px = (x: number, y: number) => shown.data[(y * 4 + x) * 3];
+    expect([px(0, 0), px(1, 1), px(2, 0), px(3, 3), px(0, 3)]).toEqual([1, 1, 0, 1, 0]);
+    const painted = createRgbImage(16, 16);
+    for (let y = 0; y < 16; y++)
+      for (let x = 8; x < 16; x++) painted.data.fill(0.9, (y * 16 + x) * 3, (y * 16 + x) * 3 + 3);
+    const rgb = resizeRgbNearest(
+      createRgbImage(2, 1, Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])),
+      4,
+      2,
+    );
+    expect(Array.from(rgb.data.subarray(0, 12), (v) => Math.round(v * 10))).toEqual([
+      1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6,
+    ]);
+    expect(Array.from(rgb.data.subarray(12), (v) => Math.round(v * 10))).toEqual([
+      1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6,
+    ]);
+    const fitted = fitMaskTo(rgbImageToBinaryMask(painted), 4, 4);
+    expect(Array.from(fitted.data)).toEqual([0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1]);
+  });
+
+  it('previews toy latents as their colour', () => {
+    // 4 channels, 1×2: pixel 0 red, pixel 1 blue
+    const latent = [1, -1, -1, -1, -1, 1, 0, 0];
+    const toy = {
+      weights: [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+        [0, 0, 0],
+      ] as const,
+      bias: [0, 0, 0] as const,
+    };
+    const rgb = latentToPreviewRgb(latent, 4, 1, 2, toy, 2);
+    expect([rgb.width, rgb.height]).toEqual([4, 2]);
+    expect(Array.from(rgb.data.subarray(0, 3))).toEqual([1, 0, 0]);
+    expect(Array.from(rgb.data.subarray(9, 12))).toEqual([0, 0, 1]);
+  });
+});

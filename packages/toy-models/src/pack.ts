@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { toyBlipPackFiles } from './blip/index.js';
+import { TOY_PACK_VERSION } from './configs.js';
+import { packJson, writePackFiles } from './pack-files.js';
+import { toySdPackFiles } from './sd-pack.js';
+import { toyT5PackFiles } from './t5/index.js';
+
+/** Folder names of the toy packs inside a models directory. */
+export const TOY_PACK_FOLDERS = { sd: 'toy-sd', t5: 'toy-flan-t5', blip: 'toy-blip' } as const;
+
+/** Written last by writeToyPack: says which generator produced the folders next to it. */
+export const TOY_PACK_STAMP = 'toy-pack.json';
+
+/**
+ * Writes the whole toy world into `modelsDir`: toy-sd/ (Stable Diffusion), toy-flan-t5/ and toy-blip/.
+ * Everything is generated from source (nothing is downloaded or committed); the same code gives the same bytes.
+ */
+export async function writeToyPack(modelsDir: string): Promise<void> {
+  await writeFilesAndStamp(modelsDir, toyPackFiles());
+}
+
+/**
+ * Makes sure `modelsDir` holds the toy packs of this version of the code: regenerates them when the stamp is
+ * missing or was written by a different generator (pack version or any pack's bytes changed). Returns true if it wrote.
+ */
+export async function ensureToyPack(modelsDir: string): Promise<boolean> {
+  const files = toyPackFiles();
+  const expected = JSON.stringify(toyPackStamp(files));
+  const current = await readFile(join(modelsDir, TOY_PACK_STAMP), 'utf8').catch(() => undefined);
+  if (current !== undefined && JSON.stringify(JSON.parse(current)) === expected) return false;
+  await writeFilesAndStamp(modelsDir, files);
+  return true;
+}
+
+/** Writes the packs' files, then the stamp that names them. */
+async function writeFilesAndStamp(modelsDir: string, files: Map<string, Uint8Array>): Promise<void> {
+  await writePackFiles(modelsDir, files);
+  await mkdir(modelsDir, { recursive: true });
+  await writeFile(join(modelsDir, TOY_PACK_STAMP), packJson(toyPackStamp(files)));
+}
+
+/** Every file of the three packs, keyed by its path relative to the models directory. */
+function toyPackFiles(): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  const packs: [string, Map<string, Uint8Array>][] = [
+    [TOY_PACK_FOLDERS.sd, toySdPackFiles()],
+    [TOY_PACK_FOLDERS.t5, toyT5PackFiles()],
+    [TOY_PACK_FOLDERS.blip, toyBlipPackFiles()],
+  ];
+  for (const [folder, pack] of packs) for (const [path, bytes] of pack) files.set(`${folder}/${path}`, bytes);
+  return files;
+}
+
+function toyPackStamp(files: Map<string, Uint8Array>): { toyPackVersion: number; sha256: string } {
+  const hash = createHash('sha256');
+  for (const [path, bytes] of [...files].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+    hash.update(path).update(bytes);
+  return { toyPackVersion: TOY_PACK_VERSION, sha256: hash.digest('hex') };
+}

@@ -1,0 +1,62 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ensureToyPack, TOY_PACK_FOLDERS, TOY_PACK_STAMP, writeToyPack } from '../../src/pack.js';
+
+async function snapshot(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) {
+      const path = join(e.parentPath, e.name);
+      out.set(relative(dir, path), await readFile(path));
+    }
+  }
+  return out;
+}
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('writeToyPack / ensureToyPack', () => {
+  it('writes toy-sd, toy-flan-t5 and toy-blip quickly, with identical bytes every time', async () => {
+    const [a, b] = [
+      await mkdtemp(join(tmpdir(), 'toy-pack-a-')),
+      await mkdtemp(join(tmpdir(), 'toy-pack-b-')),
+    ];
+    dirs.push(a, b);
+    const start = performance.now();
+    await writeToyPack(a);
+    const elapsed = performance.now() - start;
+    await writeToyPack(b);
+    const [sa, sb] = [await snapshot(a), await snapshot(b)];
+    expect([...sa.keys()].sort()).toEqual([...sb.keys()].sort());
+    for (const [path, bytes] of sa) expect(bytes.equals(sb.get(path) ?? Buffer.alloc(0)), path).toBe(true);
+    for (const folder of Object.values(TOY_PACK_FOLDERS)) {
+      expect(
+        [...sa.keys()].some((p) => p.startsWith(`${folder}/`) && p.endsWith('.onnx')),
+        folder,
+      ).toBe(true);
+    }
+    expect(sa.has(TOY_PACK_STAMP)).toBe(true);
+    const total = [...sa.values()].reduce((n, buf) => n + buf.length, 0);
+    expect(total).toBeLessThan(5_000_000);
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it('ensureToyPack writes a missing or stale pack and leaves a current one alone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'toy-pack-ensure-'));
+    dirs.push(dir);
+    expect(await ensureToyPack(dir)).toBe(true);
+    const unet = join(dir, 'toy-sd', 'unet', 'model.onnx');
+    const before = (await stat(unet)).mtimeMs;
+    expect(await ensureToyPack(dir)).toBe(false);
+    expect((await stat(unet)).mtimeMs).toBe(before);
+    await writeFile(join(dir, TOY_PACK_STAMP), '{"toyPackVersion":0}');
+    await writeFile(unet, 'damaged');
+    expect(await ensureToyPack(dir)).toBe(true);
+    expect((await readFile(unet)).length).toBeGreaterThan(1000);
+  });
+});
