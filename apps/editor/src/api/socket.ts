@@ -12,7 +12,10 @@ export function clientId(): string {
   const key = 'diffedit.clientId';
   let id = localStorage.getItem(key);
   if (!id) {
-    id = crypto.randomUUID().replace(/-/g, '');
+    // crypto.randomUUID needs a secure context; a server reached over plain http on a LAN address is not one.
+    id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(
+      '',
+    );
     localStorage.setItem(key, id);
   }
   return id;

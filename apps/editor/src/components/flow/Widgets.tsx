@@ -81,7 +81,7 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
             aria-label={`randomize ${label}`}
             onClick={() => set(Math.floor(Math.random() * Math.min(MAX_SEED, 2 ** 32)))}
           >
-            🎲
+            ↻
           </button>
         </div>
       );
@@ -157,8 +157,9 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
         />
       );
   }
+  const layout = param.kind === 'text' || param.kind === 'file' ? 'stacked' : 'inline';
   return (
-    <div className={`widget${problem ? ' invalid' : ''}`} data-param={param.name}>
+    <div className={`widget ${layout}${problem ? ' invalid' : ''}`} data-param={param.name}>
       <label htmlFor={fieldId} title={param.description}>
         {label}
       </label>

@@ -1,5 +1,6 @@
 import type { WorkflowEntry } from '@diffedit/core';
 import { useEffect, useRef, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 
 import { api } from '../../api/client.js';
 import { cancelRun, runWorkflow } from '../../api/runner.js';
@@ -19,7 +20,7 @@ export function Toolbar({
   const run = useEditor((s) => s.run);
   const canUndo = useEditor((s) => s.history.past.length > 0);
   const canRedo = useEditor((s) => s.history.future.length > 0);
-  const selected = useEditor((s) => s.doc.nodes.filter((n) => n.selected).map((n) => n.id));
+  const selected = useEditor(useShallow((s) => s.doc.nodes.filter((n) => n.selected).map((n) => n.id)));
   const issueCount = useEditor((s) => Object.values(s.issues).reduce((a, list) => a + list.length, 0));
   const { undo, redo, load, notify } = useEditor.getState();
   const [library, setLibrary] = useState<WorkflowEntry[]>([]);
