@@ -6,3 +6,4 @@ export * from './report.js';
 export * from './progress.js';
 export { runCli, EXIT } from './cli/program.js';
 export type { CliIo } from './cli/program.js';
+export * from './server/index.js';

@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: cuda, then cpu). */
   providers?: readonly string[];
+  /** Confines file params (the server): absolute path of a value, or throws for one that may not be read. */
+  resolveInput?: (value: string) => string;
 }
 
 /** A long-lived runtime: one catalog, one set of services, one cache shared by every run. */
@@ -61,6 +63,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       modelsDir,
       log: options.log,
       providers: options.providers,
+      resolveInput: options.resolveInput,
     });
   const inputs = services.tryGet(InputsFolderKey);
   const fingerprintParam =

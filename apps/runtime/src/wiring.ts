@@ -16,6 +16,11 @@ export interface WiringOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: the model manager's cuda, then cpu). */
   providers?: readonly string[];
+  /**
+   * Resolves a file param (LoadImage's image, LoadMask's mask) to an absolute path, throwing for values that
+   * may not be read. Default: any path, relative to inputsDir (the CLI); the server confines it.
+   */
+  resolveInput?: (value: string) => string;
 }
 
 export function defaultCatalog(): NodeCatalog {
@@ -25,7 +30,10 @@ export function defaultCatalog(): NodeCatalog {
 export function defaultServices(options: WiringOptions): ServiceRegistry {
   const inputsRoot = resolve(options.inputsDir);
   return new ServiceRegistry()
-    .set(InputsFolderKey, { root: inputsRoot, resolve: (path) => resolve(inputsRoot, path) })
+    .set(InputsFolderKey, {
+      root: inputsRoot,
+      resolve: options.resolveInput ?? ((path) => resolve(inputsRoot, path)),
+    })
     .set(
       ModelManagerKey,
       new ModelManager({

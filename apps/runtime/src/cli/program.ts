@@ -16,6 +16,8 @@ import { buildReport, writeRunOutput } from '../report.js';
 import type { RunReport } from '../report.js';
 import { createRuntime } from '../runtime.js';
 import type { Runtime, RuntimeOptions } from '../runtime.js';
+import { startServer } from '../server/server.js';
+import type { DiffEditServer, ServerOptions } from '../server/server.js';
 
 /** Exit codes: 0 success, 1 the run failed, 2 invalid workflow or usage, 130 cancelled. */
 export const EXIT = { ok: 0, failed: 1, invalid: 2, cancelled: 130 } as const;
@@ -30,6 +32,18 @@ export interface CliIo {
   /** Reuse a runtime (and its cache) across calls; otherwise one is created per call. */
   runtime?: Runtime;
   runtimeOptions?: RuntimeOptions;
+  /** Extra options for `serve` (tests). */
+  serverOptions?: Partial<ServerOptions>;
+}
+
+interface ServeFlags {
+  host: string;
+  port: string;
+  data: string;
+  models: string;
+  token?: string;
+  providers?: string;
+  cacheMb?: string;
 }
 
 interface RunFlags {
@@ -126,6 +140,26 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
 
   program
+    .command('serve')
+    .description('serve the editor and the HTTP/socket.io API (docs/api.md) until Ctrl-C or SIGTERM')
+    .option('--host <host>', 'address to listen on; any but loopback needs --token', '127.0.0.1')
+    .option('--port <n>', 'port (0 picks a free one)', '5151')
+    .option('--data <dir>', 'uploads, outputs, saved workflows and the database', 'data')
+    .option('--models <dir>', 'models folder', 'models')
+    .option(
+      '--token <token>',
+      'bearer token every API call and socket must present (default: $DIFFEDIT_TOKEN)',
+    )
+    .option(
+      '--providers <list>',
+      'onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
+    )
+    .option('--cache-mb <n>', 'intermediate-result cache budget in MiB (default 1024)')
+    .action(async (flags: ServeFlags) => {
+      exitCode = await serveCommand(flags);
+    });
+
+  program
     .command('toy-pack')
     .description('write the embedded toy-world models (toy-sd, toy-flan-t5, toy-blip) unless already current')
     .option('--models <dir>', 'models folder', 'models')
@@ -159,6 +193,47 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   function printIssues(file: string, issues: readonly ValidationIssue[]): void {
     printErr(`✗ ${file} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):`);
     for (const issue of issues) printErr(`  - ${formatIssue(issue)}`);
+  }
+
+  async function serveCommand(flags: ServeFlags): Promise<number> {
+    const port = Number(flags.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--port expects a port number, got '${flags.port}'`);
+    const cacheMb = flags.cacheMb === undefined ? undefined : Number(flags.cacheMb);
+    if (cacheMb !== undefined && !(cacheMb >= 0))
+      throw new UsageError(`--cache-mb expects a number of MiB, got '${flags.cacheMb}'`);
+    let server: DiffEditServer;
+    try {
+      server = await startServer({
+        host: flags.host,
+        port,
+        dataDir: flags.data,
+        modelsDir: flags.models,
+        ...((flags.token ?? process.env.DIFFEDIT_TOKEN)
+          ? { token: flags.token ?? process.env.DIFFEDIT_TOKEN }
+          : {}),
+        ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
+        ...(cacheMb !== undefined ? { cacheBytes: cacheMb * 1024 * 1024 } : {}),
+        log: printErr,
+        ...io.serverOptions,
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE')
+        printErr(`✗ port ${port} on ${flags.host} is in use; pick another with --port`);
+      else printErr(`✗ cannot start the server: ${(error as Error).message}`);
+      return EXIT.invalid;
+    }
+    print(`DiffEdit Studio is serving on ${server.url}  (data: ${resolve(flags.data)})`);
+    const signal = io.signal ?? new AbortController().signal;
+    await new Promise<void>((done) => {
+      if (signal.aborted) return done();
+      signal.addEventListener('abort', () => done(), { once: true });
+    });
+    printErr('stopping: no new runs, cancelling the running one…');
+    await server.close();
+    printErr('✓ stopped');
+    return EXIT.ok;
   }
 
   async function runCommand(file: string, flags: RunFlags): Promise<number> {

@@ -45,6 +45,11 @@ export interface RunOptions {
   targets?: readonly string[];
   signal?: AbortSignal;
   onEvent?: RunEventListener;
+  /**
+   * Receives each file of the run (emitted now or re-emitted from the cache) just before the node's
+   * node:done / node:cached event, so a server can store it where that event's readers can fetch it.
+   */
+  onArtifact?: (artifact: NodeArtifact) => void;
   runId?: string;
 }
 
@@ -145,6 +150,17 @@ export class Executor {
     const records = new Map<string, NodeRunRecord>();
     const outputs: Record<string, Record<string, unknown>> = {};
     const artifacts: NodeArtifact[] = [];
+    const addArtifacts = (nodeId: string, files: readonly Artifact[]): void => {
+      for (const file of files) {
+        const artifact = { ...file, nodeId };
+        artifacts.push(artifact);
+        try {
+          options.onArtifact?.(artifact);
+        } catch {
+          // Like a broken event listener, a failing artifact sink must not break the run.
+        }
+      }
+    };
     const finish = (status: RunResult['status'], error?: RunError): RunResult => ({
       runId,
       status,
@@ -204,7 +220,7 @@ export class Executor {
       if (cachedResult) {
         outputs[id] = cachedResult.outputs;
         record.artifacts = cachedResult.artifacts.map(artifactInfo);
-        artifacts.push(...cachedResult.artifacts.map((a) => ({ ...a, nodeId: id })));
+        addArtifacts(id, cachedResult.artifacts);
         emit({
           ...base(),
           type: 'node:cached',
@@ -239,7 +255,7 @@ export class Executor {
       record.status = 'ran';
       record.artifacts = emitted.map(artifactInfo);
       outputs[id] = result;
-      artifacts.push(...emitted.map((a) => ({ ...a, nodeId: id })));
+      addArtifacts(id, emitted);
       this.cache.set(record.cacheKey, { outputs: result, artifacts: emitted });
       emit({
         ...base(),
