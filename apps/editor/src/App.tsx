@@ -83,7 +83,7 @@ async function boot(): Promise<void> {
     if (parsed.ok) store.load(parsed.workflow);
   }
   // Opening is not an edit: start with an empty undo history.
-  useEditor.setState({ history: { past: [], future: [], lastTime: -Infinity } });
+  useEditor.setState({ history: { past: [], future: [] } });
   startEvents();
   await resumeRun();
 }
@@ -143,6 +143,17 @@ function Editor(): React.JSX.Element {
       <Toolbar
         onImportFile={(f) => void importFile(f)}
         onFitView={() => void flow.fitView({ padding: 0.1 })}
+        onNew={() => {
+          useEditor.getState().load({
+            format: 'diffedit-studio.workflow',
+            version: 1,
+            name: 'Untitled',
+            description: '',
+            nodes: [],
+            edges: [],
+          });
+          void flow.setViewport({ x: 0, y: 0, zoom: 1 });
+        }}
       />
       <div className="main">
         <Palette onAdd={addAtCenter} />

@@ -13,13 +13,10 @@ export const runsChanged = (): boolean => window.dispatchEvent(new Event('diffed
 async function learnFrom(runId: string): Promise<void> {
   try {
     const run = await api.run(runId);
-    const keys = run.nodes
-      .filter((n) => n.state === 'ran' || n.state === 'cached')
-      .map((n) => n.cacheKey)
-      .filter((k): k is string => k !== undefined);
+    const produced = run.nodes.filter((n) => n.state === 'ran' || n.state === 'cached');
     const { fingerprints } = run as { fingerprints?: Record<string, Record<string, string>> };
     const store = useEditor.getState();
-    store.learnRun(keys, fingerprints);
+    store.learnRun(produced, fingerprints);
     if (store.run?.runId === runId) {
       // Keep the live previews; take states and files from the server's record.
       const detail = viewFromDetail(run);
@@ -85,6 +82,7 @@ export async function resumeRun(): Promise<void> {
   if (!runId) return;
   try {
     const run = await api.run(runId);
+    useEditor.setState({ submittedKeys: useEditor.getState().keys });
     useEditor.getState().setRunView(viewFromDetail(run));
     if (run.status === 'queued' || run.status === 'running') subscribeRun(runId);
     else {
@@ -99,6 +97,7 @@ export async function resumeRun(): Promise<void> {
 /** Shows a past run on the canvas (states, outputs) and learns its keys. */
 export async function showRun(runId: string): Promise<void> {
   const run = await api.run(runId);
+  useEditor.setState({ submittedKeys: useEditor.getState().keys });
   useEditor.getState().setRunView(viewFromDetail(run));
   await learnFrom(runId);
 }

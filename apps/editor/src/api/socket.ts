@@ -24,7 +24,8 @@ export function clientId(): string {
 /** One socket per page; runs submitted with our clientId arrive without subscribing. */
 export function connectEvents(onEvent: (event: EditorEvent) => void, onQueue: () => void): void {
   socket?.disconnect();
-  const s: EditorSocket = io({ auth: { clientId: clientId() } });
+  // WebSocket only: long-polling adds nothing on a local server.
+  const s: EditorSocket = io({ auth: { clientId: clientId() }, transports: ['websocket'] });
   const listener = (event: EditorEvent): void => onEvent(event);
   for (const name of SERVER_EVENT_NAMES) {
     if (name === 'queue:changed') s.on(name, onQueue);

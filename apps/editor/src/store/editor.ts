@@ -11,7 +11,7 @@ import { checkConnection } from '../util/connections.js';
 import type { ConnectionRequest } from '../util/connections.js';
 import { canvasToWorkflow, edgeId, freshNodeId, workflowToCanvas } from '../util/convert.js';
 import type { CanvasDoc, FlowNode } from '../util/convert.js';
-import { emptyHistory, record, redo, undo } from '../util/history.js';
+import { emptyHistory, endGroup, record, redo, undo } from '../util/history.js';
 import type { History } from '../util/history.js';
 import { canvasKeys, staleNodes } from '../util/keys.js';
 import { applyEvent } from '../util/run-state.js';
@@ -37,6 +37,8 @@ export interface EditorState {
   knownKeys: Set<string>;
   fingerprints: Record<string, Record<string, string>>;
   run?: RunView;
+  /** The browser's keys of the canvas as it was submitted, by node (see learnRun). */
+  submittedKeys: Map<string, string>;
   notice?: Notice;
 
   setCatalog(catalog: EditorCatalog): void;
@@ -56,11 +58,20 @@ export interface EditorState {
   ungroup(groupId: string): void;
   undo(): void;
   redo(): void;
+  /** Ends a grouped edit (a field lost focus, a drag stopped). */
+  endEdit(): void;
   notify(kind: Notice['kind'], text: string): void;
   startRun(runId: string): void;
   applyServerEvent(event: EditorEvent): void;
   setRunView(view: RunView | undefined): void;
-  learnRun(keys: Iterable<string>, fingerprints?: Record<string, Record<string, string>>): void;
+  /**
+   * Records what a finished run produced: the server's keys of the nodes that ran or came from the cache, the
+   * browser's keys those nodes had when submitted, and the run's fingerprints.
+   */
+  learnRun(
+    nodes: Iterable<{ nodeId: string; cacheKey?: string }>,
+    fingerprints?: Record<string, Record<string, string>>,
+  ): void;
 }
 
 const emptyDoc = (): CanvasDoc => ({ name: 'Untitled', description: '', nodes: [], edges: [], groups: [] });
@@ -87,7 +98,7 @@ export const useEditor = create<EditorState>()((set, get) => {
   /** Applies a document change, recording an undo step (grouped by `group`). */
   const change = (next: CanvasDoc, group?: string): void => {
     const state = get();
-    const history = record(state.history, canvasToWorkflow(state.doc), group, Date.now());
+    const history = record(state.history, canvasToWorkflow(state.doc), group);
     set({ doc: next, history, ...derive(next, state.catalog, state.knownKeys, state.fingerprints) });
   };
   const selectedIds = (): Set<string> =>
@@ -108,6 +119,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     keys: new Map(),
     stale: new Set(),
     knownKeys: new Set(),
+    submittedKeys: new Map(),
     fingerprints: {},
 
     setCatalog(catalog) {
@@ -129,6 +141,7 @@ export const useEditor = create<EditorState>()((set, get) => {
       const edit = changes.some((c) => c.type === 'remove' || c.type === 'add') || moved !== undefined;
       if (edit) change(next, moved && moved.type === 'position' ? `move:${moved.id}` : undefined);
       else set({ doc: next });
+      if (changes.some((c) => c.type === 'position' && c.dragging === false)) get().endEdit();
     },
 
     onEdgesChange(changes) {
@@ -263,12 +276,18 @@ export const useEditor = create<EditorState>()((set, get) => {
       set({ doc, history: step.history, ...derive(doc, state.catalog, state.knownKeys, state.fingerprints) });
     },
 
+    endEdit() {
+      const { history } = get();
+      const next = endGroup(history);
+      if (next !== history) set({ history: next });
+    },
+
     notify(kind, text) {
       set({ notice: { kind, text, id: ++noticeId } });
     },
 
     startRun(runId) {
-      set({ run: { runId, status: 'queued', nodes: {}, planned: [] } });
+      set({ run: { runId, status: 'queued', nodes: {}, planned: [] }, submittedKeys: get().keys });
     },
 
     applyServerEvent(event) {
@@ -282,9 +301,16 @@ export const useEditor = create<EditorState>()((set, get) => {
       set({ run: view });
     },
 
-    learnRun(keys, fingerprints) {
+    learnRun(nodes, fingerprints) {
       const state = get();
-      const knownKeys = new Set([...state.knownKeys, ...keys]);
+      const knownKeys = new Set(state.knownKeys);
+      for (const { nodeId, cacheKey } of nodes) {
+        if (cacheKey !== undefined) knownKeys.add(cacheKey);
+        // Without the run's fingerprints the browser keys file/model params on their names only; its key for
+        // the submitted node then stands for the server's.
+        const submitted = state.submittedKeys.get(nodeId);
+        if (submitted !== undefined) knownKeys.add(submitted);
+      }
       const fps = fingerprints ? { ...state.fingerprints, ...fingerprints } : state.fingerprints;
       set({ knownKeys, fingerprints: fps, ...derive(state.doc, state.catalog, knownKeys, fps) });
     },

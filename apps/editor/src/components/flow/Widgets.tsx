@@ -26,6 +26,7 @@ function parseNumber(text: string): ParamValue {
 
 export function Widget({ nodeId, param, spec, value, error, models }: WidgetProps): React.JSX.Element {
   const setParam = useEditor((s) => s.setParam);
+  const endEdit = useEditor((s) => s.endEdit);
   const fieldId = `${nodeId}--${param.name}`;
   const problem = error ?? (spec ? checkParamValue(spec, value) : undefined);
   const set = (v: ParamValue): void => setParam(nodeId, param.name, v);
@@ -159,7 +160,7 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
   }
   const layout = param.kind === 'text' || param.kind === 'file' ? 'stacked' : 'inline';
   return (
-    <div className={`widget ${layout}${problem ? ' invalid' : ''}`} data-param={param.name}>
+    <div className={`widget ${layout}${problem ? ' invalid' : ''}`} data-param={param.name} onBlur={endEdit}>
       <label htmlFor={fieldId} title={param.description}>
         {label}
       </label>

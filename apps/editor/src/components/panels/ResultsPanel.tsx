@@ -16,9 +16,24 @@ export function ResultsPanel(): React.JSX.Element | null {
   return (
     <section className="results" aria-label="Result">
       <h2>Result</h2>
-      {edited && <Picture source={edited} alt="edited image" className="edited" />}
-      {original && mask && <MaskOverlay image={original} mask={mask} />}
-      {original && edited && <BeforeAfter before={original} after={edited} />}
+      {edited && (
+        <>
+          <h3>Edited</h3>
+          <Picture source={edited} alt="edited image" className="edited" />
+        </>
+      )}
+      {original && mask && (
+        <>
+          <h3>Mask over the input</h3>
+          <MaskOverlay image={original} mask={mask} />
+        </>
+      )}
+      {original && edited && (
+        <>
+          <h3>Before / after</h3>
+          <BeforeAfter before={original} after={edited} />
+        </>
+      )}
     </section>
   );
 }

@@ -11,9 +11,11 @@ import { overallProgress } from '../../util/run-state.js';
 export function Toolbar({
   onImportFile,
   onFitView,
+  onNew,
 }: {
   onImportFile: (file: File) => void;
   onFitView: () => void;
+  onNew: () => void;
 }): React.JSX.Element {
   const name = useEditor((s) => s.doc.name);
   const setName = useEditor((s) => s.setName);
@@ -77,15 +79,7 @@ export function Toolbar({
         aria-label="Open from library"
         value=""
         onChange={(e) => {
-          if (e.target.value === '__new')
-            load({
-              format: 'diffedit-studio.workflow',
-              version: 1,
-              name: 'Untitled',
-              description: '',
-              nodes: [],
-              edges: [],
-            });
+          if (e.target.value === '__new') onNew();
           else if (e.target.value) void open(e.target.value);
         }}
       >
