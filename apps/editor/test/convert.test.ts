@@ -50,6 +50,8 @@ describe('workflow <-> canvas', () => {
 
   it('makes readable fresh ids', () => {
     expect(freshNodeId('MaskedDenoise', new Set())).toBe('masked_denoise');
+    expect(freshNodeId('DDIMInvert', new Set())).toBe('ddim_invert');
+    expect(freshNodeId('LoadBLIP', new Set())).toBe('load_blip');
     expect(freshNodeId('LoadImage', new Set(['load_image', 'load_image_2']))).toBe('load_image_3');
   });
 });

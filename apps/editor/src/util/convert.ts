@@ -99,6 +99,7 @@ export function canvasToWorkflow(doc: CanvasDoc): Workflow {
 export function freshNodeId(type: string, taken: ReadonlySet<string>): string {
   const base =
     type
+      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
       .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
       .toLowerCase()
       .replace(/[^a-z0-9_-]/g, '_')

@@ -166,6 +166,7 @@ export function Toolbar({
           aria-valuemin={0}
           aria-valuemax={100}
           data-status={run.status}
+          data-run-id={run.runId}
         >
           <div style={{ width: `${progress * 100}%` }} />
           <span>{run.status}</span>
