@@ -40,7 +40,10 @@ async function exportWorkflow(): Promise<Workflow> {
 }
 
 async function currentRunId(): Promise<string | null> {
-  return page.locator('.overall').getAttribute('data-run-id', { timeout: 1000 }).catch(() => null);
+  return page
+    .locator('.overall')
+    .getAttribute('data-run-id', { timeout: 1000 })
+    .catch(() => null);
 }
 
 /** Starts a run with Ctrl+Enter (or the button) and waits until the page shows that run succeeded. */
@@ -51,23 +54,37 @@ async function runAndWait(how: 'keys' | 'button' = 'button'): Promise<string> {
   const bar = page.locator(`.overall:not([data-run-id="${previous ?? ''}"])`);
   await bar.waitFor();
   const runId = (await bar.getAttribute('data-run-id'))!;
-  await page.locator(`.overall[data-run-id="${runId}"][data-status="succeeded"]`).waitFor({ timeout: 180_000 });
+  await page
+    .locator(`.overall[data-run-id="${runId}"][data-status="succeeded"]`)
+    .waitFor({ timeout: 180_000 });
   return runId;
 }
 
 async function staleNodes(): Promise<string[]> {
-  return (await page.locator('.dnode:has(.badge.stale)').evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id') ?? ''))).sort();
+  return (
+    await page
+      .locator('.dnode:has(.badge.stale)')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id') ?? ''))
+  ).sort();
 }
 
 async function waitForStale(expected: string[]): Promise<void> {
   await page.waitForFunction(
-    (ids) => [...document.querySelectorAll('.dnode:has(.badge.stale)')].map((e) => e.getAttribute('data-node-id')).sort().join(',') === ids,
+    (ids) =>
+      [...document.querySelectorAll('.dnode:has(.badge.stale)')]
+        .map((e) => e.getAttribute('data-node-id'))
+        .sort()
+        .join(',') === ids,
     [...expected].sort().join(','),
   );
 }
 
 async function phases(): Promise<Record<string, string>> {
-  const pairs = await page.locator('.dnode').evaluateAll((els) => els.map((e) => [e.getAttribute('data-node-id') ?? '', e.getAttribute('data-phase') ?? '']));
+  const pairs = await page
+    .locator('.dnode')
+    .evaluateAll((els) =>
+      els.map((e) => [e.getAttribute('data-node-id') ?? '', e.getAttribute('data-phase') ?? '']),
+    );
   return Object.fromEntries(pairs);
 }
 
@@ -113,7 +130,8 @@ describe('the editor in Chromium', () => {
     const row1 = 80;
     const row2 = 560;
     const col = (i: number): number => 215 + i * 280;
-    const add = (type: string, query: string, x: number, y: number): Promise<string> => addNodeBySearch(page, type, query, { x, y });
+    const add = (type: string, query: string, x: number, y: number): Promise<string> =>
+      addNodeBySearch(page, type, query, { x, y });
     expect(await add('LoadDiffusionModel', 'diffusion', col(0), row1)).toBe(IDS.model);
     expect(await add('LoadImage', 'load image', col(1), row1)).toBe(IDS.image);
     expect(await add('Text', 'text', col(2), row1)).toBe(IDS.source);
@@ -134,7 +152,9 @@ describe('the editor in Chromium', () => {
     await page.locator(`${dnode(IDS.target)} textarea`).fill('a green pear');
     await page.locator(`${dnode(IDS.save)} input[type="text"]`).fill('diffedit-prompts');
     await page.locator(`${dnode(IDS.image)} input[type="file"]`).setInputFiles(ASSET);
-    await expect.poll(() => page.locator(`${dnode(IDS.image)} .file-widget input[type="text"]`).inputValue()).toMatch(/^up_[0-9a-f]{32}\.png$/);
+    await expect
+      .poll(() => page.locator(`${dnode(IDS.image)} .file-widget input[type="text"]`).inputValue())
+      .toMatch(/^up_[0-9a-f]{32}\.png$/);
     await page.locator(`${dnode(IDS.image)} img.thumb`).waitFor();
     await page.getByRole('button', { name: 'Fit', exact: true }).click();
     await screenshot(page, '02-built');
@@ -145,7 +165,10 @@ describe('the editor in Chromium', () => {
     for (const node of shipped.nodes) {
       const mine = built.nodes.find((n) => n.id === IDS[node.id])!;
       expect(mine.type).toBe(node.type);
-      expect({ ...mine.params, ...(node.type === 'LoadImage' ? { image: '' } : {}) }).toMatchObject({ ...node.params, ...(node.type === 'LoadImage' ? { image: '' } : {}) });
+      expect({ ...mine.params, ...(node.type === 'LoadImage' ? { image: '' } : {}) }).toMatchObject({
+        ...node.params,
+        ...(node.type === 'LoadImage' ? { image: '' } : {}),
+      });
     }
     const wiring = (w: Workflow, map: (id: string) => string): string[] =>
       w.edges.map((e) => `${map(e.from.node)}.${e.from.output}->${map(e.to.node)}.${e.to.input}`).sort();
@@ -176,10 +199,13 @@ describe('the editor in Chromium', () => {
     const { runId } = (await submitted.json()) as { runId: string };
     let detail: { status: string; files: { url: string }[] } = { status: 'queued', files: [] };
     await expect
-      .poll(async () => {
-        detail = (await (await fetch(new URL(`/api/runs/${runId}`, server.url))).json()) as typeof detail;
-        return detail.status;
-      }, { timeout: 120_000, interval: 200 })
+      .poll(
+        async () => {
+          detail = (await (await fetch(new URL(`/api/runs/${runId}`, server.url))).json()) as typeof detail;
+          return detail.status;
+        },
+        { timeout: 120_000, interval: 200 },
+      )
       .toBe('succeeded');
     const reference = await pixels(await fetchBytes(detail.files[0].url));
     const mine = await pixels(savedPng);
@@ -209,10 +235,18 @@ describe('the editor in Chromium', () => {
 
     await runAndWait();
     const after = await phases();
-    const ran = Object.keys(after).filter((id) => after[id] === 'done').sort();
-    const cached = Object.keys(after).filter((id) => after[id] === 'cached').sort();
+    const ran = Object.keys(after)
+      .filter((id) => after[id] === 'done')
+      .sort();
+    const cached = Object.keys(after)
+      .filter((id) => after[id] === 'cached')
+      .sort();
     expect(ran).toEqual([...expected].sort());
-    expect(cached).toEqual(Object.values(IDS).filter((id) => !expected.includes(id)).sort());
+    expect(cached).toEqual(
+      Object.values(IDS)
+        .filter((id) => !expected.includes(id))
+        .sort(),
+    );
     await waitForStale([]);
     expect(await staleNodes()).toEqual([]);
   });
@@ -221,7 +255,9 @@ describe('the editor in Chromium', () => {
     const edges = await page.locator('.react-flow__edge').count();
     await dragLink(page, [IDS.image, 'image'], [IDS.denoise, 'prompt']);
     const notice = page.locator('.notice.error');
-    await expect.poll(() => notice.textContent()).toBe('Cannot connect: IMAGE cannot connect to masked_denoise.prompt, which takes TEXT or EMBEDDING');
+    await expect
+      .poll(() => notice.textContent())
+      .toBe('Cannot connect: IMAGE cannot connect to masked_denoise.prompt, which takes TEXT or EMBEDDING');
     expect(await page.locator('.react-flow__edge').count()).toBe(edges);
     await screenshot(page, '05-refused');
     await notice.click();
@@ -247,20 +283,34 @@ describe('the editor in Chromium', () => {
       const data = new DataTransfer();
       data.items.add(new File([bytes], 'diffedit-prompts.png', { type: 'image/png' }));
       const canvas = document.querySelector('.canvas')!;
-      canvas.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true, clientX: 800, clientY: 500 }));
+      canvas.dispatchEvent(
+        new DragEvent('drop', {
+          dataTransfer: data,
+          bubbles: true,
+          cancelable: true,
+          clientX: 800,
+          clientY: 500,
+        }),
+      );
     }, Buffer.from(savedPng).toString('base64'));
     await expect.poll(() => page.locator('.react-flow__node').count()).toBe(10);
     const restored = await exportWorkflow();
     const embedded = JSON.parse(readPngText(savedPng).workflow) as Workflow;
-    expect(restored.nodes.map((n) => [n.id, n.type, n.params])).toEqual(embedded.nodes.map((n) => [n.id, n.type, n.params]));
+    expect(restored.nodes.map((n) => [n.id, n.type, n.params])).toEqual(
+      embedded.nodes.map((n) => [n.id, n.type, n.params]),
+    );
     expect(restored.edges).toEqual(embedded.edges);
     await screenshot(page, '06-dropped-png');
   });
 
   it('keeps following a run across a page reload', async () => {
     // Slow the run down so that it is still going when the page reloads (the test stays correct either way).
-    await page.locator(`${dnode(IDS.invert)} [data-param="num_inference_steps"] input[type="text"]`).fill('1000');
-    const before = (await (await fetch(new URL('/api/runs?limit=1', server.url))).json()) as { total: number };
+    await page
+      .locator(`${dnode(IDS.invert)} [data-param="num_inference_steps"] input[type="text"]`)
+      .fill('1000');
+    const before = (await (await fetch(new URL('/api/runs?limit=1', server.url))).json()) as {
+      total: number;
+    };
     await page.getByRole('button', { name: '▶ Run' }).click();
     await page.locator(`${dnode(IDS.invert)}[data-phase="running"] .progress`).waitFor({ timeout: 120_000 });
     const runId = (await currentRunId())!;
@@ -268,13 +318,22 @@ describe('the editor in Chromium', () => {
     await screenshot(page, '07-running');
     await page.reload();
     await page.locator(`.overall[data-run-id="${runId}"]`).waitFor();
-    await page.locator(`.overall[data-run-id="${runId}"][data-status="succeeded"]`).waitFor({ timeout: 300_000 });
-    const after = (await (await fetch(new URL('/api/runs?limit=5', server.url))).json()) as { total: number; runs: { runId: string; status: string }[] };
+    await page
+      .locator(`.overall[data-run-id="${runId}"][data-status="succeeded"]`)
+      .waitFor({ timeout: 300_000 });
+    const after = (await (await fetch(new URL('/api/runs?limit=5', server.url))).json()) as {
+      total: number;
+      runs: { runId: string; status: string }[];
+    };
     expect(after.total).toBe(before.total + 1);
     expect(after.runs[0]).toMatchObject({ runId, status: 'succeeded' });
     expect((await phases())[IDS.invert]).toBe('done');
     // The edit survived the reload too (auto-save).
-    expect(await page.locator(`${dnode(IDS.invert)} [data-param="num_inference_steps"] input[type="text"]`).inputValue()).toBe('1000');
+    expect(
+      await page
+        .locator(`${dnode(IDS.invert)} [data-param="num_inference_steps"] input[type="text"]`)
+        .inputValue(),
+    ).toBe('1000');
     await screenshot(page, '08-after-reload');
     expect(browser.errors).toEqual([]);
   });

@@ -25,10 +25,14 @@ export async function startServer(): Promise<Server> {
   if (!existsSync(cli) || !existsSync(join(REPO, 'apps/editor/dist/index.html')))
     throw new Error('build first (npm run build): the browser tests serve apps/editor/dist');
   const dataDir = mkdtempSync(join(tmpdir(), 'diffedit-e2e-'));
-  const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
@@ -70,7 +74,13 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
     viewport: { width: 1920, height: 1200 },
     acceptDownloads: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
@@ -94,14 +104,23 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 const node = (id: string): string => `.react-flow__node[data-id="${id}"]`;
 
 /** Adds a node through the canvas search (double-click on empty canvas) at a screen position. */
-export async function addNodeBySearch(page: Page, type: string, query: string, at: { x: number; y: number }): Promise<string> {
-  const before = await page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+export async function addNodeBySearch(
+  page: Page,
+  type: string,
+  query: string,
+  at: { x: number; y: number },
+): Promise<string> {
+  const before = await page
+    .locator('.react-flow__node')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
   await page.mouse.dblclick(at.x, at.y);
   const search = page.getByRole('dialog', { name: 'Add a node' });
   await search.getByRole('textbox', { name: 'Search nodes' }).fill(query);
   await search.locator(`li[data-type="${type}"]`).click();
   await search.waitFor({ state: 'detached' });
-  const after = await page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+  const after = await page
+    .locator('.react-flow__node')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
   const added = after.filter((id) => !before.includes(id));
   if (added.length !== 1 || added[0] === null) throw new Error(`adding ${type} added ${added.join(', ')}`);
   return added[0];
