@@ -27,12 +27,12 @@ export class WorkflowLibrary {
     const saved = this.namesIn(this.savedDir)
       .filter((name) => !taken.has(name))
       .flatMap((name) => {
-        const path = this.savedPath(name);
         try {
+          const path = this.savedPath(name);
           const doc = JSON.parse(readFileSync(path, 'utf8')) as unknown;
           return [{ name, title: titleOf(doc, name), readOnly: false, updatedAt: statSync(path).mtimeMs }];
         } catch {
-          return []; // unreadable files are not offered
+          return []; // unreadable files and links out of the folder are not offered
         }
       });
     return [...templates, ...saved].sort((a, b) => a.name.localeCompare(b.name));
