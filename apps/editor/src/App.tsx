@@ -2,7 +2,7 @@ import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useState } from 'react';
 
 import { api } from './api/client.js';
-import { resumeRun, runWorkflow, startEvents } from './api/runner.js';
+import { resumeRun, runWorkflow, startEvents, uploadToParam } from './api/runner.js';
 import { Canvas } from './components/flow/Canvas.js';
 import { Legend } from './components/panels/Legend.js';
 import { Palette } from './components/panels/Palette.js';
@@ -121,7 +121,16 @@ function Editor(): React.JSX.Element {
   }, [flow]);
 
   const importFile = useCallback(
-    async (file: File) => {
+    async (file: File, onNode?: string) => {
+      // An image dropped on a node with a file param (LoadImage) is uploaded into it.
+      const state = useEditor.getState();
+      const target = state.doc.nodes.find((n) => n.id === onNode);
+      const fileParam =
+        target && state.catalog?.byType.get(target.data.type)?.params.find((p) => p.kind === 'file');
+      if (target && fileParam && file.type.startsWith('image/')) {
+        await uploadToParam(target.id, fileParam.name, file);
+        return;
+      }
       const result = importFileBytes(file.name, new Uint8Array(await file.arrayBuffer()));
       const store = useEditor.getState();
       if (!result.ok) return store.notify('error', `Import failed: ${result.message}`);
@@ -157,7 +166,7 @@ function Editor(): React.JSX.Element {
       />
       <div className="main">
         <Palette onAdd={addAtCenter} />
-        <Canvas onDropFile={(f) => void importFile(f)} />
+        <Canvas onDropFile={(f, onNode) => void importFile(f, onNode)} />
         <aside className="side">
           <ResultsPanel />
           <RunsPanel />

@@ -101,3 +101,17 @@ export async function showRun(runId: string): Promise<void> {
   useEditor.getState().setRunView(viewFromDetail(run));
   await learnFrom(runId);
 }
+
+/** Uploads an image and puts its file id into a node's file param (LoadImage's image, LoadMask's mask). */
+export async function uploadToParam(nodeId: string, param: string, file: File): Promise<boolean> {
+  const store = useEditor.getState();
+  try {
+    const { fileId } = await api.upload(file);
+    store.setParam(nodeId, param, fileId);
+    store.endEdit();
+    return true;
+  } catch (error) {
+    store.notify('error', `Upload of ${file.name} failed: ${(error as Error).message}`);
+    return false;
+  }
+}

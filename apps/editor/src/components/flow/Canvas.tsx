@@ -14,7 +14,11 @@ import type { SearchRequest } from './SearchPopup.js';
 const nodeTypes: NodeTypes = { diffedit: NodeView };
 export const PALETTE_MIME = 'application/x-diffedit-node';
 
-export function Canvas({ onDropFile }: { onDropFile: (file: File) => void }): React.JSX.Element {
+export function Canvas({
+  onDropFile,
+}: {
+  onDropFile: (file: File, onNode?: string) => void;
+}): React.JSX.Element {
   const nodes = useEditor((s) => s.doc.nodes);
   const edges = useEditor((s) => s.doc.edges);
   const catalog = useEditor((s) => s.catalog);
@@ -85,7 +89,9 @@ export function Canvas({ onDropFile }: { onDropFile: (file: File) => void }): Re
           return;
         }
         const file = e.dataTransfer.files[0];
-        if (file) onDropFile(file);
+        const onNode =
+          (e.target as HTMLElement).closest('.react-flow__node')?.getAttribute('data-id') ?? undefined;
+        if (file) onDropFile(file, onNode);
       }}
     >
       <ReactFlow

@@ -3,6 +3,7 @@ import type { ParamSpec, ParamValue, SerializedParam } from '@diffedit/core';
 import { useState } from 'react';
 
 import { api } from '../../api/client.js';
+import { uploadToParam } from '../../api/runner.js';
 import type { ModelListing } from '@diffedit/core';
 import { useEditor } from '../../store/editor.js';
 
@@ -13,7 +14,24 @@ interface WidgetProps {
   value: ParamValue | undefined;
   /** Error from validation or the last run for this field. */
   error?: string;
-  models: ModelListing[];
+  /** The server's models folder; undefined while loading. */
+  models: ModelListing[] | undefined;
+}
+
+/** Models whose role fits a model param (all of them when the param names no family). */
+function fittingModels(param: SerializedParam, models: readonly ModelListing[]): ModelListing[] {
+  return models.filter((m) => !param.modelType || !m.role || m.role === param.modelType);
+}
+
+function missingModel(
+  param: SerializedParam,
+  value: ParamValue | undefined,
+  models: ModelListing[] | undefined,
+): string | undefined {
+  if (param.kind !== 'model' || models === undefined || typeof value !== 'string') return undefined;
+  return models.some((m) => m.name === value)
+    ? undefined
+    : `model '${value}' is not in the server's models folder`;
 }
 
 /** Parses what was typed into a number field; keeps the text when it is not a number (marked invalid). */
@@ -28,7 +46,8 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
   const setParam = useEditor((s) => s.setParam);
   const endEdit = useEditor((s) => s.endEdit);
   const fieldId = `${nodeId}--${param.name}`;
-  const problem = error ?? (spec ? checkParamValue(spec, value) : undefined);
+  const problem =
+    error ?? (spec ? checkParamValue(spec, value) : undefined) ?? missingModel(param, value, models);
   const set = (v: ParamValue): void => setParam(nodeId, param.name, v);
   const label = param.label ?? param.name.replace(/_/g, ' ');
   let control: React.JSX.Element;
@@ -124,7 +143,7 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
       );
       break;
     case 'model': {
-      const names = models.map((m) => m.name);
+      const names = fittingModels(param, models ?? []).map((m) => m.name);
       if (typeof value === 'string' && value !== '' && !names.includes(value)) names.unshift(value);
       control = (
         <select
@@ -137,7 +156,7 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
           {names.map((n) => (
             <option key={n} value={n}>
               {n}
-              {models.some((m) => m.name === n) ? '' : ' (missing)'}
+              {models === undefined || models.some((m) => m.name === n) ? '' : ' (missing)'}
             </option>
           ))}
         </select>
@@ -145,7 +164,15 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
       break;
     }
     case 'file':
-      control = <FileWidget id={fieldId} value={String(value ?? '')} onChange={set} />;
+      control = (
+        <FileWidget
+          id={fieldId}
+          nodeId={nodeId}
+          param={param.name}
+          value={String(value ?? '')}
+          onChange={set}
+        />
+      );
       break;
     default:
       control = (
@@ -174,47 +201,30 @@ export function Widget({ nodeId, param, spec, value, error, models }: WidgetProp
   );
 }
 
-/** An image param: its thumbnail, a file picker that uploads, and drop-to-upload. */
+/** An image param: its thumbnail, a file picker that uploads, and drop-to-upload (on the whole node too). */
 function FileWidget({
   id,
+  nodeId,
+  param,
   value,
   onChange,
 }: {
   id: string;
+  nodeId: string;
+  param: string;
   value: string;
   onChange: (v: string) => void;
 }): React.JSX.Element {
   const [busy, setBusy] = useState(false);
-  const notify = useEditor((s) => s.notify);
   const upload = async (file: File): Promise<void> => {
     setBusy(true);
-    try {
-      const result = await api.upload(file);
-      onChange(result.fileId);
-    } catch (error) {
-      notify('error', `Upload failed: ${(error as Error).message}`);
-    } finally {
-      setBusy(false);
-    }
+    await uploadToParam(nodeId, param, file);
+    setBusy(false);
   };
-  const thumb =
-    value && !value.includes('/')
-      ? api.fileUrl(value)
-      : value
-        ? `/api/files/${encodeURIComponent(value)}`
-        : '';
+  // Uploaded files are served by id; shipped examples (assets/…) have no URL, so they show no thumbnail.
+  const thumb = value !== '' && !value.includes('/') ? api.fileUrl(value) : '';
   return (
-    <div
-      className="file-widget nodrag"
-      onDragOver={(e) => e.preventDefault()}
-      onDrop={(e) => {
-        const file = e.dataTransfer.files[0];
-        if (!file || !file.type.startsWith('image/')) return;
-        e.preventDefault();
-        e.stopPropagation();
-        void upload(file);
-      }}
-    >
+    <div className="file-widget nodrag">
       {thumb && (
         <img className="thumb" src={thumb} alt="" onError={(e) => (e.currentTarget.style.display = 'none')} />
       )}

@@ -24,7 +24,7 @@ export function Toolbar({
   const canRedo = useEditor((s) => s.history.future.length > 0);
   const selected = useEditor(useShallow((s) => s.doc.nodes.filter((n) => n.selected).map((n) => n.id)));
   const issueCount = useEditor((s) => Object.values(s.issues).reduce((a, list) => a + list.length, 0));
-  const { undo, redo, load, notify } = useEditor.getState();
+  const { undo, redo, load, notify, groupSelection } = useEditor.getState();
   const [library, setLibrary] = useState<WorkflowEntry[]>([]);
   const fileInput = useRef<HTMLInputElement>(null);
 
@@ -134,6 +134,14 @@ export function Toolbar({
       </button>
       <button type="button" onClick={onFitView} title="Fit view">
         Fit
+      </button>
+      <button
+        type="button"
+        disabled={selected.length === 0}
+        title="Group the selected nodes (Ctrl+G)"
+        onClick={() => groupSelection(window.prompt('Group title:', 'Group') ?? 'Group')}
+      >
+        Group
       </button>
       <span className="sep" />
       {issueCount > 0 && (

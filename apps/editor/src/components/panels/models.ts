@@ -5,9 +5,9 @@ import type { ModelListing } from '@diffedit/core';
 
 let cache: Promise<ModelListing[]> | undefined;
 
-/** GET /api/models once per page. */
-export function useModels(): ModelListing[] {
-  const [models, setModels] = useState<ModelListing[]>([]);
+/** GET /api/models once per page; undefined until it answers. */
+export function useModels(): ModelListing[] | undefined {
+  const [models, setModels] = useState<ModelListing[]>();
   useEffect(() => {
     cache ??= api.models().catch(() => []);
     let live = true;
