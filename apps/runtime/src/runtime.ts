@@ -35,6 +35,8 @@ export interface RuntimeOptions {
   providers?: readonly string[];
   /** Confines file params (the server): absolute path of a value, or throws for one that may not be read. */
   resolveInput?: (value: string) => string;
+  /** Most pixels an image file may have; bigger ones are refused before decoding (default 16 MP, 4096²). */
+  maxPixels?: number;
 }
 
 /** A long-lived runtime: one catalog, one set of services, one cache shared by every run. */
@@ -64,6 +66,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       log: options.log,
       providers: options.providers,
       resolveInput: options.resolveInput,
+      maxPixels: options.maxPixels,
     });
   const inputs = services.tryGet(InputsFolderKey);
   const fingerprintParam =

@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 
 import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { NodeCatalog } from '@diffedit/core';
-import { createNodeCatalog, ModelManager, ModelManagerKey } from '@diffedit/nodes';
+import {
+  createNodeCatalog,
+  DEFAULT_MAX_PIXELS,
+  ImageLimitsKey,
+  ModelManager,
+  ModelManagerKey,
+} from '@diffedit/nodes';
 import { ensureToyPack, TOY_PACK_FOLDERS } from '@diffedit/toy-models';
 
 /**
@@ -21,26 +27,38 @@ export interface WiringOptions {
    * may not be read. Default: any path, relative to inputsDir (the CLI); the server confines it.
    */
   resolveInput?: (value: string) => string;
+  /** Most pixels an image file may have (LoadImage/LoadMask refuse bigger ones from the header); default 16 MP. */
+  maxPixels?: number;
 }
 
 export function defaultCatalog(): NodeCatalog {
   return createNodeCatalog();
 }
 
+/** The runtime's own models folder (`models/` under the working directory), the only one it writes into. */
+export function defaultModelsDir(): string {
+  return resolve('models');
+}
+
 export function defaultServices(options: WiringOptions): ServiceRegistry {
   const inputsRoot = resolve(options.inputsDir);
+  const modelsDir = resolve(options.modelsDir);
   return new ServiceRegistry()
     .set(InputsFolderKey, {
       root: inputsRoot,
       resolve: options.resolveInput ?? ((path) => resolve(inputsRoot, path)),
     })
+    .set(ImageLimitsKey, { maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS })
     .set(
       ModelManagerKey,
       new ModelManager({
-        modelsDir: resolve(options.modelsDir),
+        modelsDir,
         // The toy-world pack (@diffedit/toy-models) is generated on first use, so a fresh checkout runs without a
-        // set-up step; the product nodes know nothing of it.
-        builtins: { names: Object.values(TOY_PACK_FOLDERS), ensure: ensureToyPack },
+        // set-up step; the product nodes know nothing of it. Only in the runtime's own folder: a user's --models
+        // folder is never written (`toy-pack` does that on request).
+        ...(modelsDir === defaultModelsDir()
+          ? { builtins: { names: Object.values(TOY_PACK_FOLDERS), ensure: ensureToyPack } }
+          : {}),
         ...(options.log ? { logger: options.log } : {}),
         ...(options.providers ? { providers: [...options.providers] } : {}),
       }),

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toyBlipPackFiles } from './blip/index.js';
 import { TOY_PACK_VERSION } from './configs.js';
-import { packJson, writePackFiles } from './pack-files.js';
+import { packJson, writeFileAtomic, writePackFiles } from './pack-files.js';
 import { toySdPackFiles } from './sd-pack.js';
 import { toyT5PackFiles } from './t5/index.js';
 
@@ -26,19 +26,53 @@ export async function writeToyPack(modelsDir: string): Promise<void> {
  * missing or was written by a different generator (pack version or any pack's bytes changed). Returns true if it wrote.
  */
 export async function ensureToyPack(modelsDir: string): Promise<boolean> {
-  const files = toyPackFiles();
-  const expected = JSON.stringify(toyPackStamp(files));
-  const current = await readFile(join(modelsDir, TOY_PACK_STAMP), 'utf8').catch(() => undefined);
-  if (current !== undefined && JSON.stringify(JSON.parse(current)) === expected) return false;
-  await writeFilesAndStamp(modelsDir, files);
-  return true;
+  return toyPackErrors(modelsDir, async () => {
+    const files = toyPackFiles();
+    const stamp = packJson(toyPackStamp(files));
+    const stampPath = join(modelsDir, TOY_PACK_STAMP);
+    // Every file is compared with the bytes this code generates (about 115 kB in all), not only the stamp: a
+    // file damaged on disk (truncated, overwritten) is written again. An up-to-date pack is not touched, so
+    // a read-only models folder that holds one works.
+    const written = await writePackFiles(modelsDir, files);
+    const current = await readFile(stampPath).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EISDIR') throw new Error(`${stampPath} is a folder, not the toy pack's stamp file`);
+      return undefined;
+    });
+    if (written.length === 0 && current !== undefined && Buffer.from(stamp).equals(current)) return false;
+    await writeFileAtomic(stampPath, stamp);
+    return true;
+  });
 }
 
 /** Writes the packs' files, then the stamp that names them. */
 async function writeFilesAndStamp(modelsDir: string, files: Map<string, Uint8Array>): Promise<void> {
-  await writePackFiles(modelsDir, files);
-  await mkdir(modelsDir, { recursive: true });
-  await writeFile(join(modelsDir, TOY_PACK_STAMP), packJson(toyPackStamp(files)));
+  await toyPackErrors(modelsDir, async () => {
+    await writePackFiles(modelsDir, files);
+    await mkdir(modelsDir, { recursive: true });
+    await writeFileAtomic(join(modelsDir, TOY_PACK_STAMP), packJson(toyPackStamp(files)));
+  });
+}
+
+/** A toy pack that cannot be written (read-only or full disk, a folder in the way); names the models folder. */
+export class ToyPackError extends Error {
+  readonly code = 'toy_pack_unwritable';
+  constructor(
+    readonly modelsDir: string,
+    detail: string,
+    cause?: unknown,
+  ) {
+    super(`cannot write the toy pack into ${modelsDir}: ${detail}`, { cause });
+    this.name = 'ToyPackError';
+  }
+}
+
+async function toyPackErrors<T>(modelsDir: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (error) {
+    if (error instanceof ToyPackError) throw error;
+    throw new ToyPackError(modelsDir, error instanceof Error ? error.message : String(error), error);
+  }
 }
 
 /** Every file of the three packs, keyed by its path relative to the models directory. */

@@ -78,7 +78,8 @@ export const RunWarningSchema = z
     message: z.string(),
   })
   .register(apiRegistry, { id: 'RunWarning' });
-export type RunWarning = z.infer<typeof RunWarningSchema>;
+// The TypeScript type is the executor's RunWarning (graph/events.ts); this schema describes it on the wire.
+export type RunWarningWire = z.infer<typeof RunWarningSchema>;
 
 /** A file a node emitted, stored by the server and downloadable at `url`. */
 export const FileRefSchema = z

@@ -4,16 +4,18 @@ import { computeCacheKeys } from './cache-keys.js';
 import type { ParamFingerprints } from './cache-keys.js';
 import type { NodeCatalog } from './catalog.js';
 import { describeOutputs, describeValue } from './events.js';
-import type { ArtifactInfo, RunError, RunEvent, RunEventListener } from './events.js';
+import type { ArtifactInfo, RunError, RunEvent, RunEventListener, RunWarning } from './events.js';
 import { acceptedTypes } from './node-definition.js';
-import type { Artifact, LogLevel, NodeContext, NodeDefinition } from './node-definition.js';
+import type { Artifact, LogLevel, NodeContext, NodeDefinition, NodeWarningInit } from './node-definition.js';
 import { NodeError, RunCancelledError } from './node-errors.js';
 import { OutputCache } from './output-cache.js';
 import type { CachedNodeResult } from './output-cache.js';
 import { isFingerprintedKind } from './params.js';
-import { planExecution } from './plan.js';
+import { ownValue } from './own.js';
+import { outputNodes, planExecution } from './plan.js';
 import { ServiceRegistry } from './services.js';
 import { convertSocketValue, resolveSocketConnection } from './sockets.js';
+import { upstreamOf } from './topology.js';
 import { validateWorkflow } from './validate.js';
 import type { ValidWorkflow } from './validate.js';
 
@@ -38,6 +40,13 @@ export interface ExecutorOptions {
    * changed on disk unnoticed), and neither is anything downstream of them.
    */
   fingerprintParam?: ParamFingerprinter;
+  /**
+   * Least time between two `node:progress` events of one node (default 50 ms); progress in between is
+   * dropped except the last one, which is sent before the node finishes.
+   */
+  progressIntervalMs?: number;
+  /** Clock for progress throttling, in milliseconds (default performance.now); tests pass a fake one. */
+  now?: () => number;
 }
 
 export interface RunOptions {
@@ -79,11 +88,20 @@ export interface RunResult {
   artifacts: NodeArtifact[];
   /** Outputs of the nodes that ran or were served from the cache, by node id. */
   outputs: Record<string, Record<string, unknown>>;
+  /**
+   * The fingerprints that entered the cache keys: node id → file/model param → fingerprint, for every node
+   * the targets depend on. With the catalog's JSON and the workflow, a client recomputes the executor's keys
+   * from them (`computeCanvasKeys`). Empty when the run never got to fingerprinting (invalid workflow).
+   */
+  fingerprints: ParamFingerprints;
   error?: RunError;
   issues?: ValidationIssue[];
+  /** What the nodes warned about (ctx.warn), in the order raised, cached nodes included. */
+  warnings: RunWarning[];
 }
 
 const DEFAULT_CACHE_BYTES = 1024 ** 3;
+const DEFAULT_PROGRESS_INTERVAL_MS = 50;
 const SAFE_FILE_NAME = /^(?!\.{1,2}$)[^/\\\0]{1,200}$/;
 
 /** Whether `name` may name an artifact: a plain file name (no folders, not '.' or '..', at most 200 characters). */
@@ -97,8 +115,12 @@ export class Executor {
   readonly services: ServiceRegistry;
   readonly cache: OutputCache;
   private readonly fingerprintParam: ParamFingerprinter | undefined;
+  private readonly progressIntervalMs: number;
+  private readonly now: () => number;
 
   constructor(options: ExecutorOptions) {
+    this.progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+    this.now = options.now ?? (() => performance.now());
     this.catalog = options.catalog;
     this.services = options.services ?? new ServiceRegistry();
     this.cache = options.cache ?? new OutputCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
@@ -134,8 +156,10 @@ export class Executor {
         nodes: [],
         artifacts: [],
         outputs: {},
+        fingerprints: {},
         error,
         issues: validation.issues,
+        warnings: [],
       };
     }
     const workflow = validation.workflow;
@@ -148,7 +172,7 @@ export class Executor {
       else edgesInto.set(edge.to.node, [edge]);
     }
     const records = new Map<string, NodeRunRecord>();
-    const outputs: Record<string, Record<string, unknown>> = {};
+    const outputs: Record<string, Record<string, unknown>> = Object.create(null);
     const artifacts: NodeArtifact[] = [];
     const addArtifacts = (nodeId: string, files: readonly Artifact[]): void => {
       for (const file of files) {
@@ -161,6 +185,19 @@ export class Executor {
         }
       }
     };
+    const warnings: RunWarning[] = [];
+    const warn = (nodeId: string, nodeType: string, warning: NodeWarningInit): void => {
+      const entry: RunWarning = {
+        nodeId,
+        nodeType,
+        code: warning.code,
+        ...(warning.field !== undefined ? { field: warning.field } : {}),
+        message: warning.message,
+      };
+      warnings.push(entry);
+      emit({ ...base(), type: 'node:warning', ...entry });
+    };
+    let fingerprints: ParamFingerprints = {};
     const finish = (status: RunResult['status'], error?: RunError): RunResult => ({
       runId,
       status,
@@ -168,7 +205,9 @@ export class Executor {
       nodes: [...records.values()],
       artifacts,
       outputs,
+      fingerprints,
       ...(error ? { error } : {}),
+      warnings,
     });
     const fail = (error: RunError): RunResult => {
       emit({ ...base(), type: 'run:failed', ms: elapsed(), error });
@@ -180,16 +219,18 @@ export class Executor {
       return finish('cancelled');
     };
 
-    // Fingerprint files/models of the nodes the targets may need, then key every node.
-    const upstream = planExecution(workflow, this.catalog, { targets: options.targets });
-    let fingerprints: ParamFingerprints;
+    // Fingerprint files/models of every node the targets depend on, then key them; the plan then stops at
+    // the nodes whose key is cached.
+    const dependencies = workflow.edges.map((e) => ({ from: e.from.node, to: e.to.node }));
+    const needed = upstreamOf(options.targets ?? outputNodes(workflow, this.catalog), dependencies);
     try {
-      fingerprints = await this.fingerprint(workflow, upstream.order, runId, signal);
+      fingerprints = await this.fingerprint(workflow, needed, runId, signal);
     } catch (caught) {
       if (signal.aborted) return cancel(null);
       return fail(caught instanceof FingerprintError ? caught.runError : toRunError(caught, null, undefined));
     }
-    const keys = computeCacheKeys(workflow, this.catalog, fingerprints, validation.document);
+    const allKeys = computeCacheKeys(workflow, this.catalog, fingerprints, validation.document);
+    const keys = new Map([...allKeys].filter(([id]) => needed.has(id)));
 
     const cachedResults = new Map<string, CachedNodeResult>();
     const plan = planExecution(workflow, this.catalog, {
@@ -211,7 +252,14 @@ export class Executor {
         artifacts: [],
       });
     }
-    emit({ ...base(), type: 'run:start', planned: plan.order, cached: plan.cached, targets: plan.targets });
+    emit({
+      ...base(),
+      type: 'run:start',
+      planned: plan.order,
+      cached: plan.cached,
+      targets: plan.targets,
+      keys: Object.fromEntries(keys),
+    });
 
     for (const id of plan.order) {
       const node = nodes.get(id)!;
@@ -226,8 +274,10 @@ export class Executor {
           type: 'node:cached',
           nodeId: id,
           nodeType: node.type,
+          cacheKey: record.cacheKey,
           artifacts: record.artifacts,
         });
+        for (const w of cachedResult.warnings ?? []) warn(id, node.type, w);
         continue;
       }
       if (signal.aborted) return cancel(id);
@@ -235,7 +285,22 @@ export class Executor {
       const def = this.catalog.get(node.type)!;
       const inputs = this.gatherInputs(edgesInto.get(id) ?? [], typeOf, def, outputs);
       const emitted: Artifact[] = [];
-      const ctx = this.createContext(def, id, runId, signal, emitted, emit, validation.document);
+      const raised: NodeWarningInit[] = [];
+      const onWarning = (w: NodeWarningInit): void => {
+        raised.push(w);
+        warn(id, node.type, w);
+      };
+      const progress = this.progressThrottle(emit);
+      const ctx = this.createContext(
+        def,
+        id,
+        runId,
+        signal,
+        emitted,
+        progress.emit,
+        onWarning,
+        validation.document,
+      );
       emit({ ...base(), type: 'node:start', nodeId: id, nodeType: node.type });
       const nodeStarted = performance.now();
       let result: Record<string, unknown>;
@@ -246,22 +311,29 @@ export class Executor {
       } catch (caught) {
         record.ms = performance.now() - nodeStarted;
         if (signal.aborted) return cancel(id);
+        progress.flush();
         record.status = 'failed';
         const error = toRunError(caught, id, node.type);
         emit({ ...base(), type: 'node:error', nodeId: id, nodeType: node.type, ms: record.ms, error });
         return fail(error);
       }
       record.ms = performance.now() - nodeStarted;
+      progress.flush();
       record.status = 'ran';
       record.artifacts = emitted.map(artifactInfo);
       outputs[id] = result;
       addArtifacts(id, emitted);
-      this.cache.set(record.cacheKey, { outputs: result, artifacts: emitted });
+      this.cache.set(record.cacheKey, {
+        outputs: result,
+        artifacts: emitted,
+        ...(raised.length > 0 ? { warnings: raised } : {}),
+      });
       emit({
         ...base(),
         type: 'node:done',
         nodeId: id,
         nodeType: node.type,
+        cacheKey: record.cacheKey,
         ms: record.ms,
         outputs: describeOutputs(result),
         artifacts: record.artifacts,
@@ -276,14 +348,45 @@ export class Executor {
     return validateWorkflow(document, this.catalog, { targets });
   }
 
+  /**
+   * The one place progress is throttled: wraps a node's event sink so that `node:progress` events are at
+   * least progressIntervalMs apart; the last dropped one is sent by flush() when the node ends. A preview of
+   * a dropped event rides on the next one sent that has none, so the newest preview is never lost.
+   */
+  private progressThrottle(emit: (event: RunEvent) => void): {
+    emit: (event: RunEvent) => void;
+    flush: () => void;
+  } {
+    let lastSent = Number.NEGATIVE_INFINITY;
+    let pending: Extract<RunEvent, { type: 'node:progress' }> | undefined;
+    return {
+      emit: (event) => {
+        if (event.type !== 'node:progress') return emit(event);
+        const withPreview =
+          event.preview || !pending?.preview ? event : { ...event, preview: pending.preview };
+        const now = this.now();
+        if (now - lastSent >= this.progressIntervalMs) {
+          lastSent = now;
+          pending = undefined;
+          emit(withPreview);
+        } else {
+          pending = withPreview;
+        }
+      },
+      flush: () => {
+        if (pending) emit(pending);
+        pending = undefined;
+      },
+    };
+  }
+
   private async fingerprint(
     workflow: ValidWorkflow,
-    nodeIds: readonly string[],
+    wanted: ReadonlySet<string>,
     runId: string,
     signal: AbortSignal,
   ): Promise<ParamFingerprints> {
-    const result: Record<string, Record<string, string>> = {};
-    const wanted = new Set(nodeIds);
+    const result: Record<string, Record<string, string>> = Object.create(null);
     for (const node of workflow.nodes) {
       if (!wanted.has(node.id)) continue;
       const def = this.catalog.get(node.type)!;
@@ -291,7 +394,10 @@ export class Executor {
         if (!isFingerprintedKind(spec.kind)) continue;
         const value = String(node.params[param]);
         let fingerprint: string;
-        if (!this.fingerprintParam) {
+        if (spec.kind === 'file' && value.trim() === '') {
+          // nothing to read: the node itself says "no image chosen", naming its param
+          fingerprint = 'no-file';
+        } else if (!this.fingerprintParam) {
           // Unknown content: make the key unique to this run so the result is never reused.
           fingerprint = `unfingerprinted:${runId}`;
         } else {
@@ -321,8 +427,8 @@ export class Executor {
   ): Record<string, unknown> {
     const inputs: Record<string, unknown> = {};
     for (const edge of edgesInto) {
-      const outputType = this.catalog.get(typeOf(edge.from.node))!.outputs[edge.from.output].type;
-      const inputSpec = def.inputs[edge.to.input];
+      const outputType = ownValue(this.catalog.get(typeOf(edge.from.node))!.outputs, edge.from.output)!.type;
+      const inputSpec = ownValue(def.inputs, edge.to.input)!;
       const as = resolveSocketConnection(outputType, inputSpec.type) ?? acceptedTypes(inputSpec)[0];
       inputs[edge.to.input] = convertSocketValue(outputType, as, outputs[edge.from.node][edge.from.output]);
     }
@@ -336,6 +442,7 @@ export class Executor {
     signal: AbortSignal,
     emitted: Artifact[],
     emit: (event: RunEvent) => void,
+    onWarning: (warning: NodeWarningInit) => void,
     workflow?: Workflow,
   ): NodeContext {
     const base = { runId, nodeId, nodeType: def.type };
@@ -355,6 +462,16 @@ export class Executor {
       ...(def.readsWorkflow ? { workflow } : {}),
       log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
       throwIfAborted,
+      warn: (warning) => {
+        if (typeof warning?.code !== 'string' || typeof warning.message !== 'string') {
+          throw new TypeError(`${def.type}: ctx.warn needs { code, message }`);
+        }
+        onWarning({
+          code: warning.code,
+          message: warning.message,
+          ...(typeof warning.field === 'string' ? { field: warning.field } : {}),
+        });
+      },
       progress: (step, total, preview) => {
         throwIfAborted();
         emit({
@@ -415,7 +532,12 @@ function checkOutputs(def: NodeDefinition, result: unknown): asserts result is R
   }
 }
 
-function toRunError(caught: unknown, nodeId: string | null, nodeType: string | undefined): RunError {
+/**
+ * A NodeError (or another error carrying a stable string `code`, as model and file-system errors do) is a node
+ * that failed on its input: the user can fix it. Anything else (a TypeError, a plain Error, a thrown string) is
+ * a bug in the node or the runtime: 'internal_error', so that scripts and the editor can tell the two apart.
+ */
+export function toRunError(caught: unknown, nodeId: string | null, nodeType: string | undefined): RunError {
   const base = { nodeId, ...(nodeType !== undefined ? { nodeType } : {}) };
   if (caught instanceof NodeError) {
     return {
@@ -425,9 +547,21 @@ function toRunError(caught: unknown, nodeId: string | null, nodeType: string | u
       ...(caught.field !== undefined ? { field: caught.field } : {}),
     };
   }
-  if (caught instanceof Error) return { ...base, code: 'node_failed', message: caught.message };
-  return { ...base, code: 'node_failed', message: String(caught) };
+  const code = caught instanceof Error ? (caught as { code?: unknown }).code : undefined;
+  if (caught instanceof Error && typeof code === 'string' && code !== '') {
+    // model errors have snake_case codes; system errors ('ENOENT'…) say what failed in their message
+    return { ...base, code: /^[a-z][a-z0-9_]*$/.test(code) ? code : 'node_failed', message: caught.message };
+  }
+  const detail = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+  return {
+    ...base,
+    code: INTERNAL_ERROR,
+    message: `internal error${nodeType !== undefined ? ` in ${nodeType}` : ''} (a bug, please report it): ${detail}`,
+  };
 }
+
+/** RunError.code of an unexpected exception: a bug, not a node that failed on its input. */
+export const INTERNAL_ERROR = 'internal_error';
 
 /** Settles with the node's promise, or rejects as soon as the run is cancelled (even if the node ignores it). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -1,16 +1,24 @@
 import type { ValidationIssue } from '../workflow/issues.js';
-import { migrateWorkflow } from '../workflow/migrations.js';
 import { parseWorkflow } from '../workflow/parse.js';
 import { WorkflowNodeSchema } from '../workflow/schema.js';
 import type { MigrationOptions } from '../workflow/migrations.js';
 import type { Workflow, WorkflowNode } from '../workflow/schema.js';
-import type { NodeCatalog } from './catalog.js';
+import type { SpecCatalog } from './catalog.js';
 import { acceptedTypes, isInputRequired } from './node-definition.js';
-import type { NodeDefinition } from './node-definition.js';
+import type { NodeSpec } from './node-definition.js';
 import { checkParamValue } from './params.js';
 import type { ParamValue } from './params.js';
 import { resolveSocketConnection } from './sockets.js';
 import { findCycles, upstreamOf } from './topology.js';
+import { ownValue } from './own.js';
+import { quoteValue } from '../workflow/issues.js';
+
+const LIMIT_CODES: ReadonlySet<string> = new Set(['too_many_nodes', 'too_deep', 'too_large']);
+
+/** A user-chosen name as an issue's field: itself, unless it is too long to repeat in full. */
+function quoteName(name: string): string {
+  return name.length > 80 ? `${name.slice(0, 80)}…` : name;
+}
 
 export interface ValidateOptions extends MigrationOptions {
   /** Node ids to run up to; when given, the workflow needs no output node. */
@@ -47,13 +55,17 @@ export type ValidationResult =
  */
 export function validateWorkflow(
   raw: unknown,
-  catalog: NodeCatalog,
+  catalog: SpecCatalog,
   options: ValidateOptions = {},
 ): ValidationResult {
   const parsed = parseWorkflow(raw, options);
   if (!parsed.ok) {
     // With targets, nodes outside them may stay unfinished, so only the shape problems are reported.
-    const more = options.targets === undefined ? wellFormedNodeIssues(raw, catalog, options) : [];
+    const overLimits = parsed.issues.some((i) => LIMIT_CODES.has(i.code));
+    const more =
+      options.targets === undefined && !overLimits && parsed.migrated
+        ? wellFormedNodeIssues(parsed.migrated, catalog)
+        : [];
     return { ok: false, issues: [...parsed.issues, ...more] };
   }
   const workflow = parsed.workflow;
@@ -86,7 +98,7 @@ export function validateWorkflow(
     edgeIds.add(edge.id);
   }
 
-  const definitions = new Map<string, NodeDefinition>();
+  const definitions = new Map<string, NodeSpec>();
   const resolvedNodes = workflow.nodes.map((node) => {
     const def = checkNode(node, catalog, issues);
     if (def) definitions.set(node.id, def);
@@ -114,12 +126,22 @@ export function validateWorkflow(
     dependencies.push({ from: fromNode.id, to: toNode.id });
     const fromDef = definitions.get(fromNode.id);
     const toDef = definitions.get(toNode.id);
-    const output = fromDef?.outputs[edge.from.output];
-    const input = toDef?.inputs[edge.to.input];
+    const output = fromDef ? ownValue(fromDef.outputs, edge.from.output) : undefined;
+    const input = toDef ? ownValue(toDef.inputs, edge.to.input) : undefined;
     if (fromDef && !output) {
-      dangling(fromNode.id, edge.from.output, `${fromDef.type} has no output '${edge.from.output}'`);
+      dangling(
+        fromNode.id,
+        quoteName(edge.from.output),
+        `${fromDef.type} has no output ${quoteValue(edge.from.output)}`,
+      );
     }
-    if (toDef && !input) dangling(toNode.id, edge.to.input, `${toDef.type} has no input '${edge.to.input}'`);
+    if (toDef && !input) {
+      dangling(
+        toNode.id,
+        quoteName(edge.to.input),
+        `${toDef.type} has no input ${quoteValue(edge.to.input)}`,
+      );
+    }
     if (input) {
       const slot = `${toNode.id}\u0000${edge.to.input}`;
       const previous = connected.get(slot);
@@ -221,16 +243,16 @@ export function validateWorkflow(
 /** The node's definition, or undefined after reporting its type as unknown. */
 function checkNode(
   node: WorkflowNode,
-  catalog: NodeCatalog,
+  catalog: SpecCatalog,
   issues: ValidationIssue[],
-): NodeDefinition | undefined {
+): NodeSpec | undefined {
   const def = catalog.get(node.type);
   if (!def) {
     issues.push({
       nodeId: node.id,
       field: 'type',
       code: 'unknown_node_type',
-      message: `unknown node type '${node.type}'`,
+      message: `unknown node type ${quoteValue(node.type)}`,
     });
   }
   return def;
@@ -241,15 +263,10 @@ function checkNode(
  * are still checked, so that everything wrong is reported at once. Edge and graph checks need the whole
  * document and wait for the shape to be fixed.
  */
-function wellFormedNodeIssues(
-  raw: unknown,
-  catalog: NodeCatalog,
-  options: MigrationOptions,
-): ValidationIssue[] {
-  const migrated = migrateWorkflow(raw, options);
-  if (!migrated.ok || !Array.isArray(migrated.document.nodes)) return [];
+function wellFormedNodeIssues(migrated: Record<string, unknown>, catalog: SpecCatalog): ValidationIssue[] {
+  if (!Array.isArray(migrated.nodes)) return [];
   const issues: ValidationIssue[] = [];
-  for (const entry of migrated.document.nodes as unknown[]) {
+  for (const entry of migrated.nodes as unknown[]) {
     const node = WorkflowNodeSchema.safeParse(entry);
     if (!node.success) continue;
     const def = checkNode(node.data, catalog, issues);
@@ -260,22 +277,22 @@ function wellFormedNodeIssues(
 
 function resolveParams(
   node: WorkflowNode,
-  def: NodeDefinition,
+  def: NodeSpec,
   issues: ValidationIssue[],
 ): Record<string, ParamValue> {
   const resolved: Record<string, ParamValue> = {};
   for (const name of Object.keys(node.params)) {
-    if (!(name in def.params)) {
+    if (!Object.hasOwn(def.params, name)) {
       issues.push({
         nodeId: node.id,
-        field: name,
+        field: quoteName(name),
         code: 'unknown_param',
-        message: `${def.type} has no param '${name}'`,
+        message: `${def.type} has no param ${quoteValue(name)}`,
       });
     }
   }
   for (const [name, spec] of Object.entries(def.params)) {
-    const value = node.params[name];
+    const value = ownValue(node.params, name);
     if (value === undefined) {
       resolved[name] = spec.default;
       continue;

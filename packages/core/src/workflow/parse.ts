@@ -1,23 +1,37 @@
 import type { z } from 'zod';
 
 import type { ValidationIssue } from './issues.js';
+import { checkDocumentLimits } from './limits.js';
 import { migrateWorkflow } from './migrations.js';
 import type { MigrationOptions } from './migrations.js';
 import { WorkflowSchema } from './schema.js';
 import type { Workflow } from './schema.js';
 
-export type ParseWorkflowResult = { ok: true; workflow: Workflow } | { ok: false; issues: ValidationIssue[] };
+export type ParseWorkflowResult =
+  | { ok: true; workflow: Workflow }
+  | {
+      ok: false;
+      issues: ValidationIssue[];
+      /** The migrated document when only its shape is wrong (absent when migration itself failed). */
+      migrated?: Record<string, unknown>;
+    };
 
 /**
  * Migrates and schema-checks a workflow document. Only the document's shape is checked here; node types,
  * params and edges are checked against a catalog by validateWorkflow.
  */
 export function parseWorkflow(raw: unknown, options: MigrationOptions = {}): ParseWorkflowResult {
+  const limits = checkDocumentLimits(raw);
+  if (limits.length > 0) return { ok: false, issues: limits };
   const migrated = migrateWorkflow(raw, options);
   if (!migrated.ok) return migrated;
   const parsed = WorkflowSchema.safeParse(migrated.document);
   if (parsed.success) return { ok: true, workflow: parsed.data };
-  return { ok: false, issues: parsed.error.issues.map((issue) => toIssue(issue, migrated.document)) };
+  return {
+    ok: false,
+    issues: parsed.error.issues.map((issue) => toIssue(issue, migrated.document)),
+    migrated: migrated.document,
+  };
 }
 
 function toIssue(issue: z.core.$ZodIssue, document: Record<string, unknown>): ValidationIssue {

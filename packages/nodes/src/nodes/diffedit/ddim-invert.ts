@@ -1,20 +1,17 @@
 import {
+  DDIMInverseScheduler,
+  DDIMScheduler,
   defineNode,
   getInverseTimesteps,
   getTimesteps,
-  regulariseNoisePrediction,
+  regulariseNoisePredictionAsync,
   SeededRng,
   stackInvertedLatents,
   Tensor,
 } from '@diffedit/core';
 
-import {
-  asFieldError,
-  diffEditSchedulerConfig,
-  forwardScheduler,
-  inverseScheduler,
-} from './diffusion-setup.js';
-import { guidanceEmbeddings, guidedNoisePrediction } from './guided-unet.js';
+import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
+import { guidedNoisePrediction, promptConditioning } from './guided-unet.js';
 import { decodeScaledLatents, requireSingleImage, sampleImageLatents } from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
@@ -39,7 +36,7 @@ export const DDIMInvertNode = defineNode({
     negative: { type: PROMPT_SOCKET, required: false, description: 'negative_prompt; default "".' },
   },
   params: {
-    inpaint_strength: { kind: 'number', default: 0.8, min: 0, max: 1, step: 0.01 },
+    inpaint_strength: { kind: 'number', default: 0.8, min: 0, exclusiveMin: true, max: 1, step: 0.01 },
     guidance_scale: { kind: 'number', default: 7.5, min: 0, max: 50, step: 0.1 },
     num_inference_steps: { kind: 'int', default: 50, min: 1, max: 1000 },
     decode_latents: {
@@ -68,9 +65,10 @@ export const DDIMInvertNode = defineNode({
     const model = inputs.model;
     const signal = ctx.signal;
     const image = requireSingleImage(inputs.image, model, NODE);
-    const config = diffEditSchedulerConfig(model, (m) => ctx.log.warn(`${NODE}: ${m}`));
-    const inverse = inverseScheduler(config);
-    const forward = forwardScheduler(config);
+    const { config, warnings } = modelSchedulerConfig(model);
+    for (const warning of warnings) ctx.log.warn(`${NODE}: ${warning}`);
+    const inverse = new DDIMInverseScheduler(config);
+    const forward = new DDIMScheduler(config);
     asFieldError(NODE, 'num_inference_steps', () => {
       inverse.setTimesteps(params.num_inference_steps);
       forward.setTimesteps(params.num_inference_steps);
@@ -90,13 +88,16 @@ export const DDIMInvertNode = defineNode({
     }
 
     const g = params.guidance_scale;
-    const embeddings = await guidanceEmbeddings(model, inputs.prompt, inputs.negative, g, {
+    const embeddings = await promptConditioning(model, inputs.prompt, inputs.negative, g, {
       node: NODE,
       signal,
     });
 
     const rng = new SeededRng(params.seed);
-    let x = await sampleImageLatents(model, image, 1, rng.fork('posterior'), signal);
+    let x = await sampleImageLatents(model, image, 1, rng.fork('posterior'), {
+      signal,
+      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+    });
     const previewer = await LatentPreviewer.for(ctx, model, params.previews);
     const regRng = rng.fork('regularisation');
     const store: Tensor[] = [];
@@ -104,7 +105,9 @@ export const DDIMInvertNode = defineNode({
       const prediction = await guidedNoisePrediction(model, x, t, embeddings, g, signal);
       let eps = prediction.eps;
       if (params.num_reg_steps > 0) {
-        eps = regulariseNoisePrediction(inverse, eps, prediction.input, t, {
+        // off the event loop in slices: a Ctrl-C lands within a slice, not after the whole step
+        eps = await regulariseNoisePredictionAsync(inverse, eps, prediction.input, t, {
+          signal,
           numRegSteps: params.num_reg_steps,
           lambdaAutoCorr: params.lambda_auto_corr,
           lambdaKl: params.lambda_kl,

@@ -1,4 +1,5 @@
 import {
+  DDIMScheduler,
   batchRange,
   concatBatch,
   defineNode,
@@ -12,7 +13,7 @@ import {
   Tensor,
 } from '@diffedit/core';
 
-import { asFieldError, diffEditSchedulerConfig, forwardScheduler } from './diffusion-setup.js';
+import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
 import { requireSingleImage, sampleImageLatents } from './image-latents.js';
 import { PROMPT_SOCKET, promptEmbedding } from './prompt-embeddings.js';
 
@@ -46,9 +47,16 @@ export const GenerateMaskNode = defineNode({
   },
   params: {
     num_maps_per_mask: { kind: 'int', default: 10, min: 1, max: 256 },
-    mask_encode_strength: { kind: 'number', default: 0.5, min: 0, max: 1, step: 0.01 },
+    mask_encode_strength: { kind: 'number', default: 0.5, min: 0, exclusiveMin: true, max: 1, step: 0.01 },
     mask_guidance_scale: { kind: 'number', default: 7.5, min: 0, max: 50, step: 0.1 },
-    mask_thresholding_ratio: { kind: 'number', default: 3.0, min: 0, max: 100, step: 0.1 },
+    mask_thresholding_ratio: {
+      kind: 'number',
+      default: 3.0,
+      min: 0,
+      exclusiveMin: true,
+      max: 100,
+      step: 0.1,
+    },
     num_inference_steps: { kind: 'int', default: 50, min: 1, max: 1000 },
     seed: { kind: 'seed', default: 0 },
     max_batch: {
@@ -72,7 +80,7 @@ export const GenerateMaskNode = defineNode({
     const n = params.num_maps_per_mask;
     const g = params.mask_guidance_scale;
     const scheduler = asFieldError(NODE, 'num_inference_steps', () => {
-      const s = forwardScheduler(diffEditSchedulerConfig(model));
+      const s = new DDIMScheduler(modelSchedulerConfig(model).config);
       s.setTimesteps(params.num_inference_steps);
       return s;
     });
@@ -95,7 +103,10 @@ export const GenerateMaskNode = defineNode({
 
     // RNG draw 1: n posterior samples of the one VAE encoding; draw 2: one noise shared by source and target
     const rng = new SeededRng(params.seed);
-    const x0 = await sampleImageLatents(model, image, n, rng.fork('posterior'), signal);
+    const x0 = await sampleImageLatents(model, image, n, rng.fork('posterior'), {
+      signal,
+      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+    });
     const noise = rng.fork('noise').randn(x0.dims);
     const xt = scheduler.addNoise(x0, noise, tEnc);
 

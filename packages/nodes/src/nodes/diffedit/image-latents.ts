@@ -1,8 +1,17 @@
-import { NodeInputError, Tensor } from '@diffedit/core';
+import {
+  imageToModelRange,
+  modelRangeToImage,
+  NodeInputError,
+  sampleVaePosterior,
+  scale,
+  Tensor,
+  tileBatch,
+  unscaleLatents,
+} from '@diffedit/core';
 import type { SeededRng } from '@diffedit/core';
 
 import type { DiffusionModel } from '../../models/diffusion-model.js';
-import { imageToSigned, requireImage, signedToImage } from '../image/image-values.js';
+import { requireImage } from '../image/image-values.js';
 
 /** An IMAGE input of one image whose size the VAE can encode; the error names node and field. */
 export function requireSingleImage(
@@ -29,37 +38,45 @@ export function requireSingleImage(
   return image;
 }
 
+export interface SampleLatentsOptions {
+  readonly signal?: AbortSignal;
+  /** Told once when the export samples inside its graph (the draws then ignore the seed). */
+  readonly warn?: (message: string) => void;
+}
+
 /**
  * `count` latents of one image (diffusers' prepare_image_latents, spec §4): one VAE encode, then `count`
- * posterior samples drawn in JS, (mean + exp(½·logvar)·ε)·scaling_factor. Exports that sample inside the
- * graph give one sample, repeated.
+ * independent posterior samples drawn in JS by core's sampleVaePosterior. An export that samples inside the
+ * graph (`latent_sample`) encodes `count` copies of the image in one batch instead, so that the samples are
+ * independent as in diffusers; its draws cannot follow the seed, which `warn` is told once.
  */
 export async function sampleImageLatents(
   model: DiffusionModel,
   image: Tensor,
   count: number,
   rng: SeededRng,
-  signal?: AbortSignal,
+  options: SampleLatentsOptions = {},
 ): Promise<Tensor> {
-  const encoding = await model.vaeEncode(imageToSigned(image), { signal });
+  const { signal, warn } = options;
   const s = model.scalingFactor;
-  if (encoding.kind === 'sample') {
-    const one = encoding.sample;
-    const out = new Tensor([count, ...one.dims.slice(1)]);
-    for (let k = 0; k < count; k++)
-      for (let i = 0; i < one.size; i++) out.data[k * one.size + i] = one.data[i] * s;
-    return out;
+  if (model.samplesPosteriorInGraph) {
+    warn?.(
+      `${model.name}'s VAE encoder samples the posterior inside the ONNX graph (output latent_sample), so ` +
+        'its draws ignore the seed and results are not reproducible; re-export with optimum ≥ 1.17 ' +
+        '(output latent_parameters) for seeded runs',
+    );
+    const encoding = await model.vaeEncode(tileBatch(imageToModelRange(image), count), { signal });
+    return scale(encoding.kind === 'sample' ? encoding.sample : encoding.mean, s);
   }
+  const encoding = await model.vaeEncode(imageToModelRange(image), { signal });
+  if (encoding.kind !== 'parameters')
+    throw new Error('VAE encoder returned a sample for a parameters export');
+  // latent_parameters (mean ‖ logvar along channels) once per sample; the draws go sample by sample.
   const { mean, logvar } = encoding;
-  const n = mean.size;
-  const std = new Float32Array(n);
-  for (let i = 0; i < n; i++) std[i] = Math.exp(0.5 * logvar.data[i]);
-  const out = new Tensor([count, ...mean.dims.slice(1)]);
-  for (let k = 0; k < count; k++) {
-    const base = k * n;
-    for (let i = 0; i < n; i++) out.data[base + i] = (mean.data[i] + std[i] * rng.normal()) * s;
-  }
-  return out;
+  const parameters = new Tensor([1, 2 * mean.dims[1], mean.dims[2], mean.dims[3]]);
+  parameters.data.set(mean.data);
+  parameters.data.set(logvar.data, mean.size);
+  return sampleVaePosterior(tileBatch(parameters, count), rng, s);
 }
 
 /** Scaled latents [B, C, h, w] → IMAGE: vae.decode(latents / scaling_factor), clamp(x/2 + 0.5, 0, 1). */
@@ -68,7 +85,6 @@ export async function decodeScaledLatents(
   latents: Tensor,
   signal?: AbortSignal,
 ): Promise<Tensor> {
-  const scaled = new Tensor(latents.dims);
-  for (let i = 0; i < latents.size; i++) scaled.data[i] = latents.data[i] / model.scalingFactor;
-  return signedToImage(await model.vaeDecode(scaled, { signal }));
+  const decoded = await model.vaeDecode(unscaleLatents(latents, model.scalingFactor), { signal });
+  return modelRangeToImage(decoded, decoded);
 }

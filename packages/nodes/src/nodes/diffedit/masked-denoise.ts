@@ -1,18 +1,19 @@
 import {
+  DDIMScheduler,
   batchView,
   defineNode,
   diffEditBlend,
   invertedLatentsStepMajor,
   maskedDenoisePlan,
   NodeInputError,
-  resizeNearest,
+  resizeMaskToLatent,
   SeededRng,
   Tensor,
 } from '@diffedit/core';
 
 import { requireMask } from '../image/image-values.js';
-import { asFieldError, forwardScheduler } from './diffusion-setup.js';
-import { guidanceEmbeddings, guidedNoisePrediction } from './guided-unet.js';
+import { asFieldError } from './diffusion-setup.js';
+import { guidedNoisePrediction, promptConditioning } from './guided-unet.js';
 import { decodeScaledLatents } from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
@@ -21,8 +22,9 @@ import type { InvertedLatents } from './values.js';
 const NODE = 'MaskedDenoise';
 
 /**
- * A mask fitted to the latent grid: resized with nearest neighbour when its size differs (diffusers refuses,
- * pitfall P2) and binarised at 0.5 (spec §4). Returns [1, 1, h, w].
+ * A mask fitted to the latent grid by core's resizeMaskToLatent: area-averaged when its size differs (a latent
+ * cell is repainted when at least half of its pixels are; diffusers refuses, pitfall P2) and binarised at 0.5
+ * (spec §4). Returns [1, 1, h, w].
  */
 export function maskForLatents(value: unknown, h: number, w: number): Tensor {
   const mask = requireMask(value, 'mask');
@@ -30,10 +32,7 @@ export function maskForLatents(value: unknown, h: number, w: number): Tensor {
     throw new NodeInputError('mask', `${NODE}: the mask is empty`);
   if (mask.dims[0] !== 1)
     throw new NodeInputError('mask', `${NODE}: mask holds ${mask.dims[0]} masks; give one`);
-  const fitted = mask.dims[2] === h && mask.dims[3] === w ? mask : resizeNearest(mask, h, w);
-  const out = new Tensor([1, 1, h, w]);
-  for (let i = 0; i < out.size; i++) out.data[i] = fitted.data[i] >= 0.5 ? 1 : 0;
-  return out;
+  return resizeMaskToLatent(mask, h, w);
 }
 
 /**
@@ -122,7 +121,8 @@ export const MaskedDenoiseNode = defineNode({
       ctx.log.warn(`${NODE}: ${warning}`);
 
     // the schedule the latents were made with (P1 cannot happen: steps and strength travel with them)
-    const scheduler = forwardScheduler(inverted.schedulerConfig);
+    // DDIMInvert resolved this config (core's diffEditSchedulerConfig: steps_offset 1, clip_sample set).
+    const scheduler = new DDIMScheduler(inverted.schedulerConfig);
     const plan = asFieldError(NODE, 'inverted', () => {
       scheduler.setTimesteps(inverted.numInferenceSteps);
       return maskedDenoisePlan(scheduler, inverted.strength, s);
@@ -135,7 +135,7 @@ export const MaskedDenoiseNode = defineNode({
     }
 
     const g = params.guidance_scale;
-    const embeddings = await guidanceEmbeddings(model, inputs.prompt, inputs.negative, g, {
+    const embeddings = await promptConditioning(model, inputs.prompt, inputs.negative, g, {
       node: NODE,
       signal,
     });
