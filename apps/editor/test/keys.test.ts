@@ -1,11 +1,16 @@
 import { createRuntime } from '@diffedit/runtime';
-import type { Workflow } from '@diffedit/core';
+import type { ParamFingerprints, SpecCatalog, Workflow } from '@diffedit/core';
 import { describe, expect, it } from 'vitest';
 
-import { canvasKeys, staleNodes } from '../src/util/keys.js';
+import { canvasState, staleNodes } from '../src/util/keys.js';
 import { serverCatalog, shippedWorkflow } from './fixtures.js';
 
 const catalog = serverCatalog();
+const canvasKeys = (
+  workflow: Workflow,
+  specs: SpecCatalog,
+  fingerprints?: ParamFingerprints,
+): Map<string, string> => canvasState(workflow, specs, fingerprints).keys;
 
 const textWorkflow = (subject: string): Workflow => ({
   format: 'diffedit-studio.workflow',
@@ -44,6 +49,36 @@ describe('cache keys in the browser', () => {
       const second = await runtime.run(edited);
       const ran = second.nodes.filter((n) => n.status === 'ran').map((n) => n.nodeId);
       expect(ran.sort()).toEqual([...predicted].sort());
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('agree with the runtime for a node that reads a file, once the run has fingerprinted it', async () => {
+    const runtime = createRuntime({
+      modelsDir: '/nonexistent',
+      inputsDir: new URL('../../../workflows', import.meta.url).pathname,
+    });
+    try {
+      const workflow: Workflow = {
+        format: 'diffedit-studio.workflow',
+        version: 1,
+        name: 'file keys',
+        description: '',
+        nodes: [
+          { id: 'image', type: 'LoadImage', params: { image: 'assets/red-apple-on-blue.png' } },
+          { id: 'preview', type: 'PreviewImage', params: {} },
+        ],
+        edges: [
+          { id: 'e', from: { node: 'image', output: 'image' }, to: { node: 'preview', input: 'image' } },
+        ],
+      };
+      const result = await runtime.run(workflow);
+      expect(result.status).toBe('done');
+      const server = Object.fromEntries(result.nodes.map((n) => [n.nodeId, n.cacheKey]));
+      expect(Object.fromEntries(canvasKeys(workflow, catalog.specs, result.fingerprints))).toEqual(server);
+      // Without the fingerprint the file is keyed on its name only, so the keys differ.
+      expect(canvasKeys(workflow, catalog.specs).get('image')).not.toBe(server.image);
     } finally {
       await runtime.close();
     }

@@ -26,8 +26,9 @@ describe('run view', () => {
         planned: ['image', 'invert', 'save'],
         cached: ['image'],
         targets: ['save'],
+        keys: { image: 'k1', invert: 'k2', save: 'k3' },
       },
-      { ...base, type: 'node:cached', nodeId: 'image', nodeType: 'LoadImage', artifacts: [] },
+      { ...base, type: 'node:cached', nodeId: 'image', nodeType: 'LoadImage', cacheKey: 'k1', artifacts: [] },
       { ...base, type: 'node:start', nodeId: 'invert', nodeType: 'DDIMInvert' },
       {
         ...base,
@@ -42,7 +43,7 @@ describe('run view', () => {
     let view: RunView = { runId, status: 'queued', nodes: {}, planned: [] };
     for (const e of events) view = applyEvent(view, e);
     expect(view.status).toBe('running');
-    expect(view.nodes.image.phase).toBe('cached');
+    expect(view.nodes.image).toMatchObject({ phase: 'cached', cacheKey: 'k1' });
     expect(view.nodes.invert).toMatchObject({
       phase: 'running',
       step: 10,
@@ -58,6 +59,7 @@ describe('run view', () => {
       nodeId: 'invert',
       nodeType: 'DDIMInvert',
       ms: 1,
+      cacheKey: 'k2',
       outputs: {},
       artifacts: [],
     });
@@ -75,6 +77,7 @@ describe('run view', () => {
       nodeId: 'save',
       nodeType: 'SaveImage',
       ms: 1,
+      cacheKey: 'k3',
       outputs: {},
       artifacts: [file('edit.png')],
     });

@@ -1,4 +1,3 @@
-import { validateWorkflow } from '@diffedit/core';
 import type { ParamValue, ValidationIssue, Workflow } from '@diffedit/core';
 import { applyEdgeChanges, applyNodeChanges } from '@xyflow/react';
 import type { EdgeChange, NodeChange, XYPosition } from '@xyflow/react';
@@ -13,7 +12,7 @@ import { canvasToWorkflow, edgeId, freshNodeId, workflowToCanvas } from '../util
 import type { CanvasDoc, FlowNode } from '../util/convert.js';
 import { emptyHistory, endGroup, record, redo, undo } from '../util/history.js';
 import type { History } from '../util/history.js';
-import { canvasKeys, staleNodes } from '../util/keys.js';
+import { canvasState, staleNodes } from '../util/keys.js';
 import { applyEvent } from '../util/run-state.js';
 import type { EditorEvent, RunView } from '../util/run-state.js';
 
@@ -86,11 +85,9 @@ function derive(
   fingerprints: Record<string, Record<string, string>>,
 ): Pick<EditorState, 'issues' | 'keys' | 'stale'> {
   if (!catalog) return { issues: {}, keys: new Map(), stale: new Set() };
-  const workflow = canvasToWorkflow(doc);
-  const result = validateWorkflow(workflow, catalog.specs);
+  const { keys, issues: list } = canvasState(canvasToWorkflow(doc), catalog.specs, fingerprints);
   const issues: Record<string, ValidationIssue[]> = {};
-  if (!result.ok) for (const issue of result.issues) (issues[issue.nodeId ?? ''] ??= []).push(issue);
-  const keys = canvasKeys(workflow, catalog.specs, fingerprints);
+  for (const issue of list) (issues[issue.nodeId ?? ''] ??= []).push(issue);
   return { issues, keys, stale: staleNodes(keys, knownKeys) };
 }
 

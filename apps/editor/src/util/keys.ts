@@ -1,28 +1,18 @@
-import { computeCacheKeys, upstreamOf, validateWorkflow } from '@diffedit/core';
-import type { NodeCatalog, ParamFingerprints, ValidationIssue, Workflow } from '@diffedit/core';
+import { computeCanvasKeys } from '@diffedit/core';
+import type { ParamFingerprints, SpecCatalog, ValidationIssue, Workflow } from '@diffedit/core';
 
 /**
- * Cache keys of every node of a possibly half-finished canvas that can have one: a node whose own params and
- * inputs are valid and whose upstream is valid too. Same code as the runtime (core's computeCacheKeys), fed
- * with the fingerprints of the files and models the last run reported.
+ * Validation issues and cache keys of a possibly half-built canvas, from the core's computeCanvasKeys: the
+ * same code the runtime keys its runs with, fed with the fingerprints of the files and models the last run
+ * reported.
  */
-export function canvasKeys(
+export function canvasState(
   workflow: Workflow,
-  catalog: NodeCatalog,
+  catalog: SpecCatalog,
   fingerprints: ParamFingerprints = {},
-): Map<string, string> {
-  const full = validateWorkflow(workflow, catalog);
-  if (full.ok) return computeCacheKeys(full.workflow, catalog, fingerprints, full.document);
-  const bad = new Set(full.issues.map((i: ValidationIssue) => i.nodeId).filter((id) => id !== null));
-  if (full.issues.some((i) => i.nodeId === null && i.code !== 'no_output_node')) return new Map();
-  const deps = workflow.edges.map((e) => ({ from: e.from.node, to: e.to.node }));
-  const good = workflow.nodes
-    .map((n) => n.id)
-    .filter((id) => ![...upstreamOf([id], deps)].some((up) => bad.has(up)));
-  if (good.length === 0) return new Map();
-  const partial = validateWorkflow(workflow, catalog, { targets: good });
-  if (!partial.ok) return new Map();
-  return computeCacheKeys(partial.workflow, catalog, fingerprints, partial.document);
+): { keys: Map<string, string>; issues: ValidationIssue[] } {
+  const { keys, issues } = computeCanvasKeys(catalog, workflow, fingerprints);
+  return { keys: new Map(Object.entries(keys)), issues };
 }
 
 /** Nodes whose key the server has no result for: they would run if the canvas ran now. */

@@ -30,17 +30,8 @@ export interface RunView {
   error?: RunError;
 }
 
-/** `node:warning` as the executor will emit it (the hardening branch); passed through by the server. */
-export interface NodeWarningEvent extends NodeWarning {
-  type: 'node:warning';
-  runId: string;
-  time: number;
-  nodeId: string;
-  nodeType: string;
-}
-
-/** Every socket event the editor folds into a run view. */
-export type EditorEvent = ServerEvent | NodeWarningEvent;
+/** Every socket event the editor folds into a run view (the executor's `node:warning` included). */
+export type EditorEvent = ServerEvent;
 
 const blank = (phase: NodeRunPhase): NodeRunState => ({ phase, images: [], warnings: [] });
 
@@ -96,11 +87,17 @@ export function applyEvent(view: RunView, event: EditorEvent): RunView {
       return { ...view, status: 'queued' };
     case 'run:start': {
       const cached = new Set(event.cached);
-      for (const id of event.planned) nodes[id] = blank(cached.has(id) ? 'cached' : 'queued');
+      for (const id of event.planned)
+        nodes[id] = { ...blank(cached.has(id) ? 'cached' : 'queued'), cacheKey: event.keys[id] };
       return { ...view, status: 'running', planned: event.planned, nodes };
     }
     case 'node:cached':
-      update(event.nodeId, (s) => ({ ...s, phase: 'cached', images: imageUrls(event.artifacts) }));
+      update(event.nodeId, (s) => ({
+        ...s,
+        phase: 'cached',
+        cacheKey: event.cacheKey,
+        images: imageUrls(event.artifacts),
+      }));
       break;
     case 'node:start':
       update(event.nodeId, (s) => ({ ...s, phase: 'running', step: 0, total: undefined }));
