@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Workflow } from '@diffedit/core';
@@ -268,7 +268,6 @@ describe('the editor in Chromium', () => {
     await page.getByRole('combobox', { name: 'Open from library' }).selectOption('__new');
     await expect.poll(() => page.locator('.react-flow__node').count()).toBe(0);
     const file = join(server.dataDir, 'exported.json');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(file, JSON.stringify(exported));
     await page.locator('input[aria-label="Import a workflow file"]').setInputFiles(file);
     await expect.poll(() => page.locator('.react-flow__node').count()).toBe(exported.nodes.length);
@@ -303,38 +302,69 @@ describe('the editor in Chromium', () => {
     await screenshot(page, '06-dropped-png');
   });
 
-  it('keeps following a run across a page reload', async () => {
-    // Slow the run down so that it is still going when the page reloads (the test stays correct either way).
-    await page
-      .locator(`${dnode(IDS.invert)} [data-param="num_inference_steps"] input[type="text"]`)
-      .fill('1000');
+  it('follows a run across a page reload, then cancels it', async () => {
+    // A slow run (DDIMInvert at its largest step count), so that it is still going after the reload.
+    const steps = page.locator(`${dnode(IDS.invert)} [data-param="num_inference_steps"] input[type="text"]`);
+    await steps.fill('1000');
     const before = (await (await fetch(new URL('/api/runs?limit=1', server.url))).json()) as {
       total: number;
     };
     await page.getByRole('button', { name: '▶ Run' }).click();
-    await page.locator(`${dnode(IDS.invert)}[data-phase="running"] .progress`).waitFor({ timeout: 120_000 });
+    const progress = page.locator(`${dnode(IDS.invert)}[data-phase="running"] .progress`);
+    await progress.waitFor({ timeout: 120_000 });
     const runId = (await currentRunId())!;
     expect(runId).not.toBe(builtRunId);
     await screenshot(page, '07-running');
+
     await page.reload();
-    await page.locator(`.overall[data-run-id="${runId}"]`).waitFor();
+    await page.locator(`.overall[data-run-id="${runId}"][data-status="running"]`).waitFor();
+    // The run goes on: the step count shown after the reload keeps rising.
+    await progress.waitFor();
+    const first = Number(await progress.getAttribute('aria-valuenow'));
+    await expect
+      .poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 120_000 })
+      .toBeGreaterThan(first);
+    expect(await steps.inputValue()).toBe('1000'); // the edit survived the reload (auto-save)
+    await screenshot(page, '08-after-reload');
+
+    await page.getByRole('button', { name: 'Cancel', exact: true }).first().click();
     await page
-      .locator(`.overall[data-run-id="${runId}"][data-status="succeeded"]`)
-      .waitFor({ timeout: 300_000 });
+      .locator(`.overall[data-run-id="${runId}"][data-status="cancelled"]`)
+      .waitFor({ timeout: 60_000 });
+    expect((await phases())[IDS.invert]).toBe('cancelled');
     const after = (await (await fetch(new URL('/api/runs?limit=5', server.url))).json()) as {
       total: number;
       runs: { runId: string; status: string }[];
     };
     expect(after.total).toBe(before.total + 1);
-    expect(after.runs[0]).toMatchObject({ runId, status: 'succeeded' });
-    expect((await phases())[IDS.invert]).toBe('done');
-    // The edit survived the reload too (auto-save).
-    expect(
-      await page
-        .locator(`${dnode(IDS.invert)} [data-param="num_inference_steps"] input[type="text"]`)
-        .inputValue(),
-    ).toBe('1000');
-    await screenshot(page, '08-after-reload');
+    expect(after.runs[0]).toMatchObject({ runId, status: 'cancelled' });
+  });
+
+  it('opens a workflow with an unknown node type and a missing model, and shows what is missing', async () => {
+    const odd = structuredClone(shipped);
+    odd.nodes.find((n) => n.id === 'model')!.params.model = 'sd-that-is-not-here';
+    odd.nodes.push({
+      id: 'upscale',
+      type: 'FancyUpscale',
+      params: { factor: 4 },
+      position: { x: 1900, y: 100 },
+    });
+    const file = join(server.dataDir, 'odd.json');
+    writeFileSync(file, JSON.stringify(odd));
+    await page.locator('input[aria-label="Import a workflow file"]').setInputFiles(file);
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(odd.nodes.length);
+    await expect
+      .poll(() =>
+        page
+          .locator(`${dnode('upscale')} .node-error`)
+          .first()
+          .textContent(),
+      )
+      .toBe('Unknown node type “FancyUpscale” — not in this server’s catalog');
+    await expect
+      .poll(() => page.locator(`${dnode('model')} [data-param="model"] .field-error`).textContent())
+      .toBe("model 'sd-that-is-not-here' is not in the server's models folder");
+    await screenshot(page, '09-missing');
     expect(browser.errors).toEqual([]);
   });
 });

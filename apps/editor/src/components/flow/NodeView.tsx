@@ -30,8 +30,11 @@ function NodeViewImpl({ id, data, selected }: NodeProps<FlowNode>): React.JSX.El
     const runError = runState?.error?.field === field ? runState.error.message : undefined;
     return runError ?? issues?.find((i) => i.field === field && i.code !== 'invalid_param')?.message;
   };
+  // Field problems show under their widget; an unknown type has its own banner.
   const nodeIssues = (issues ?? []).filter(
-    (i) => i.field === undefined || !row?.params.some((p) => p.name === i.field),
+    (i) =>
+      i.code !== 'unknown_node_type' &&
+      (i.field === undefined || !row?.params.some((p) => p.name === i.field)),
   );
   const phase = runState?.phase;
   const classes = ['dnode', phase ? `phase-${phase}` : '', selected ? 'selected' : '', row ? '' : 'unknown'];
