@@ -2,6 +2,7 @@ import type { BenchCheck, BenchResult } from './bench-report.js';
 import { MemorySampler } from './measure.js';
 import type { BenchContext } from './resources.js';
 import { schedulerLoop, schedulerLoopAllocating } from './scheduler-bench.js';
+import { serverApiLatency } from './server-bench.js';
 import { perSecond, summarize } from './stats.js';
 import { blipCaption, t5Sampling } from './text-model-benches.js';
 import { unetBenchmarks } from './unet-benches.js';
@@ -51,6 +52,12 @@ export function benchSuite(): BenchDefinition[] {
       name: 'workflow-cached',
       description: 'warm runtime, nothing changed (every node from the cache)',
       run: workflowCached,
+    },
+    {
+      name: 'server-api-latency',
+      description:
+        'GET /api/health answered while the server runs diffedit-prompts.json (api_latency_p99_ms)',
+      run: serverApiLatency,
     },
     ...unetBenchmarks(),
     {

@@ -30,7 +30,14 @@ export class WorkflowLibrary {
         try {
           const path = this.savedPath(name);
           const doc = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-          return [{ name, title: titleOf(doc, name), readOnly: false, updatedAt: statSync(path).mtimeMs }];
+          return [
+            {
+              name,
+              title: titleOf(doc, name),
+              readOnly: false,
+              updatedAt: Math.round(statSync(path).mtimeMs),
+            },
+          ];
         } catch {
           return []; // unreadable files and links out of the folder are not offered
         }
@@ -53,7 +60,12 @@ export class WorkflowLibrary {
     const temporary = `${path}.${process.pid}.tmp`;
     await writeFile(temporary, `${JSON.stringify(document, null, 2)}\n`);
     await rename(temporary, path);
-    return { name, title: titleOf(document, name), readOnly: false, updatedAt: statSync(path).mtimeMs };
+    return {
+      name,
+      title: titleOf(document, name),
+      readOnly: false,
+      updatedAt: Math.round(statSync(path).mtimeMs),
+    };
   }
 
   async delete(name: string): Promise<void> {

@@ -45,13 +45,16 @@ export const TestGateNode = defineNode({
   version: 1,
   title: 'Test gate',
   category: 'test',
-  description: 'Waits until the test opens the gate named by its param, then outputs the name.',
+  description:
+    'Waits until the test opens the gate named by its param (a name starting with "warn" raises a warning first).',
   output: true,
   inputs: {},
   params: { name: { kind: 'string', default: 'gate' } },
   outputs: { text: { type: 'TEXT' } },
   async run(ctx, _inputs, params) {
     const entry = gate(params.name);
+    if (params.name.startsWith('warn'))
+      ctx.warn({ code: 'test_warning', field: 'name', message: `gate ${params.name} warns` });
     ctx.progress(0, 1);
     entry.enter();
     await new Promise<void>((resolve, reject) => {

@@ -103,6 +103,31 @@ describe('the queue', () => {
     expect((await runEnd(test, client, next.runId)).status).toBe('succeeded');
   });
 
+  it("forwards a node's warnings as node:warning events and keeps them with the run", async () => {
+    const blocker = gate('warn-once');
+    const a = await submit(test, gateWorkflow('warn-once'), 'queue');
+    await blocker.entered;
+    const live = await test.api.get(`/api/runs/${a.runId}`).expect(200);
+    const warning = {
+      nodeId: 'gate',
+      nodeType: 'TestGate',
+      code: 'test_warning',
+      field: 'name',
+      message: 'gate warn-once warns',
+    };
+    expect(live.body.warnings).toEqual([warning]);
+    blocker.open();
+    const done = await runEnd(test, client, a.runId);
+    expect(done.warnings).toEqual([warning]);
+    const events = eventsOf(client.events, a.runId);
+    expect(events.filter((e) => e.type === 'node:warning')).toEqual([
+      expect.objectContaining({ type: 'node:warning', ...warning }),
+    ]);
+    const types = events.map((e) => e.type);
+    expect(types.indexOf('node:warning')).toBeGreaterThan(types.indexOf('node:start'));
+    expect(types.indexOf('node:warning')).toBeLessThan(types.indexOf('node:done'));
+  });
+
   it('answers 404 for unknown runs and 400 for ids that are not run ids', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
     expect((await test.api.get(`/api/runs/${unknown}`).expect(404)).body.errors[0].code).toBe('not_found');

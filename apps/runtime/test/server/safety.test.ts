@@ -125,7 +125,7 @@ describe('malformed requests: 4xx with errors, and the server keeps serving', ()
       },
       { body: 'workflow=1', type: 'application/x-www-form-urlencoded', status: 400, code: 'invalid_request' },
       { body: JSON.stringify({ workflow: 'text' }), status: 400, code: 'invalid_document' },
-      { body: `{"workflow": ${'['.repeat(100)}${']'.repeat(100)}}`, status: 400, code: 'invalid_document' },
+      { body: `{"workflow": ${'['.repeat(100)}${']'.repeat(100)}}`, status: 400, code: 'too_deep' },
       {
         body: JSON.stringify({ workflow: { ...textWorkflow('x'), nodes: [{ id: 'n', type: 'Nope' }] } }),
         status: 400,

@@ -113,7 +113,8 @@ export class ImageTooLargeError extends Error {
     readonly height: number,
     readonly maxPixels: number,
   ) {
-    const mp = (n: number): string => `${(n / MEGAPIXEL).toFixed(1)} MP`;
+    // three significant digits, so that a small limit (0.001 MP) does not print as 0.0 MP
+    const mp = (n: number): string => `${Number((n / MEGAPIXEL).toPrecision(3))} MP`;
     super(
       `image ${source} is ${width}×${height} (${mp(width * height)}), above the limit of ${mp(maxPixels)}; ` +
         'scale it down first, or raise the limit (LoadImage max_megapixels, runtime maxPixels)',
