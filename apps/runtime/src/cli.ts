@@ -9,7 +9,7 @@ const crash = (error: unknown): void => {
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 
-// Ctrl-C or SIGTERM cancels the run (nodes see ctx.signal; the report is still written) or stops the server; a second one exits
+// Ctrl-C or SIGTERM cancels the run (nodes see ctx.signal; the report is still written); a second one exits
 // at once.
 const controller = new AbortController();
 const onSignal = (): void => {
