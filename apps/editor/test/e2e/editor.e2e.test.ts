@@ -110,7 +110,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe('the editor in Chromium', () => {
+// Generous limits: these drive a real browser and real runs on a machine that may be busy; nothing is timed.
+describe('the editor in Chromium', { timeout: 300_000 }, () => {
   let builtRunId = '';
   let savedPng: Uint8Array;
   let built: Workflow;
@@ -366,5 +367,23 @@ describe('the editor in Chromium', () => {
       .toBe("model 'sd-that-is-not-here' is not in the server's models folder");
     await screenshot(page, '09-missing');
     expect(browser.errors).toEqual([]);
+  });
+
+  it('saves the canvas to the server library and opens it again from the menu', async () => {
+    const saved = await exportWorkflow();
+    page.once('dialog', (dialog) => void dialog.accept('my-edit'));
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => page.locator('.notice').textContent()).toBe('Saved as my-edit');
+    const library = page.getByRole('combobox', { name: 'Open from library' });
+    await library.selectOption('__new');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(0);
+    await expect.poll(() => library.locator('option[value="my-edit"]').count()).toBe(1);
+    await library.selectOption('my-edit');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(saved.nodes.length);
+    expect(await exportWorkflow()).toEqual(saved);
+    // The shipped workflows are listed as templates.
+    expect(await library.locator('optgroup[label="Templates"] option').allTextContents()).toContain(
+      'DiffEdit with prompts',
+    );
   });
 });

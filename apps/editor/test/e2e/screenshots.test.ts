@@ -13,7 +13,7 @@ import { REPO } from './harness.js';
 const out = mkdtempSync(join(tmpdir(), 'diffedit-readme-shots-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-describe('npm run screenshots', () => {
+describe('npm run screenshots', { timeout: 300_000 }, () => {
   it('writes the README pictures: the editor after a run and the grid that run saved', async () => {
     await promisify(execFile)(
       process.execPath,
