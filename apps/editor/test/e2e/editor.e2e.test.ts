@@ -386,4 +386,32 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
       'DiffEdit with prompts',
     );
   });
+
+  it('uploads an image dropped on a LoadImage node into its image param', async () => {
+    const field = page.locator(`${dnode('image')} .file-widget input[type="text"]`);
+    const before = await field.inputValue();
+    const target = page.locator(`${dnode('image')} header`);
+    const box = (await target.boundingBox())!;
+    await page.evaluate(
+      ({ base64, x, y }) => {
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], 'apple.png', { type: 'image/png' }));
+        const el = document.elementFromPoint(x, y)!;
+        el.dispatchEvent(
+          new DragEvent('drop', {
+            dataTransfer: data,
+            bubbles: true,
+            cancelable: true,
+            clientX: x,
+            clientY: y,
+          }),
+        );
+      },
+      { base64: readFileSync(ASSET).toString('base64'), x: box.x + box.width / 2, y: box.y + box.height / 2 },
+    );
+    await expect.poll(() => field.inputValue()).toMatch(/^up_[0-9a-f]{32}\.png$/);
+    expect(await field.inputValue()).not.toBe(before);
+    await page.locator(`${dnode('image')} img.thumb`).waitFor();
+  });
 });
