@@ -36,7 +36,7 @@ const url = await new Promise((resolve, reject) => {
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   headless: true,
-  viewport: { width: 1500, height: 860 },
+  viewport: { width: 1800, height: 900 },
   args: [
     '--no-sandbox',
     '--disable-gpu',

@@ -21,7 +21,7 @@ describe('npm run screenshots', { timeout: 300_000 }, () => {
       { cwd: REPO },
     );
     const editor = await sharp(join(out, 'editor.png')).metadata();
-    expect([editor.width, editor.height]).toEqual([1500, 860]);
+    expect([editor.width, editor.height]).toEqual([1800, 900]);
     const grid = readFileSync(join(out, 'diffedit-grid.png'));
     const { width, height } = await sharp(grid).metadata();
     expect(width).toBe(3 * height!);
