@@ -128,10 +128,20 @@ describe('diffedit-prompts on an export that samples its posterior in the graph 
     const args = ['run', join(WORKFLOWS, 'diffedit-prompts.json'), '--out', out];
     const { code, stderr } = await cli([...args, ...sets.flatMap((s) => ['--set', s])]);
     expect(code).toBe(0);
+    // each node warns once: shown as it happens, then in the run's closing summary
     const warnings = stderr.split('\n').filter((line) => /latent_sample/.test(line));
-    expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/GenerateMask: sd21-sampling's VAE encoder samples the posterior inside/);
-    expect(warnings[1]).toMatch(/DDIMInvert: sd21-sampling's VAE encoder samples the posterior inside/);
+    expect(warnings).toHaveLength(4);
+    expect(warnings[0]).toMatch(/⚠ warning: mask \(GenerateMask\) › model: sd21-sampling's VAE encoder/);
+    expect(warnings[1]).toMatch(/⚠ warning: invert \(DDIMInvert\) › model: sd21-sampling's VAE encoder/);
+    expect(warnings[2]).toMatch(/- node mask \(GenerateMask\) › model: .*\[unseeded_posterior\]$/);
+    expect(warnings[3]).toMatch(/- node invert \(DDIMInvert\) › model: .*\[unseeded_posterior\]$/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+      warnings: { nodeId: string; code: string }[];
+    };
+    expect(report.warnings.map((w) => [w.nodeId, w.code])).toEqual([
+      ['mask', 'unseeded_posterior'],
+      ['invert', 'unseeded_posterior'],
+    ]);
     // GenerateMask encodes its 10 copies in one batch (independent draws); DDIMInvert encodes one
     expect(calls.get('sd21-sampling/vae_encoder/model.onnx')).toBe(2);
     const grid = await decodeImage(readFileSync(join(out, 'diffedit-prompts.png')), { multiple: 1 }, 'grid');

@@ -27,6 +27,10 @@ beforeAll(async () => {
       'width="64" height="64"><image xlink:href="file:///etc/passwd" width="64" height="64"/></svg>',
   );
   writeFileSync(join(dir, 'empty.png'), '');
+  // 2048 × 1024: 2 MP (1 MP = 1024²)
+  await sharp({ create: { width: 2048, height: 1024, channels: 3, background: '#336699' } })
+    .png()
+    .toFile(join(dir, 'two-megapixels.png'));
   mkdirSync(join(dir, 'folder.png'));
   await writeFile(
     join(dir, 'huge-header.png'),
@@ -124,11 +128,12 @@ describe('image files: pixel limit', () => {
 
   it("LoadImage's max_megapixels lowers the limit", async () => {
     const runtime = createRuntime({ inputsDir: dir, modelsDir: dir });
-    const refused = await runtime.run(loadAndShow('small.png', { max_megapixels: 0.002 })); // 2097 < 3072 px
-    expect(refused.error).toMatchObject({ nodeId: 'load', field: 'image' });
-    expect(refused.error?.message).toContain('64×48');
-    const allowed = await runtime.run(loadAndShow('small.png', { max_megapixels: 0.003 })); // 3145 ≥ 3072
+    const refused = await runtime.run(loadAndShow('two-megapixels.png', { max_megapixels: 1 }));
+    expect(refused.error).toMatchObject({ nodeId: 'load', field: 'image', code: 'invalid_input' });
+    expect(refused.error?.message).toContain('2048×1024 (2 MP), above the limit of 1 MP');
+    const allowed = await runtime.run(loadAndShow('two-megapixels.png', { max_megapixels: 2 }));
     expect(allowed.status).toBe('done');
+    expect(allowed.outputs.load).toMatchObject({ width: 2048, height: 1024 });
   });
 
   it("the runtime's maxPixels caps it, whatever the param says", async () => {

@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toyBlipPackFiles } from './blip/index.js';
 import { TOY_PACK_VERSION } from './configs.js';
-import { packJson, writeFileAtomic, writePackFiles } from './pack-files.js';
+import { packJson, writeFileAtomic, writePackFiles } from './pack-io.js';
 import { toySdPackFiles } from './sd-pack.js';
 import { toyT5PackFiles } from './t5/index.js';
 

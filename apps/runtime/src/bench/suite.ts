@@ -1,4 +1,5 @@
 import type { BenchCheck, BenchResult } from './bench-report.js';
+import { loadImageMemory } from './image-benches.js';
 import { MemorySampler } from './measure.js';
 import type { BenchContext } from './resources.js';
 import { schedulerLoop, schedulerLoopAllocating } from './scheduler-bench.js';
@@ -74,6 +75,12 @@ export function benchSuite(): BenchDefinition[] {
       name: 't5-sample-16',
       description: 'Flan-T5 (toy) samples 16 captions for the PromptT5 instruction (worker mode)',
       run: t5Sampling,
+    },
+    {
+      name: 'load-image-memory',
+      description:
+        'LoadImage decode of 1, 4 and 16 MP PNGs: peak RSS per megapixel (the pixel limit bounds it)',
+      run: loadImageMemory,
     },
     {
       name: 'blip-caption',

@@ -197,12 +197,6 @@ export function defineNode<
   });
 }
 
-/** The spec part of a definition (drops `run`), e.g. to hand to code that must not run nodes. */
-export function nodeSpecOf(def: NodeSpec): NodeSpec {
-  const { type, version, title, category, description, inputs, params, outputs, output, readsWorkflow } = def;
-  return { type, version, title, category, description, inputs, params, outputs, output, readsWorkflow };
-}
-
 export function isInputRequired(spec: InputSpec): boolean {
   return spec.required !== false;
 }

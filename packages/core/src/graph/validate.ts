@@ -196,9 +196,9 @@ export function validateWorkflow(
     for (const target of options.targets) {
       if (!nodes.has(target)) {
         issues.push({
-          nodeId: target,
+          nodeId: quoteName(target),
           code: 'unknown_target',
-          message: `target node '${target}' does not exist`,
+          message: `target node ${quoteValue(target)} does not exist`,
         });
       }
     }

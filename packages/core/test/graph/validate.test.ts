@@ -363,3 +363,24 @@ describe('validateWorkflow', () => {
     expect([...seen].sort()).toEqual([...VALIDATION_CODES].sort());
   });
 });
+
+describe('validateWorkflow migrates once', () => {
+  it('runs each migration once, also when the document is malformed and node checks need it again', () => {
+    const { catalog } = createTestCatalog();
+    let calls = 0;
+    const migrations = {
+      1: (doc: Record<string, unknown>) => {
+        calls++;
+        return { ...doc, version: 2 };
+      },
+    };
+    const malformed = { ...workflow([{ id: 'x', type: 'Const', params: { value: 1e9 } }]), edges: 'nope' };
+    const result = validateWorkflow(malformed, catalog, { migrations, currentVersion: 2 });
+    expect(result.ok).toBe(false);
+    // the shape problems and the node's bad param are all reported, from one migration
+    const codes = result.issues.map((i) => i.code);
+    expect(codes).toContain('invalid_document');
+    expect(codes).toContain('invalid_param');
+    expect(calls).toBe(1);
+  });
+});

@@ -186,6 +186,11 @@ export class DiffusionModel {
     };
   }
 
+  /** How many tokens a prompt takes (bos and eos included); more than maxLength are cut off by tokenize. */
+  promptTokenCount(text: string): number {
+    return this.tokenizer.encode(text).length;
+  }
+
   /** CLIP ids padded/truncated to maxLength with the checkpoint's pad token (padding="max_length"). */
   tokenize(texts: readonly string[]): number[][] {
     return texts.map((t) => this.tokenizer.encodePadded(t, this.maxLength, this.padTokenId));

@@ -140,7 +140,7 @@ describe('worker mode', () => {
   });
 
   it('an abort rejects a running call at once; the next call still works', async () => {
-    const slow = await calibratedSlowModel(300);
+    const slow = await calibratedSlowModel(600);
     const backend = new WorkerBackend();
     try {
       const session = await backend.open(slow.path, { providers: ['cpu'], intraOpNumThreads: 1 });
@@ -151,7 +151,7 @@ describe('worker mode', () => {
       let settled = false;
       const pending = session.run(feeds(), { signal: controller.signal });
       void pending.catch(() => {}).finally(() => (settled = true));
-      // the model takes ~300 ms here: 20 ms in, the worker is computing (the call has not settled)
+      // the model takes ~600 ms here: 20 ms in, the worker is computing (the call has not settled)
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(settled).toBe(false);
       controller.abort();

@@ -6,7 +6,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clipTokenizerJson } from '@diffedit/nodes';
-import { writePackFiles } from '../../src/pack-files.js';
+import { writePackFiles } from '../../src/pack-io.js';
 import { toySdPackFiles } from '../../src/sd-pack.js';
 import { toyVocabulary } from '../../src/vocabulary.js';
 import { clipIds, conceptOf, encodePrompts, openToySd } from './toy-sd-helpers.js';

@@ -12,12 +12,20 @@ import {
 
 import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
 import { guidedNoisePrediction, promptConditioning } from './guided-unet.js';
-import { decodeScaledLatents, requireSingleImage, sampleImageLatents } from './image-latents.js';
+import {
+  decodeScaledLatents,
+  requireSingleImage,
+  sampleImageLatents,
+  UNSEEDED_POSTERIOR,
+} from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
 
 const NODE = 'DDIMInvert';
+
+/** Below this many denoising steps the edit is too weak or noisy to be what the user meant. */
+const MIN_USEFUL_STEPS = 3;
 
 export const DDIMInvertNode = defineNode({
   type: NODE,
@@ -91,12 +99,23 @@ export const DDIMInvertNode = defineNode({
     const embeddings = await promptConditioning(model, inputs.prompt, inputs.negative, g, {
       node: NODE,
       signal,
+      warn: ctx.warn,
     });
+    if (timesteps.length < MIN_USEFUL_STEPS) {
+      ctx.warn({
+        code: 'too_few_steps',
+        field: 'num_inference_steps',
+        message:
+          `num_inference_steps ${params.num_inference_steps} × inpaint_strength ${params.inpaint_strength} leaves ` +
+          `${timesteps.length} denoising step(s): too few to repaint the masked region (use at least ` +
+          `${MIN_USEFUL_STEPS}, e.g. more steps or a higher strength)`,
+      });
+    }
 
     const rng = new SeededRng(params.seed);
     let x = await sampleImageLatents(model, image, 1, rng.fork('posterior'), {
       signal,
-      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+      warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
     });
     const previewer = await LatentPreviewer.for(ctx, model, params.previews);
     const regRng = rng.fork('regularisation');

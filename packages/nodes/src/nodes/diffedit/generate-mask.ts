@@ -14,7 +14,7 @@ import {
 } from '@diffedit/core';
 
 import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
-import { requireSingleImage, sampleImageLatents } from './image-latents.js';
+import { requireSingleImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
 import { PROMPT_SOCKET, promptEmbedding } from './prompt-embeddings.js';
 
 const NODE = 'GenerateMask';
@@ -98,14 +98,23 @@ export const GenerateMaskNode = defineNode({
     const groups: Tensor[] = [];
     for (const slot of layout) {
       const field = fields[slot];
-      groups.push(await promptEmbedding(model, inputs[field], { node: NODE, field, signal }));
+      groups.push(await promptEmbedding(model, inputs[field], { node: NODE, field, signal, warn: ctx.warn }));
+    }
+    if (samePrompt(inputs.source, inputs.target)) {
+      ctx.warn({
+        code: 'same_prompts',
+        field: 'target',
+        message:
+          'the target is the same as the source: DiffEdit finds what differs between them, so the mask will ' +
+          'be empty and nothing will be edited',
+      });
     }
 
     // RNG draw 1: n posterior samples of the one VAE encoding; draw 2: one noise shared by source and target
     const rng = new SeededRng(params.seed);
     const x0 = await sampleImageLatents(model, image, n, rng.fork('posterior'), {
       signal,
-      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+      warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
     });
     const noise = rng.fork('noise').randn(x0.dims);
     const xt = scheduler.addNoise(x0, noise, tEnc);
@@ -133,3 +142,16 @@ export const GenerateMaskNode = defineNode({
     return { mask: mask.reshape([1, 1, mask.dims[1], mask.dims[2]]) };
   },
 });
+
+/** Whether source and target are the same prompt (same text up to spaces and case, or the same embedding). */
+function samePrompt(source: unknown, target: unknown): boolean {
+  const norm = (t: string): string => t.trim().replace(/\s+/g, ' ').toLowerCase();
+  if (typeof source === 'string' && typeof target === 'string') return norm(source) === norm(target);
+  if (source instanceof Tensor && target instanceof Tensor) {
+    return (
+      source === target ||
+      (source.dims.join() === target.dims.join() && source.data.every((v, i) => v === target.data[i]))
+    );
+  }
+  return false;
+}

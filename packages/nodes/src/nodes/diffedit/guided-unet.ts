@@ -1,3 +1,4 @@
+import type { NodeWarningInit } from '@diffedit/core';
 import {
   classifierFreeGuidance,
   duplicateForGuidance,
@@ -19,12 +20,12 @@ export async function promptConditioning(
   prompt: PromptValue | undefined,
   negative: PromptValue | undefined,
   guidanceScale: number,
-  where: { node: string; signal?: AbortSignal },
+  where: { node: string; signal?: AbortSignal; warn?: (warning: NodeWarningInit) => void },
 ): Promise<Tensor> {
-  const { node, signal } = where;
-  const positive = await promptEmbedding(model, prompt, { node, field: 'prompt', signal });
+  const { node, signal, warn } = where;
+  const positive = await promptEmbedding(model, prompt, { node, field: 'prompt', signal, warn });
   if (!usesClassifierFreeGuidance(guidanceScale)) return positive;
-  const uncond = await promptEmbedding(model, negative, { node, field: 'negative', signal });
+  const uncond = await promptEmbedding(model, negative, { node, field: 'negative', signal, warn });
   return guidanceEmbeddings(uncond, positive);
 }
 

@@ -38,6 +38,9 @@ export function requireSingleImage(
   return image;
 }
 
+/** Warning code: the export draws the VAE posterior inside its graph, so the seed cannot fix the result. */
+export const UNSEEDED_POSTERIOR = 'unseeded_posterior';
+
 export interface SampleLatentsOptions {
   readonly signal?: AbortSignal;
   /** Told once when the export samples inside its graph (the draws then ignore the seed). */

@@ -11,11 +11,11 @@ import { PromptT5Node } from './prompt-t5.js';
 import { VAEDecodeNode } from './vae-decode.js';
 
 export type { InvertedLatents } from './values.js';
-export { meanOverPrompts, promptEmbedding } from './prompt-embeddings.js';
+export { meanOverPrompts, promptEmbedding, promptWarnings } from './prompt-embeddings.js';
 export type { PromptValue } from './prompt-embeddings.js';
-export { sampleImageLatents, requireSingleImage } from './image-latents.js';
+export { sampleImageLatents, requireSingleImage, UNSEEDED_POSTERIOR } from './image-latents.js';
 export { LatentPreviewer, previewProjectionOf } from './latent-previews.js';
-export { maskForLatents } from './masked-denoise.js';
+export { maskForLatents, maskWarnings } from './masked-denoise.js';
 export { T5_CAPTION_INSTRUCTION } from './prompt-t5.js';
 export {
   CaptionBLIPNode,

@@ -24,7 +24,7 @@ export function pixelLimit(ctx: NodeContext, maxMegapixels: number): number {
 export const maxMegapixelsParam = {
   kind: 'number',
   default: 16,
-  min: 0.001,
+  min: 1,
   max: 256,
   label: 'Pixel limit (MP)',
   description:
