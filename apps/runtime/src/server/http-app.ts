@@ -8,8 +8,7 @@ import multer from 'multer';
 import type { z } from 'zod';
 
 import { API_ROUTES, openApiDocument, RunListQuerySchema } from '@diffedit/core';
-import type { ApiIssue, ApiRoute, Health } from '@diffedit/core';
-import { ModelManagerKey } from '@diffedit/nodes';
+import type { ApiIssue, ApiRoute, CacheStats, Health } from '@diffedit/core';
 
 import type { Runtime } from '../runtime.js';
 import { bearerToken, hostNameOf, isLoopbackHost, isSameOrigin, tokenMatches } from './auth.js';
@@ -18,6 +17,7 @@ import { UploadRejectedError } from './files.js';
 import type { FileStore } from './files.js';
 import { ApiProblem, problem } from './problems.js';
 import type { RunQueue } from './run-queue.js';
+import type { RunWorkerClient } from './run-worker-client.js';
 import type { ServerStore } from './store.js';
 import type { WorkflowLibrary } from './workflow-library.js';
 
@@ -29,7 +29,10 @@ export interface HttpLimits {
 }
 
 export interface HttpAppOptions {
+  /** The main thread's runtime: the catalog and validation. */
   runtime: Runtime;
+  /** The run worker: models, providers and the output cache live there. */
+  executor: RunWorkerClient;
   queue: RunQueue;
   store: ServerStore;
   files: FileStore;
@@ -49,7 +52,7 @@ export interface HttpAppOptions {
 const SERVED_AS_IS = new Set(['image/png', 'image/jpeg', 'image/webp', 'text/plain', 'application/json']);
 
 export function createHttpApp(options: HttpAppOptions): express.Express {
-  const { runtime, queue, files, library, limits } = options;
+  const { runtime, executor, queue, files, library, limits } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -85,9 +88,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     api[route.method](route.path.replace(/^\/api/, ''), ...handlers);
   };
 
-  on(API_ROUTES.health, async (_req, res) => {
-    const manager = runtime.services.tryGet(ModelManagerKey);
-    const info = manager ? await manager.providerInfo() : { configured: [], sessions: [] };
+  on(API_ROUTES.health, (_req, res) => {
+    const info = executor.providerInfoNow();
     const inUse = [...new Set(info.sessions.map((s) => s.provider))];
     const skipped = new Map<string, string>();
     for (const session of info.sessions)
@@ -112,8 +114,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   on(API_ROUTES.nodes, (_req, res) => void res.json(runtime.listNodes()));
 
   on(API_ROUTES.models, async (_req, res) => {
-    const manager = runtime.services.tryGet(ModelManagerKey);
-    res.json(manager ? await manager.listModels({ probe: false }) : []);
+    res.json(await executor.call('listModels'));
   });
 
   on(API_ROUTES.submitRun, json, (req, res) => {
@@ -187,11 +188,11 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     res.status(204).end();
   });
 
-  on(API_ROUTES.cache, (_req, res) => void res.json(cacheStats(runtime)));
-  on(API_ROUTES.clearCache, (_req, res) => {
-    runtime.cache.clear();
-    res.json(cacheStats(runtime));
-  });
+  on(API_ROUTES.cache, async (_req, res) => void res.json(cacheStats(await executor.call('cacheStats'))));
+  on(
+    API_ROUTES.clearCache,
+    async (_req, res) => void res.json(cacheStats(await executor.call('clearCache'))),
+  );
 
   const openapi = openApiDocument({ version: options.version });
   on(API_ROUTES.openapi, (_req, res) => void res.json(openapi));
@@ -219,8 +220,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   return app;
 }
 
-function cacheStats(runtime: Runtime): z.infer<(typeof API_ROUTES)['cache']['responses'][200]['schema']> {
-  const stats = runtime.cache.stats();
+function cacheStats(stats: CacheStats): z.infer<(typeof API_ROUTES)['cache']['responses'][200]['schema']> {
   return {
     entries: stats.entries,
     bytes: stats.bytes,
