@@ -341,6 +341,23 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     expect(after.runs[0]).toMatchObject({ runId, status: 'cancelled' });
   });
 
+  it('shows a node warning: source and target prompts the same', async () => {
+    await page
+      .locator(`${dnode(IDS.invert)} [data-param="num_inference_steps"] input[type="text"]`)
+      .fill('50');
+    await page.locator(`${dnode(IDS.target)} textarea`).fill('a red apple');
+    await runAndWait();
+    await expect
+      .poll(() =>
+        page
+          .locator(`${dnode(IDS.mask)} .node-warning`)
+          .first()
+          .textContent(),
+      )
+      .toContain('the target is the same as the source');
+    await screenshot(page, '09-warning');
+  });
+
   it('opens a workflow with an unknown node type and a missing model, and shows what is missing', async () => {
     const odd = structuredClone(shipped);
     odd.nodes.find((n) => n.id === 'model')!.params.model = 'sd-that-is-not-here';
@@ -365,7 +382,7 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     await expect
       .poll(() => page.locator(`${dnode('model')} [data-param="model"] .field-error`).textContent())
       .toBe("model 'sd-that-is-not-here' is not in the server's models folder");
-    await screenshot(page, '09-missing');
+    await screenshot(page, '10-missing');
     expect(browser.errors).toEqual([]);
   });
 
