@@ -14,9 +14,8 @@ async function learnFrom(runId: string): Promise<void> {
   try {
     const run = await api.run(runId);
     const produced = run.nodes.filter((n) => n.state === 'ran' || n.state === 'cached');
-    const { fingerprints } = run as { fingerprints?: Record<string, Record<string, string>> };
     const store = useEditor.getState();
-    store.learnRun(produced, fingerprints);
+    store.learnRun(produced, run.fingerprints);
     if (store.run?.runId === runId) {
       // Keep the live previews; take states and files from the server's record.
       const detail = viewFromDetail(run);

@@ -128,6 +128,9 @@ export function applyResult(run: RunDetail, result: WorkerRunResult): void {
   }
   const warnings = (result as { warnings?: RunWarning[] }).warnings;
   if (warnings && warnings.length >= run.warnings.length) run.warnings = warnings.map((w) => ({ ...w }));
+  run.fingerprints = Object.fromEntries(
+    Object.entries(result.fingerprints).map(([nodeId, params]) => [nodeId, { ...params }]),
+  );
   run.ms = result.ms;
   run.status =
     result.status === 'done' ? 'succeeded' : result.status === 'invalid' ? 'failed' : result.status;

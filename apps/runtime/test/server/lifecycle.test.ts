@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { catalogFromJSON, computeCanvasKeys } from '@diffedit/core';
 import type { RunDetail, ServerEvent } from '@diffedit/core';
 import { readWorkflowFromPng } from '@diffedit/nodes';
 
@@ -71,6 +72,11 @@ describe('the DiffEdit prompts workflow through the server', () => {
     // The state GET returns matches the events: every node ran, each with its cache key.
     expect(first.nodes.map((n) => n.nodeId)).toEqual(start.planned);
     expect(first.nodes.every((n) => n.state === 'ran' && /^[0-9a-f]{64}$/.test(n.cacheKey ?? ''))).toBe(true);
+    // What the editor does: the catalog JSON, the workflow and the run's fingerprints give the server's keys.
+    expect(Object.keys(first.fingerprints ?? {})).toEqual(expect.arrayContaining(['model', 'image']));
+    const catalog = catalogFromJSON((await test.api.get('/api/nodes').expect(200)).body);
+    const { keys } = computeCanvasKeys(catalog, prompts, first.fingerprints);
+    expect(Object.fromEntries(first.nodes.map((n) => [n.nodeId, n.cacheKey]))).toEqual(keys);
 
     const saved = nodeEvents.find((e) => e.type === 'node:done' && e.nodeId === 'save') as Extract<
       ServerEvent,

@@ -138,6 +138,13 @@ export const RunDetailSchema = z
     cached: z.array(z.string()).describe('Nodes served from the cache'),
     warnings: z.array(RunWarningSchema),
     issues: z.array(ApiIssueSchema).optional(),
+    fingerprints: z
+      .record(z.string(), z.record(z.string(), z.string()))
+      .optional()
+      .describe(
+        "Once finished: node id → file/model param → the fingerprint that entered the node's cache key " +
+          '(with the catalog and the workflow, a client computes the same keys: computeCanvasKeys)',
+      ),
     workflow: z.unknown().describe('The submitted workflow document'),
   })
   .register(apiRegistry, { id: 'RunDetail' });
