@@ -138,9 +138,12 @@ describe('diffedit-prompts on an export that samples its posterior in the graph 
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
       warnings: { nodeId: string; code: string }[];
     };
-    // (a random-weight tiny model may also give an empty mask, which MaskedDenoise warns about separately)
+    // (other warnings may join them: the tiny random export's mask is empty, which MaskedDenoise warns about)
     const unseeded = report.warnings.filter((w) => w.code === 'unseeded_posterior');
-    expect(unseeded.map((w) => w.nodeId)).toEqual(['mask', 'invert']);
+    expect(unseeded.map((w) => [w.nodeId, w.code])).toEqual([
+      ['mask', 'unseeded_posterior'],
+      ['invert', 'unseeded_posterior'],
+    ]);
     // GenerateMask encodes its 10 copies in one batch (independent draws); DDIMInvert encodes one
     expect(calls.get('sd21-sampling/vae_encoder/model.onnx')).toBe(2);
     const grid = await decodeImage(readFileSync(join(out, 'diffedit-prompts.png')), { multiple: 1 }, 'grid');

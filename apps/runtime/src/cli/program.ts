@@ -60,6 +60,7 @@ interface ServeFlags {
   token?: string;
   providers?: string;
   cacheMb?: string;
+  corsOrigin?: string;
 }
 
 interface RunFlags {
@@ -173,6 +174,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       'onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
     )
     .option('--cache-mb <n>', 'intermediate-result cache budget in MiB (default 1024)')
+    .option('--cors-origin <list>', 'comma-separated origins (http://host:port) whose pages may use the API')
     .action(async (flags: ServeFlags) => {
       exitCode = await serveCommand(flags);
     });
@@ -232,6 +234,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           : {}),
         ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
         ...(cacheMb !== undefined ? { cacheBytes: cacheMb * 1024 * 1024 } : {}),
+        ...(flags.corsOrigin !== undefined ? { corsOrigins: splitList(flags.corsOrigin) } : {}),
         log: printErr,
         ...io.serverOptions,
       });
