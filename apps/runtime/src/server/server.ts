@@ -1,4 +1,5 @@
 import { createServer as createHttpServer } from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -110,7 +111,11 @@ export async function startServer(options: ServerOptions = {}): Promise<DiffEdit
   const files = new FileStore(data, store, { uploadPixels: limits.uploadPixels });
   const library = new WorkflowLibrary(data.workflows, options.templatesDir ?? repoPath('workflows'));
 
-  const httpServer = createHttpServer();
+  // The app exists only once the queue does, but it must be the server's request listener before socket.io
+  // attaches: socket.io then keeps /socket.io/ requests (long-polling) to itself instead of letting Express answer
+  // them a second time ("headers already sent").
+  const listener: { app?: RequestListener } = {};
+  const httpServer = createHttpServer((req, res) => listener.app?.(req, res));
   const corsOrigins = options.corsOrigins ?? [];
   const sockets = createSocketServer(httpServer, { token, loopbackOnly, corsOrigins });
   const queue = new RunQueue(runtime, executor, store, files, sockets.sink, limits, resolveInput);
@@ -129,7 +134,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DiffEdit
     corsOrigins,
     editorDir: options.editorDir ?? repoPath('apps/editor/dist'),
   });
-  httpServer.on('request', app);
+  listener.app = app;
   sockets.serve(queue);
 
   try {

@@ -84,10 +84,11 @@ export async function startTestServer(
 export async function connectClient(
   url: string,
   auth: { clientId?: string; token?: string } = {},
+  transports: ('websocket' | 'polling')[] = ['websocket'],
 ): Promise<{ socket: ApiSocket; events: ServerEvent[]; close(): void }> {
   const socket: ApiSocket = connect(url, {
     auth,
-    transports: ['websocket'],
+    transports,
     reconnection: false,
     forceNew: true,
   });

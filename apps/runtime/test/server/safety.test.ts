@@ -284,6 +284,24 @@ describe('names a client can give resolve inside their folders', () => {
   });
 });
 
+describe('socket.io long-polling (the client library default)', () => {
+  it('gets its run events over polling while the HTTP API keeps answering', async () => {
+    const client = await connectClient(test.url, { clientId: 'poller' }, ['polling']);
+    try {
+      const submitted = await test.api
+        .post('/api/runs')
+        .send({ workflow: textWorkflow('polled'), clientId: 'poller' })
+        .expect(202);
+      const run = await runEnd(test, client, (submitted.body as { runId: string }).runId);
+      expect(run.status).toBe('succeeded');
+      expect(client.events.map((e) => e.type)).toContain('run:done');
+      expect((await test.api.get('/api/health').expect(200)).body.ok).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+});
+
 describe('the workflow library', () => {
   it('lists the shipped templates read-only and saves, reads and deletes workflows', async () => {
     const list = await test.api.get('/api/workflows').expect(200);
