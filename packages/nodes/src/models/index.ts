@@ -8,7 +8,12 @@ export {
   SD_DEFAULT_SCALING_FACTOR,
   timestepFeed,
 } from './diffusion-model.js';
-export type { DiffusionModelOptions, ModelCallOptions, VaeEncoding } from './diffusion-model.js';
+export type {
+  DiffusionModelOptions,
+  ModelCallCounts,
+  ModelCallOptions,
+  VaeEncoding,
+} from './diffusion-model.js';
 export { T5Model, T5_FILES, T5_SAMPLING_DEFAULTS, t5OnnxDir } from './t5-model.js';
 export type { T5GenerateOptions, T5ModelOptions } from './t5-model.js';
 export { BlipModel, BLIP_FILES, BLIP_CAPTION_DEFAULTS, blipOnnxDir } from './blip-model.js';

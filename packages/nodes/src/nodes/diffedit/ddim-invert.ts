@@ -15,10 +15,11 @@ import {
   inverseScheduler,
 } from './diffusion-setup.js';
 import { guidanceEmbeddings, guidedNoisePrediction } from './guided-unet.js';
-import { decodeScaledLatents, requireSingleImage, sampleImageLatents } from './image-latents.js';
+import { decodeScaledLatents, requireEncodedImage, sampleImageLatents } from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
+import { ENCODED_IMAGE_SOCKET } from './vae-encode.js';
 
 const NODE = 'DDIMInvert';
 
@@ -34,7 +35,10 @@ export const DDIMInvertNode = defineNode({
     'strength, so MaskedDenoise always continues it consistently.',
   inputs: {
     model: { type: 'DIFFUSION_MODEL' },
-    image: { type: 'IMAGE' },
+    image: {
+      type: ENCODED_IMAGE_SOCKET,
+      description: 'From VAEEncode (shared with GenerateMask), or an IMAGE this node encodes itself.',
+    },
     prompt: { type: PROMPT_SOCKET, description: 'prompt / prompt_embeds (the source description).' },
     negative: { type: PROMPT_SOCKET, required: false, description: 'negative_prompt; default "".' },
   },
@@ -67,7 +71,6 @@ export const DDIMInvertNode = defineNode({
   async run(ctx, inputs, params) {
     const model = inputs.model;
     const signal = ctx.signal;
-    const image = requireSingleImage(inputs.image, model, NODE);
     const config = diffEditSchedulerConfig(model, (m) => ctx.log.warn(`${NODE}: ${m}`));
     const inverse = inverseScheduler(config);
     const forward = forwardScheduler(config);
@@ -96,8 +99,9 @@ export const DDIMInvertNode = defineNode({
     });
 
     const rng = new SeededRng(params.seed);
-    let x = await sampleImageLatents(model, image, 1, rng.fork('posterior'), signal);
-    const previewer = await LatentPreviewer.for(ctx, model, params.previews);
+    const encoded = await requireEncodedImage(inputs.image, model, NODE, signal);
+    let x = sampleImageLatents(model, encoded, 1, rng.fork('posterior'));
+    const previewer = new LatentPreviewer(ctx, params.previews ? encoded.previewProjection : undefined);
     const regRng = rng.fork('regularisation');
     const store: Tensor[] = [];
     for (const [i, t] of timesteps.entries()) {
@@ -124,10 +128,11 @@ export const DDIMInvertNode = defineNode({
       strength: params.inpaint_strength,
       schedulerConfig: config,
       model: model.folder,
-      width: image.dims[3],
-      height: image.dims[2],
+      width: encoded.width,
+      height: encoded.height,
+      previewProjection: encoded.previewProjection,
     };
-    let images = new Tensor([0, 3, image.dims[2], image.dims[3]]);
+    let images = new Tensor([0, 3, encoded.height, encoded.width]);
     if (params.decode_latents) {
       images = await decodeScaledLatents(model, latents.reshape([store.length, ...x.dims.slice(1)]), signal);
     }

@@ -2,7 +2,9 @@ import { NodeInputError, Tensor } from '@diffedit/core';
 import type { SeededRng } from '@diffedit/core';
 
 import type { DiffusionModel } from '../../models/diffusion-model.js';
+import { fitPreviewProjection } from '../../pixels/index.js';
 import { imageToSigned, requireImage, signedToImage } from '../image/image-values.js';
+import type { EncodedImage } from './values.js';
 
 /** An IMAGE input of one image whose size the VAE can encode; the error names node and field. */
 export function requireSingleImage(
@@ -29,19 +31,72 @@ export function requireSingleImage(
   return image;
 }
 
-/**
- * `count` latents of one image (diffusers' prepare_image_latents, spec §4): one VAE encode, then `count`
- * posterior samples drawn in JS, (mean + exp(½·logvar)·ε)·scaling_factor. Exports that sample inside the
- * graph give one sample, repeated.
- */
-export async function sampleImageLatents(
+/** One VAE encode of one image (checked with requireSingleImage), with its preview projection. */
+export async function encodeImage(
   model: DiffusionModel,
   image: Tensor,
+  signal?: AbortSignal,
+): Promise<EncodedImage> {
+  const encoding = await model.vaeEncode(imageToSigned(image), { signal });
+  const latent = encoding.kind === 'sample' ? encoding.sample : encoding.mean;
+  const [, c, h, w] = latent.dims;
+  const scaled = new Float32Array(latent.size);
+  for (let i = 0; i < latent.size; i++) scaled[i] = latent.data[i] * model.scalingFactor;
+  const factor = image.dims[2] / h;
+  const previewProjection =
+    Number.isInteger(factor) && image.dims[3] === w * factor
+      ? fitPreviewProjection(image.data, scaled, c, h, w, factor)
+      : { weights: [], bias: [0, 0, 0] as const };
+  return {
+    encoding,
+    model: model.folder,
+    width: image.dims[3],
+    height: image.dims[2],
+    previewProjection,
+  };
+}
+
+/**
+ * The `image` input of GenerateMask / DDIMInvert: VAEEncode's ENCODED_IMAGE (the image encoded once for both),
+ * or an IMAGE, which the node then encodes itself (workflows made before VAEEncode existed).
+ */
+export async function requireEncodedImage(
+  value: unknown,
+  model: DiffusionModel,
+  node: string,
+  signal?: AbortSignal,
+): Promise<EncodedImage> {
+  if (value instanceof Tensor) return encodeImage(model, requireSingleImage(value, model, node), signal);
+  const v = value as Partial<EncodedImage> | undefined;
+  if (
+    !v ||
+    typeof v.encoding !== 'object' ||
+    typeof v.model !== 'string' ||
+    v.previewProjection === undefined
+  ) {
+    throw new NodeInputError('image', `${node}: image must be an IMAGE or come from VAEEncode`);
+  }
+  if (v.model !== model.folder) {
+    throw new NodeInputError(
+      'image',
+      `${node}: the image was encoded with ${v.model}, this node uses ${model.folder}; give both the same model`,
+    );
+  }
+  return v as EncodedImage;
+}
+
+/**
+ * `count` latents of one encoded image (diffusers' prepare_image_latents, spec §4): `count` posterior samples
+ * drawn in JS, (mean + exp(½·logvar)·ε)·scaling_factor. Exports that sample inside the graph give one sample,
+ * repeated.
+ */
+export function sampleImageLatents(
+  model: DiffusionModel,
+  encoded: EncodedImage,
   count: number,
   rng: SeededRng,
-  signal?: AbortSignal,
-): Promise<Tensor> {
-  const encoding = await model.vaeEncode(imageToSigned(image), { signal });
+): Tensor {
+  const encoding = encoded.encoding;
   const s = model.scalingFactor;
   if (encoding.kind === 'sample') {
     const one = encoding.sample;
