@@ -87,9 +87,23 @@ describe('bad input gives an error naming node and field', () => {
     return result.error!;
   }
 
-  it('strength 0 in DDIMInvert', async () => {
-    const error = await failure(
+  it('strength 0 in DDIMInvert is refused before anything runs (an exclusive bound)', async () => {
+    const { result, ran } = await runRecorded(
+      toy.runtime,
       withParams(small('diffedit-prompts.json'), { invert: { inpaint_strength: 0 } }),
+      { allowFailure: true },
+    );
+    expect(result.status).toBe('invalid');
+    expect(ran).toEqual([]);
+    expect(result.issues).toEqual([
+      expect.objectContaining({ nodeId: 'invert', field: 'inpaint_strength', code: 'invalid_param' }),
+    ]);
+    expect(result.issues![0].message).toMatch(/greater than 0/);
+  });
+
+  it('a strength that leaves no step in DDIMInvert fails the node, naming the field', async () => {
+    const error = await failure(
+      withParams(small('diffedit-prompts.json'), { invert: { inpaint_strength: 0.001 } }),
     );
     expect(error).toMatchObject({ nodeId: 'invert', nodeType: 'DDIMInvert', field: 'inpaint_strength' });
     expect(error.message).toMatch(/0 steps/);

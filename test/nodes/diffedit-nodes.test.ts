@@ -61,7 +61,8 @@ describe('catalog entries', () => {
 
 describe('DiffEdit nodes on the toy pack', () => {
   it('stream throttled latent previews during DDIMInvert and MaskedDenoise, and decode_latents decodes every level', async () => {
-    const runtime = runtimeWith(manager, modelsDir);
+    // every step's progress event reaches the listener (the executor's own throttle is off here)
+    const runtime = runtimeWith(manager, modelsDir, { progressIntervalMs: 0 });
     const workflow = workflowDoc(
       'previews',
       [

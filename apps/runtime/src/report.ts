@@ -6,6 +6,7 @@ import type {
   CacheStats,
   NodeArtifact,
   NodeRunStatus,
+  ParamFingerprints,
   RunError,
   RunResult,
   ValidationIssue,
@@ -14,6 +15,8 @@ import type {
 export interface NodeReport {
   type: string;
   status: NodeRunStatus;
+  /** The key the node's result is cached under (what a client compares to mark stale nodes). */
+  cacheKey: string;
   ms: number;
   /** Files written into the output folder for this node (names relative to it). */
   files: string[];
@@ -28,6 +31,8 @@ export interface RunReport {
   status: RunResult['status'];
   ms: number;
   nodes: Record<string, NodeReport>;
+  /** node id → file/model param → fingerprint, as entered the cache keys (see docs/cache-keys.md). */
+  fingerprints: ParamFingerprints;
   error?: RunError;
   issues?: ValidationIssue[];
   cache: CacheStats;
@@ -54,6 +59,7 @@ export function buildReport(
     nodes[node.nodeId] = {
       type: node.nodeType,
       status: node.status,
+      cacheKey: node.cacheKey,
       ms: Math.round(node.ms * 1000) / 1000,
       files: [],
     };
@@ -67,6 +73,7 @@ export function buildReport(
     status: result.status,
     ms: result.ms,
     nodes,
+    fingerprints: result.fingerprints,
     ...(result.error ? { error: result.error } : {}),
     ...(result.issues ? { issues: result.issues } : {}),
     cache,

@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: cuda, then cpu). */
   providers?: readonly string[];
+  /** Least time between two progress events of a node (the executor's default when omitted; tests use 0). */
+  progressIntervalMs?: number;
 }
 
 /** A long-lived runtime: one catalog, one set of services, one cache shared by every run. */
@@ -70,7 +72,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       resolveModel: (value) => resolve(modelsDir, value),
       prepareModel: async (value) => services.tryGet(ModelManagerKey)?.prepare(value),
     });
-  const executor = createExecutor({ catalog, services, cacheBytes: options.cacheBytes, fingerprintParam });
+  const executor = createExecutor({
+    catalog,
+    services,
+    cacheBytes: options.cacheBytes,
+    fingerprintParam,
+    ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
+  });
   const listeners = new Set<RunEventListener>();
 
   return {

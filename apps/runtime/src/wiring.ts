@@ -22,17 +22,26 @@ export function defaultCatalog(): NodeCatalog {
   return createNodeCatalog();
 }
 
+/** The runtime's own models folder (`models/` under the working directory), the only one it writes into. */
+export function defaultModelsDir(): string {
+  return resolve('models');
+}
+
 export function defaultServices(options: WiringOptions): ServiceRegistry {
   const inputsRoot = resolve(options.inputsDir);
+  const modelsDir = resolve(options.modelsDir);
   return new ServiceRegistry()
     .set(InputsFolderKey, { root: inputsRoot, resolve: (path) => resolve(inputsRoot, path) })
     .set(
       ModelManagerKey,
       new ModelManager({
-        modelsDir: resolve(options.modelsDir),
+        modelsDir,
         // The toy-world pack (@diffedit/toy-models) is generated on first use, so a fresh checkout runs without a
-        // set-up step; the product nodes know nothing of it.
-        builtins: { names: Object.values(TOY_PACK_FOLDERS), ensure: ensureToyPack },
+        // set-up step; the product nodes know nothing of it. Only in the runtime's own folder: a user's --models
+        // folder is never written (`toy-pack` does that on request).
+        ...(modelsDir === defaultModelsDir()
+          ? { builtins: { names: Object.values(TOY_PACK_FOLDERS), ensure: ensureToyPack } }
+          : {}),
         ...(options.log ? { logger: options.log } : {}),
         ...(options.providers ? { providers: [...options.providers] } : {}),
       }),

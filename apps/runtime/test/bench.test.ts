@@ -175,12 +175,37 @@ describe('traceRun', () => {
     const { onEvent, trace } = traceRun();
     const base = { runId: 'r', time: 0 };
     const events: RunEvent[] = [
-      { ...base, type: 'run:start', planned: ['a', 'b', 'c'], cached: ['a'], targets: ['c'] },
-      { ...base, type: 'node:cached', nodeId: 'a', nodeType: 'T', artifacts: [] },
+      {
+        ...base,
+        type: 'run:start',
+        planned: ['a', 'b', 'c'],
+        cached: ['a'],
+        targets: ['c'],
+        keys: { a: 'ka', b: 'kb', c: 'kc' },
+      },
+      { ...base, type: 'node:cached', nodeId: 'a', nodeType: 'T', cacheKey: 'ka', artifacts: [] },
       { ...base, type: 'node:start', nodeId: 'b', nodeType: 'T' },
-      { ...base, type: 'node:done', nodeId: 'b', nodeType: 'T', ms: 12, outputs: {}, artifacts: [] },
+      {
+        ...base,
+        type: 'node:done',
+        nodeId: 'b',
+        nodeType: 'T',
+        cacheKey: 'kb',
+        ms: 12,
+        outputs: {},
+        artifacts: [],
+      },
       { ...base, type: 'node:start', nodeId: 'c', nodeType: 'T' },
-      { ...base, type: 'node:done', nodeId: 'c', nodeType: 'T', ms: 3, outputs: {}, artifacts: [] },
+      {
+        ...base,
+        type: 'node:done',
+        nodeId: 'c',
+        nodeType: 'T',
+        cacheKey: 'kc',
+        ms: 3,
+        outputs: {},
+        artifacts: [],
+      },
       { ...base, type: 'run:done', ms: 15 },
     ];
     events.forEach(onEvent);

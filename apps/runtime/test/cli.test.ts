@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,10 +57,12 @@ afterAll(async () => {
 });
 
 describe('diffedit models', () => {
-  it('lists the toy pack and a broken model, naming the missing file, with a failing exit code', async () => {
+  it('lists a user’s --models folder without writing into it: a broken model is named, a folder without model files is skipped', async () => {
     const models = join(dir, 'models-listing');
     await mkdir(join(models, 'half-sd', 'unet'), { recursive: true });
     await writeFile(join(models, 'half-sd', 'model_index.json'), '{}');
+    await mkdir(join(models, 'scripts'), { recursive: true });
+    await writeFile(join(models, 'scripts', 'export.py'), 'print("not a model")\n');
     const { code, stdout } = await cli(['models', '--models', models, '--json', '--providers', 'cpu']);
     expect(code).toBe(EXIT.failed);
     const listing = JSON.parse(stdout) as {
@@ -69,26 +71,51 @@ describe('diffedit models', () => {
       loads: boolean;
       error?: { message: string };
     }[];
-    expect(listing.map((m) => [m.name, m.role, m.loads])).toEqual([
-      ['half-sd', 'diffusion', false],
-      ['toy-blip', 'blip', true],
-      ['toy-flan-t5', 't5', true],
-      ['toy-sd', 'diffusion', true],
-    ]);
+    expect(listing.map((m) => [m.name, m.role, m.loads])).toEqual([['half-sd', 'diffusion', false]]);
     expect(listing[0].error?.message).toMatch(/half-sd.*model\.onnx/);
+    expect((await readdir(models)).sort()).toEqual(['half-sd', 'scripts']);
+  });
+
+  it('writes the toy pack into the runtime’s own ./models only, or where toy-pack is asked to', async () => {
+    const cwd = process.cwd();
+    const work = join(dir, 'fresh-checkout');
+    await mkdir(work);
+    try {
+      process.chdir(work);
+      const { code, stdout } = await cli(['models', '--json', '--providers', 'cpu']);
+      expect(code).toBe(EXIT.ok);
+      const listed = (JSON.parse(stdout) as { name: string; loads: boolean }[]).map((m) => [m.name, m.loads]);
+      expect(listed).toEqual([
+        ['toy-blip', true],
+        ['toy-flan-t5', true],
+        ['toy-sd', true],
+      ]);
+      expect(existsSync(join(work, 'models', 'toy-pack.json'))).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
+    const asked = join(dir, 'asked-for-toys');
+    const { code } = await cli(['toy-pack', '--models', asked]);
+    expect(code).toBe(EXIT.ok);
+    expect(existsSync(join(asked, 'toy-sd', 'unet', 'model.onnx'))).toBe(true);
   });
 });
 
 describe('diffedit run', () => {
-  it('generates the toy pack on first use and tries the providers named by --providers, in order', async () => {
+  it('does not write the toy pack into --models, and tries the providers named by --providers, in order', async () => {
     const models = join(dir, 'models');
-    expect(existsSync(models)).toBe(false);
+    await mkdir(models);
     const file = await writeWorkflow('load-model.json', {
       ...workflow(),
       nodes: [{ id: 'model', type: 'LoadDiffusionModel', params: { model: 'toy-sd' } }],
       edges: [],
     });
     const base = ['run', file, '--models', models, '--targets', 'model'];
+    const absent = await cli([...base, '--providers', 'cpu']);
+    expect(absent.code).toBe(EXIT.failed);
+    expect(absent.stderr).toMatch(/model \(LoadDiffusionModel\) › model failed: .*toy-sd/);
+    expect(await readdir(models)).toEqual([]);
+    expect((await cli(['toy-pack', '--models', models])).code).toBe(EXIT.ok);
     const bogus = await cli([...base, '--providers', 'no-such-ep']);
     expect(bogus.code).toBe(EXIT.failed);
     expect(bogus.stderr).toMatch(
@@ -112,6 +139,11 @@ describe('diffedit run', () => {
     expect(report.nodes.show).toMatchObject({ type: 'ShowValue', status: 'ran', files: ['prompt.txt'] });
     expect(report.nodes.subject.files).toEqual([]);
     expect(report.nodes.prompt.outputs).toEqual({ text: '"a photo of a dog"' });
+    // every node's cache key, all different; no file/model params, so no fingerprints
+    const keys = Object.values(report.nodes).map((n) => (n as { cacheKey: string }).cacheKey);
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set(keys).size).toBe(3);
+    expect(report.fingerprints).toEqual({});
     expect(stderr).toContain('✓ show (ShowValue)');
     expect(stderr).toMatch(/✓ prompt \(TextTemplate\) [\d.]+ ms text="a photo of a dog"/);
   });

@@ -209,6 +209,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         nodes: [],
         artifacts: [],
         outputs: {},
+        fingerprints: {},
         issues: loaded.issues,
       };
     }

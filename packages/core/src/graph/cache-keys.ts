@@ -1,4 +1,4 @@
-import type { NodeCatalog } from './catalog.js';
+import type { SpecCatalog } from './catalog.js';
 import { canonicalJson } from './canonical-json.js';
 import { isFingerprintedKind } from './params.js';
 import { sha256Text } from './sha256.js';
@@ -20,7 +20,7 @@ export type ParamFingerprints = Readonly<Record<string, Readonly<Record<string, 
  */
 export function computeCacheKeys(
   workflow: ValidWorkflow,
-  catalog: NodeCatalog,
+  catalog: SpecCatalog,
   fingerprints: ParamFingerprints = {},
   document: Workflow = workflow,
 ): Map<string, string> {

@@ -29,13 +29,21 @@ interface NodeEventBase extends EventBase {
 }
 
 export type RunEvent =
-  | (EventBase & { type: 'run:start'; planned: string[]; cached: string[]; targets: string[] })
-  | (NodeEventBase & { type: 'node:cached'; artifacts: ArtifactInfo[] })
+  | (EventBase & {
+      type: 'run:start';
+      planned: string[];
+      cached: string[];
+      targets: string[];
+      /** The cache key of every node the targets depend on (planned or not), by node id. */
+      keys: Record<string, string>;
+    })
+  | (NodeEventBase & { type: 'node:cached'; cacheKey: string; artifacts: ArtifactInfo[] })
   | (NodeEventBase & { type: 'node:start' })
   | (NodeEventBase & { type: 'node:progress'; step: number; total: number; preview?: ProgressPreview })
   | (NodeEventBase & { type: 'node:log'; level: LogLevel; message: string })
   | (NodeEventBase & {
       type: 'node:done';
+      cacheKey: string;
       ms: number;
       outputs: Record<string, string>;
       artifacts: ArtifactInfo[];

@@ -11,9 +11,10 @@ import { NodeError, RunCancelledError } from './node-errors.js';
 import { OutputCache } from './output-cache.js';
 import type { CachedNodeResult } from './output-cache.js';
 import { isFingerprintedKind } from './params.js';
-import { planExecution } from './plan.js';
+import { outputNodes, planExecution } from './plan.js';
 import { ServiceRegistry } from './services.js';
 import { convertSocketValue, resolveSocketConnection } from './sockets.js';
+import { upstreamOf } from './topology.js';
 import { validateWorkflow } from './validate.js';
 import type { ValidWorkflow } from './validate.js';
 
@@ -38,6 +39,13 @@ export interface ExecutorOptions {
    * changed on disk unnoticed), and neither is anything downstream of them.
    */
   fingerprintParam?: ParamFingerprinter;
+  /**
+   * Least time between two `node:progress` events of one node (default 50 ms); progress in between is
+   * dropped except the last one, which is sent before the node finishes.
+   */
+  progressIntervalMs?: number;
+  /** Clock for progress throttling, in milliseconds (default performance.now); tests pass a fake one. */
+  now?: () => number;
 }
 
 export interface RunOptions {
@@ -74,11 +82,18 @@ export interface RunResult {
   artifacts: NodeArtifact[];
   /** Outputs of the nodes that ran or were served from the cache, by node id. */
   outputs: Record<string, Record<string, unknown>>;
+  /**
+   * The fingerprints that entered the cache keys: node id → file/model param → fingerprint, for every node
+   * the targets depend on. With the catalog's JSON and the workflow, a client recomputes the executor's keys
+   * from them (`computeCanvasKeys`). Empty when the run never got to fingerprinting (invalid workflow).
+   */
+  fingerprints: ParamFingerprints;
   error?: RunError;
   issues?: ValidationIssue[];
 }
 
 const DEFAULT_CACHE_BYTES = 1024 ** 3;
+const DEFAULT_PROGRESS_INTERVAL_MS = 50;
 const SAFE_FILE_NAME = /^(?!\.{1,2}$)[^/\\\0]{1,200}$/;
 
 /** Whether `name` may name an artifact: a plain file name (no folders, not '.' or '..', at most 200 characters). */
@@ -92,8 +107,12 @@ export class Executor {
   readonly services: ServiceRegistry;
   readonly cache: OutputCache;
   private readonly fingerprintParam: ParamFingerprinter | undefined;
+  private readonly progressIntervalMs: number;
+  private readonly now: () => number;
 
   constructor(options: ExecutorOptions) {
+    this.progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+    this.now = options.now ?? (() => performance.now());
     this.catalog = options.catalog;
     this.services = options.services ?? new ServiceRegistry();
     this.cache = options.cache ?? new OutputCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
@@ -129,6 +148,7 @@ export class Executor {
         nodes: [],
         artifacts: [],
         outputs: {},
+        fingerprints: {},
         error,
         issues: validation.issues,
       };
@@ -145,6 +165,7 @@ export class Executor {
     const records = new Map<string, NodeRunRecord>();
     const outputs: Record<string, Record<string, unknown>> = {};
     const artifacts: NodeArtifact[] = [];
+    let fingerprints: ParamFingerprints = {};
     const finish = (status: RunResult['status'], error?: RunError): RunResult => ({
       runId,
       status,
@@ -152,6 +173,7 @@ export class Executor {
       nodes: [...records.values()],
       artifacts,
       outputs,
+      fingerprints,
       ...(error ? { error } : {}),
     });
     const fail = (error: RunError): RunResult => {
@@ -164,16 +186,18 @@ export class Executor {
       return finish('cancelled');
     };
 
-    // Fingerprint files/models of the nodes the targets may need, then key every node.
-    const upstream = planExecution(workflow, this.catalog, { targets: options.targets });
-    let fingerprints: ParamFingerprints;
+    // Fingerprint files/models of every node the targets depend on, then key them; the plan then stops at
+    // the nodes whose key is cached.
+    const dependencies = workflow.edges.map((e) => ({ from: e.from.node, to: e.to.node }));
+    const needed = upstreamOf(options.targets ?? outputNodes(workflow, this.catalog), dependencies);
     try {
-      fingerprints = await this.fingerprint(workflow, upstream.order, runId, signal);
+      fingerprints = await this.fingerprint(workflow, needed, runId, signal);
     } catch (caught) {
       if (signal.aborted) return cancel(null);
       return fail(caught instanceof FingerprintError ? caught.runError : toRunError(caught, null, undefined));
     }
-    const keys = computeCacheKeys(workflow, this.catalog, fingerprints, validation.document);
+    const allKeys = computeCacheKeys(workflow, this.catalog, fingerprints, validation.document);
+    const keys = new Map([...allKeys].filter(([id]) => needed.has(id)));
 
     const cachedResults = new Map<string, CachedNodeResult>();
     const plan = planExecution(workflow, this.catalog, {
@@ -195,7 +219,14 @@ export class Executor {
         artifacts: [],
       });
     }
-    emit({ ...base(), type: 'run:start', planned: plan.order, cached: plan.cached, targets: plan.targets });
+    emit({
+      ...base(),
+      type: 'run:start',
+      planned: plan.order,
+      cached: plan.cached,
+      targets: plan.targets,
+      keys: Object.fromEntries(keys),
+    });
 
     for (const id of plan.order) {
       const node = nodes.get(id)!;
@@ -210,6 +241,7 @@ export class Executor {
           type: 'node:cached',
           nodeId: id,
           nodeType: node.type,
+          cacheKey: record.cacheKey,
           artifacts: record.artifacts,
         });
         continue;
@@ -219,7 +251,8 @@ export class Executor {
       const def = this.catalog.get(node.type)!;
       const inputs = this.gatherInputs(edgesInto.get(id) ?? [], typeOf, def, outputs);
       const emitted: Artifact[] = [];
-      const ctx = this.createContext(def, id, runId, signal, emitted, emit, validation.document);
+      const progress = this.progressThrottle(emit);
+      const ctx = this.createContext(def, id, runId, signal, emitted, progress.emit, validation.document);
       emit({ ...base(), type: 'node:start', nodeId: id, nodeType: node.type });
       const nodeStarted = performance.now();
       let result: Record<string, unknown>;
@@ -230,12 +263,14 @@ export class Executor {
       } catch (caught) {
         record.ms = performance.now() - nodeStarted;
         if (signal.aborted) return cancel(id);
+        progress.flush();
         record.status = 'failed';
         const error = toRunError(caught, id, node.type);
         emit({ ...base(), type: 'node:error', nodeId: id, nodeType: node.type, ms: record.ms, error });
         return fail(error);
       }
       record.ms = performance.now() - nodeStarted;
+      progress.flush();
       record.status = 'ran';
       record.artifacts = emitted.map(artifactInfo);
       outputs[id] = result;
@@ -246,6 +281,7 @@ export class Executor {
         type: 'node:done',
         nodeId: id,
         nodeType: node.type,
+        cacheKey: record.cacheKey,
         ms: record.ms,
         outputs: describeOutputs(result),
         artifacts: record.artifacts,
@@ -260,14 +296,42 @@ export class Executor {
     return validateWorkflow(document, this.catalog, { targets });
   }
 
+  /**
+   * The one place progress is throttled: wraps a node's event sink so that `node:progress` events are at
+   * least progressIntervalMs apart; a dropped one is kept and sent by flush() unless a later one went out.
+   */
+  private progressThrottle(emit: (event: RunEvent) => void): {
+    emit: (event: RunEvent) => void;
+    flush: () => void;
+  } {
+    let lastSent = Number.NEGATIVE_INFINITY;
+    let pending: RunEvent | undefined;
+    return {
+      emit: (event) => {
+        if (event.type !== 'node:progress') return emit(event);
+        const now = this.now();
+        if (now - lastSent >= this.progressIntervalMs) {
+          lastSent = now;
+          pending = undefined;
+          emit(event);
+        } else {
+          pending = event;
+        }
+      },
+      flush: () => {
+        if (pending) emit(pending);
+        pending = undefined;
+      },
+    };
+  }
+
   private async fingerprint(
     workflow: ValidWorkflow,
-    nodeIds: readonly string[],
+    wanted: ReadonlySet<string>,
     runId: string,
     signal: AbortSignal,
   ): Promise<ParamFingerprints> {
     const result: Record<string, Record<string, string>> = {};
-    const wanted = new Set(nodeIds);
     for (const node of workflow.nodes) {
       if (!wanted.has(node.id)) continue;
       const def = this.catalog.get(node.type)!;

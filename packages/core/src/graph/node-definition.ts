@@ -111,9 +111,13 @@ export interface NodeDefinitionInit<I extends InputSpecs, P extends ParamSpecs, 
   run(ctx: NodeContext, inputs: InputValues<I>, params: ParamValues<P>): Promise<OutputValues<O>>;
 }
 
-/** A node definition with its types erased, as held by a catalog and called by the executor. */
-export interface NodeDefinition {
+/**
+ * What a node is, without how it runs: everything validation, planning, cache keys and the editor's widgets
+ * need. Plain data (browser-safe); `catalogFromJSON` rebuilds specs from the catalog's JSON without loss.
+ */
+export interface NodeSpec {
   readonly type: string;
+  /** Bumped when the node's behaviour changes; part of its cache key. */
   readonly version: number;
   readonly title: string;
   readonly category: string;
@@ -121,8 +125,14 @@ export interface NodeDefinition {
   readonly inputs: InputSpecs;
   readonly params: ParamSpecs;
   readonly outputs: OutputSpecs;
+  /** An output node is a target of a run (save, preview, debug). */
   readonly output: boolean;
+  /** `run` reads the whole workflow document, so the document enters the node's cache key. */
   readonly readsWorkflow: boolean;
+}
+
+/** A node definition with its types erased, as held by the runtime's catalog and called by the executor. */
+export interface NodeDefinition extends NodeSpec {
   run(
     ctx: NodeContext,
     inputs: Record<string, unknown>,
@@ -173,6 +183,12 @@ export function defineNode<
     readsWorkflow: init.readsWorkflow ?? false,
     run,
   });
+}
+
+/** The spec part of a definition (drops `run`), e.g. to hand to code that must not run nodes. */
+export function nodeSpecOf(def: NodeSpec): NodeSpec {
+  const { type, version, title, category, description, inputs, params, outputs, output, readsWorkflow } = def;
+  return { type, version, title, category, description, inputs, params, outputs, output, readsWorkflow };
 }
 
 export function isInputRequired(spec: InputSpec): boolean {

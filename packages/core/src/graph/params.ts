@@ -22,6 +22,10 @@ export interface NumberParamSpec extends ParamSpecBase {
   default: number;
   min?: number;
   max?: number;
+  /** `min` itself is refused (the value must be greater), e.g. a ratio that must be > 0. */
+  exclusiveMin?: boolean;
+  /** `max` itself is refused (the value must be smaller). */
+  exclusiveMax?: boolean;
   step?: number;
 }
 
@@ -109,9 +113,10 @@ export function checkParamValue(spec: ParamSpec, value: unknown): string | undef
       if ((spec.kind === 'int' || spec.kind === 'seed') && !Number.isInteger(value)) {
         return `expected an integer, got ${value}`;
       }
-      const min = spec.kind === 'seed' ? 0 : spec.min;
-      const max = spec.kind === 'seed' ? MAX_SEED : spec.max;
+      const { min, max, exclusiveMin, exclusiveMax } = numericRange(spec);
+      if (min !== undefined && exclusiveMin && value <= min) return `${value} must be greater than ${min}`;
       if (min !== undefined && value < min) return `${value} is below the minimum ${min}`;
+      if (max !== undefined && exclusiveMax && value >= max) return `${value} must be less than ${max}`;
       if (max !== undefined && value > max) return `${value} is above the maximum ${max}`;
       return undefined;
     }
@@ -128,6 +133,22 @@ export function checkParamValue(spec: ParamSpec, value: unknown): string | undef
     case 'model':
       return typeof value === 'string' ? undefined : `expected a string, got ${describe(value)}`;
   }
+}
+
+/** The range a numeric param accepts (a seed's is implicit: 0 to MAX_SEED); bounds are inclusive unless flagged. */
+export function numericRange(spec: NumberParamSpec | SeedParamSpec): {
+  min?: number;
+  max?: number;
+  exclusiveMin: boolean;
+  exclusiveMax: boolean;
+} {
+  if (spec.kind === 'seed') return { min: 0, max: MAX_SEED, exclusiveMin: false, exclusiveMax: false };
+  return {
+    ...(spec.min !== undefined ? { min: spec.min } : {}),
+    ...(spec.max !== undefined ? { max: spec.max } : {}),
+    exclusiveMin: spec.exclusiveMin === true,
+    exclusiveMax: spec.exclusiveMax === true,
+  };
 }
 
 function describe(value: unknown): string {

@@ -1,4 +1,4 @@
-import type { NodeCatalog } from './catalog.js';
+import type { SpecCatalog } from './catalog.js';
 import { topologicalOrder, upstreamOf } from './topology.js';
 import type { ValidWorkflow } from './validate.js';
 
@@ -17,18 +17,21 @@ export interface ExecutionPlan {
   cached: string[];
 }
 
+/** The nodes a run targets when it is given none: every output node, in document order. */
+export function outputNodes(workflow: ValidWorkflow, catalog: SpecCatalog): string[] {
+  return workflow.nodes.filter((node) => catalog.get(node.type)?.output === true).map((node) => node.id);
+}
+
 /**
  * Works back from the targets to the nodes they need, stopping at cached nodes; nodes that contribute to no
  * target are left out. The order is topological, ties broken by position in the document.
  */
 export function planExecution(
   workflow: ValidWorkflow,
-  catalog: NodeCatalog,
+  catalog: SpecCatalog,
   options: PlanOptions = {},
 ): ExecutionPlan {
-  const targets = options.targets
-    ? [...options.targets]
-    : workflow.nodes.filter((node) => catalog.get(node.type)?.output === true).map((node) => node.id);
+  const targets = options.targets ? [...options.targets] : outputNodes(workflow, catalog);
   const dependencies = workflow.edges.map((e) => ({ from: e.from.node, to: e.to.node }));
   const cached = new Set<string>();
   const needed = upstreamOf(targets, dependencies, (id) => {

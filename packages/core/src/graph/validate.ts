@@ -1,12 +1,11 @@
 import type { ValidationIssue } from '../workflow/issues.js';
-import { migrateWorkflow } from '../workflow/migrations.js';
 import { parseWorkflow } from '../workflow/parse.js';
 import { WorkflowNodeSchema } from '../workflow/schema.js';
 import type { MigrationOptions } from '../workflow/migrations.js';
 import type { Workflow, WorkflowNode } from '../workflow/schema.js';
-import type { NodeCatalog } from './catalog.js';
+import type { SpecCatalog } from './catalog.js';
 import { acceptedTypes, isInputRequired } from './node-definition.js';
-import type { NodeDefinition } from './node-definition.js';
+import type { NodeSpec } from './node-definition.js';
 import { checkParamValue } from './params.js';
 import type { ParamValue } from './params.js';
 import { resolveSocketConnection } from './sockets.js';
@@ -47,13 +46,14 @@ export type ValidationResult =
  */
 export function validateWorkflow(
   raw: unknown,
-  catalog: NodeCatalog,
+  catalog: SpecCatalog,
   options: ValidateOptions = {},
 ): ValidationResult {
   const parsed = parseWorkflow(raw, options);
   if (!parsed.ok) {
     // With targets, nodes outside them may stay unfinished, so only the shape problems are reported.
-    const more = options.targets === undefined ? wellFormedNodeIssues(raw, catalog, options) : [];
+    const more =
+      options.targets === undefined && parsed.migrated ? wellFormedNodeIssues(parsed.migrated, catalog) : [];
     return { ok: false, issues: [...parsed.issues, ...more] };
   }
   const workflow = parsed.workflow;
@@ -86,7 +86,7 @@ export function validateWorkflow(
     edgeIds.add(edge.id);
   }
 
-  const definitions = new Map<string, NodeDefinition>();
+  const definitions = new Map<string, NodeSpec>();
   const resolvedNodes = workflow.nodes.map((node) => {
     const def = checkNode(node, catalog, issues);
     if (def) definitions.set(node.id, def);
@@ -221,9 +221,9 @@ export function validateWorkflow(
 /** The node's definition, or undefined after reporting its type as unknown. */
 function checkNode(
   node: WorkflowNode,
-  catalog: NodeCatalog,
+  catalog: SpecCatalog,
   issues: ValidationIssue[],
-): NodeDefinition | undefined {
+): NodeSpec | undefined {
   const def = catalog.get(node.type);
   if (!def) {
     issues.push({
@@ -241,15 +241,10 @@ function checkNode(
  * are still checked, so that everything wrong is reported at once. Edge and graph checks need the whole
  * document and wait for the shape to be fixed.
  */
-function wellFormedNodeIssues(
-  raw: unknown,
-  catalog: NodeCatalog,
-  options: MigrationOptions,
-): ValidationIssue[] {
-  const migrated = migrateWorkflow(raw, options);
-  if (!migrated.ok || !Array.isArray(migrated.document.nodes)) return [];
+function wellFormedNodeIssues(migrated: Record<string, unknown>, catalog: SpecCatalog): ValidationIssue[] {
+  if (!Array.isArray(migrated.nodes)) return [];
   const issues: ValidationIssue[] = [];
-  for (const entry of migrated.document.nodes as unknown[]) {
+  for (const entry of migrated.nodes as unknown[]) {
     const node = WorkflowNodeSchema.safeParse(entry);
     if (!node.success) continue;
     const def = checkNode(node.data, catalog, issues);
@@ -260,7 +255,7 @@ function wellFormedNodeIssues(
 
 function resolveParams(
   node: WorkflowNode,
-  def: NodeDefinition,
+  def: NodeSpec,
   issues: ValidationIssue[],
 ): Record<string, ParamValue> {
   const resolved: Record<string, ParamValue> = {};

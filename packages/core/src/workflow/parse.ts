@@ -6,7 +6,14 @@ import type { MigrationOptions } from './migrations.js';
 import { WorkflowSchema } from './schema.js';
 import type { Workflow } from './schema.js';
 
-export type ParseWorkflowResult = { ok: true; workflow: Workflow } | { ok: false; issues: ValidationIssue[] };
+export type ParseWorkflowResult =
+  | { ok: true; workflow: Workflow }
+  | {
+      ok: false;
+      issues: ValidationIssue[];
+      /** The migrated document when only its shape is wrong (absent when migration itself failed). */
+      migrated?: Record<string, unknown>;
+    };
 
 /**
  * Migrates and schema-checks a workflow document. Only the document's shape is checked here; node types,
@@ -17,7 +24,11 @@ export function parseWorkflow(raw: unknown, options: MigrationOptions = {}): Par
   if (!migrated.ok) return migrated;
   const parsed = WorkflowSchema.safeParse(migrated.document);
   if (parsed.success) return { ok: true, workflow: parsed.data };
-  return { ok: false, issues: parsed.error.issues.map((issue) => toIssue(issue, migrated.document)) };
+  return {
+    ok: false,
+    issues: parsed.error.issues.map((issue) => toIssue(issue, migrated.document)),
+    migrated: migrated.document,
+  };
 }
 
 function toIssue(issue: z.core.$ZodIssue, document: Record<string, unknown>): ValidationIssue {

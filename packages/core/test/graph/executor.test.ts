@@ -125,7 +125,7 @@ describe('Executor', () => {
       ],
       ['slow.value->s.value'],
     );
-    await createExecutor({ catalog }).run(doc, { onEvent: log.onEvent });
+    await createExecutor({ catalog, progressIntervalMs: 0 }).run(doc, { onEvent: log.onEvent });
     const slow = log.events.filter((e) => 'nodeId' in e && e.nodeId === 'slow');
     expect(slow.map((e) => (e.type === 'node:progress' ? `${e.step}/${e.total}` : e.type))).toEqual([
       'node:start',
@@ -136,9 +136,36 @@ describe('Executor', () => {
     ]);
   });
 
+  it('throttles progress per node to one event per interval, always sending the last', async () => {
+    const { catalog } = createTestCatalog();
+    // A fake clock advancing 10 ms per reading: with a 50 ms interval every fifth step goes out.
+    let clock = 0;
+    const executor = createExecutor({ catalog, now: () => (clock += 10) });
+    const log = eventLog();
+    const doc = workflow(
+      [
+        { id: 'slow', type: 'Slow', params: { steps: 23, stepMs: 0 } },
+        { id: 's', type: 'Sink' },
+      ],
+      ['slow.value->s.value'],
+    );
+    await executor.run(doc, { onEvent: log.onEvent });
+    const slow = log.events.filter((e) => 'nodeId' in e && e.nodeId === 'slow');
+    expect(slow.map((e) => (e.type === 'node:progress' ? e.step : e.type))).toEqual([
+      'node:start',
+      1,
+      6,
+      11,
+      16,
+      21,
+      23,
+      'node:done',
+    ]);
+  });
+
   it('cancels inside a node that reports progress, and the result is not cached', async () => {
     const { catalog } = createTestCatalog();
-    const executor = createExecutor({ catalog });
+    const executor = createExecutor({ catalog, progressIntervalMs: 0 });
     const doc = workflow(
       [
         { id: 'slow', type: 'Slow', params: { steps: 200, stepMs: 2 } },
@@ -284,6 +311,32 @@ describe('Executor', () => {
       nodeId: 'g',
       message: "service 'greeting' is not registered with this runtime",
     });
+  });
+
+  it('exposes cache keys and fingerprints in events and in the result', async () => {
+    const { catalog } = createTestCatalog();
+    const executor = createExecutor({ catalog, fingerprintParam: (_kind, value) => `fp(${value})` });
+    const doc = workflow(
+      [
+        { id: 'r', type: 'ReadFile', params: { path: 'b.txt' } },
+        { id: 's', type: 'Sink' },
+        { id: 'unused', type: 'ReadFile' },
+      ],
+      ['r.text->s.value'],
+    );
+    const first = eventLog();
+    const result = await executor.run(doc, { onEvent: first.onEvent });
+    // only what the targets need is fingerprinted and keyed
+    expect(result.fingerprints).toEqual({ r: { path: 'fp(b.txt)' } });
+    const keys = Object.fromEntries(result.nodes.map((n) => [n.nodeId, n.cacheKey]));
+    expect(Object.keys(keys)).toEqual(['r', 's']);
+    const start = first.events.find((e) => e.type === 'run:start');
+    expect(start).toMatchObject({ type: 'run:start', keys });
+    for (const e of first.events) if (e.type === 'node:done') expect(e.cacheKey).toBe(keys[e.nodeId]);
+    const second = eventLog();
+    await executor.run(doc, { onEvent: second.onEvent });
+    const cached = second.events.filter((e) => e.type === 'node:cached');
+    expect(cached.map((e) => [e.nodeId, e.cacheKey])).toEqual([['s', keys.s]]);
   });
 
   it('puts file fingerprints into the key: a changed file re-runs its reader', async () => {

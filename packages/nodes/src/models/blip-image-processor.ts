@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { Tensor } from '@diffedit/core';
+import { ModelError } from './model-errors.js';
 import type { JsonObject } from './model-files.js';
-import { numberField } from './model-files.js';
+import { numberField, readOptionalJson } from './model-files.js';
 
 /** An 8-bit RGB picture, row-major, channels last (3 values a pixel). */
 export interface Uint8RgbImage {
@@ -31,6 +32,29 @@ function triple(value: unknown, fallback: readonly [number, number, number]): [n
   }
   if (typeof value === 'number') return [value, value, value];
   return [...fallback];
+}
+
+/**
+ * The image processor's settings: `preprocessor_config.json` (transformers 4), else the `image_processor` object
+ * nested in `processor_config.json` (what transformers 5's `BlipProcessor.save_pretrained` writes), else none
+ * (BLIP's defaults).
+ */
+export async function readImageProcessorConfig(folder: string): Promise<JsonObject | undefined> {
+  const own = await readOptionalJson(folder, 'preprocessor_config.json');
+  if (own !== undefined) return own;
+  const processor = await readOptionalJson(folder, 'processor_config.json');
+  if (processor === undefined) return undefined;
+  const nested = processor.image_processor;
+  if (nested === undefined) return undefined;
+  if (typeof nested !== 'object' || nested === null || Array.isArray(nested)) {
+    throw new ModelError(
+      'model_file_invalid',
+      folder,
+      'processor_config.json',
+      'image_processor is not an object',
+    );
+  }
+  return nested as JsonObject;
 }
 
 export function blipImageSettings(config: JsonObject | undefined): BlipImageSettings {

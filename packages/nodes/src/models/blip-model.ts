@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { Tensor } from '@diffedit/core';
 import type { CaptionImage } from './blip-image-processor.js';
-import { blipImageSettings, blipPixelValues } from './blip-image-processor.js';
+import { blipImageSettings, blipPixelValues, readImageProcessorConfig } from './blip-image-processor.js';
 import type { BlipImageSettings } from './blip-image-processor.js';
 import { openComponent, requireSpec } from './component-session.js';
 import type { IoSpec } from './io-spec.js';
@@ -76,7 +76,7 @@ export class BlipModel {
     }
     const rel = (file: string): string => (dir === '' ? file : `${dir}/${file}`);
     const config = await readOptionalJson(folder, 'config.json');
-    const preprocessor = await readOptionalJson(folder, 'preprocessor_config.json');
+    const preprocessor = await readImageProcessorConfig(folder);
     const tokenizer = await TextTokenizer.fromFolder(folder);
     const [vision, decoder] = await Promise.all([
       openComponent(pool, folder, rel(BLIP_FILES.vision)),

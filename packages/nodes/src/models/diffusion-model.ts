@@ -184,6 +184,14 @@ export class DiffusionModel {
     return this.embeddingDimValue;
   }
 
+  /**
+   * True when the VAE encoder draws the posterior sample inside the graph (`latent_sample`, older optimum
+   * exports): its draws ignore any seed, and each row of a batch is an independent draw.
+   */
+  get samplesPosteriorInGraph(): boolean {
+    return findSpec(this.sessions.vaeEncoder.outputs, 'latent_parameters') === undefined;
+  }
+
   /** Execution provider of each component session. */
   get providers(): Record<keyof Components, string> {
     const s = this.sessions;

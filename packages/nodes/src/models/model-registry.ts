@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { blipOnnxDir, BLIP_FILES } from './blip-model.js';
 import { DIFFUSION_FILES } from './diffusion-model.js';
@@ -127,7 +128,35 @@ export interface ScannedModel {
   readonly problem: ModelError | undefined;
 }
 
-/** Every subfolder of the models folder, with its role and a file-level check. */
+const MODEL_FILE = /\.onnx$/;
+
+/**
+ * Whether a folder holds any model file: model_index.json, or an .onnx file in it or one level down (SD's
+ * components, transformers.js' onnx/). Folders without one (scripts/, notes/) are not models at all.
+ */
+export function holdsModelFiles(folder: string): boolean {
+  if (fileExists(folder, 'model_index.json')) return true;
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(folder, { withFileTypes: true });
+  } catch {
+    return true; // unreadable: listed, so that its problem is reported rather than hidden
+  }
+  const hasOnnx = (list: Dirent[]): boolean => list.some((e) => !e.isDirectory() && MODEL_FILE.test(e.name));
+  if (hasOnnx(entries)) return true;
+  return entries.some((e) => e.isDirectory() && hasOnnx(entriesOf(join(folder, e.name))));
+}
+
+/** A subfolder's entries; none when it cannot be read. */
+function entriesOf(folder: string): Dirent[] {
+  try {
+    return readdirSync(folder, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
+/** Every subfolder of the models folder that holds model files, with its role and a file-level check. */
 export async function scanModelsFolder(modelsDir: string): Promise<ScannedModel[]> {
   if (!existsSync(modelsDir)) return [];
   const entries = readdirSync(modelsDir, { withFileTypes: true })
@@ -138,6 +167,7 @@ export async function scanModelsFolder(modelsDir: string): Promise<ScannedModel[
   for (const name of entries) {
     const folder = join(modelsDir, name);
     const role = detectRole(folder);
+    if (role === undefined && !holdsModelFiles(folder)) continue;
     let problem: ModelError | undefined;
     if (role === undefined) {
       problem = new ModelError(

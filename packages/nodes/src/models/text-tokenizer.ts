@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { clipTokenizerJson } from './clip-tokenizer-json.js';
+import { declaredTokens, withDeclaredTokens } from './declared-tokens.js';
 import { errorMessage, ModelError } from './model-errors.js';
+import { PrecompiledCharsmap } from './precompiled-charsmap.js';
 import type { JsonObject } from './model-files.js';
 import { fileExists, numberField, readJsonFile, readOptionalJson, tokenField } from './model-files.js';
 
@@ -14,19 +16,21 @@ export interface TextTokenizerInfo {
 }
 
 /**
- * A Hugging Face tokenizer loaded from a model folder (tokenizer.json, tokenizer_config.json,
- * special_tokens_map.json) with the padding/truncation that @huggingface/tokenizers leaves to its caller.
+ * A Hugging Face tokenizer loaded from a model folder (tokenizer.json or CLIP's vocab.json + merges.txt, with
+ * the added tokens that tokenizer_config.json, special_tokens_map.json and added_tokens.json declare) with the padding/truncation that @huggingface/tokenizers leaves to its caller.
  */
 export class TextTokenizer {
   private constructor(
     readonly folder: string,
     private readonly tokenizer: Tokenizer,
+    private readonly precompiled: PrecompiledCharsmap | undefined,
     readonly info: TextTokenizerInfo,
   ) {}
 
   static async fromFolder(folder: string): Promise<TextTokenizer> {
     const config = (await readOptionalJson(folder, 'tokenizer_config.json')) ?? {};
     const specialMap = await readOptionalJson(folder, 'special_tokens_map.json');
+    const addedTokens = await readOptionalJson(folder, 'added_tokens.json');
     let json: JsonObject;
     let source: TextTokenizerInfo['source'];
     if (fileExists(folder, 'tokenizer.json')) {
@@ -57,6 +61,14 @@ export class TextTokenizer {
         'missing tokenizer (tokenizer.json, or vocab.json + merges.txt for a CLIP tokenizer)',
       );
     }
+    // transformers registers every token the config files declare (SD 2's pad "!" included) as added tokens.
+    json = withDeclaredTokens(json, declaredTokens(config, specialMap, addedTokens));
+    let precompiled: PrecompiledCharsmap | undefined;
+    try {
+      [json, precompiled] = takeLeadingPrecompiled(json);
+    } catch (error) {
+      throw new ModelError('model_file_invalid', folder, 'tokenizer.json', errorMessage(error), error);
+    }
     let tokenizer: Tokenizer;
     try {
       tokenizer = new Tokenizer(json, config);
@@ -64,7 +76,7 @@ export class TextTokenizer {
       throw new ModelError('model_file_invalid', folder, source.split('+')[0], errorMessage(error), error);
     }
     const maxLength = numberField(config, 'model_max_length');
-    return new TextTokenizer(folder, tokenizer, {
+    return new TextTokenizer(folder, tokenizer, precompiled, {
       source,
       // transformers writes a huge sentinel (1e30) when a tokenizer has no limit.
       modelMaxLength: maxLength !== undefined && maxLength < 1e9 ? maxLength : undefined,
@@ -74,11 +86,16 @@ export class TextTokenizer {
 
   /** Token ids; with special tokens, as the tokenizer's post-processor adds them. */
   encode(text: string, addSpecialTokens = true): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+    return this.tokenizer.encode(this.prenormalize(text), { add_special_tokens: addSpecialTokens }).ids;
   }
 
   tokens(text: string): string[] {
-    return this.tokenizer.encode(text).tokens;
+    return this.tokenizer.encode(this.prenormalize(text)).tokens;
+  }
+
+  /** The exact SentencePiece charsmap step that the library's normalizer would only approximate (T5). */
+  private prenormalize(text: string): string {
+    return this.precompiled === undefined ? text : this.precompiled.normalize(text);
   }
 
   decode(ids: readonly number[], skipSpecialTokens = true): string {
@@ -108,4 +125,31 @@ export class TextTokenizer {
     while (ids.length < length) ids.push(padId);
     return ids;
   }
+}
+
+/**
+ * tokenizer.json without its leading `Precompiled` normalizer (SentencePiece's charsmap, first in T5's
+ * Sequence), and that charsmap, which the caller applies exactly before encoding: @huggingface/tokenizers
+ * approximates it with NFKC, which differs from transformers for some text (ZWJ emoji sequences, decomposed
+ * accents; docs/models.md). A Precompiled normalizer later in a sequence is left to the library.
+ */
+function takeLeadingPrecompiled(json: JsonObject): [JsonObject, PrecompiledCharsmap | undefined] {
+  const normalizer = json.normalizer as JsonObject | null | undefined;
+  const charsmapOf = (n: unknown): string | undefined => {
+    const obj = n as JsonObject | null | undefined;
+    return obj?.type === 'Precompiled' && typeof obj.precompiled_charsmap === 'string'
+      ? obj.precompiled_charsmap
+      : undefined;
+  };
+  const own = charsmapOf(normalizer);
+  if (own !== undefined) return [{ ...json, normalizer: null }, PrecompiledCharsmap.fromBase64(own)];
+  if (normalizer?.type === 'Sequence' && Array.isArray(normalizer.normalizers)) {
+    const [first, ...rest] = normalizer.normalizers as unknown[];
+    const charsmap = charsmapOf(first);
+    if (charsmap !== undefined) {
+      const remaining = rest.length === 0 ? null : { ...normalizer, normalizers: rest };
+      return [{ ...json, normalizer: remaining }, PrecompiledCharsmap.fromBase64(charsmap)];
+    }
+  }
+  return [json, undefined];
 }

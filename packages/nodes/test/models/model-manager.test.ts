@@ -34,6 +34,8 @@ beforeAll(() => {
   writeTinyBlip(join(modelsDir, 'blip'));
   mkdirSync(join(modelsDir, 'notes'));
   writeFileSync(join(modelsDir, 'notes', 'readme.txt'), 'hello');
+  mkdirSync(join(modelsDir, 'mystery'));
+  writeFileSync(join(modelsDir, 'mystery', 'model.onnx'), 'not a known layout');
 });
 
 afterAll(async () => {
@@ -49,13 +51,13 @@ function bytesUnder(dir: string): number {
 }
 
 describe('model registry listing', () => {
-  it('lists every folder with its role, size on disk and whether it loads', async () => {
+  it('lists every folder holding model files with its role, size on disk and whether it loads', async () => {
     const list = await manager().listModels();
     expect(list.map((m) => [m.name, m.role, m.loads])).toEqual([
       ['blip', 'blip', true],
       ['flan', 't5', true],
       ['flan-bad-config', 't5', false],
-      ['notes', undefined, false],
+      ['mystery', undefined, false],
       ['sd-broken', 'diffusion', false],
       ['sd-tiny', 'diffusion', true],
     ]);
@@ -75,7 +77,8 @@ describe('model registry listing', () => {
     expect(broken?.error?.message).toContain(join(modelsDir, 'sd-broken'));
     const config = list.find((m) => m.name === 'flan-bad-config');
     expect(config?.error).toMatchObject({ code: 'model_file_invalid', file: 'config.json' });
-    expect(list.find((m) => m.name === 'notes')?.error?.code).toBe('model_role_unknown');
+    expect(list.find((m) => m.name === 'mystery')?.error?.code).toBe('model_role_unknown');
+    expect(list.find((m) => m.name === 'notes')).toBeUndefined(); // no model file: not a model
   });
 
   it('probing opens the sessions and reports their providers', async () => {

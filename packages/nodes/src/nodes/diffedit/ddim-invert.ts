@@ -43,7 +43,7 @@ export const DDIMInvertNode = defineNode({
     negative: { type: PROMPT_SOCKET, required: false, description: 'negative_prompt; default "".' },
   },
   params: {
-    inpaint_strength: { kind: 'number', default: 0.8, min: 0, max: 1, step: 0.01 },
+    inpaint_strength: { kind: 'number', default: 0.8, min: 0, exclusiveMin: true, max: 1, step: 0.01 },
     guidance_scale: { kind: 'number', default: 7.5, min: 0, max: 50, step: 0.1 },
     num_inference_steps: { kind: 'int', default: 50, min: 1, max: 1000 },
     decode_latents: {
@@ -100,7 +100,10 @@ export const DDIMInvertNode = defineNode({
 
     const rng = new SeededRng(params.seed);
     const encoded = await requireEncodedImage(inputs.image, model, NODE, signal);
-    let x = sampleImageLatents(model, encoded, 1, rng.fork('posterior'));
+    let x = await sampleImageLatents(model, encoded, 1, rng.fork('posterior'), {
+      signal,
+      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+    });
     const previewer = new LatentPreviewer(ctx, params.previews ? encoded.previewProjection : undefined);
     const regRng = rng.fork('regularisation');
     const store: Tensor[] = [];

@@ -50,9 +50,16 @@ export const GenerateMaskNode = defineNode({
   },
   params: {
     num_maps_per_mask: { kind: 'int', default: 10, min: 1, max: 256 },
-    mask_encode_strength: { kind: 'number', default: 0.5, min: 0, max: 1, step: 0.01 },
+    mask_encode_strength: { kind: 'number', default: 0.5, min: 0, exclusiveMin: true, max: 1, step: 0.01 },
     mask_guidance_scale: { kind: 'number', default: 7.5, min: 0, max: 50, step: 0.1 },
-    mask_thresholding_ratio: { kind: 'number', default: 3.0, min: 0, max: 100, step: 0.1 },
+    mask_thresholding_ratio: {
+      kind: 'number',
+      default: 3.0,
+      min: 0,
+      exclusiveMin: true,
+      max: 100,
+      step: 0.1,
+    },
     num_inference_steps: { kind: 'int', default: 50, min: 1, max: 1000 },
     seed: { kind: 'seed', default: 0 },
     max_batch: {
@@ -99,7 +106,10 @@ export const GenerateMaskNode = defineNode({
     // RNG draw 1: n posterior samples of the one VAE encoding; draw 2: one noise shared by source and target
     const rng = new SeededRng(params.seed);
     const encoded = await requireEncodedImage(inputs.image, model, NODE, signal);
-    const x0 = sampleImageLatents(model, encoded, n, rng.fork('posterior'));
+    const x0 = await sampleImageLatents(model, encoded, n, rng.fork('posterior'), {
+      signal,
+      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+    });
     const noise = rng.fork('noise').randn(x0.dims);
     const xt = scheduler.addNoise(x0, noise, tEnc);
 

@@ -53,6 +53,8 @@ export async function encodeImage(
     width: image.dims[3],
     height: image.dims[2],
     previewProjection,
+    // only an export that samples inside its graph needs the image again, for more independent draws
+    ...(encoding.kind === 'sample' ? { image } : {}),
   };
 }
 
@@ -85,24 +87,47 @@ export async function requireEncodedImage(
   return v as EncodedImage;
 }
 
+export interface SampleLatentsOptions {
+  readonly signal?: AbortSignal;
+  /** Told once when the export samples inside its graph (the draws then ignore the seed). */
+  readonly warn?: (message: string) => void;
+}
+
 /**
- * `count` latents of one encoded image (diffusers' prepare_image_latents, spec §4): `count` posterior samples
- * drawn in JS, (mean + exp(½·logvar)·ε)·scaling_factor. Exports that sample inside the graph give one sample,
- * repeated.
+ * `count` latents of one encoded image (diffusers' prepare_image_latents, spec §4): `count` independent
+ * posterior samples drawn in JS, (mean + exp(½·logvar)·ε)·scaling_factor, from the one encoding. An export that
+ * samples inside the graph (`latent_sample`) gave one draw; the other `count − 1` come from encoding as many
+ * copies of the image in one batch, so that the samples are independent as in diffusers; its draws cannot
+ * follow the seed, which `warn` is told once.
  */
-export function sampleImageLatents(
+export async function sampleImageLatents(
   model: DiffusionModel,
   encoded: EncodedImage,
   count: number,
   rng: SeededRng,
-): Tensor {
-  const encoding = encoded.encoding;
+  options: SampleLatentsOptions = {},
+): Promise<Tensor> {
+  const { signal, warn } = options;
   const s = model.scalingFactor;
+  const encoding = encoded.encoding;
   if (encoding.kind === 'sample') {
-    const one = encoding.sample;
-    const out = new Tensor([count, ...one.dims.slice(1)]);
-    for (let k = 0; k < count; k++)
-      for (let i = 0; i < one.size; i++) out.data[k * one.size + i] = one.data[i] * s;
+    warn?.(
+      `${model.name}'s VAE encoder samples the posterior inside the ONNX graph (output latent_sample), so ` +
+        'its draws ignore the seed and results are not reproducible; re-export with optimum ≥ 1.17 ' +
+        '(output latent_parameters) for seeded runs',
+    );
+    const first = encoding.sample;
+    const out = new Tensor([count, ...first.dims.slice(1)]);
+    for (let i = 0; i < first.size; i++) out.data[i] = first.data[i] * s;
+    if (count > 1) {
+      if (encoded.image === undefined) throw new Error('an in-graph-sampled encoding without its image');
+      const signed = imageToSigned(encoded.image);
+      const copies = new Tensor([count - 1, ...signed.dims.slice(1)]);
+      for (let k = 0; k < count - 1; k++) copies.data.set(signed.data, k * signed.size);
+      const more = await model.vaeEncode(copies, { signal });
+      const sample = more.kind === 'sample' ? more.sample : more.mean;
+      for (let i = 0; i < sample.size; i++) out.data[first.size + i] = sample.data[i] * s;
+    }
     return out;
   }
   const { mean, logvar } = encoding;

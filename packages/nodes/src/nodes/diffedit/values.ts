@@ -44,4 +44,6 @@ export interface EncodedImage {
   readonly height: number;
   /** latent → RGB map fitted from this image and its latent, so previews need no VAE decode */
   readonly previewProjection: LatentPreviewProjection;
+  /** the image, kept only when the export samples inside its graph (more draws need more encodes) */
+  readonly image?: Tensor;
 }
