@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 
 import { createExecutor, InputsFolderKey } from '@diffedit/core';
 import { ModelManagerKey } from '@diffedit/nodes';
+import type { SessionRunObserver } from '@diffedit/nodes';
 import type {
   Executor,
   NodeCatalog,
@@ -33,6 +34,12 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: cuda, then cpu). */
   providers?: readonly string[];
+  /** onnxruntime intra-op threads per session (default: one per core but one; the CLI's --threads). */
+  threads?: number;
+  /** Whether idle onnxruntime threads spin (default false). */
+  allowSpinning?: boolean;
+  /** Watches every model session.run (the bench records calls and onnxruntime's time with it). */
+  modelObserver?: SessionRunObserver;
   /** Least time between two progress events of a node (the executor's default when omitted; tests use 0). */
   progressIntervalMs?: number;
 }
@@ -63,6 +70,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       modelsDir,
       log: options.log,
       providers: options.providers,
+      threads: options.threads,
+      allowSpinning: options.allowSpinning,
+      modelObserver: options.modelObserver,
     });
   const inputs = services.tryGet(InputsFolderKey);
   const fingerprintParam =

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { NodeCatalog } from '@diffedit/core';
 import { createNodeCatalog, ModelManager, ModelManagerKey } from '@diffedit/nodes';
+import type { SessionRunObserver } from '@diffedit/nodes';
 import { ensureToyPack, TOY_PACK_FOLDERS } from '@diffedit/toy-models';
 
 /**
@@ -16,6 +17,12 @@ export interface WiringOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: the model manager's cuda, then cpu). */
   providers?: readonly string[];
+  /** onnxruntime intra-op threads per session (default: one per core but one, see defaultIntraOpThreads). */
+  threads?: number;
+  /** Whether idle onnxruntime threads spin (default false). */
+  allowSpinning?: boolean;
+  /** Watches every model session.run (the bench). */
+  modelObserver?: SessionRunObserver;
 }
 
 export function defaultCatalog(): NodeCatalog {
@@ -44,6 +51,9 @@ export function defaultServices(options: WiringOptions): ServiceRegistry {
           : {}),
         ...(options.log ? { logger: options.log } : {}),
         ...(options.providers ? { providers: [...options.providers] } : {}),
+        ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads }),
+        ...(options.allowSpinning === undefined ? {} : { allowSpinning: options.allowSpinning }),
+        ...(options.modelObserver === undefined ? {} : { observer: options.modelObserver }),
       }),
     );
 }

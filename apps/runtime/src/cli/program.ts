@@ -41,6 +41,7 @@ interface RunFlags {
   models?: string;
   cacheMb?: string;
   providers?: string;
+  threads?: string;
 }
 
 /** Runs the `diffedit` command line; resolves to the process exit code. */
@@ -69,6 +70,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option(
       '--providers <list>',
       'onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
+    )
+    .option(
+      '--threads <n>',
+      'onnxruntime intra-op threads per model session (default: cores − 1, at least 1)',
     )
     .action(async (file: string, flags: RunFlags) => {
       exitCode = await runCommand(file, flags);
@@ -164,7 +169,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   async function runCommand(file: string, flags: RunFlags): Promise<number> {
     let overrides: ParamOverride[];
     let cacheBytes: number | undefined;
+    let threads: number | undefined;
     try {
+      if (flags.threads !== undefined) {
+        threads = Number(flags.threads);
+        if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
+          throw new UsageError(`--threads expects a whole number from 1 to 1024, got '${flags.threads}'`);
+      }
       overrides = flags.set.map(parseOverride);
       if (flags.cacheMb !== undefined) {
         const mb = Number(flags.cacheMb);
@@ -180,6 +191,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       inputsDir: flags.inputs ?? dirname(resolve(file)),
       ...(flags.models ? { modelsDir: flags.models } : {}),
       ...(cacheBytes !== undefined ? { cacheBytes } : {}),
+      ...(threads !== undefined ? { threads } : {}),
       ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
     });
     let result: RunResult;
