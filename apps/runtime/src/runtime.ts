@@ -34,7 +34,7 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: cuda, then cpu). */
   providers?: readonly string[];
-  /** onnxruntime intra-op threads per session (default: one per core but one; the CLI's --threads). */
+  /** onnxruntime intra-op threads per session (default: one per core; the CLI's --threads). */
   threads?: number;
   /** Whether idle onnxruntime threads spin (default false). */
   allowSpinning?: boolean;

@@ -17,7 +17,7 @@ export interface WiringOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: the model manager's cuda, then cpu). */
   providers?: readonly string[];
-  /** onnxruntime intra-op threads per session (default: one per core but one, see defaultIntraOpThreads). */
+  /** onnxruntime intra-op threads per session (default: one per core, see defaultIntraOpThreads). */
   threads?: number;
   /** Whether idle onnxruntime threads spin (default false). */
   allowSpinning?: boolean;

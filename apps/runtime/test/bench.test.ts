@@ -71,6 +71,8 @@ describe('bench arguments', () => {
   });
 
   it('names the bad argument', () => {
+    expect(parseBenchArgs(['--threads', '2', '--spin'])).toMatchObject({ threads: 2, spin: true });
+    expect(() => parseBenchArgs(['--threads', '0'])).toThrow(BenchUsageError);
     expect(() => parseBenchArgs(['--fast'])).toThrow(BenchUsageError);
     expect(() => parseBenchArgs(['--fast'])).toThrow(/unknown argument '--fast'/);
     expect(() => parseBenchArgs(['--only'])).toThrow(/--only expects a benchmark name/);

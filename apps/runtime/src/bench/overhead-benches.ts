@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { ModelManagerKey } from '@diffedit/nodes';
+import { defaultIntraOpThreads, ModelManagerKey } from '@diffedit/nodes';
 
 import { applyOverrides } from '../overrides.js';
 import type { ParamOverride } from '../overrides.js';
@@ -49,6 +49,8 @@ function recordingRuntime(ctx: BenchContext, recorder: ModelCallRecorder, cacheB
     modelObserver: recorder,
     ...(cacheBytes === undefined ? {} : { cacheBytes }),
     ...(ctx.providers === undefined ? {} : { providers: ctx.providers }),
+    ...(ctx.threads === undefined ? {} : { threads: ctx.threads }),
+    ...(ctx.spin === undefined ? {} : { allowSpinning: ctx.spin }),
   });
 }
 
@@ -101,7 +103,15 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
       if (i === 0) calls = recorder.calls;
     }
     ctx.log(`  replaying the ${calls.length} session calls of one run in a minimal loop`);
-    const replay = await replayCalls(calls, { providers: ctx.providers ?? ['cpu'] }, repetitions);
+    const replay = await replayCalls(
+      calls,
+      {
+        providers: ctx.providers ?? ['cpu'],
+        ...(ctx.threads === undefined ? {} : { intraOpNumThreads: ctx.threads }),
+        ...(ctx.spin === undefined ? {} : { allowSpinning: ctx.spin }),
+      },
+      repetitions,
+    );
 
     // re-runs with only the target prompt changed (each prompt new), against the full run
     const reruns: number[] = [];
@@ -132,6 +142,8 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         image: `${size}×${size}`,
         workflow: ctx.workflowPath,
         cache: 'emptied; sessions warm',
+        intraOpThreads: ctx.threads ?? defaultIntraOpThreads(),
+        spinning: ctx.spin ?? false,
       },
       samples: runs.map((r) => r.wallMs),
       details: {

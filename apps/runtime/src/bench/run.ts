@@ -48,6 +48,8 @@ export async function runBench(
       log,
       resources,
       ...(args.providers === undefined ? {} : { providers: args.providers }),
+      ...(args.threads === undefined ? {} : { threads: args.threads }),
+      ...(args.spin === undefined ? {} : { spin: args.spin }),
     };
     for (const definition of suite.filter((b) => selected.has(b.name))) {
       log(`[bench] ${definition.name}: ${definition.description}`);

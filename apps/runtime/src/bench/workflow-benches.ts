@@ -82,6 +82,8 @@ function newRuntime(ctx: BenchContext): Runtime {
     inputsDir: dirname(ctx.workflowPath),
     log: ctx.log,
     ...(ctx.providers === undefined ? {} : { providers: ctx.providers }),
+    ...(ctx.threads === undefined ? {} : { threads: ctx.threads }),
+    ...(ctx.spin === undefined ? {} : { allowSpinning: ctx.spin }),
   });
 }
 

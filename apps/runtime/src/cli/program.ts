@@ -71,10 +71,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       '--providers <list>',
       'onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
     )
-    .option(
-      '--threads <n>',
-      'onnxruntime intra-op threads per model session (default: cores − 1, at least 1)',
-    )
+    .option('--threads <n>', 'onnxruntime intra-op threads per model session (default: one per core)')
     .action(async (file: string, flags: RunFlags) => {
       exitCode = await runCommand(file, flags);
     });

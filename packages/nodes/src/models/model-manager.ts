@@ -60,11 +60,12 @@ export interface ProviderInfo {
 type AnyModel = DiffusionModel | T5Model | BlipModel;
 
 /**
- * onnxruntime's intra-op threads when not configured: one core is left to the main thread (the executor, image
- * work, the server), the rest go to inference. Chosen by measurement: see docs/performance.md.
+ * onnxruntime's intra-op threads when not configured: one per core, with spinning off (allowSpinning). Chosen
+ * by measurement on a loaded 2-core machine (docs/performance.md): 2 threads without spinning 1.9 s a run, 1
+ * thread 2.6 s, 2 spinning threads 8.0 s — spinning threads fight the main thread and each other.
  */
 export function defaultIntraOpThreads(cores = availableParallelism()): number {
-  return Math.max(1, cores - 1);
+  return Math.max(1, cores);
 }
 
 /**

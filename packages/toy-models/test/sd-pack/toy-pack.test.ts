@@ -2,7 +2,13 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureToyPack, TOY_PACK_FOLDERS, TOY_PACK_STAMP, writeToyPack } from '../../src/pack.js';
+import {
+  ensureToyPack,
+  TOY_PACK_FOLDERS,
+  TOY_PACK_STAMP,
+  toyGeneratorFingerprint,
+  writeToyPack,
+} from '../../src/pack.js';
 
 async function snapshot(dir: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
@@ -58,5 +64,27 @@ describe('writeToyPack / ensureToyPack', () => {
     await writeFile(unet, 'damaged');
     expect(await ensureToyPack(dir)).toBe(true);
     expect((await readFile(unet)).length).toBeGreaterThan(1000);
+  });
+
+  it('trusts a stamp that names this generator without generating the packs to compare', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'toy-pack-stamp-'));
+    dirs.push(dir);
+    await writeToyPack(dir);
+    const stamp = JSON.parse(await readFile(join(dir, TOY_PACK_STAMP), 'utf8')) as Record<string, unknown>;
+    expect(stamp.generator).toBe(await toyGeneratorFingerprint());
+    // a stamp whose hash no generated pack could have: only the generator's name is compared
+    await writeFile(join(dir, TOY_PACK_STAMP), JSON.stringify({ ...stamp, sha256: 'not-computed' }));
+    expect(await ensureToyPack(dir)).toBe(false);
+    // another generator's stamp with the same files: restamped, nothing rewritten
+    const unet = join(dir, 'toy-sd', 'unet', 'model.onnx');
+    const before = (await stat(unet)).mtimeMs;
+    await writeFile(join(dir, TOY_PACK_STAMP), JSON.stringify({ ...stamp, generator: 'older' }));
+    expect(await ensureToyPack(dir)).toBe(false);
+    expect((await stat(unet)).mtimeMs).toBe(before);
+    const restamped = JSON.parse(await readFile(join(dir, TOY_PACK_STAMP), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(restamped).toEqual(stamp);
   });
 });
