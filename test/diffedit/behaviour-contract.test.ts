@@ -2,8 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Tensor } from '@diffedit/core';
-import { signedToImage } from '@diffedit/nodes';
+import { modelRangeToImage, Tensor } from '@diffedit/core';
 import { TOY_COLOUR_WORDS } from '@diffedit/toy-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -45,7 +44,7 @@ async function vaeRoundTrip(image: Tensor): Promise<Tensor> {
   );
   const encoding = await model.vaeEncode(signed);
   const latent = encoding.kind === 'parameters' ? encoding.mean : encoding.sample;
-  return signedToImage(await model.vaeDecode(latent));
+  return modelRangeToImage(await model.vaeDecode(latent));
 }
 
 interface Outcome {

@@ -129,11 +129,23 @@ describe('diffedit-prompts on an export that samples its posterior in the graph 
     const args = ['run', join(WORKFLOWS, 'diffedit-prompts.json'), '--out', out];
     const { code, stderr } = await cli([...args, ...sets.flatMap((s) => ['--set', s])]);
     expect(code).toBe(0);
+    // each node warns once: shown as it happens, then in the run's closing summary
     const warnings = stderr.split('\n').filter((line) => /latent_sample/.test(line));
-    expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/GenerateMask: sd21-sampling's VAE encoder samples the posterior inside/);
-    expect(warnings[1]).toMatch(/DDIMInvert: sd21-sampling's VAE encoder samples the posterior inside/);
-    // VAEEncode's one draw is shared; GenerateMask encodes 9 more copies in one batch (independent draws)
+    expect(warnings).toHaveLength(4);
+    expect(warnings[0]).toMatch(/⚠ warning: mask \(GenerateMask\) › model: sd21-sampling's VAE encoder/);
+    expect(warnings[1]).toMatch(/⚠ warning: invert \(DDIMInvert\) › model: sd21-sampling's VAE encoder/);
+    expect(warnings[2]).toMatch(/- node mask \(GenerateMask\) › model: .*\[unseeded_posterior\]$/);
+    expect(warnings[3]).toMatch(/- node invert \(DDIMInvert\) › model: .*\[unseeded_posterior\]$/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+      warnings: { nodeId: string; code: string }[];
+    };
+    // (other warnings, such as an empty mask, depend on the unseeded draws themselves)
+    const unseeded = report.warnings.filter((w) => w.code === 'unseeded_posterior');
+    expect(unseeded.map((w) => [w.nodeId, w.code])).toEqual([
+      ['mask', 'unseeded_posterior'],
+      ['invert', 'unseeded_posterior'],
+    ]);
+    // VAEEncode's one draw serves DDIMInvert; GenerateMask encodes its 10 copies in one batch (independent draws)
     expect(calls.get('sd21-sampling/vae_encoder/model.onnx')).toBe(2);
     const grid = await decodeImage(readFileSync(join(out, 'diffedit-prompts.png')), { multiple: 1 }, 'grid');
     expect([grid.width, grid.height]).toEqual([3 * 64, 64]);
@@ -178,6 +190,21 @@ describe('diffedit-blip-caption on sd15-tiny + blip-tiny via the CLI', () => {
       'sd15-tiny/vae_encoder/model.onnx': SD_CALLS.vaeEncode,
       'sd15-tiny/vae_decoder/model.onnx': SD_CALLS.vaeDecode,
     });
+  });
+});
+
+describe('diffedit run --models <the fixtures folder itself>, with the CLI’s own wiring (worker thread)', () => {
+  it('runs diffedit-prompts on sd21-tiny straight from the read-only fixtures', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'diffedit-real-wiring-'));
+    const sets = [...SMALL, 'model.model=sd21-tiny'].flatMap((s) => ['--set', s]);
+    const args = ['run', join(WORKFLOWS, 'diffedit-prompts.json'), '--models', REAL_EXPORTS, '--out', out];
+    const { code, stderr } = await runCliCaptured([...args, ...sets, '--providers', 'cpu'], {
+      runtimeOptions: { log: () => {} },
+    });
+    expect(stderr).not.toMatch(/✗/);
+    expect(code).toBe(0);
+    const grid = await decodeImage(readFileSync(join(out, 'diffedit-prompts.png')), { multiple: 1 }, 'grid');
+    expect([grid.width, grid.height]).toEqual([3 * 64, 64]);
   });
 });
 

@@ -38,7 +38,8 @@ beforeAll(async () => {
 afterAll(() => manager.close());
 
 async function denoise(mask: Tensor, params: Record<string, number> = {}) {
-  const { ctx, warnings } = recordingContext();
+  const { ctx, userWarnings } = recordingContext();
+  const warnings = userWarnings;
   const inputs = { model, inverted, mask, prompt: 'a green pear', negative: 'a red apple' };
   const out = await MaskedDenoiseNode.run(
     ctx,
@@ -75,11 +76,17 @@ describe('MaskedDenoise mask input', () => {
   it('warns when the mask is stretched to other proportions, and when it is empty (the result is the level-1 latent, P6)', async () => {
     const stretched = await denoise(centreSquare(16, 8));
     expect(stretched.warnings).toEqual([
-      expect.stringMatching(/mask \(16×8\) has other proportions than the latents \(8×8\)/),
+      {
+        code: 'mask_stretched',
+        field: 'mask',
+        message: expect.stringMatching(/mask \(16×8\) has other proportions than the latents \(8×8\)/),
+      },
     ]);
 
     const empty = await denoise(new Tensor([1, 1, 8, 8]));
-    expect(empty.warnings).toEqual([expect.stringMatching(/mask is empty/)]);
+    expect(empty.warnings).toEqual([
+      { code: 'mask_empty', field: 'mask', message: expect.stringMatching(/mask is empty/) },
+    ]);
     const [, s, c, h, w] = inverted.latents.dims;
     const level1 = inverted.latents.data.subarray((s - 1) * c * h * w, s * c * h * w);
     expect(Array.from(empty.latents.data)).toEqual(Array.from(level1));

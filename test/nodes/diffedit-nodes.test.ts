@@ -86,9 +86,11 @@ describe('DiffEdit nodes on the toy pack', () => {
     expect(result.status, JSON.stringify(result.error)).toBe('done');
     for (const node of ['invert', 'denoise']) {
       const progress = events.filter((e) => e.type === 'node:progress' && e.nodeId === node);
-      expect(progress.map((e) => (e.type === 'node:progress' ? e.step : 0))).toEqual(
-        Array.from({ length: 16 }, (_, i) => i + 1),
-      );
+      // the executor throttles progress: steps go up, the first and the last are always there
+      const steps = progress.map((e) => (e.type === 'node:progress' ? e.step : 0));
+      expect(steps[0]).toBe(1);
+      expect(steps.at(-1)).toBe(16);
+      expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b));
       const previews = progress.flatMap((e) => (e.type === 'node:progress' && e.preview ? [e.preview] : []));
       expect(previews.length).toBeGreaterThanOrEqual(2); // the first and the last step at least
       expect(previews.length).toBeLessThanOrEqual(16);

@@ -1,5 +1,11 @@
 import { ServiceRegistry } from '@diffedit/core';
-import type { NodeContext, NodeDefinition, ParamValue, ProgressPreview } from '@diffedit/core';
+import type {
+  NodeContext,
+  NodeDefinition,
+  NodeWarningInit,
+  ParamValue,
+  ProgressPreview,
+} from '@diffedit/core';
 
 export interface RecordedProgress {
   step: number;
@@ -14,10 +20,14 @@ export interface RecordedProgress {
 export function recordingContext(signal = new AbortController().signal): {
   ctx: NodeContext;
   progress: RecordedProgress[];
+  /** What the node logged at level warn. */
   warnings: string[];
+  /** What the node raised with ctx.warn (user-facing warnings). */
+  userWarnings: NodeWarningInit[];
 } {
   const progress: RecordedProgress[] = [];
   const warnings: string[] = [];
+  const userWarnings: NodeWarningInit[] = [];
   const ctx: NodeContext = {
     nodeId: 'node',
     nodeType: 'Test',
@@ -28,8 +38,9 @@ export function recordingContext(signal = new AbortController().signal): {
     log: { debug: () => {}, info: () => {}, warn: (m) => void warnings.push(m), error: () => {} },
     services: new ServiceRegistry(),
     emitFile: () => {},
+    warn: (warning) => void userWarnings.push(warning),
   };
-  return { ctx, progress, warnings };
+  return { ctx, progress, warnings, userWarnings };
 }
 
 /** Every param of `def` at its default, with `changes` applied: what the executor would pass to run(). */

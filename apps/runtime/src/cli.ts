@@ -1,12 +1,23 @@
 #!/usr/bin/env node
-import { runCli } from './cli/program.js';
+import { EXIT, internalErrorMessage, runCli } from './cli/program.js';
 
-// Ctrl-C cancels the run (nodes see ctx.signal); a second Ctrl-C exits at once.
+// An exception nobody caught is a bug: say so and exit 70, never 1 (which means "a node failed").
+const crash = (error: unknown): void => {
+  process.stderr.write(`${internalErrorMessage(error)}\n`);
+  process.exit(EXIT.internal);
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
+// Ctrl-C or SIGTERM cancels the run (nodes see ctx.signal; the report is still written); a second one exits
+// at once.
 const controller = new AbortController();
-process.once('SIGINT', () => {
+const onSignal = (): void => {
+  if (controller.signal.aborted) process.exit(EXIT.cancelled);
   controller.abort();
-  process.once('SIGINT', () => process.exit(130));
-});
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,

@@ -28,7 +28,7 @@ export function parseOverride(assignment: string): ParamOverride {
   const target = equals < 0 ? '' : assignment.slice(0, equals);
   const dot = target.lastIndexOf('.');
   if (equals < 0 || dot <= 0 || dot === target.length - 1) {
-    throw new UsageError(`--set expects NODE.PARAM=VALUE, got '${assignment}'`);
+    throw new UsageError(`--set expects NODE.PARAM=VALUE, got '${cap(assignment)}'`);
   }
   const text = assignment.slice(equals + 1);
   let value: unknown = text;
@@ -66,12 +66,26 @@ export function applyOverrides(
     const node = nodes.find(
       (n): n is NodeCopy => typeof n === 'object' && n !== null && (n as NodeCopy).id === nodeId,
     );
-    if (!node) throw new UsageError(`--set ${nodeId}.${param}: the workflow has no node '${nodeId}'`);
+    if (!node) {
+      throw new UsageError(`--set ${cap(`${nodeId}.${param}`)}: the workflow has no node '${cap(nodeId)}'`);
+    }
     const kind = typeof node.type === 'string' ? kindOf?.(node.type, param) : undefined;
-    node.params[param] =
-      text !== undefined && kind !== undefined && TEXT_KINDS.has(kind) && typeof value !== 'string'
-        ? text
-        : value;
+    // defineProperty, not assignment: a param named '__proto__' must become an own property (that validation
+    // then reports as unknown), not replace the prototype of the params object
+    Object.defineProperty(node.params, param, {
+      value:
+        text !== undefined && kind !== undefined && TEXT_KINDS.has(kind) && typeof value !== 'string'
+          ? text
+          : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return { ...(document as object), nodes };
+}
+
+/** A command-line value as a message repeats it: at most 80 characters. */
+function cap(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}… (${text.length} characters)` : text;
 }

@@ -53,6 +53,11 @@ export class RunProgress {
         if (event.level === 'warn' || event.level === 'error')
           this.line(`  ${event.level}: ${event.nodeId}: ${event.message}`);
         break;
+      case 'node:warning':
+        this.line(
+          `  ⚠ warning: ${event.nodeId} (${event.nodeType})${event.field ? ` › ${event.field}` : ''}: ${event.message}`,
+        );
+        break;
       case 'node:done': {
         // Text results (a caption, sampled prompts) are what a CLI user wants to read; tensors are not.
         const texts = Object.entries(event.outputs)

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describeOutputs } from '@diffedit/core';
@@ -9,6 +9,7 @@ import type {
   ParamFingerprints,
   RunError,
   RunResult,
+  RunWarning,
   ValidationIssue,
 } from '@diffedit/core';
 
@@ -35,6 +36,8 @@ export interface RunReport {
   fingerprints: ParamFingerprints;
   error?: RunError;
   issues?: ValidationIssue[];
+  /** What nodes warned about: ran, but probably not as meant (node, field, code, message). */
+  warnings: RunWarning[];
   cache: CacheStats;
 }
 
@@ -76,21 +79,63 @@ export function buildReport(
     fingerprints: result.fingerprints,
     ...(result.error ? { error: result.error } : {}),
     ...(result.issues ? { issues: result.issues } : {}),
+    warnings: result.warnings,
     cache,
   };
 }
 
-/** Writes every artifact and report.json into `outDir`; returns the report. */
+/** How output files reach the disk; tests inject failures (a full disk) through it. */
+export interface OutputFs {
+  writeFile(path: string, bytes: Uint8Array | string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string): Promise<void>;
+}
+
+const nodeFs: OutputFs = {
+  writeFile: (path, bytes) => writeFile(path, bytes),
+  rename: (from, to) => rename(from, to),
+  rm: (path) => rm(path, { force: true }),
+};
+
+const tempName = (path: string): string =>
+  `${path}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.partial`;
+
+/**
+ * Writes files under temporary names in their folder, then renames them into place: a reader (or a full disk)
+ * never sees a partial file under a real name, and if any write fails nothing is renamed and the temporary
+ * files are removed, so the files of an earlier run stay as they were.
+ */
+export async function writeFilesAtomic(
+  files: ReadonlyArray<{ path: string; bytes: Uint8Array | string }>,
+  fs: OutputFs = nodeFs,
+): Promise<void> {
+  const temps = files.map((f) => tempName(f.path));
+  try {
+    for (const [i, file] of files.entries()) await fs.writeFile(temps[i], file.bytes);
+  } catch (error) {
+    await Promise.all(temps.map((temp) => fs.rm(temp).catch(() => {})));
+    throw error;
+  }
+  for (const [i, file] of files.entries()) await fs.rename(temps[i], file.path);
+}
+
+/** Writes every artifact and report.json (last) into `outDir`, all or nothing; returns the report. */
 export async function writeRunOutput(
   outDir: string,
   workflowName: string,
   result: RunResult,
   cache: CacheStats,
+  fs: OutputFs = nodeFs,
 ): Promise<RunReport> {
   await mkdir(outDir, { recursive: true });
   const files = artifactFileNames(result.artifacts);
-  await Promise.all(result.artifacts.map((artifact, i) => writeFile(join(outDir, files[i]), artifact.bytes)));
   const report = buildReport(workflowName, result, cache, files);
-  await writeFile(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFilesAtomic(
+    [
+      ...result.artifacts.map((artifact, i) => ({ path: join(outDir, files[i]), bytes: artifact.bytes })),
+      { path: join(outDir, 'report.json'), bytes: `${JSON.stringify(report, null, 2)}\n` },
+    ],
+    fs,
+  );
   return report;
 }

@@ -42,6 +42,10 @@ export interface RuntimeOptions {
   modelObserver?: SessionRunObserver;
   /** Least time between two progress events of a node (the executor's default when omitted; tests use 0). */
   progressIntervalMs?: number;
+  /** Confines file params (the server): absolute path of a value, or throws for one that may not be read. */
+  resolveInput?: (value: string) => string;
+  /** Most pixels an image file may have; bigger ones are refused before decoding (default 16 MP, 4096²). */
+  maxPixels?: number;
 }
 
 /** A long-lived runtime: one catalog, one set of services, one cache shared by every run. */
@@ -73,6 +77,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       threads: options.threads,
       allowSpinning: options.allowSpinning,
       modelObserver: options.modelObserver,
+      resolveInput: options.resolveInput,
+      maxPixels: options.maxPixels,
     });
   const inputs = services.tryGet(InputsFolderKey);
   const fingerprintParam =

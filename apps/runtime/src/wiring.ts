@@ -2,8 +2,14 @@ import { resolve } from 'node:path';
 
 import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { NodeCatalog } from '@diffedit/core';
-import { createNodeCatalog, ModelManager, ModelManagerKey } from '@diffedit/nodes';
 import type { SessionRunObserver } from '@diffedit/nodes';
+import {
+  createNodeCatalog,
+  DEFAULT_MAX_PIXELS,
+  ImageLimitsKey,
+  ModelManager,
+  ModelManagerKey,
+} from '@diffedit/nodes';
 import { ensureToyPack, TOY_PACK_FOLDERS } from '@diffedit/toy-models';
 
 /**
@@ -23,6 +29,13 @@ export interface WiringOptions {
   allowSpinning?: boolean;
   /** Watches every model session.run (the bench). */
   modelObserver?: SessionRunObserver;
+  /**
+   * Resolves a file param (LoadImage's image, LoadMask's mask) to an absolute path, throwing for values that
+   * may not be read. Default: any path, relative to inputsDir (the CLI); the server confines it.
+   */
+  resolveInput?: (value: string) => string;
+  /** Most pixels an image file may have (LoadImage/LoadMask refuse bigger ones from the header); default 16 MP. */
+  maxPixels?: number;
 }
 
 export function defaultCatalog(): NodeCatalog {
@@ -38,7 +51,11 @@ export function defaultServices(options: WiringOptions): ServiceRegistry {
   const inputsRoot = resolve(options.inputsDir);
   const modelsDir = resolve(options.modelsDir);
   return new ServiceRegistry()
-    .set(InputsFolderKey, { root: inputsRoot, resolve: (path) => resolve(inputsRoot, path) })
+    .set(InputsFolderKey, {
+      root: inputsRoot,
+      resolve: options.resolveInput ?? ((path) => resolve(inputsRoot, path)),
+    })
+    .set(ImageLimitsKey, { maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS })
     .set(
       ModelManagerKey,
       new ModelManager({

@@ -118,6 +118,7 @@ describe('the suite', () => {
       'scheduler-loop',
       't5-sample-16',
       'blip-caption',
+      'load-image-memory',
     ]) {
       expect(names).toContain(expected);
     }

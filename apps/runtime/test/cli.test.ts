@@ -252,6 +252,7 @@ describe('diffedit run', () => {
   });
 
   it('exits 130 and reports the cancelled node when the run is cancelled (Ctrl-C) mid-node', async () => {
+    const controller = new AbortController();
     const Wait = defineNode({
       type: 'TestWait',
       version: 1,
@@ -265,6 +266,8 @@ describe('diffedit run', () => {
         for (let step = 1; ; step++) {
           await new Promise((resolve) => setTimeout(resolve, 5));
           ctx.progress(step, 1000);
+          // Ctrl-C once the node is surely under way (a fixed delay would race a slow start)
+          if (step === 3) controller.abort();
         }
       },
     });
@@ -277,8 +280,6 @@ describe('diffedit run', () => {
       ],
       edges: [{ id: 'e', from: { node: 'wait', output: 'text' }, to: { node: 'show', input: 'value' } }],
     });
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
     const out = join(dir, 'out-cancel');
     const { code, stderr } = await cli(['run', file, '--out', out], runtime, { signal: controller.signal });
     expect(code).toBe(EXIT.cancelled);

@@ -5,7 +5,7 @@ export * from './toy-unet.js';
 export * from './bench-unet.js';
 export * from './toy-vae.js';
 export * from './configs.js';
-export * from './pack-files.js';
+export * from './pack-io.js';
 export * from './sd-pack.js';
 export * from './pack.js';
 export * from './t5/index.js';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toyBlipPackFiles } from './blip/index.js';
 import { TOY_PACK_VERSION } from './configs.js';
-import { packJson, writePackFiles } from './pack-files.js';
+import { packJson, writeFileAtomic, writePackFiles } from './pack-io.js';
 import { toySdPackFiles } from './sd-pack.js';
 import { toyT5PackFiles } from './t5/index.js';
 
@@ -28,33 +28,53 @@ export async function writeToyPack(modelsDir: string): Promise<void> {
  * missing or was written by a different generator (pack version or any pack's bytes changed). Returns true if it wrote.
  */
 export async function ensureToyPack(modelsDir: string): Promise<boolean> {
-  // The stamp names the generator's own source; when it matches, the packs are not generated at all (building
-  // them in memory only to hash them took ~40 ms of every cold start).
-  const generator = await toyGeneratorFingerprint();
-  const current = await readStamp(modelsDir);
-  if (current?.toyPackVersion === TOY_PACK_VERSION && current.generator === generator) return false;
-  const files = toyPackFiles();
-  const stamp = toyPackStamp(files, generator);
-  if (current?.toyPackVersion === TOY_PACK_VERSION && current.sha256 === stamp.sha256) {
-    await writeFile(join(modelsDir, TOY_PACK_STAMP), packJson(stamp)); // same bytes, new source: restamp
-    return false;
-  }
-  await writeFilesAndStamp(modelsDir, files, stamp);
-  return true;
+  return toyPackErrors(modelsDir, async () => {
+    // Fast path: a stamp written by this very generator whose per-file hashes match the files on disk needs no
+    // generating (building the three packs in memory took ~40 ms of every cold start).
+    const generator = await toyGeneratorFingerprint();
+    if (await packMatchesStamp(modelsDir, generator)) return false;
+    const files = toyPackFiles();
+    const stamp = packJson(toyPackStamp(files, generator));
+    const stampPath = join(modelsDir, TOY_PACK_STAMP);
+    // Every file is compared with the bytes this code generates (about 115 kB in all), not only the stamp: a
+    // file damaged on disk (truncated, overwritten) is written again. An up-to-date pack is not touched, so
+    // a read-only models folder that holds one works.
+    const written = await writePackFiles(modelsDir, files);
+    const current = await readFile(stampPath).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EISDIR') throw new Error(`${stampPath} is a folder, not the toy pack's stamp file`);
+      return undefined;
+    });
+    if (written.length === 0 && current !== undefined && Buffer.from(stamp).equals(current)) return false;
+    await writeFileAtomic(stampPath, stamp);
+    return true;
+  });
 }
 
 interface ToyPackStamp {
   toyPackVersion: number;
   sha256: string;
-  generator?: string;
+  /** toyGeneratorFingerprint() of the code that wrote the packs */
+  generator: string;
+  /** sha256 of each file, by path relative to the models folder */
+  files: Record<string, string>;
 }
 
-async function readStamp(modelsDir: string): Promise<Partial<ToyPackStamp> | undefined> {
+/** Whether the stamp names this generator and every file it lists is on disk with the hash it records. */
+async function packMatchesStamp(modelsDir: string, generator: string): Promise<boolean> {
   try {
-    const parsed: unknown = JSON.parse(await readFile(join(modelsDir, TOY_PACK_STAMP), 'utf8'));
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Partial<ToyPackStamp>) : undefined;
+    const stamp = JSON.parse(
+      await readFile(join(modelsDir, TOY_PACK_STAMP), 'utf8'),
+    ) as Partial<ToyPackStamp>;
+    if (stamp.toyPackVersion !== TOY_PACK_VERSION || stamp.generator !== generator) return false;
+    const listed = Object.entries(stamp.files ?? {});
+    if (listed.length === 0) return false;
+    for (const [path, sha] of listed) {
+      const bytes = await readFile(join(modelsDir, path));
+      if (createHash('sha256').update(bytes).digest('hex') !== sha) return false;
+    }
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 }
 
@@ -89,9 +109,33 @@ async function writeFilesAndStamp(
   files: Map<string, Uint8Array>,
   stamp: ToyPackStamp,
 ): Promise<void> {
-  await writePackFiles(modelsDir, files);
-  await mkdir(modelsDir, { recursive: true });
-  await writeFile(join(modelsDir, TOY_PACK_STAMP), packJson(stamp));
+  await toyPackErrors(modelsDir, async () => {
+    await writePackFiles(modelsDir, files);
+    await mkdir(modelsDir, { recursive: true });
+    await writeFileAtomic(join(modelsDir, TOY_PACK_STAMP), packJson(stamp));
+  });
+}
+
+/** A toy pack that cannot be written (read-only or full disk, a folder in the way); names the models folder. */
+export class ToyPackError extends Error {
+  readonly code = 'toy_pack_unwritable';
+  constructor(
+    readonly modelsDir: string,
+    detail: string,
+    cause?: unknown,
+  ) {
+    super(`cannot write the toy pack into ${modelsDir}: ${detail}`, { cause });
+    this.name = 'ToyPackError';
+  }
+}
+
+async function toyPackErrors<T>(modelsDir: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (error) {
+    if (error instanceof ToyPackError) throw error;
+    throw new ToyPackError(modelsDir, error instanceof Error ? error.message : String(error), error);
+  }
 }
 
 /** Every file of the three packs, keyed by its path relative to the models directory. */
@@ -108,7 +152,10 @@ function toyPackFiles(): Map<string, Uint8Array> {
 
 function toyPackStamp(files: Map<string, Uint8Array>, generator: string): ToyPackStamp {
   const hash = createHash('sha256');
-  for (const [path, bytes] of [...files].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+  const perFile: Record<string, string> = {};
+  for (const [path, bytes] of [...files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     hash.update(path).update(bytes);
-  return { toyPackVersion: TOY_PACK_VERSION, sha256: hash.digest('hex'), generator };
+    perFile[path] = createHash('sha256').update(bytes).digest('hex');
+  }
+  return { toyPackVersion: TOY_PACK_VERSION, sha256: hash.digest('hex'), generator, files: perFile };
 }

@@ -5,7 +5,7 @@ import {
   TOY_UNET_CONFIG,
   TOY_VAE_CONFIG,
 } from './configs.js';
-import { packJson } from './pack-files.js';
+import { packJson } from './pack-io.js';
 import { buildToyTextEncoder } from './toy-text-encoder.js';
 import { toySpecialTokensMapJson, toyTokenizerConfigJson, toyTokenizerJson } from './tokenizer-files.js';
 import { buildBenchUnet } from './bench-unet.js';

@@ -134,7 +134,7 @@ export interface HeadlineFigures {
   rerun_target_prompt_ratio: number | null;
   /** median of an unchanged re-run (every node from the cache, 0 model calls) */
   rerun_unchanged_ms: number | null;
-  /** p99 latency of the server API: measured by the server's own benchmark (issue 10) when it lands */
+  /** p99 latency of the server API while a workflow runs (the server-api-latency benchmark) */
   api_latency_p99_ms: number | null;
   /** RSS at the last of the many target-prompt runs vs at a fifth of them, in percent */
   rss_growth_pct: number | null;
@@ -162,7 +162,7 @@ export function headlineFigures(results: readonly BenchResult[]): HeadlineFigure
     text_encoder_calls: num(calls?.textEncoder),
     rerun_target_prompt_ratio: num(bench?.rerunTargetPromptRatio),
     rerun_unchanged_ms: cached === undefined ? null : cached.ms.median,
-    api_latency_p99_ms: null,
+    api_latency_p99_ms: num(details('server-api-latency')?.api_latency_p99_ms),
     rss_growth_pct: num(memory?.rssGrowthPct),
     cache_within_budget: typeof memory?.cacheWithinBudget === 'boolean' ? memory.cacheWithinBudget : null,
     peak_rss_mib_per_megapixel: num(scaling?.peakRssMiBPerMegapixel),

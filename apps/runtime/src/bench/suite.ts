@@ -1,7 +1,9 @@
 import type { BenchCheck, BenchResult } from './bench-report.js';
+import { loadImageMemory } from './image-benches.js';
 import { MemorySampler } from './measure.js';
 import type { BenchContext } from './resources.js';
 import { schedulerLoop, schedulerLoopAllocating } from './scheduler-bench.js';
+import { serverApiLatency } from './server-bench.js';
 import { perSecond, summarize } from './stats.js';
 import { blipCaption, t5Sampling } from './text-model-benches.js';
 import { unetBenchmarks } from './unet-benches.js';
@@ -75,6 +77,12 @@ export function benchSuite(): BenchDefinition[] {
       description: 'default workflow (toy) at 256², 512², 768², 1024²: run ms, Σ session.run, peak RSS',
       run: scaling,
     },
+    {
+      name: 'server-api-latency',
+      description:
+        'GET /api/health answered while the server runs diffedit-prompts.json (api_latency_p99_ms)',
+      run: serverApiLatency,
+    },
     ...unetBenchmarks(),
     {
       name: 'scheduler-loop',
@@ -90,6 +98,12 @@ export function benchSuite(): BenchDefinition[] {
       name: 't5-sample-16',
       description: 'Flan-T5 (toy) samples 16 captions for the PromptT5 instruction (worker mode)',
       run: t5Sampling,
+    },
+    {
+      name: 'load-image-memory',
+      description:
+        'LoadImage decode of 1, 4 and 16 MP PNGs: peak RSS per megapixel (the pixel limit bounds it)',
+      run: loadImageMemory,
     },
     {
       name: 'blip-caption',

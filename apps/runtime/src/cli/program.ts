@@ -1,10 +1,10 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 
 import { Command, CommanderError } from 'commander';
 
-import { formatIssue, workflowJsonSchema } from '@diffedit/core';
+import { formatIssue, INTERNAL_ERROR, ownValue, workflowJsonSchema } from '@diffedit/core';
 import { ModelManagerKey } from '@diffedit/nodes';
 import { ensureToyPack } from '@diffedit/toy-models';
 import type { RunResult, ValidationIssue } from '@diffedit/core';
@@ -13,12 +13,28 @@ import { applyOverrides, parseOverride, UsageError } from '../overrides.js';
 import type { ParamOverride } from '../overrides.js';
 import { RunProgress } from '../progress.js';
 import { buildReport, writeRunOutput } from '../report.js';
-import type { RunReport } from '../report.js';
+import type { OutputFs, RunReport } from '../report.js';
 import { createRuntime } from '../runtime.js';
 import type { Runtime, RuntimeOptions } from '../runtime.js';
+import { startServer } from '../server/server.js';
+import type { DiffEditServer, ServerOptions } from '../server/server.js';
 
-/** Exit codes: 0 success, 1 the run failed, 2 invalid workflow or usage, 130 cancelled. */
-export const EXIT = { ok: 0, failed: 1, invalid: 2, cancelled: 130 } as const;
+/**
+ * Exit codes: 0 success, 1 the run failed (a node failed on its input), 2 invalid workflow or usage,
+ * 70 internal error (a bug: an unexpected exception, reported with a request for a bug report; EX_SOFTWARE),
+ * 130 cancelled (Ctrl-C or SIGTERM).
+ */
+export const EXIT = { ok: 0, failed: 1, invalid: 2, internal: 70, cancelled: 130 } as const;
+
+/** What an unexpected exception prints: enough for a bug report, distinct from a failed node. */
+export function internalErrorMessage(error: unknown): string {
+  const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  return (
+    `✗ internal error: ${detail}\n` +
+    '  This is a bug in DiffEdit Studio, not a problem with your workflow. Please report it with the command\n' +
+    '  you ran, the workflow file and the message above.'
+  );
+}
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -30,6 +46,21 @@ export interface CliIo {
   /** Reuse a runtime (and its cache) across calls; otherwise one is created per call. */
   runtime?: Runtime;
   runtimeOptions?: RuntimeOptions;
+  /** Extra options for `serve` (tests). */
+  serverOptions?: Partial<ServerOptions>;
+  /** How output files are written (tests inject a full disk). */
+  outputFs?: OutputFs;
+}
+
+interface ServeFlags {
+  host: string;
+  port: string;
+  data: string;
+  models: string;
+  token?: string;
+  providers?: string;
+  cacheMb?: string;
+  threads?: string;
 }
 
 interface RunFlags {
@@ -42,6 +73,7 @@ interface RunFlags {
   cacheMb?: string;
   providers?: string;
   threads?: string;
+  maxMegapixels?: string;
 }
 
 /** Runs the `diffedit` command line; resolves to the process exit code. */
@@ -67,6 +99,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--inputs <dir>', 'folder relative file params are read from (default: the workflow folder)')
     .option('--models <dir>', 'folder relative model params are found in (default: ./models)')
     .option('--cache-mb <n>', 'output cache budget in MiB (default 1024)')
+    .option('--max-megapixels <n>', 'refuse image files with more pixels (1 MP = 1024 × 1024; default 16)')
     .option(
       '--providers <list>',
       'onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
@@ -128,6 +161,27 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
 
   program
+    .command('serve')
+    .description('serve the editor and the HTTP/socket.io API (docs/api.md) until Ctrl-C or SIGTERM')
+    .option('--host <host>', 'address to listen on; any but loopback needs --token', '127.0.0.1')
+    .option('--port <n>', 'port (0 picks a free one)', '5151')
+    .option('--data <dir>', 'uploads, outputs, saved workflows and the database', 'data')
+    .option('--models <dir>', 'models folder', 'models')
+    .option(
+      '--token <token>',
+      'bearer token every API call and socket must present (default: $DIFFEDIT_TOKEN)',
+    )
+    .option(
+      '--providers <list>',
+      'onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
+    )
+    .option('--cache-mb <n>', 'intermediate-result cache budget in MiB (default 1024)')
+    .option('--threads <n>', 'onnxruntime intra-op threads per model session (default: one per core)')
+    .action(async (flags: ServeFlags) => {
+      exitCode = await serveCommand(flags);
+    });
+
+  program
     .command('toy-pack')
     .description('write the embedded toy-world models (toy-sd, toy-flan-t5, toy-blip) unless already current')
     .option('--models <dir>', 'models folder', 'models')
@@ -163,15 +217,62 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     for (const issue of issues) printErr(`  - ${formatIssue(issue)}`);
   }
 
+  async function serveCommand(flags: ServeFlags): Promise<number> {
+    const port = Number(flags.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--port expects a port number, got '${flags.port}'`);
+    const cacheMb = flags.cacheMb === undefined ? undefined : Number(flags.cacheMb);
+    if (cacheMb !== undefined && !(cacheMb >= 0))
+      throw new UsageError(`--cache-mb expects a number of MiB, got '${flags.cacheMb}'`);
+    const threads = parseThreads(flags.threads);
+    let server: DiffEditServer;
+    try {
+      server = await startServer({
+        host: flags.host,
+        port,
+        dataDir: flags.data,
+        modelsDir: flags.models,
+        ...((flags.token ?? process.env.DIFFEDIT_TOKEN)
+          ? { token: flags.token ?? process.env.DIFFEDIT_TOKEN }
+          : {}),
+        ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
+        ...(cacheMb !== undefined ? { cacheBytes: cacheMb * 1024 * 1024 } : {}),
+        ...(threads !== undefined ? { threads } : {}),
+        log: printErr,
+        ...io.serverOptions,
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE')
+        printErr(`✗ port ${port} on ${flags.host} is in use; pick another with --port`);
+      else printErr(`✗ cannot start the server: ${(error as Error).message}`);
+      return EXIT.invalid;
+    }
+    print(`DiffEdit Studio is serving on ${server.url}  (data: ${resolve(flags.data)})`);
+    const signal = io.signal ?? new AbortController().signal;
+    await new Promise<void>((done) => {
+      if (signal.aborted) return done();
+      signal.addEventListener('abort', () => done(), { once: true });
+    });
+    printErr('stopping: no new runs, cancelling the running one…');
+    await server.close();
+    printErr('✓ stopped');
+    return EXIT.ok;
+  }
+
   async function runCommand(file: string, flags: RunFlags): Promise<number> {
     let overrides: ParamOverride[];
     let cacheBytes: number | undefined;
     let threads: number | undefined;
+    let maxPixels: number | undefined;
     try {
-      if (flags.threads !== undefined) {
-        threads = Number(flags.threads);
-        if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
-          throw new UsageError(`--threads expects a whole number from 1 to 1024, got '${flags.threads}'`);
+      threads = parseThreads(flags.threads);
+      if (flags.maxMegapixels !== undefined) {
+        const mp = Number(flags.maxMegapixels);
+        if (!(mp > 0) || !Number.isFinite(mp)) {
+          throw new UsageError(`--max-megapixels expects a positive number, got '${flags.maxMegapixels}'`);
+        }
+        maxPixels = Math.floor(mp * 1024 * 1024);
       }
       overrides = flags.set.map(parseOverride);
       if (flags.cacheMb !== undefined) {
@@ -179,6 +280,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         if (!(mb >= 0)) throw new UsageError(`--cache-mb expects a number of MiB, got '${flags.cacheMb}'`);
         cacheBytes = mb * 1024 * 1024;
       }
+      if (flags.out !== undefined) await checkOutDir(flags.out);
     } catch (error) {
       printErr(`✗ ${(error as Error).message}`);
       return EXIT.invalid;
@@ -189,17 +291,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ...(flags.models ? { modelsDir: flags.models } : {}),
       ...(cacheBytes !== undefined ? { cacheBytes } : {}),
       ...(threads !== undefined ? { threads } : {}),
+      ...(maxPixels !== undefined ? { maxPixels } : {}),
       ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
     });
     let result: RunResult;
     if (loaded.ok) {
       let document: unknown;
       try {
-        document = applyOverrides(
-          loaded.value,
-          overrides,
-          (type, param) => runtime.catalog.get(type)?.params[param]?.kind,
-        );
+        document = applyOverrides(loaded.value, overrides, (type, param) => {
+          const params = runtime.catalog.get(type)?.params;
+          return params ? ownValue(params, param)?.kind : undefined;
+        });
       } catch (error) {
         printErr(`✗ ${(error as Error).message}`);
         return EXIT.invalid;
@@ -220,13 +322,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         outputs: {},
         fingerprints: {},
         issues: loaded.issues,
+        warnings: [],
       };
     }
     const name = basename(file);
     let report: RunReport;
     try {
       report = flags.out
-        ? await writeRunOutput(resolve(flags.out), name, result, runtime.cache.stats())
+        ? await writeRunOutput(resolve(flags.out), name, result, runtime.cache.stats(), io.outputFs)
         : buildReport(
             name,
             result,
@@ -234,11 +337,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             result.artifacts.map((a) => a.name),
           );
     } catch (error) {
-      // An unusable --out (a file in the way, no permission) is a usage problem, not a node failure.
+      // --out was checked before the run: this is the disk failing (full, removed) while writing. Nothing
+      // partial is left under a real name (writeRunOutput writes to temporary names, then renames).
       printErr(`✗ cannot write the output into ${flags.out}: ${(error as Error).message}`);
-      return EXIT.invalid;
+      printErr('  no output file was written; earlier files in that folder are unchanged');
+      return EXIT.failed;
     }
     if (flags.json) print(JSON.stringify(report, null, 2));
+    if (result.warnings.length > 0) {
+      printErr(`⚠ ${result.warnings.length} warning(s): the run finished, but check these:`);
+      for (const w of result.warnings) {
+        printErr(
+          `  - node ${w.nodeId} (${w.nodeType})${w.field ? ` › ${w.field}` : ''}: ${w.message} [${w.code}]`,
+        );
+      }
+    }
     switch (result.status) {
       case 'done': {
         const ran = result.nodes.filter((n) => n.status === 'ran').length;
@@ -260,6 +373,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ? `node ${e.nodeId}${e.nodeType ? ` (${e.nodeType})` : ''}${e.field ? ` › ${e.field}` : ''}`
           : 'run';
         printErr(`✗ ${where} failed: ${e.message} [${e.code}]`);
+        if (e.code === INTERNAL_ERROR) {
+          printErr('  This is a bug in DiffEdit Studio, not a problem with your workflow: please report it.');
+          return EXIT.internal;
+        }
         return EXIT.failed;
       }
     }
@@ -273,12 +390,44 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       printErr(`✗ ${error.message}`);
       return EXIT.invalid;
     }
-    throw error;
+    if (isEnvironmentError(error)) {
+      // a model error, a toy pack that cannot be written, EACCES/ENOSPC…: the message says what to fix
+      printErr(`✗ ${error.message}`);
+      return EXIT.failed;
+    }
+    printErr(internalErrorMessage(error));
+    return EXIT.internal;
   } finally {
     // Runtimes made here hold model sessions and worker threads that would keep the process alive.
     await Promise.all(created.map((runtime) => runtime.close()));
   }
   return exitCode;
+}
+
+/**
+ * Checked before running, so that a bad --out fails at once instead of after the whole computation: not empty,
+ * a folder (created if missing) that this process can write into.
+ */
+async function checkOutDir(out: string): Promise<void> {
+  if (out.trim() === '') throw new UsageError("--out needs a folder name, got ''");
+  const existing = await stat(out).catch(() => undefined);
+  if (existing !== undefined && !existing.isDirectory()) {
+    throw new UsageError(`cannot write the output into ${out}: it is not a folder (a file is in the way)`);
+  }
+  try {
+    await mkdir(out, { recursive: true });
+    await access(out, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`cannot write the output into ${out}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * An error that carries a stable `code` (ModelError, ToyPackError, Node's system errors such as EACCES): a
+ * problem with the machine or the files, which the message explains. Anything else escaping is a bug.
+ */
+function isEnvironmentError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -313,6 +462,15 @@ async function loadWorkflow(file: string): Promise<Loaded> {
 
 function documentIssue(message: string): ValidationIssue {
   return { nodeId: null, field: '$', code: 'invalid_document', message };
+}
+
+/** `--threads N`: onnxruntime intra-op threads, a whole number from 1 to 1024 (undefined when not given). */
+function parseThreads(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
+    throw new UsageError(`--threads expects a whole number from 1 to 1024, got '${value}'`);
+  return threads;
 }
 
 /** `--providers cuda,cpu` (or $DIFFEDIT_PROVIDERS) as runtime options; nothing when unset. */

@@ -127,8 +127,9 @@ export const API_ROUTES = {
     body: 'multipart',
     responses: {
       201: { description: 'Stored', schema: UploadSchema },
-      400: error('No file, or not an image LoadImage reads'),
+      400: error('No file, or an image that does not decode'),
       413: error('Larger than the upload limit (bytes or pixels)'),
+      415: error('Not a PNG, JPEG or WebP image (judged from the bytes, not the name)'),
     },
   },
   getFile: {

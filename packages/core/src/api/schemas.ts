@@ -78,7 +78,8 @@ export const RunWarningSchema = z
     message: z.string(),
   })
   .register(apiRegistry, { id: 'RunWarning' });
-export type RunWarning = z.infer<typeof RunWarningSchema>;
+// The TypeScript type is the executor's RunWarning (graph/events.ts); this schema describes it on the wire.
+export type RunWarningWire = z.infer<typeof RunWarningSchema>;
 
 /** A file a node emitted, stored by the server and downloadable at `url`. */
 export const FileRefSchema = z
@@ -122,7 +123,7 @@ const runFields = {
     .int()
     .nonnegative()
     .optional()
-    .describe('While queued: how many runs are ahead of it (0: it starts next)'),
+    .describe('While queued: how many runs will execute before it, the running one included'),
   error: RunErrorSchema.optional(),
   files: z.array(FileRefSchema.extend({ nodeId: z.string() })).describe('Every file the run emitted'),
 };
@@ -197,7 +198,14 @@ export const RunSubmitSchema = z
 export type RunSubmit = z.infer<typeof RunSubmitSchema>;
 
 export const RunAcceptedSchema = z
-  .object({ runId: RunIdSchema, position: z.number().int().nonnegative() })
+  .object({
+    runId: RunIdSchema,
+    position: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('Runs that will execute before it, the running one included (0: it starts now)'),
+  })
   .register(apiRegistry, { id: 'RunAccepted' });
 export type RunAccepted = z.infer<typeof RunAcceptedSchema>;
 

@@ -22,6 +22,7 @@ export {
   autoCorrelationLoss,
   rollsFromGenerator,
   regulariseNoisePrediction,
+  regulariseNoisePredictionAsync,
 } from './regularisation.js';
 export type {
   LossAndGradient,
@@ -42,5 +43,5 @@ export {
   preprocessMask,
 } from './vae.js';
 export type { MaskResizeMode } from './vae.js';
-export { createDiffEditSchedulers } from './diffedit-schedulers.js';
-export type { DiffEditSchedulers } from './diffedit-schedulers.js';
+export { createDiffEditSchedulers, diffEditSchedulerConfig } from './diffedit-schedulers.js';
+export type { DiffEditSchedulerConfig, DiffEditSchedulers } from './diffedit-schedulers.js';

@@ -230,6 +230,47 @@ export function regulariseNoisePrediction(
   t: number,
   options: InversionRegularisationOptions = {},
 ): Tensor {
+  const steps = regularisationSteps(scheduler, noisePred, latentModelInput, t, options);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * The same, for a run that can be cancelled: the loops can take many seconds per step (100 × 100 gradient
+ * steps on a 64×64 latent), so this gives the event loop a turn every `sliceMs` of work (a Ctrl-C or an abort
+ * gets handled) and stops with the signal's reason once it is aborted.
+ */
+export async function regulariseNoisePredictionAsync(
+  scheduler: DDIMSchedulerBase,
+  noisePred: Tensor,
+  latentModelInput: Tensor,
+  t: number,
+  options: InversionRegularisationOptions & { signal?: AbortSignal; sliceMs?: number } = {},
+): Promise<Tensor> {
+  const sliceMs = options.sliceMs ?? 25;
+  const steps = regularisationSteps(scheduler, noisePred, latentModelInput, t, options);
+  let sliceStart = performance.now();
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** The regularisation as a generator that pauses after each gradient step (the unit of cancellation). */
+function* regularisationSteps(
+  scheduler: DDIMSchedulerBase,
+  noisePred: Tensor,
+  latentModelInput: Tensor,
+  t: number,
+  options: InversionRegularisationOptions,
+): Generator<void, Tensor, void> {
   const numRegSteps = options.numRegSteps ?? 0;
   const lambdaAc = options.lambdaAutoCorr ?? 20;
   const lambdaKl = options.lambdaKl ?? 20;
@@ -256,11 +297,13 @@ export function regulariseNoisePrediction(
         const eps = getEpsilon(scheduler, out, latentModelInput, t);
         const { grad } = autoCorrelationLoss(eps, roll as RollSource);
         descend(toOutput(grad), lambdaAc / rolls);
+        yield;
       }
     }
     if (lambdaKl > 0) {
       const eps = getEpsilon(scheduler, out, latentModelInput, t);
       descend(toOutput(klDivergenceLoss(eps.data).grad), lambdaKl);
+      yield;
     }
   }
   return out;

@@ -1,5 +1,6 @@
 import type { SpecCatalog } from './catalog.js';
 import { canonicalJson } from './canonical-json.js';
+import { ownValue } from './own.js';
 import { isFingerprintedKind } from './params.js';
 import { sha256Text } from './sha256.js';
 import { topologicalOrder } from './topology.js';
@@ -27,7 +28,7 @@ export function computeCacheKeys(
   const nodes = new Map(workflow.nodes.map((node) => [node.id, node]));
   const incoming = new Map<string, Record<string, { node: string; output: string }>>();
   for (const edge of workflow.edges) {
-    const inputs = incoming.get(edge.to.node) ?? {};
+    const inputs = incoming.get(edge.to.node) ?? Object.create(null);
     inputs[edge.to.input] = edge.from;
     incoming.set(edge.to.node, inputs);
   }
@@ -48,7 +49,8 @@ export function computeCacheKeys(
     }
     const files: Record<string, string> = {};
     for (const [name, spec] of Object.entries(def.params)) {
-      const fingerprint = fingerprints[id]?.[name];
+      const own = ownValue(fingerprints, id);
+      const fingerprint = own ? ownValue(own, name) : undefined;
       if (isFingerprintedKind(spec.kind) && fingerprint !== undefined) files[name] = fingerprint;
     }
     const material: Record<string, unknown> = {

@@ -193,7 +193,8 @@ const NodeJson = z.strictObject({
   outputs: z.array(z.strictObject({ name: Text, type: Socket, ...Described })),
 });
 
-const CatalogJson = z.array(NodeJson);
+/** The catalog JSON's zod schema (strict: an unknown field is an error), for APIs that serve or check it. */
+export const SerializedCatalogSchema = z.array(NodeJson);
 
 /** Raised by catalogFromJSON for JSON that is not a catalog; the message names the offending field. */
 export class CatalogJsonError extends Error {
@@ -209,7 +210,7 @@ export class CatalogJsonError extends Error {
  * validation results and cache keys as the catalog that wrote it. Throws CatalogJsonError on malformed input.
  */
 export function catalogFromJSON(json: unknown): NodeCatalog<NodeSpec> {
-  const parsed = CatalogJson.safeParse(json);
+  const parsed = SerializedCatalogSchema.safeParse(json);
   if (!parsed.success) throw new CatalogJsonError(`not a node catalog: ${z.prettifyError(parsed.error)}`);
   const catalog = new NodeCatalog<NodeSpec>();
   for (const node of parsed.data) {

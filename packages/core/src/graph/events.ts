@@ -17,6 +17,15 @@ export interface RunError {
   message: string;
 }
 
+/** A warning raised by a node (ctx.warn) during a run, with the node that raised it. */
+export interface RunWarning {
+  nodeId: string;
+  nodeType: string;
+  code: string;
+  field?: string;
+  message: string;
+}
+
 interface EventBase {
   runId: string;
   /** Milliseconds since the epoch. */
@@ -41,6 +50,7 @@ export type RunEvent =
   | (NodeEventBase & { type: 'node:start' })
   | (NodeEventBase & { type: 'node:progress'; step: number; total: number; preview?: ProgressPreview })
   | (NodeEventBase & { type: 'node:log'; level: LogLevel; message: string })
+  | (NodeEventBase & { type: 'node:warning'; code: string; field?: string; message: string })
   | (NodeEventBase & {
       type: 'node:done';
       cacheKey: string;

@@ -4,13 +4,14 @@ import { computeCacheKeys } from './cache-keys.js';
 import type { ParamFingerprints } from './cache-keys.js';
 import type { NodeCatalog } from './catalog.js';
 import { describeOutputs, describeValue } from './events.js';
-import type { ArtifactInfo, RunError, RunEvent, RunEventListener } from './events.js';
+import type { ArtifactInfo, RunError, RunEvent, RunEventListener, RunWarning } from './events.js';
 import { acceptedTypes } from './node-definition.js';
-import type { Artifact, LogLevel, NodeContext, NodeDefinition } from './node-definition.js';
+import type { Artifact, LogLevel, NodeContext, NodeDefinition, NodeWarningInit } from './node-definition.js';
 import { NodeError, RunCancelledError } from './node-errors.js';
 import { OutputCache } from './output-cache.js';
 import type { CachedNodeResult } from './output-cache.js';
 import { isFingerprintedKind } from './params.js';
+import { ownValue } from './own.js';
 import { outputNodes, planExecution } from './plan.js';
 import { ServiceRegistry } from './services.js';
 import { convertSocketValue, resolveSocketConnection } from './sockets.js';
@@ -53,6 +54,11 @@ export interface RunOptions {
   targets?: readonly string[];
   signal?: AbortSignal;
   onEvent?: RunEventListener;
+  /**
+   * Receives each file of the run (emitted now or re-emitted from the cache) just before the node's
+   * node:done / node:cached event, so a server can store it where that event's readers can fetch it.
+   */
+  onArtifact?: (artifact: NodeArtifact) => void;
   runId?: string;
 }
 
@@ -90,6 +96,8 @@ export interface RunResult {
   fingerprints: ParamFingerprints;
   error?: RunError;
   issues?: ValidationIssue[];
+  /** What the nodes warned about (ctx.warn), in the order raised, cached nodes included. */
+  warnings: RunWarning[];
 }
 
 const DEFAULT_CACHE_BYTES = 1024 ** 3;
@@ -151,6 +159,7 @@ export class Executor {
         fingerprints: {},
         error,
         issues: validation.issues,
+        warnings: [],
       };
     }
     const workflow = validation.workflow;
@@ -163,8 +172,31 @@ export class Executor {
       else edgesInto.set(edge.to.node, [edge]);
     }
     const records = new Map<string, NodeRunRecord>();
-    const outputs: Record<string, Record<string, unknown>> = {};
+    const outputs: Record<string, Record<string, unknown>> = Object.create(null);
     const artifacts: NodeArtifact[] = [];
+    const addArtifacts = (nodeId: string, files: readonly Artifact[]): void => {
+      for (const file of files) {
+        const artifact = { ...file, nodeId };
+        artifacts.push(artifact);
+        try {
+          options.onArtifact?.(artifact);
+        } catch {
+          // Like a broken event listener, a failing artifact sink must not break the run.
+        }
+      }
+    };
+    const warnings: RunWarning[] = [];
+    const warn = (nodeId: string, nodeType: string, warning: NodeWarningInit): void => {
+      const entry: RunWarning = {
+        nodeId,
+        nodeType,
+        code: warning.code,
+        ...(warning.field !== undefined ? { field: warning.field } : {}),
+        message: warning.message,
+      };
+      warnings.push(entry);
+      emit({ ...base(), type: 'node:warning', ...entry });
+    };
     let fingerprints: ParamFingerprints = {};
     const finish = (status: RunResult['status'], error?: RunError): RunResult => ({
       runId,
@@ -175,6 +207,7 @@ export class Executor {
       outputs,
       fingerprints,
       ...(error ? { error } : {}),
+      warnings,
     });
     const fail = (error: RunError): RunResult => {
       emit({ ...base(), type: 'run:failed', ms: elapsed(), error });
@@ -235,7 +268,7 @@ export class Executor {
       if (cachedResult) {
         outputs[id] = cachedResult.outputs;
         record.artifacts = cachedResult.artifacts.map(artifactInfo);
-        artifacts.push(...cachedResult.artifacts.map((a) => ({ ...a, nodeId: id })));
+        addArtifacts(id, cachedResult.artifacts);
         emit({
           ...base(),
           type: 'node:cached',
@@ -244,6 +277,7 @@ export class Executor {
           cacheKey: record.cacheKey,
           artifacts: record.artifacts,
         });
+        for (const w of cachedResult.warnings ?? []) warn(id, node.type, w);
         continue;
       }
       if (signal.aborted) return cancel(id);
@@ -251,8 +285,22 @@ export class Executor {
       const def = this.catalog.get(node.type)!;
       const inputs = this.gatherInputs(edgesInto.get(id) ?? [], typeOf, def, outputs);
       const emitted: Artifact[] = [];
+      const raised: NodeWarningInit[] = [];
+      const onWarning = (w: NodeWarningInit): void => {
+        raised.push(w);
+        warn(id, node.type, w);
+      };
       const progress = this.progressThrottle(emit);
-      const ctx = this.createContext(def, id, runId, signal, emitted, progress.emit, validation.document);
+      const ctx = this.createContext(
+        def,
+        id,
+        runId,
+        signal,
+        emitted,
+        progress.emit,
+        onWarning,
+        validation.document,
+      );
       emit({ ...base(), type: 'node:start', nodeId: id, nodeType: node.type });
       const nodeStarted = performance.now();
       let result: Record<string, unknown>;
@@ -274,8 +322,12 @@ export class Executor {
       record.status = 'ran';
       record.artifacts = emitted.map(artifactInfo);
       outputs[id] = result;
-      artifacts.push(...emitted.map((a) => ({ ...a, nodeId: id })));
-      this.cache.set(record.cacheKey, { outputs: result, artifacts: emitted });
+      addArtifacts(id, emitted);
+      this.cache.set(record.cacheKey, {
+        outputs: result,
+        artifacts: emitted,
+        ...(raised.length > 0 ? { warnings: raised } : {}),
+      });
       emit({
         ...base(),
         type: 'node:done',
@@ -298,24 +350,27 @@ export class Executor {
 
   /**
    * The one place progress is throttled: wraps a node's event sink so that `node:progress` events are at
-   * least progressIntervalMs apart; a dropped one is kept and sent by flush() unless a later one went out.
+   * least progressIntervalMs apart; the last dropped one is sent by flush() when the node ends. A preview of
+   * a dropped event rides on the next one sent that has none, so the newest preview is never lost.
    */
   private progressThrottle(emit: (event: RunEvent) => void): {
     emit: (event: RunEvent) => void;
     flush: () => void;
   } {
     let lastSent = Number.NEGATIVE_INFINITY;
-    let pending: RunEvent | undefined;
+    let pending: Extract<RunEvent, { type: 'node:progress' }> | undefined;
     return {
       emit: (event) => {
         if (event.type !== 'node:progress') return emit(event);
+        const withPreview =
+          event.preview || !pending?.preview ? event : { ...event, preview: pending.preview };
         const now = this.now();
         if (now - lastSent >= this.progressIntervalMs) {
           lastSent = now;
           pending = undefined;
-          emit(event);
+          emit(withPreview);
         } else {
-          pending = event;
+          pending = withPreview;
         }
       },
       flush: () => {
@@ -331,7 +386,7 @@ export class Executor {
     runId: string,
     signal: AbortSignal,
   ): Promise<ParamFingerprints> {
-    const result: Record<string, Record<string, string>> = {};
+    const result: Record<string, Record<string, string>> = Object.create(null);
     for (const node of workflow.nodes) {
       if (!wanted.has(node.id)) continue;
       const def = this.catalog.get(node.type)!;
@@ -339,7 +394,10 @@ export class Executor {
         if (!isFingerprintedKind(spec.kind)) continue;
         const value = String(node.params[param]);
         let fingerprint: string;
-        if (!this.fingerprintParam) {
+        if (spec.kind === 'file' && value.trim() === '') {
+          // nothing to read: the node itself says "no image chosen", naming its param
+          fingerprint = 'no-file';
+        } else if (!this.fingerprintParam) {
           // Unknown content: make the key unique to this run so the result is never reused.
           fingerprint = `unfingerprinted:${runId}`;
         } else {
@@ -369,8 +427,8 @@ export class Executor {
   ): Record<string, unknown> {
     const inputs: Record<string, unknown> = {};
     for (const edge of edgesInto) {
-      const outputType = this.catalog.get(typeOf(edge.from.node))!.outputs[edge.from.output].type;
-      const inputSpec = def.inputs[edge.to.input];
+      const outputType = ownValue(this.catalog.get(typeOf(edge.from.node))!.outputs, edge.from.output)!.type;
+      const inputSpec = ownValue(def.inputs, edge.to.input)!;
       const as = resolveSocketConnection(outputType, inputSpec.type) ?? acceptedTypes(inputSpec)[0];
       inputs[edge.to.input] = convertSocketValue(outputType, as, outputs[edge.from.node][edge.from.output]);
     }
@@ -384,6 +442,7 @@ export class Executor {
     signal: AbortSignal,
     emitted: Artifact[],
     emit: (event: RunEvent) => void,
+    onWarning: (warning: NodeWarningInit) => void,
     workflow?: Workflow,
   ): NodeContext {
     const base = { runId, nodeId, nodeType: def.type };
@@ -403,6 +462,16 @@ export class Executor {
       ...(def.readsWorkflow ? { workflow } : {}),
       log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
       throwIfAborted,
+      warn: (warning) => {
+        if (typeof warning?.code !== 'string' || typeof warning.message !== 'string') {
+          throw new TypeError(`${def.type}: ctx.warn needs { code, message }`);
+        }
+        onWarning({
+          code: warning.code,
+          message: warning.message,
+          ...(typeof warning.field === 'string' ? { field: warning.field } : {}),
+        });
+      },
       progress: (step, total, preview) => {
         throwIfAborted();
         emit({
@@ -463,7 +532,12 @@ function checkOutputs(def: NodeDefinition, result: unknown): asserts result is R
   }
 }
 
-function toRunError(caught: unknown, nodeId: string | null, nodeType: string | undefined): RunError {
+/**
+ * A NodeError (or another error carrying a stable string `code`, as model and file-system errors do) is a node
+ * that failed on its input: the user can fix it. Anything else (a TypeError, a plain Error, a thrown string) is
+ * a bug in the node or the runtime: 'internal_error', so that scripts and the editor can tell the two apart.
+ */
+export function toRunError(caught: unknown, nodeId: string | null, nodeType: string | undefined): RunError {
   const base = { nodeId, ...(nodeType !== undefined ? { nodeType } : {}) };
   if (caught instanceof NodeError) {
     return {
@@ -473,9 +547,21 @@ function toRunError(caught: unknown, nodeId: string | null, nodeType: string | u
       ...(caught.field !== undefined ? { field: caught.field } : {}),
     };
   }
-  if (caught instanceof Error) return { ...base, code: 'node_failed', message: caught.message };
-  return { ...base, code: 'node_failed', message: String(caught) };
+  const code = caught instanceof Error ? (caught as { code?: unknown }).code : undefined;
+  if (caught instanceof Error && typeof code === 'string' && code !== '') {
+    // model errors have snake_case codes; system errors ('ENOENT'…) say what failed in their message
+    return { ...base, code: /^[a-z][a-z0-9_]*$/.test(code) ? code : 'node_failed', message: caught.message };
+  }
+  const detail = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+  return {
+    ...base,
+    code: INTERNAL_ERROR,
+    message: `internal error${nodeType !== undefined ? ` in ${nodeType}` : ''} (a bug, please report it): ${detail}`,
+  };
 }
+
+/** RunError.code of an unexpected exception: a bug, not a node that failed on its input. */
+export const INTERNAL_ERROR = 'internal_error';
 
 /** Settles with the node's promise, or rejects as soon as the run is cancelled (even if the node ignores it). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -1,6 +1,7 @@
 export * from './sha256.js';
 export * from './canonical-json.js';
 export * from './sockets.js';
+export * from './own.js';
 export * from './params.js';
 export * from './services.js';
 export * from './node-errors.js';

@@ -84,6 +84,18 @@ export interface NodeContext {
   readonly workflow?: Workflow;
   /** Emits a file; only output nodes should. Kept with the cached result and re-emitted on cache hits. */
   emitFile(artifact: Artifact): void;
+  /**
+   * Tells the user the node ran but probably not as meant (a prompt cut off, a mask that covers everything…):
+   * a `node:warning` event and an entry in RunResult.warnings. Kept with the cached result, like files.
+   */
+  warn(warning: NodeWarningInit): void;
+}
+
+/** A warning a node raises: a stable `code`, a message in the user's words, and the param or input at fault. */
+export interface NodeWarningInit {
+  code: string;
+  message: string;
+  field?: string;
 }
 
 export interface NodeDefinitionInit<I extends InputSpecs, P extends ParamSpecs, O extends OutputSpecs> {
@@ -183,12 +195,6 @@ export function defineNode<
     readsWorkflow: init.readsWorkflow ?? false,
     run,
   });
-}
-
-/** The spec part of a definition (drops `run`), e.g. to hand to code that must not run nodes. */
-export function nodeSpecOf(def: NodeSpec): NodeSpec {
-  const { type, version, title, category, description, inputs, params, outputs, output, readsWorkflow } = def;
-  return { type, version, title, category, description, inputs, params, outputs, output, readsWorkflow };
 }
 
 export function isInputRequired(spec: InputSpec): boolean {

@@ -1,9 +1,11 @@
-import type { Artifact } from './node-definition.js';
+import type { Artifact, NodeWarningInit } from './node-definition.js';
 
 /** What the cache keeps for a node: its outputs, and the files it emitted (re-emitted on a hit). */
 export interface CachedNodeResult {
   outputs: Record<string, unknown>;
   artifacts: Artifact[];
+  /** Warnings the node raised when it ran; repeated on every cache hit. */
+  warnings?: NodeWarningInit[];
 }
 
 export interface CacheStats {

@@ -1,3 +1,5 @@
+import { quoteValue } from '../workflow/issues.js';
+
 /** The widget kinds a node parameter can have. */
 export const PARAM_KINDS = [
   'number',
@@ -155,6 +157,6 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quoteValue(value);
   return `${typeof value} ${String(value)}`;
 }

@@ -10,6 +10,8 @@ export function serviceKey<T>(id: string): ServiceKey<T> {
 }
 
 export class MissingServiceError extends Error {
+  /** A runtime set-up problem, not a bug in the node that asked. */
+  readonly code = 'missing_service';
   constructor(readonly serviceId: string) {
     super(`service '${serviceId}' is not registered with this runtime`);
     this.name = 'MissingServiceError';

@@ -6,32 +6,75 @@ export interface Dependency {
 
 /**
  * Kahn's algorithm; among the nodes ready at each step the one earliest in `nodeIds` goes first, so the order
- * is deterministic. Nodes on a cycle (or downstream of one) are left out; compare lengths to detect that.
+ * is deterministic. The ready nodes wait in a binary heap keyed by that position, so ordering n nodes and e
+ * edges takes O((n + e) log n), not O(n²) (20 000 unconnected nodes are all ready at once). Nodes on a cycle
+ * (or downstream of one) are left out; compare lengths to detect that.
  */
 export function topologicalOrder(nodeIds: readonly string[], dependencies: readonly Dependency[]): string[] {
-  const rank = new Map(nodeIds.map((id, i) => [id, i]));
-  const indegree = new Map(nodeIds.map((id) => [id, 0]));
-  const consumers = new Map<string, string[]>(nodeIds.map((id) => [id, []]));
+  const rank = new Map<string, number>();
+  nodeIds.forEach((id, i) => {
+    if (!rank.has(id)) rank.set(id, i);
+  });
+  const indegree = new Int32Array(nodeIds.length);
+  const consumers: number[][] = nodeIds.map(() => []);
   for (const { from, to } of dependencies) {
-    if (!rank.has(from) || !rank.has(to)) continue;
-    consumers.get(from)?.push(to);
-    indegree.set(to, (indegree.get(to) ?? 0) + 1);
+    const f = rank.get(from);
+    const t = rank.get(to);
+    if (f === undefined || t === undefined) continue;
+    consumers[f].push(t);
+    indegree[t]++;
   }
-  const ready = nodeIds.filter((id) => indegree.get(id) === 0);
+  const ready = new MinHeap();
+  for (const i of rank.values()) if (indegree[i] === 0) ready.push(i);
   const order: string[] = [];
-  while (ready.length > 0) {
-    // The ready set stays small; a linear scan keeps the tie-break simple.
-    let best = 0;
-    for (let i = 1; i < ready.length; i++) if (rank.get(ready[i])! < rank.get(ready[best])!) best = i;
-    const [id] = ready.splice(best, 1);
-    order.push(id);
-    for (const next of consumers.get(id) ?? []) {
-      const remaining = indegree.get(next)! - 1;
-      indegree.set(next, remaining);
-      if (remaining === 0) ready.push(next);
-    }
+  while (ready.size > 0) {
+    const i = ready.pop();
+    order.push(nodeIds[i]);
+    for (const next of consumers[i]) if (--indegree[next] === 0) ready.push(next);
   }
   return order;
+}
+
+/** A binary min-heap of non-negative integers. */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(value: number): void {
+    const a = this.items;
+    a.push(value);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent] <= a[i]) break;
+      [a[parent], a[i]] = [a[i], a[parent]];
+      i = parent;
+    }
+  }
+
+  pop(): number {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l] < a[m]) m = l;
+        if (r < a.length && a[r] < a[m]) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i], a[m]];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 /**

@@ -10,6 +10,15 @@ import { checkParamValue } from './params.js';
 import type { ParamValue } from './params.js';
 import { resolveSocketConnection } from './sockets.js';
 import { findCycles, upstreamOf } from './topology.js';
+import { ownValue } from './own.js';
+import { quoteValue } from '../workflow/issues.js';
+
+const LIMIT_CODES: ReadonlySet<string> = new Set(['too_many_nodes', 'too_deep', 'too_large']);
+
+/** A user-chosen name as an issue's field: itself, unless it is too long to repeat in full. */
+function quoteName(name: string): string {
+  return name.length > 80 ? `${name.slice(0, 80)}…` : name;
+}
 
 export interface ValidateOptions extends MigrationOptions {
   /** Node ids to run up to; when given, the workflow needs no output node. */
@@ -52,8 +61,11 @@ export function validateWorkflow(
   const parsed = parseWorkflow(raw, options);
   if (!parsed.ok) {
     // With targets, nodes outside them may stay unfinished, so only the shape problems are reported.
+    const overLimits = parsed.issues.some((i) => LIMIT_CODES.has(i.code));
     const more =
-      options.targets === undefined && parsed.migrated ? wellFormedNodeIssues(parsed.migrated, catalog) : [];
+      options.targets === undefined && !overLimits && parsed.migrated
+        ? wellFormedNodeIssues(parsed.migrated, catalog)
+        : [];
     return { ok: false, issues: [...parsed.issues, ...more] };
   }
   const workflow = parsed.workflow;
@@ -114,12 +126,22 @@ export function validateWorkflow(
     dependencies.push({ from: fromNode.id, to: toNode.id });
     const fromDef = definitions.get(fromNode.id);
     const toDef = definitions.get(toNode.id);
-    const output = fromDef?.outputs[edge.from.output];
-    const input = toDef?.inputs[edge.to.input];
+    const output = fromDef ? ownValue(fromDef.outputs, edge.from.output) : undefined;
+    const input = toDef ? ownValue(toDef.inputs, edge.to.input) : undefined;
     if (fromDef && !output) {
-      dangling(fromNode.id, edge.from.output, `${fromDef.type} has no output '${edge.from.output}'`);
+      dangling(
+        fromNode.id,
+        quoteName(edge.from.output),
+        `${fromDef.type} has no output ${quoteValue(edge.from.output)}`,
+      );
     }
-    if (toDef && !input) dangling(toNode.id, edge.to.input, `${toDef.type} has no input '${edge.to.input}'`);
+    if (toDef && !input) {
+      dangling(
+        toNode.id,
+        quoteName(edge.to.input),
+        `${toDef.type} has no input ${quoteValue(edge.to.input)}`,
+      );
+    }
     if (input) {
       const slot = `${toNode.id}\u0000${edge.to.input}`;
       const previous = connected.get(slot);
@@ -174,9 +196,9 @@ export function validateWorkflow(
     for (const target of options.targets) {
       if (!nodes.has(target)) {
         issues.push({
-          nodeId: target,
+          nodeId: quoteName(target),
           code: 'unknown_target',
-          message: `target node '${target}' does not exist`,
+          message: `target node ${quoteValue(target)} does not exist`,
         });
       }
     }
@@ -230,7 +252,7 @@ function checkNode(
       nodeId: node.id,
       field: 'type',
       code: 'unknown_node_type',
-      message: `unknown node type '${node.type}'`,
+      message: `unknown node type ${quoteValue(node.type)}`,
     });
   }
   return def;
@@ -260,17 +282,17 @@ function resolveParams(
 ): Record<string, ParamValue> {
   const resolved: Record<string, ParamValue> = {};
   for (const name of Object.keys(node.params)) {
-    if (!(name in def.params)) {
+    if (!Object.hasOwn(def.params, name)) {
       issues.push({
         nodeId: node.id,
-        field: name,
+        field: quoteName(name),
         code: 'unknown_param',
-        message: `${def.type} has no param '${name}'`,
+        message: `${def.type} has no param ${quoteValue(name)}`,
       });
     }
   }
   for (const [name, spec] of Object.entries(def.params)) {
-    const value = node.params[name];
+    const value = ownValue(node.params, name);
     if (value === undefined) {
       resolved[name] = spec.default;
       continue;

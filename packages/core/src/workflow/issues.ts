@@ -12,6 +12,9 @@ export const VALIDATION_CODES = [
   'cycle',
   'no_output_node',
   'unknown_target',
+  'too_many_nodes',
+  'too_deep',
+  'too_large',
 ] as const;
 
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
@@ -33,4 +36,21 @@ export function formatIssue(issue: ValidationIssue): string {
     .filter((part) => part !== undefined)
     .join(' › ');
   return `${where}: ${issue.message} [${issue.code}]`;
+}
+
+/**
+ * A user-supplied value as an error message quotes it: JSON-quoted, and cut to `max` characters with the full
+ * length named, so that a 2 MB string in a workflow gives a one-line error, not 2 MB of output.
+ */
+export function quoteValue(value: unknown, max = 80): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value); // a bigint, a cyclic object
+  }
+  if (text.length <= max) return text;
+  const length =
+    typeof value === 'string' ? `${value.length} characters` : `${text.length} characters as JSON`;
+  return `${text.slice(0, max)}… (${length})`;
 }

@@ -1,3 +1,4 @@
+import { quoteValue } from './issues.js';
 import type { ValidationIssue } from './issues.js';
 import { WORKFLOW_FORMAT, WORKFLOW_VERSION } from './schema.js';
 
@@ -33,17 +34,17 @@ export function migrateWorkflow(raw: unknown, options: MigrationOptions = {}): M
   }
   let document = raw as Record<string, unknown>;
   if (document.format !== WORKFLOW_FORMAT) {
-    return fail('format', `expected "format": "${WORKFLOW_FORMAT}", got ${JSON.stringify(document.format)}`);
+    return fail('format', `expected "format": "${WORKFLOW_FORMAT}", got ${quoteValue(document.format)}`);
   }
   const fromVersion = document.version;
   if (typeof fromVersion !== 'number' || !Number.isInteger(fromVersion) || fromVersion < 1) {
-    return fail('version', `"version" must be a positive integer, got ${JSON.stringify(fromVersion)}`);
+    return fail('version', `"version" must be a positive integer, got ${quoteValue(fromVersion)}`);
   }
   if (fromVersion > current) {
     return fail('version', `version ${fromVersion} is newer than this runtime understands (${current})`);
   }
   for (let version = fromVersion; version < current; version++) {
-    const migrate = migrations[version];
+    const migrate = Object.hasOwn(migrations, version) ? migrations[version] : undefined;
     if (!migrate) return fail('version', `no migration from version ${version} to ${version + 1}`);
     document = migrate(document);
     if (document.version !== version + 1) {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 
 import type { ValidationIssue } from './issues.js';
+import { checkDocumentLimits } from './limits.js';
 import { migrateWorkflow } from './migrations.js';
 import type { MigrationOptions } from './migrations.js';
 import { WorkflowSchema } from './schema.js';
@@ -20,6 +21,8 @@ export type ParseWorkflowResult =
  * params and edges are checked against a catalog by validateWorkflow.
  */
 export function parseWorkflow(raw: unknown, options: MigrationOptions = {}): ParseWorkflowResult {
+  const limits = checkDocumentLimits(raw);
+  if (limits.length > 0) return { ok: false, issues: limits };
   const migrated = migrateWorkflow(raw, options);
   if (!migrated.ok) return migrated;
   const parsed = WorkflowSchema.safeParse(migrated.document);

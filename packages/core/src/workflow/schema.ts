@@ -4,10 +4,20 @@ export const WORKFLOW_FORMAT = 'diffedit-studio.workflow';
 /** The version this code writes. Older documents are migrated on load (see migrations.ts). */
 export const WORKFLOW_VERSION = 1;
 
+/**
+ * Names every JavaScript object already has (constructor, toString, __proto__…). An id is a key of many
+ * records (outputs, fingerprints, reports); these would reach Object.prototype instead of a node.
+ */
+export const RESERVED_IDS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 /** Node ids are short and free of dots so that `--set NODE.PARAM=VALUE` is unambiguous. */
 export const NodeIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'ids use letters, digits, "_" and "-" (1 to 128 characters)');
+  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'ids use letters, digits, "_" and "-" (1 to 128 characters)')
+  .refine((id) => !RESERVED_IDS.has(id), {
+    message:
+      'this id is a name every JavaScript object has (constructor, toString, __proto__…); choose another',
+  });
 
 export const PositionSchema = z.strictObject({ x: z.number(), y: z.number() });
 

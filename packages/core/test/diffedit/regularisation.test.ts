@@ -7,6 +7,7 @@ import {
   getEpsilon,
   klDivergenceLoss,
   regulariseNoisePrediction,
+  regulariseNoisePredictionAsync,
 } from '@diffedit/core';
 import type { FloatTensorLike } from '@diffedit/core';
 import { SD21_CONFIG } from '../schedulers/sd21.js';
@@ -175,5 +176,53 @@ describe('regulariseNoisePrediction', () => {
   });
   it('auto-correlation without a generator is a clear error', () => {
     expect(() => regulariseNoisePrediction(inv, pred, input, 481, { numRegSteps: 1 })).toThrow(/generator/);
+  });
+});
+
+describe('regulariseNoisePredictionAsync (cancellable)', () => {
+  const inv = DDIMInverseScheduler.fromConfig({ ...SD21_CONFIG, prediction_type: 'epsilon' });
+  const pred = new SeededRng(4).randn([1, 4, 16, 16]);
+  const input = new SeededRng(5).randn([2, 4, 16, 16]);
+  const options = { numRegSteps: 3, numAutoCorrRolls: 4, lambdaKl: 20, lambdaAutoCorr: 20 };
+
+  it('gives the same numbers as the synchronous version', async () => {
+    const sync = regulariseNoisePrediction(inv, pred, input, 481, {
+      ...options,
+      generator: new SeededRng(8),
+    });
+    const slices = await regulariseNoisePredictionAsync(inv, pred, input, 481, {
+      ...options,
+      generator: new SeededRng(8),
+      sliceMs: 0, // a turn of the event loop after every gradient step
+    });
+    expect(Array.from(slices.data)).toEqual(Array.from(sync.data));
+  });
+
+  it('lets the event loop run between gradient steps and stops at the next step once aborted', async () => {
+    const controller = new AbortController();
+    let rolls = 0;
+    let abortedAtRoll = -1;
+    // counted in rolls drawn, not in time: each auto-correlation step draws 4 slices × 2 levels = 8 rolls
+    const roll = (high: number): number => {
+      rolls++;
+      return rolls % high;
+    };
+    const timer = setTimeout(() => {
+      abortedAtRoll = rolls;
+      controller.abort();
+    }, 0);
+    const pending = regulariseNoisePredictionAsync(inv, pred, input, 481, {
+      numRegSteps: 1000,
+      numAutoCorrRolls: 100,
+      roll,
+      signal: controller.signal,
+      sliceMs: 0,
+    });
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    clearTimeout(timer);
+    // the timer fired while the loops were running (a blocked loop would have run all 100 000 steps first)
+    expect(abortedAtRoll).toBeGreaterThanOrEqual(0);
+    expect(rolls - abortedAtRoll).toBeLessThanOrEqual(8);
+    expect(rolls).toBeLessThan(100 * 1000 * 8);
   });
 });

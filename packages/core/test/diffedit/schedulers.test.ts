@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDiffEditSchedulers } from '@diffedit/core';
+import { createDiffEditSchedulers, diffEditSchedulerConfig } from '@diffedit/core';
 
 const SD15_PNDM = {
   _class_name: 'PNDMScheduler',
@@ -23,13 +23,27 @@ describe('createDiffEditSchedulers', () => {
     expect(scheduler.setTimesteps(50)[0]).toBe(981);
     expect(inverseScheduler.setTimesteps(50)[0]).toBe(1);
   });
-  it('rewrites steps_offset to 1 and warns about an absent clip_sample (P5)', () => {
+  it('rewrites steps_offset to 1 in both and turns an absent clip_sample off, with warnings (P5)', () => {
     const { clip_sample: _c, ...noClip } = SD15_PNDM;
-    const { scheduler, warnings } = createDiffEditSchedulers({ ...noClip, steps_offset: 0 });
+    const { scheduler, inverseScheduler, warnings } = createDiffEditSchedulers(
+      { ...noClip, steps_offset: 0 },
+      {},
+      'sd15/scheduler/scheduler_config.json',
+    );
     expect(scheduler.config.steps_offset).toBe(1);
-    expect(scheduler.config.clip_sample).toBe(true);
-    expect(warnings.join('\n')).toMatch(/clip_sample is not set/);
-    expect(warnings.join('\n')).toMatch(/steps_offset 0 was rewritten to 1/);
+    expect(scheduler.config.clip_sample).toBe(false);
+    expect(inverseScheduler.config).toEqual(scheduler.config);
+    expect(warnings).toEqual([
+      expect.stringContaining('sd15/scheduler/scheduler_config.json does not set clip_sample; using false'),
+      expect.stringContaining('steps_offset 0 was rewritten to 1'),
+    ]);
+  });
+  it('keeps an explicit clip_sample (the toy pack clips on purpose)', () => {
+    for (const clip of [true, false]) {
+      const { config, warnings } = diffEditSchedulerConfig({ ...SD15_PNDM, clip_sample: clip });
+      expect(config).toMatchObject({ clip_sample: clip, beta_schedule: 'scaled_linear', steps_offset: 1 });
+      expect(warnings).toEqual([]);
+    }
   });
   it('passes the precision option to both', () => {
     const s = createDiffEditSchedulers(SD15_PNDM, { precision: 'torch-float32' });

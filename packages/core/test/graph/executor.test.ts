@@ -163,6 +163,40 @@ describe('Executor', () => {
     ]);
   });
 
+  it('keeps the preview of a dropped progress event for the next one sent', async () => {
+    const Previews = defineNode({
+      type: 'Previews',
+      version: 1,
+      title: 'Previews',
+      category: 'test',
+      description: 'a preview at step 2 of 5 only',
+      output: true,
+      inputs: {},
+      params: {},
+      outputs: {},
+      async run(ctx) {
+        for (let step = 1; step <= 5; step++) {
+          const preview = step === 2 ? { mime: 'image/png', bytes: new Uint8Array([2]) } : undefined;
+          ctx.progress(step, 5, preview);
+        }
+        return {};
+      },
+    });
+    let clock = 0;
+    const executor = createExecutor({ catalog: new NodeCatalog([Previews]), now: () => (clock += 20) });
+    const log = eventLog();
+    await executor.run(workflow([{ id: 'p', type: 'Previews' }]), { onEvent: log.onEvent });
+    const progress = log.events.flatMap((e) =>
+      e.type === 'node:progress' ? [[e.step, e.preview ? Array.from(e.preview.bytes) : null]] : [],
+    );
+    // 20 ms per reading, 50 ms interval: steps 1 and 4 go out, 5 is flushed; 2's preview rides on 4
+    expect(progress).toEqual([
+      [1, null],
+      [4, [2]],
+      [5, null],
+    ]);
+  });
+
   it('cancels inside a node that reports progress, and the result is not cached', async () => {
     const { catalog } = createTestCatalog();
     const executor = createExecutor({ catalog, progressIntervalMs: 0 });

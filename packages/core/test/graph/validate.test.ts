@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { validateWorkflow, VALIDATION_CODES } from '@diffedit/core';
+import {
+  canonicalJson,
+  createExecutor,
+  topologicalOrder,
+  validateWorkflow,
+  VALIDATION_CODES,
+  WORKFLOW_LIMITS,
+} from '@diffedit/core';
 import type { ValidationCode, ValidationIssue } from '@diffedit/core';
 
 import { createTestCatalog, workflow } from './fixtures.js';
@@ -246,7 +253,134 @@ describe('validateWorkflow', () => {
     ]);
   });
 
+  describe('names that objects already have (constructor, __proto__, toString…)', () => {
+    const names = ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty'];
+
+    it.each(names)('an edge to input or from output %s is a dangling edge, not a crash', (name) => {
+      const base = [
+        { id: 'c', type: 'Const' },
+        { id: 's', type: 'Sink' },
+      ];
+      const toInput = issuesOf(workflow(base, [`c.value->s.${name}`]));
+      expect(toInput).toContainEqual(
+        expect.objectContaining({ nodeId: 's', field: name, code: 'dangling_edge' }),
+      );
+      const fromOutput = issuesOf(workflow(base, [`c.${name}->s.value`]));
+      expect(codes(fromOutput)).toEqual(['dangling_edge']);
+      expect(fromOutput[0]).toMatchObject({ nodeId: 'c', field: name });
+    });
+
+    it.each(names)('a param named %s is an unknown param', (name) => {
+      // JSON.parse makes '__proto__' an own key, as a workflow file does
+      const doc = JSON.parse(
+        JSON.stringify(workflow([{ id: 's', type: 'Sink' }])).replace(
+          '"params":{}',
+          `"params":{"${name}":1}`,
+        ),
+      );
+      const issues = issuesOf(doc).filter((i) => i.code !== 'required_input_missing');
+      expect(codes(issues)).toEqual(['unknown_param']);
+      expect(issues[0]).toMatchObject({ nodeId: 's', field: name });
+    });
+
+    it.each(names)('%s is not a node id', (name) => {
+      const issues = issuesOf(workflow([{ id: name, type: 'Sink' }]));
+      expect(codes(issues)).toContain('invalid_document');
+    });
+
+    it('a type named like an Object.prototype member is unknown', () => {
+      expect(codes(issuesOf(workflow([{ id: 's', type: 'constructor' }])))).toContain('unknown_node_type');
+    });
+  });
+
+  describe('limits', () => {
+    const nested = (depth: number): unknown => {
+      let value: unknown = 'leaf';
+      for (let i = 0; i < depth; i++) value = { a: value };
+      return value;
+    };
+
+    it('refuses meta nested 3000 deep at parse time, naming the field; a run does not overflow', async () => {
+      const doc = { ...workflow([{ id: 's', type: 'Sink' }]), meta: { deep: nested(3000) } };
+      const issues = issuesOf(doc);
+      expect(codes(issues)).toEqual(['too_deep']);
+      expect(issues[0]).toMatchObject({ nodeId: null, field: expect.stringMatching(/^meta\.deep\.a/) });
+      const result = await createExecutor({ catalog }).run(doc);
+      expect(result.status).toBe('invalid');
+      // what the bound protects: the canonical JSON of the document would have overflowed the stack
+      expect(() => canonicalJson(nested(20_000))).toThrow(RangeError);
+    });
+
+    it('refuses deep groups and deep params, naming the node', () => {
+      const groups = {
+        ...workflow([{ id: 's', type: 'Sink' }]),
+        groups: [{ id: 'g', title: 't', nodes: [], x: nested(100) }],
+      };
+      expect(codes(issuesOf(groups))).toEqual(['too_deep']);
+      const params = issuesOf(workflow([{ id: 's', type: 'Sink', params: { flag: nested(100) } }]));
+      expect(codes(params)).toEqual(['too_deep']);
+      expect(params[0]).toMatchObject({ nodeId: 's', field: expect.stringMatching(/^flag\.a/) });
+    });
+
+    it('refuses a huge string and quotes at most a little of it', () => {
+      const huge = 'x'.repeat(WORKFLOW_LIMITS.maxStringLength + 1);
+      const issues = issuesOf({ ...workflow([{ id: 's', type: 'Sink' }]), description: huge });
+      expect(codes(issues)).toEqual(['too_large']);
+      expect(issues[0].field).toBe('description');
+      // a long but allowed value in the wrong place is quoted, capped
+      const long = 'y'.repeat(500_000);
+      const wrong = issuesOf(workflow([{ id: 's', type: 'Sink', params: { flag: long } }])).filter(
+        (i) => i.code !== 'required_input_missing',
+      );
+      expect(codes(wrong)).toEqual(['invalid_param']);
+      expect(wrong[0].message.length).toBeLessThan(300);
+      expect(wrong[0].message).toContain('(500000 characters)');
+      const type = issuesOf(workflow([{ id: 's', type: long }]));
+      expect(type.every((i) => i.message.length < 300)).toBe(true);
+    });
+
+    it('caps the number of nodes with a clear error', () => {
+      const many = Array.from({ length: WORKFLOW_LIMITS.maxNodes + 1 }, (_, i) => ({
+        id: `n${i}`,
+        type: 'Const',
+      }));
+      const issues = issuesOf(workflow(many));
+      expect(codes(issues)).toEqual(['too_many_nodes']);
+      expect(issues[0]).toMatchObject({ nodeId: null, field: 'nodes' });
+      expect(issues[0].message).toContain(String(WORKFLOW_LIMITS.maxNodes));
+    });
+
+    it('orders 10 000 unconnected nodes and a 10 000-node chain (Kahn with a heap, document order kept)', () => {
+      const ids = Array.from({ length: 10_000 }, (_, i) => `n${i}`);
+      expect(topologicalOrder(ids, [])).toEqual(ids);
+      const reversedChain = ids.slice(1).map((id, i) => ({ from: id, to: ids[i] }));
+      expect(topologicalOrder(ids, reversedChain)).toEqual([...ids].reverse());
+      expect(topologicalOrder(['a', 'b', 'c'], [{ from: 'c', to: 'a' }])).toEqual(['b', 'c', 'a']);
+    });
+  });
+
   it('covered every validation code', () => {
     expect([...seen].sort()).toEqual([...VALIDATION_CODES].sort());
+  });
+});
+
+describe('validateWorkflow migrates once', () => {
+  it('runs each migration once, also when the document is malformed and node checks need it again', () => {
+    const { catalog } = createTestCatalog();
+    let calls = 0;
+    const migrations = {
+      1: (doc: Record<string, unknown>) => {
+        calls++;
+        return { ...doc, version: 2 };
+      },
+    };
+    const malformed = { ...workflow([{ id: 'x', type: 'Const', params: { value: 1e9 } }]), edges: 'nope' };
+    const result = validateWorkflow(malformed, catalog, { migrations, currentVersion: 2 });
+    expect(result.ok).toBe(false);
+    // the shape problems and the node's bad param are all reported, from one migration
+    const codes = result.issues.map((i) => i.code);
+    expect(codes).toContain('invalid_document');
+    expect(codes).toContain('invalid_param');
+    expect(calls).toBe(1);
   });
 });

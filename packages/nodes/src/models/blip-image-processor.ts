@@ -1,8 +1,9 @@
-import sharp from 'sharp';
 import { Tensor } from '@diffedit/core';
 import { ModelError } from './model-errors.js';
 import type { JsonObject } from './model-files.js';
 import { numberField, readOptionalJson } from './model-files.js';
+import { PILLOW_RESAMPLE, pillowResize } from './pillow-resize.js';
+import type { PillowFilter } from './pillow-resize.js';
 
 /** An 8-bit RGB picture, row-major, channels last (3 values a pixel). */
 export interface Uint8RgbImage {
@@ -21,6 +22,8 @@ export interface BlipImageSettings {
   readonly mean: readonly [number, number, number];
   readonly std: readonly [number, number, number];
   readonly rescaleFactor: number;
+  /** Pillow filter of `resample` (BLIP: 3, bicubic; codes Pillow's resize has no filter for fall back to it). */
+  readonly resample: PillowFilter;
 }
 
 export const CLIP_IMAGE_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
@@ -73,6 +76,7 @@ export function blipImageSettings(config: JsonObject | undefined): BlipImageSett
     mean: triple(config?.image_mean, CLIP_IMAGE_MEAN),
     std: triple(config?.image_std, CLIP_IMAGE_STD),
     rescaleFactor: numberField(config, 'rescale_factor') ?? 1 / 255,
+    resample: PILLOW_RESAMPLE[numberField(config, 'resample') ?? 3] ?? 'bicubic',
   };
 }
 
@@ -104,21 +108,17 @@ export function toUint8Rgb(image: CaptionImage): Uint8RgbImage {
   return image;
 }
 
-/** BLIP pixel_values [1,3,h,w]: bicubic resize (sharp's cubic kernel), rescale, normalise per channel. */
-export async function blipPixelValues(image: CaptionImage, settings: BlipImageSettings): Promise<Tensor> {
+/**
+ * BLIP pixel_values [1,3,h,w]: Pillow's resize with the processor's filter (bicubic), as transformers does it,
+ * then rescale and normalise per channel.
+ */
+export function blipPixelValues(image: CaptionImage, settings: BlipImageSettings): Tensor {
   const rgb = toUint8Rgb(image);
   const { width, height } = settings;
   const resized =
     rgb.width === width && rgb.height === height
-      ? Uint8Array.from(rgb.data)
-      : new Uint8Array(
-          await sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), {
-            raw: { width: rgb.width, height: rgb.height, channels: 3 },
-          })
-            .resize(width, height, { kernel: 'cubic', fit: 'fill' })
-            .raw()
-            .toBuffer(),
-        );
+      ? rgb.data
+      : pillowResize(rgb, width, height, settings.resample).data;
   const plane = width * height;
   const out = new Float32Array(3 * plane);
   for (let ch = 0; ch < 3; ch++) {

@@ -111,7 +111,7 @@ export class BlipModel {
   }
 
   /** BLIP's pixel_values for an image (see blipPixelValues). */
-  pixelValues(image: CaptionImage): Promise<Tensor> {
+  async pixelValues(image: CaptionImage): Promise<Tensor> {
     return blipPixelValues(image, this.imageSettings);
   }
 

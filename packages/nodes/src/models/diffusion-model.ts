@@ -1,5 +1,11 @@
 import { basename, join } from 'node:path';
-import { Tensor } from '@diffedit/core';
+import {
+  DDIMInverseScheduler,
+  DDIMScheduler,
+  resolveSchedulerConfig,
+  SD_VAE_SCALING_FACTOR,
+  Tensor,
+} from '@diffedit/core';
 import { batchChunks, concatRows, sliceRows } from './batching.js';
 import { openComponent, rejectUnknownInputs, requireSpec } from './component-session.js';
 import type { IoSpec } from './io-spec.js';
@@ -12,9 +18,6 @@ import type { SessionPool } from './session-pool.js';
 import { TextTokenizer } from './text-tokenizer.js';
 import type { WireDType, WireFeeds, WireTensor } from './wire-tensor.js';
 import { floatFeed, numberFeed, wireToTensor } from './wire-tensor.js';
-
-/** diffusers' default for SD 1.x/2.x when a VAE config does not name its scaling factor. */
-export const SD_DEFAULT_SCALING_FACTOR = 0.18215;
 
 export const DIFFUSION_FILES = {
   textEncoder: 'text_encoder/model.onnx',
@@ -99,6 +102,7 @@ export class DiffusionModel {
     options: DiffusionModelOptions = {},
   ): Promise<DiffusionModel> {
     const schedulerConfig = await readJsonFile(folder, DIFFUSION_FILES.scheduler);
+    checkSchedulerConfig(folder, schedulerConfig);
     const tokenizer = await TextTokenizer.fromFolder(join(folder, 'tokenizer'));
     const vaeDecoderConfig = await readOptionalJson(folder, 'vae_decoder/config.json');
     const vaeEncoderConfig = await readOptionalJson(folder, 'vae_encoder/config.json');
@@ -140,7 +144,8 @@ export class DiffusionModel {
     const scalingFactor =
       numberField(vaeDecoderConfig, 'scaling_factor') ??
       numberField(vaeEncoderConfig, 'scaling_factor') ??
-      SD_DEFAULT_SCALING_FACTOR;
+      // diffusers' default for SD 1.x/2.x when a VAE config does not name its scaling factor
+      SD_VAE_SCALING_FACTOR;
     const blocks = (vaeDecoderConfig ?? vaeEncoderConfig)?.block_out_channels;
     const vaeScaleFactor = Array.isArray(blocks) && blocks.length > 0 ? 2 ** (blocks.length - 1) : 8;
     const latentChannels =
@@ -201,6 +206,11 @@ export class DiffusionModel {
       vaeEncoder: s.vaeEncoder.provider,
       vaeDecoder: s.vaeDecoder.provider,
     };
+  }
+
+  /** How many tokens a prompt takes (bos and eos included); more than maxLength are cut off by tokenize. */
+  promptTokenCount(text: string): number {
+    return this.tokenizer.encode(text).length;
   }
 
   /** CLIP ids padded/truncated to maxLength with the checkpoint's pad token (padding="max_length"). */
@@ -431,4 +441,26 @@ export function timestepFeed(
     return numberFeed(type, spec.shape.length === 0 ? [] : [1], [steps[0]]);
   }
   return numberFeed(type, [steps.length], steps);
+}
+
+/**
+ * Builds the DDIM schedulers the DiffEdit nodes will build from the export's scheduler_config.json, so that a
+ * config with wrong values fails when the model loads (and `models --probe` says so), naming the file, rather
+ * than in the middle of a run.
+ */
+function checkSchedulerConfig(folder: string, raw: JsonObject): void {
+  try {
+    // clip_sample: as diffEditSchedulerConfig supplies it when absent
+    const config = resolveSchedulerConfig({ clip_sample: false, ...raw }, DIFFUSION_FILES.scheduler);
+    new DDIMScheduler(config).setTimesteps(Math.min(50, config.num_train_timesteps));
+    new DDIMInverseScheduler(config).setTimesteps(Math.min(50, config.num_train_timesteps));
+  } catch (error) {
+    throw new ModelError(
+      'model_file_invalid',
+      folder,
+      DIFFUSION_FILES.scheduler,
+      `not a usable scheduler config: ${error instanceof Error ? error.message : String(error)}`,
+      error,
+    );
+  }
 }

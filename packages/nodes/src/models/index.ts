@@ -2,12 +2,7 @@ export { ModelManager, DEFAULT_PROVIDERS, defaultIntraOpThreads } from './model-
 export type { ModelManagerOptions, ProviderInfo, SessionInfo } from './model-manager.js';
 export { detectRole, checkModelFiles, scanModelsFolder, folderSize } from './model-registry.js';
 export type { ModelListing, ModelRole, ScannedModel } from './model-registry.js';
-export {
-  DiffusionModel,
-  DIFFUSION_FILES,
-  SD_DEFAULT_SCALING_FACTOR,
-  timestepFeed,
-} from './diffusion-model.js';
+export { DiffusionModel, DIFFUSION_FILES, timestepFeed } from './diffusion-model.js';
 export type {
   DiffusionModelOptions,
   ModelCallCounts,

@@ -17,7 +17,8 @@ export interface TextTokenizerInfo {
 
 /**
  * A Hugging Face tokenizer loaded from a model folder (tokenizer.json or CLIP's vocab.json + merges.txt, with
- * the added tokens that tokenizer_config.json, special_tokens_map.json and added_tokens.json declare) with the padding/truncation that @huggingface/tokenizers leaves to its caller.
+ * the added tokens that tokenizer_config.json, special_tokens_map.json and added_tokens.json declare) with the
+ * padding/truncation that @huggingface/tokenizers leaves to its caller.
  */
 export class TextTokenizer {
   private constructor(

@@ -143,6 +143,7 @@ export class WorkerBackend implements SessionBackend {
           );
         }
         throwIfAborted(runOptions?.signal);
+        checkFeedSizes(path, feeds);
         const request: WorkerCall = { op: 'run', sessionId: opened.sessionId, feeds };
         if (runOptions?.outputs !== undefined) request.outputs = runOptions.outputs;
         return this.call<WireFeeds>(request, transferList(feeds), runOptions?.signal, runOptions?.onRunMs);
@@ -160,5 +161,26 @@ export class WorkerBackend implements SessionBackend {
     const worker = this.worker;
     this.worker = undefined;
     if (worker !== undefined) await worker.terminate();
+  }
+}
+
+/**
+ * Node 20 silently drops a message whose transfer list holds a detached buffer (a feed that was already sent
+ * once), which would leave the call waiting forever: refuse a feed whose data does not fill its dims.
+ */
+function checkFeedSizes(path: string, feeds: WireFeeds): void {
+  for (const [name, t] of Object.entries(feeds)) {
+    const expected = t.dims.reduce((n, d) => n * d, 1);
+    if (t.data.length !== expected) {
+      throw new ModelError(
+        'model_io_mismatch',
+        path,
+        undefined,
+        `input '${name}' has ${t.data.length} values for dims [${t.dims.join(', ')}] (${expected})` +
+          (t.data.length === 0
+            ? ': its buffer was already transferred to the worker by an earlier call'
+            : ''),
+      );
+    }
   }
 }

@@ -1,3 +1,5 @@
+import { open } from 'node:fs/promises';
+
 import sharp from 'sharp';
 import type { Metadata } from 'sharp';
 
@@ -10,6 +12,115 @@ export interface DecodeImageOptions {
   height?: number;
   /** sizes are floored to a multiple of this (the VAE's scale factor); default 8 */
   multiple?: number;
+  /**
+   * Refuse a file with more pixels than this, read from its header before anything is decoded (default
+   * DEFAULT_MAX_PIXELS): decoding takes about 150 bytes per pixel at peak, a 6000×6000 photo 5 GiB.
+   */
+  maxPixels?: number;
+}
+
+/** Pixels in a megapixel as the limits count them (so 16 MP is exactly 4096 × 4096). */
+export const MEGAPIXEL = 1024 * 1024;
+
+/** 16 megapixels: a 4096×4096 image, the largest size the DiffEdit nodes take. */
+export const DEFAULT_MAX_PIXELS = 16 * MEGAPIXEL;
+
+/** The formats LoadImage and LoadMask document; anything else (SVG, GIF, TIFF, AVIF, HEIF…) is refused. */
+export type AcceptedImageFormat = 'png' | 'jpeg' | 'webp';
+
+/**
+ * The format from the file's first bytes (its signature), not from its name: an SVG renamed .png is still an
+ * SVG, and sharp would render it (fetching what it references).
+ */
+export function sniffImageFormat(head: Uint8Array): AcceptedImageFormat | undefined {
+  const starts = (bytes: number[], at = 0): boolean => bytes.every((b, i) => head[at + i] === b);
+  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
+  if (starts([0xff, 0xd8, 0xff])) return 'jpeg';
+  if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'webp';
+  return undefined;
+}
+
+/** What a refused file seems to be, for the message. */
+function guessFormat(head: Uint8Array): string {
+  const text = new TextDecoder('latin1').decode(head.subarray(0, 64)).trimStart().toLowerCase();
+  if (text.startsWith('gif8')) return 'a GIF';
+  if (text.startsWith('ii*') || text.startsWith('mm\0*')) return 'a TIFF';
+  if (text.startsWith('<?xml') || text.startsWith('<svg')) return 'an SVG';
+  if (text.slice(4, 12).startsWith('ftyp')) return 'an AVIF/HEIF';
+  if (text.startsWith('bm')) return 'a BMP';
+  if (head.length === 0) return 'empty';
+  return 'not an image this node reads';
+}
+
+async function readHead(input: string | Uint8Array, label: string): Promise<Uint8Array> {
+  if (typeof input !== 'string') return input.subarray(0, 64);
+  let file;
+  try {
+    file = await open(input, 'r');
+  } catch (err) {
+    throw new ImageDecodeError(label, messageOf(err));
+  }
+  try {
+    const head = new Uint8Array(64);
+    const { bytesRead } = await file.read(head, 0, 64, 0);
+    return head.subarray(0, bytesRead);
+  } catch (err) {
+    throw new ImageDecodeError(label, messageOf(err)); // a folder (EISDIR), a vanished file
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Checks what an image file is before decoding it: one of the documented formats (by signature) and at most
+ * `maxPixels` pixels (by its header). Returns sharp's header metadata.
+ */
+export async function checkImageFile(
+  input: string | Uint8Array,
+  maxPixels: number = DEFAULT_MAX_PIXELS,
+  label = typeof input === 'string' ? input : '<bytes>',
+): Promise<Metadata> {
+  const head = await readHead(input, label);
+  const format = sniffImageFormat(head);
+  if (format === undefined) {
+    throw new ImageDecodeError(label, `it is ${guessFormat(head)}; only PNG, JPEG and WebP files are read`);
+  }
+  let meta: Metadata;
+  try {
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new ImageDecodeError(label, messageOf(err));
+  }
+  if (!meta.width || !meta.height) throw new ImageDecodeError(label, 'no image dimensions');
+  if (meta.format !== format) {
+    throw new ImageDecodeError(
+      label,
+      `its header says ${meta.format ?? 'nothing'} but its signature ${format}`,
+    );
+  }
+  const pixels = meta.width * meta.height;
+  if (pixels > maxPixels) {
+    throw new ImageTooLargeError(label, meta.width, meta.height, maxPixels);
+  }
+  return meta;
+}
+
+/** An image with more pixels than allowed; raised from the header, before any decoding. */
+export class ImageTooLargeError extends Error {
+  constructor(
+    readonly source: string,
+    readonly width: number,
+    readonly height: number,
+    readonly maxPixels: number,
+  ) {
+    // three significant digits, so that a small limit (0.001 MP) does not print as 0.0 MP
+    const mp = (n: number): string => `${Number((n / MEGAPIXEL).toPrecision(3))} MP`;
+    super(
+      `image ${source} is ${width}×${height} (${mp(width * height)}), above the limit of ${mp(maxPixels)}; ` +
+        'scale it down first, or raise the limit (LoadImage max_megapixels, runtime maxPixels)',
+    );
+    this.name = 'ImageTooLargeError';
+  }
 }
 
 /** Raised for files that cannot be read or decoded; carries the path. */
@@ -34,17 +145,13 @@ export async function decodeImage(
   label = typeof input === 'string' ? input : '<bytes>',
 ): Promise<RgbImage> {
   const multiple = options.multiple ?? 8;
-  let meta: Metadata;
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const meta = await checkImageFile(input, maxPixels, label);
+  const width = targetSize(options.width, meta.width!, multiple, label, 'width');
+  const height = targetSize(options.height, meta.height!, multiple, label, 'height');
   try {
-    meta = await sharp(input).metadata();
-  } catch (err) {
-    throw new ImageDecodeError(label, messageOf(err));
-  }
-  if (!meta.width || !meta.height) throw new ImageDecodeError(label, 'no image dimensions');
-  const width = targetSize(options.width, meta.width, multiple, label, 'width');
-  const height = targetSize(options.height, meta.height, multiple, label, 'height');
-  try {
-    let pipeline = sharp(input).rotate().toColourspace('srgb');
+    // sharp's own pixel limit as a second guard (a header that lies about the size)
+    let pipeline = sharp(input, { limitInputPixels: maxPixels }).rotate().toColourspace('srgb');
     if (width !== meta.width || height !== meta.height) {
       pipeline = pipeline.resize(width, height, { kernel: 'lanczos3', fit: 'fill' });
     }
@@ -60,9 +167,11 @@ export async function decodeImage(
 export async function decodeAlpha(
   input: string | Uint8Array,
   label = typeof input === 'string' ? input : '<bytes>',
+  maxPixels: number = DEFAULT_MAX_PIXELS,
 ): Promise<GreyImage> {
+  await checkImageFile(input, maxPixels, label);
   try {
-    const { data, info } = await sharp(input)
+    const { data, info } = await sharp(input, { limitInputPixels: maxPixels })
       .rotate()
       .toColourspace('srgb')
       .ensureAlpha()

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tensor } from '@diffedit/core';
+import { SD_VAE_SCALING_FACTOR, Tensor } from '@diffedit/core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DiffusionModel, SD_DEFAULT_SCALING_FACTOR } from '../../src/models/diffusion-model.js';
+import { DiffusionModel } from '../../src/models/diffusion-model.js';
 import { InProcessBackend } from '../../src/models/in-process-backend.js';
 import { SessionPool } from '../../src/models/session-pool.js';
 import { LOGVAR_BIAS, SD1_VARIANT, TEXT_SCALE, writeTinySd } from './fixtures/tiny-sd.js';
@@ -228,7 +228,7 @@ describe('DiffusionModel VAE', () => {
 
   it('latent_sample → a sample; scaling factor falls back to 0.18215 without a VAE config', async () => {
     const model = await load({ vaeOutput: 'latent_sample' });
-    expect(model.scalingFactor).toBe(SD_DEFAULT_SCALING_FACTOR);
+    expect(model.scalingFactor).toBe(SD_VAE_SCALING_FACTOR);
     const enc = await model.vaeEncode(image);
     if (enc.kind !== 'sample') throw new Error('expected a sample');
     expect(enc.sample.data[1 * 2 + 1]).toBeCloseTo(pooled(1, 1), 5);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -203,5 +203,33 @@ describe('an export that samples the VAE posterior in its graph (latent_sample, 
     expect(worstMean).toBeLessThan(5); // each sample mean within 5 standard errors of the posterior mean
     expect(sumRatio / n).toBeGreaterThan(0.8); // independent draws: the posterior's spread, on average
     expect(sumRatio / n).toBeLessThan(1.2);
+  });
+});
+
+describe('blip-tiny saved as transformers 5 does (processor_config.json, image settings nested)', () => {
+  it('reads the nested image settings, which win over BLIP’s defaults', async () => {
+    const folder = join(scratch, 'blip-tf5');
+    cpSync(join(REAL_EXPORTS, 'blip-tiny'), folder, { recursive: true });
+    const own = JSON.parse(readFileSync(join(folder, 'preprocessor_config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    rmSync(join(folder, 'preprocessor_config.json'));
+    const nested = { ...own, image_mean: [0.5, 0.5, 0.5], image_std: [0.25, 0.25, 0.25], resample: 2 };
+    writeFileSync(
+      join(folder, 'processor_config.json'),
+      JSON.stringify({ image_processor: nested, processor_class: 'BlipProcessor' }),
+    );
+    const blip = await BlipModel.load(folder, pool);
+    expect(blip.imageSettings).toMatchObject({
+      width: 384,
+      height: 384,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.25, 0.25, 0.25],
+      resample: 'bilinear',
+    });
+    const grey = { width: 2, height: 2, data: new Uint8Array(12).fill(255) };
+    const pixels = await blip.pixelValues(grey);
+    expect(new Set(pixels.data)).toEqual(new Set([(1 - 0.5) / 0.25]));
   });
 });

@@ -1,4 +1,4 @@
-import { packJson } from '../pack-files.js';
+import { packJson } from '../pack-io.js';
 import { BLIP_IMAGE_MEAN, BLIP_IMAGE_STD, TOY_BLIP_DIMS } from './blip-dims.js';
 import { buildToyBlipTextDecoder } from './blip-text-decoder-graph.js';
 import {

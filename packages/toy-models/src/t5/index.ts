@@ -1,4 +1,4 @@
-import { packJson } from '../pack-files.js';
+import { packJson } from '../pack-io.js';
 import { TOY_T5_DIMS } from './t5-dims.js';
 import { buildToyT5Decoder } from './t5-decoder-graph.js';
 import { buildToyT5Encoder } from './t5-encoder-graph.js';

@@ -14,7 +14,7 @@ import { alphasCumprodFromConfig } from '@diffedit/core';
 import { generateScene, SCENE_COLOURS, sceneToSignedChw } from '../../src/scenes/index.js';
 import type { ShapeKind } from '../../src/scenes/index.js';
 import { TOY_SCHEDULER_CONFIG } from '../../src/configs.js';
-import { writePackFiles } from '../../src/pack-files.js';
+import { writePackFiles } from '../../src/pack-io.js';
 import { toySdPackFiles } from '../../src/sd-pack.js';
 import { VAE_SCALING_FACTOR } from '../../src/toy-vae.js';
 import type { ToyColourName } from '../../src/vocabulary.js';

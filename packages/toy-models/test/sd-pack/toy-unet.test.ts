@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alphasCumprodFromConfig } from '@diffedit/core';
 import { TOY_SCHEDULER_CONFIG } from '../../src/configs.js';
-import { writePackFiles } from '../../src/pack-files.js';
+import { writePackFiles } from '../../src/pack-io.js';
 import { toySdPackFiles } from '../../src/sd-pack.js';
 import { encodePrompts, openToySd } from './toy-sd-helpers.js';
 import type { ToySd } from './toy-sd-helpers.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateScene, sceneToSignedChw } from '../../src/scenes/index.js';
-import { writePackFiles } from '../../src/pack-files.js';
+import { writePackFiles } from '../../src/pack-io.js';
 import { toySdPackFiles } from '../../src/sd-pack.js';
 import { VAE_LOGVAR, VAE_SCALING_FACTOR } from '../../src/toy-vae.js';
 import { openToySd } from './toy-sd-helpers.js';

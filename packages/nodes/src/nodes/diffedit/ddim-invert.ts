@@ -1,27 +1,32 @@
 import {
+  DDIMInverseScheduler,
+  DDIMScheduler,
   defineNode,
   getInverseTimesteps,
   getTimesteps,
-  regulariseNoisePrediction,
+  regulariseNoisePredictionAsync,
   SeededRng,
   stackInvertedLatents,
   Tensor,
 } from '@diffedit/core';
 
+import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
+import { guidedNoisePrediction, promptConditioning } from './guided-unet.js';
 import {
-  asFieldError,
-  diffEditSchedulerConfig,
-  forwardScheduler,
-  inverseScheduler,
-} from './diffusion-setup.js';
-import { guidanceEmbeddings, guidedNoisePrediction } from './guided-unet.js';
-import { decodeScaledLatents, requireEncodedImage, sampleImageLatents } from './image-latents.js';
+  decodeScaledLatents,
+  requireEncodedImage,
+  sampleImageLatents,
+  UNSEEDED_POSTERIOR,
+} from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
 import { ENCODED_IMAGE_SOCKET } from './vae-encode.js';
 
 const NODE = 'DDIMInvert';
+
+/** Below this many denoising steps the edit is too weak or noisy to be what the user meant. */
+const MIN_USEFUL_STEPS = 3;
 
 export const DDIMInvertNode = defineNode({
   type: NODE,
@@ -71,9 +76,10 @@ export const DDIMInvertNode = defineNode({
   async run(ctx, inputs, params) {
     const model = inputs.model;
     const signal = ctx.signal;
-    const config = diffEditSchedulerConfig(model, (m) => ctx.log.warn(`${NODE}: ${m}`));
-    const inverse = inverseScheduler(config);
-    const forward = forwardScheduler(config);
+    const { config, warnings } = modelSchedulerConfig(model);
+    for (const warning of warnings) ctx.log.warn(`${NODE}: ${warning}`);
+    const inverse = new DDIMInverseScheduler(config);
+    const forward = new DDIMScheduler(config);
     asFieldError(NODE, 'num_inference_steps', () => {
       inverse.setTimesteps(params.num_inference_steps);
       forward.setTimesteps(params.num_inference_steps);
@@ -93,16 +99,27 @@ export const DDIMInvertNode = defineNode({
     }
 
     const g = params.guidance_scale;
-    const embeddings = await guidanceEmbeddings(model, inputs.prompt, inputs.negative, g, {
+    const embeddings = await promptConditioning(model, inputs.prompt, inputs.negative, g, {
       node: NODE,
       signal,
+      warn: ctx.warn,
     });
+    if (timesteps.length < MIN_USEFUL_STEPS) {
+      ctx.warn({
+        code: 'too_few_steps',
+        field: 'num_inference_steps',
+        message:
+          `num_inference_steps ${params.num_inference_steps} × inpaint_strength ${params.inpaint_strength} leaves ` +
+          `${timesteps.length} denoising step(s): too few to repaint the masked region (use at least ` +
+          `${MIN_USEFUL_STEPS}, e.g. more steps or a higher strength)`,
+      });
+    }
 
     const rng = new SeededRng(params.seed);
     const encoded = await requireEncodedImage(inputs.image, model, NODE, signal);
     let x = await sampleImageLatents(model, encoded, 1, rng.fork('posterior'), {
       signal,
-      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+      warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
     });
     const previewer = new LatentPreviewer(ctx, params.previews ? encoded.previewProjection : undefined);
     const regRng = rng.fork('regularisation');
@@ -111,7 +128,9 @@ export const DDIMInvertNode = defineNode({
       const prediction = await guidedNoisePrediction(model, x, t, embeddings, g, signal);
       let eps = prediction.eps;
       if (params.num_reg_steps > 0) {
-        eps = regulariseNoisePrediction(inverse, eps, prediction.input, t, {
+        // off the event loop in slices: a Ctrl-C lands within a slice, not after the whole step
+        eps = await regulariseNoisePredictionAsync(inverse, eps, prediction.input, t, {
+          signal,
           numRegSteps: params.num_reg_steps,
           lambdaAutoCorr: params.lambda_auto_corr,
           lambdaKl: params.lambda_kl,

@@ -21,6 +21,7 @@ export const EmbedPromptsNode = defineNode({
       node: 'EmbedPrompts',
       field: 'prompts',
       signal: ctx.signal,
+      warn: ctx.warn,
     });
     ctx.progress(1, 1);
     return { embedding };

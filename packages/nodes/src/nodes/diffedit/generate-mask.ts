@@ -1,4 +1,5 @@
 import {
+  DDIMScheduler,
   batchRange,
   concatBatch,
   defineNode,
@@ -12,8 +13,8 @@ import {
   Tensor,
 } from '@diffedit/core';
 
-import { asFieldError, diffEditSchedulerConfig, forwardScheduler } from './diffusion-setup.js';
-import { requireEncodedImage, sampleImageLatents } from './image-latents.js';
+import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
+import { requireEncodedImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
 import { ENCODED_IMAGE_SOCKET } from './vae-encode.js';
 import { PROMPT_SOCKET, promptEmbedding } from './prompt-embeddings.js';
 
@@ -82,7 +83,7 @@ export const GenerateMaskNode = defineNode({
     const n = params.num_maps_per_mask;
     const g = params.mask_guidance_scale;
     const scheduler = asFieldError(NODE, 'num_inference_steps', () => {
-      const s = forwardScheduler(diffEditSchedulerConfig(model));
+      const s = new DDIMScheduler(modelSchedulerConfig(model).config);
       s.setTimesteps(params.num_inference_steps);
       return s;
     });
@@ -100,7 +101,16 @@ export const GenerateMaskNode = defineNode({
     const groups: Tensor[] = [];
     for (const slot of layout) {
       const field = fields[slot];
-      groups.push(await promptEmbedding(model, inputs[field], { node: NODE, field, signal }));
+      groups.push(await promptEmbedding(model, inputs[field], { node: NODE, field, signal, warn: ctx.warn }));
+    }
+    if (samePrompt(inputs.source, inputs.target)) {
+      ctx.warn({
+        code: 'same_prompts',
+        field: 'target',
+        message:
+          'the target is the same as the source: DiffEdit finds what differs between them, so the mask will ' +
+          'be empty and nothing will be edited',
+      });
     }
 
     // RNG draw 1: n posterior samples of the one VAE encoding; draw 2: one noise shared by source and target
@@ -108,7 +118,7 @@ export const GenerateMaskNode = defineNode({
     const encoded = await requireEncodedImage(inputs.image, model, NODE, signal);
     const x0 = await sampleImageLatents(model, encoded, n, rng.fork('posterior'), {
       signal,
-      warn: (message) => ctx.log.warn(`${NODE}: ${message}`),
+      warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
     });
     const noise = rng.fork('noise').randn(x0.dims);
     const xt = scheduler.addNoise(x0, noise, tEnc);
@@ -136,3 +146,16 @@ export const GenerateMaskNode = defineNode({
     return { mask: mask.reshape([1, 1, mask.dims[1], mask.dims[2]]) };
   },
 });
+
+/** Whether source and target are the same prompt (same text up to spaces and case, or the same embedding). */
+function samePrompt(source: unknown, target: unknown): boolean {
+  const norm = (t: string): string => t.trim().replace(/\s+/g, ' ').toLowerCase();
+  if (typeof source === 'string' && typeof target === 'string') return norm(source) === norm(target);
+  if (source instanceof Tensor && target instanceof Tensor) {
+    return (
+      source === target ||
+      (source.dims.join() === target.dims.join() && source.data.every((v, i) => v === target.data[i]))
+    );
+  }
+  return false;
+}

@@ -1,36 +1,37 @@
-import { batchRange, concatBatch, guide } from '@diffedit/core';
+import type { NodeWarningInit } from '@diffedit/core';
+import {
+  classifierFreeGuidance,
+  duplicateForGuidance,
+  guidanceEmbeddings,
+  usesClassifierFreeGuidance,
+} from '@diffedit/core';
 import type { Tensor } from '@diffedit/core';
 
 import type { DiffusionModel } from '../../models/diffusion-model.js';
 import { promptEmbedding } from './prompt-embeddings.js';
 import type { PromptValue } from './prompt-embeddings.js';
 
-/** Classifier-free guidance is on iff guidance_scale > 1, as in every diffusers pipeline. */
-export function usesGuidance(guidanceScale: number): boolean {
-  return guidanceScale > 1;
-}
-
 /**
  * The text conditioning of one guided UNet call (invert and __call__, spec §6/§7): `[negative; positive]`
  * with CFG, the positive alone without. Errors name the node and the `prompt` / `negative` field.
  */
-export async function guidanceEmbeddings(
+export async function promptConditioning(
   model: DiffusionModel,
   prompt: PromptValue | undefined,
   negative: PromptValue | undefined,
   guidanceScale: number,
-  where: { node: string; signal?: AbortSignal },
+  where: { node: string; signal?: AbortSignal; warn?: (warning: NodeWarningInit) => void },
 ): Promise<Tensor> {
-  const { node, signal } = where;
-  const positive = await promptEmbedding(model, prompt, { node, field: 'prompt', signal });
-  if (!usesGuidance(guidanceScale)) return positive;
-  const uncond = await promptEmbedding(model, negative, { node, field: 'negative', signal });
-  return concatBatch([uncond, positive]);
+  const { node, signal, warn } = where;
+  const positive = await promptEmbedding(model, prompt, { node, field: 'prompt', signal, warn });
+  if (!usesClassifierFreeGuidance(guidanceScale)) return positive;
+  const uncond = await promptEmbedding(model, negative, { node, field: 'negative', signal, warn });
+  return guidanceEmbeddings(uncond, positive);
 }
 
 /**
  * One guided noise prediction for the single latent `x` [1, C, h, w]: ε_u + g·(ε_c − ε_u) from one UNet call
- * on `[x; x]` with CFG, the plain prediction without. `embeddings` come from guidanceEmbeddings.
+ * on `[x; x]` with CFG, the plain prediction without. `embeddings` come from promptConditioning.
  */
 export async function guidedNoisePrediction(
   model: DiffusionModel,
@@ -40,9 +41,9 @@ export async function guidedNoisePrediction(
   guidanceScale: number,
   signal?: AbortSignal,
 ): Promise<{ input: Tensor; eps: Tensor }> {
-  const cfg = usesGuidance(guidanceScale);
-  const input = cfg ? concatBatch([x, x]) : x;
+  const cfg = usesClassifierFreeGuidance(guidanceScale);
+  const input = cfg ? duplicateForGuidance(x) : x;
   const raw = await model.unet(input, timestep, embeddings, { signal });
-  const eps = cfg ? guide(batchRange(raw, 0, 1), batchRange(raw, 1, 2), guidanceScale) : raw;
+  const eps = cfg ? classifierFreeGuidance(raw, guidanceScale) : raw;
   return { input, eps };
 }

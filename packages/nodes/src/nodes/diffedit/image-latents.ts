@@ -1,9 +1,18 @@
-import { NodeInputError, Tensor } from '@diffedit/core';
+import {
+  imageToModelRange,
+  modelRangeToImage,
+  NodeInputError,
+  sampleVaePosterior,
+  scale,
+  Tensor,
+  tileBatch,
+  unscaleLatents,
+} from '@diffedit/core';
 import type { SeededRng } from '@diffedit/core';
 
 import type { DiffusionModel } from '../../models/diffusion-model.js';
 import { fitPreviewProjection } from '../../pixels/index.js';
-import { imageToSigned, requireImage, signedToImage } from '../image/image-values.js';
+import { requireImage } from '../image/image-values.js';
 import type { EncodedImage } from './values.js';
 
 /** An IMAGE input of one image whose size the VAE can encode; the error names node and field. */
@@ -31,21 +40,22 @@ export function requireSingleImage(
   return image;
 }
 
+/** Warning code: the export draws the VAE posterior inside its graph, so the seed cannot fix the result. */
+export const UNSEEDED_POSTERIOR = 'unseeded_posterior';
+
 /** One VAE encode of one image (checked with requireSingleImage), with its preview projection. */
 export async function encodeImage(
   model: DiffusionModel,
   image: Tensor,
   signal?: AbortSignal,
 ): Promise<EncodedImage> {
-  const encoding = await model.vaeEncode(imageToSigned(image), { signal });
+  const encoding = await model.vaeEncode(imageToModelRange(image), { signal });
   const latent = encoding.kind === 'sample' ? encoding.sample : encoding.mean;
   const [, c, h, w] = latent.dims;
-  const scaled = new Float32Array(latent.size);
-  for (let i = 0; i < latent.size; i++) scaled[i] = latent.data[i] * model.scalingFactor;
   const factor = image.dims[2] / h;
   const previewProjection =
     Number.isInteger(factor) && image.dims[3] === w * factor
-      ? fitPreviewProjection(image.data, scaled, c, h, w, factor)
+      ? fitPreviewProjection(image.data, scale(latent, model.scalingFactor).data, c, h, w, factor)
       : { weights: [], bias: [0, 0, 0] as const };
   return {
     encoding,
@@ -95,9 +105,9 @@ export interface SampleLatentsOptions {
 
 /**
  * `count` latents of one encoded image (diffusers' prepare_image_latents, spec §4): `count` independent
- * posterior samples drawn in JS, (mean + exp(½·logvar)·ε)·scaling_factor, from the one encoding. An export that
- * samples inside the graph (`latent_sample`) gave one draw; the other `count − 1` come from encoding as many
- * copies of the image in one batch, so that the samples are independent as in diffusers; its draws cannot
+ * posterior samples drawn in JS by core's sampleVaePosterior from the one encoding. An export that samples
+ * inside the graph (`latent_sample`) gave one draw, which serves a single latent; `count` > 1 encodes that
+ * many copies of the image in one batch, so that the samples are independent as in diffusers; its draws cannot
  * follow the seed, which `warn` is told once.
  */
 export async function sampleImageLatents(
@@ -116,30 +126,17 @@ export async function sampleImageLatents(
         'its draws ignore the seed and results are not reproducible; re-export with optimum ≥ 1.17 ' +
         '(output latent_parameters) for seeded runs',
     );
-    const first = encoding.sample;
-    const out = new Tensor([count, ...first.dims.slice(1)]);
-    for (let i = 0; i < first.size; i++) out.data[i] = first.data[i] * s;
-    if (count > 1) {
-      if (encoded.image === undefined) throw new Error('an in-graph-sampled encoding without its image');
-      const signed = imageToSigned(encoded.image);
-      const copies = new Tensor([count - 1, ...signed.dims.slice(1)]);
-      for (let k = 0; k < count - 1; k++) copies.data.set(signed.data, k * signed.size);
-      const more = await model.vaeEncode(copies, { signal });
-      const sample = more.kind === 'sample' ? more.sample : more.mean;
-      for (let i = 0; i < sample.size; i++) out.data[first.size + i] = sample.data[i] * s;
-    }
-    return out;
+    if (count === 1) return scale(encoding.sample, s);
+    if (encoded.image === undefined) throw new Error('an in-graph-sampled encoding without its image');
+    const copies = await model.vaeEncode(tileBatch(imageToModelRange(encoded.image), count), { signal });
+    return scale(copies.kind === 'sample' ? copies.sample : copies.mean, s);
   }
+  // latent_parameters (mean ‖ logvar along channels) once per sample; the draws go sample by sample.
   const { mean, logvar } = encoding;
-  const n = mean.size;
-  const std = new Float32Array(n);
-  for (let i = 0; i < n; i++) std[i] = Math.exp(0.5 * logvar.data[i]);
-  const out = new Tensor([count, ...mean.dims.slice(1)]);
-  for (let k = 0; k < count; k++) {
-    const base = k * n;
-    for (let i = 0; i < n; i++) out.data[base + i] = (mean.data[i] + std[i] * rng.normal()) * s;
-  }
-  return out;
+  const parameters = new Tensor([1, 2 * mean.dims[1], mean.dims[2], mean.dims[3]]);
+  parameters.data.set(mean.data);
+  parameters.data.set(logvar.data, mean.size);
+  return sampleVaePosterior(tileBatch(parameters, count), rng, s);
 }
 
 /** Scaled latents [B, C, h, w] → IMAGE: vae.decode(latents / scaling_factor), clamp(x/2 + 0.5, 0, 1). */
@@ -148,7 +145,6 @@ export async function decodeScaledLatents(
   latents: Tensor,
   signal?: AbortSignal,
 ): Promise<Tensor> {
-  const scaled = new Tensor(latents.dims);
-  for (let i = 0; i < latents.size; i++) scaled.data[i] = latents.data[i] / model.scalingFactor;
-  return signedToImage(await model.vaeDecode(scaled, { signal }));
+  const decoded = await model.vaeDecode(unscaleLatents(latents, model.scalingFactor), { signal });
+  return modelRangeToImage(decoded, decoded);
 }

@@ -12,11 +12,11 @@ import { VAEDecodeNode } from './vae-decode.js';
 import { VAEEncodeNode } from './vae-encode.js';
 
 export type { EncodedImage, InvertedLatents } from './values.js';
-export { meanOverPrompts, promptEmbedding } from './prompt-embeddings.js';
+export { meanOverPrompts, promptEmbedding, promptWarnings } from './prompt-embeddings.js';
 export type { PromptValue } from './prompt-embeddings.js';
-export { encodeImage, requireSingleImage, sampleImageLatents } from './image-latents.js';
+export { encodeImage, requireSingleImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
 export { LatentPreviewer } from './latent-previews.js';
-export { maskForLatents } from './masked-denoise.js';
+export { maskForLatents, maskWarnings } from './masked-denoise.js';
 export { T5_CAPTION_INSTRUCTION } from './prompt-t5.js';
 export {
   CaptionBLIPNode,

@@ -1,18 +1,20 @@
+import type { NodeWarningInit } from '@diffedit/core';
 import {
+  DDIMScheduler,
   batchView,
   defineNode,
   diffEditBlend,
   invertedLatentsStepMajor,
   maskedDenoisePlan,
   NodeInputError,
-  resizeNearest,
+  resizeMaskToLatent,
   SeededRng,
   Tensor,
 } from '@diffedit/core';
 
 import { requireMask } from '../image/image-values.js';
-import { asFieldError, forwardScheduler } from './diffusion-setup.js';
-import { guidanceEmbeddings, guidedNoisePrediction } from './guided-unet.js';
+import { asFieldError } from './diffusion-setup.js';
+import { guidedNoisePrediction, promptConditioning } from './guided-unet.js';
 import { decodeScaledLatents } from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
@@ -21,8 +23,9 @@ import type { InvertedLatents } from './values.js';
 const NODE = 'MaskedDenoise';
 
 /**
- * A mask fitted to the latent grid: resized with nearest neighbour when its size differs (diffusers refuses,
- * pitfall P2) and binarised at 0.5 (spec §4). Returns [1, 1, h, w].
+ * A mask fitted to the latent grid by core's resizeMaskToLatent: area-averaged when its size differs (a latent
+ * cell is repainted when at least half of its pixels are; diffusers refuses, pitfall P2) and binarised at 0.5
+ * (spec §4). Returns [1, 1, h, w].
  */
 export function maskForLatents(value: unknown, h: number, w: number): Tensor {
   const mask = requireMask(value, 'mask');
@@ -30,27 +33,52 @@ export function maskForLatents(value: unknown, h: number, w: number): Tensor {
     throw new NodeInputError('mask', `${NODE}: the mask is empty`);
   if (mask.dims[0] !== 1)
     throw new NodeInputError('mask', `${NODE}: mask holds ${mask.dims[0]} masks; give one`);
-  const fitted = mask.dims[2] === h && mask.dims[3] === w ? mask : resizeNearest(mask, h, w);
-  const out = new Tensor([1, 1, h, w]);
-  for (let i = 0; i < out.size; i++) out.data[i] = fitted.data[i] >= 0.5 ? 1 : 0;
-  return out;
+  return resizeMaskToLatent(mask, h, w);
 }
 
 /**
  * What is legal but probably not meant: a mask of other proportions than the latents (stretched to fit — fine
  * for a mask painted on a LoadImage input that was itself stretched, a mistake otherwise), or nothing to repaint.
  */
-function maskWarnings(given: Tensor, fitted: Tensor): string[] {
+/** The mask's share below which (or above 1 minus which) the edit is probably not what was meant. */
+const MASK_COVERAGE_LIMITS = { min: 0.01, max: 0.9 } as const;
+
+/** Warnings about the mask a MaskedDenoise gets (`given`) once fitted to the latent grid (`fitted`). */
+export function maskWarnings(given: Tensor, fitted: Tensor): NodeWarningInit[] {
   const [, , mh, mw] = given.dims;
   const [, , h, w] = fitted.dims;
-  const warnings: string[] = [];
+  const warnings: NodeWarningInit[] = [];
   if (Math.abs((mw * h) / mh - w) > 1 || Math.abs((mh * w) / mw - h) > 1) {
-    warnings.push(
-      `the mask (${mw}×${mh}) has other proportions than the latents (${w}×${h}); it is stretched`,
-    );
+    warnings.push({
+      code: 'mask_stretched',
+      field: 'mask',
+      message: `the mask (${mw}×${mh}) has other proportions than the latents (${w}×${h}); it is stretched`,
+    });
   }
-  if (!fitted.data.some((v) => v === 1)) {
-    warnings.push('the mask is empty (nothing to repaint): the result is the inverted image');
+  let covered = 0;
+  for (const v of fitted.data) if (v === 1) covered++;
+  const share = covered / fitted.data.length;
+  const percent = (share * 100).toFixed(share < 0.1 ? 1 : 0);
+  if (covered === 0) {
+    warnings.push({
+      code: 'mask_empty',
+      field: 'mask',
+      message: 'the mask is empty (nothing to repaint): the result is the inverted image, nothing is edited',
+    });
+  } else if (share < MASK_COVERAGE_LIMITS.min) {
+    warnings.push({
+      code: 'mask_nearly_empty',
+      field: 'mask',
+      message: `the mask covers only ${percent} % of the image: almost nothing will be edited`,
+    });
+  } else if (share > MASK_COVERAGE_LIMITS.max) {
+    warnings.push({
+      code: 'mask_nearly_full',
+      field: 'mask',
+      message:
+        `the mask covers ${percent} % of the image: almost all of it will be repainted, not just the ` +
+        'object (are source and target prompts about the object?)',
+    });
   }
   return warnings;
 }
@@ -118,11 +146,11 @@ export const MaskedDenoiseNode = defineNode({
       );
     }
     const mask = maskForLatents(inputs.mask, h, w);
-    for (const warning of maskWarnings(requireMask(inputs.mask, 'mask'), mask))
-      ctx.log.warn(`${NODE}: ${warning}`);
+    for (const warning of maskWarnings(requireMask(inputs.mask, 'mask'), mask)) ctx.warn(warning);
 
     // the schedule the latents were made with (P1 cannot happen: steps and strength travel with them)
-    const scheduler = forwardScheduler(inverted.schedulerConfig);
+    // DDIMInvert resolved this config (core's diffEditSchedulerConfig: steps_offset 1, clip_sample set).
+    const scheduler = new DDIMScheduler(inverted.schedulerConfig);
     const plan = asFieldError(NODE, 'inverted', () => {
       scheduler.setTimesteps(inverted.numInferenceSteps);
       return maskedDenoisePlan(scheduler, inverted.strength, s);
@@ -135,9 +163,10 @@ export const MaskedDenoiseNode = defineNode({
     }
 
     const g = params.guidance_scale;
-    const embeddings = await guidanceEmbeddings(model, inputs.prompt, inputs.negative, g, {
+    const embeddings = await promptConditioning(model, inputs.prompt, inputs.negative, g, {
       node: NODE,
       signal,
+      warn: ctx.warn,
     });
 
     const stepMajor = invertedLatentsStepMajor(inverted.latents, 1); // [S, 1, C, h, w]

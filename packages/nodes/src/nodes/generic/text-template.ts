@@ -9,7 +9,8 @@ const PLACEHOLDER = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 export function fillTemplate(template: string, values: Readonly<Record<string, string | undefined>>): string {
   return template.replace(PLACEHOLDER, (match, name: string | undefined) => {
     if (name === undefined) return match[0];
-    const value = values[name];
+    // own names only: {constructor} or {toString} must not find Object.prototype's
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
     if (value === undefined) {
       const known = Object.keys(values).filter((k) => values[k] !== undefined);
       throw new NodeInputError(

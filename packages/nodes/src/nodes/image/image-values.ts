@@ -94,20 +94,3 @@ export function maskBatchFromGrey(masks: readonly GreyImage[]): Tensor {
   });
   return out;
 }
-
-/** IMAGE [0,1] → the VAE's input [-1,1]. */
-export function imageToSigned(image: Tensor): Tensor {
-  const out = new Tensor(image.dims);
-  for (let i = 0; i < image.data.length; i++) out.data[i] = image.data[i] * 2 - 1;
-  return out;
-}
-
-/** The VAE's output [-1,1] → IMAGE, clamp(x/2 + 0.5, 0, 1) as diffusers' postprocess does. */
-export function signedToImage(decoded: Tensor): Tensor {
-  const out = new Tensor(decoded.dims);
-  for (let i = 0; i < decoded.data.length; i++) {
-    const v = decoded.data[i] / 2 + 0.5;
-    out.data[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-  }
-  return out;
-}

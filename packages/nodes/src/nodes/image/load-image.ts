@@ -1,8 +1,8 @@
 import { defineNode, NodeInputError } from '@diffedit/core';
 
-import { decodeImage, ImageDecodeError } from '../../pixels/index.js';
+import { decodeImage, ImageDecodeError, ImageTooLargeError } from '../../pixels/index.js';
 import { imageBatchFromRgb } from './image-values.js';
-import { resolveInputFile } from './input-files.js';
+import { maxMegapixelsParam, pixelLimit, resolveInputFile } from './input-files.js';
 
 const size = (label: string) =>
   ({
@@ -21,13 +21,14 @@ export const LoadImageNode = defineNode({
   title: 'Load image',
   category: 'image',
   description:
-    'Reads an image from the inputs folder (PNG, JPEG, WebP…), converts RGBA/greyscale to RGB and resizes it ' +
-    '(Lanczos) to a multiple of 8. The file content is part of the cache key.',
+    'Reads a PNG, JPEG or WebP image from the inputs folder (other formats are refused), converts ' +
+    'RGBA/greyscale to RGB and resizes it (Lanczos) to a multiple of 8. The file content is part of the cache key.',
   inputs: {},
   params: {
     image: { kind: 'file', default: '', extensions: ['.png', '.jpg', '.jpeg', '.webp'], label: 'Image file' },
     width: size('Width'),
     height: size('Height'),
+    max_megapixels: maxMegapixelsParam,
   },
   outputs: {
     image: { type: 'IMAGE' },
@@ -36,7 +37,7 @@ export const LoadImageNode = defineNode({
   },
   async run(ctx, _inputs, params) {
     if (params.image.trim() === '')
-      throw new NodeInputError('image', 'LoadImage: no image file chosen (param image)');
+      throw new NodeInputError('image', 'LoadImage: no image chosen (param image is empty)');
     for (const field of ['width', 'height'] as const) {
       const size = params[field];
       if (size > 0 && size < 8) {
@@ -48,10 +49,16 @@ export const LoadImageNode = defineNode({
     }
     const path = resolveInputFile(ctx, params.image);
     try {
-      const rgb = await decodeImage(path, { width: params.width, height: params.height });
+      const rgb = await decodeImage(path, {
+        width: params.width,
+        height: params.height,
+        maxPixels: pixelLimit(ctx, params.max_megapixels),
+      });
       return { image: imageBatchFromRgb([rgb]), width: rgb.width, height: rgb.height };
     } catch (err) {
-      if (err instanceof ImageDecodeError) throw new NodeInputError('image', `LoadImage: ${err.message}`);
+      if (err instanceof ImageDecodeError || err instanceof ImageTooLargeError) {
+        throw new NodeInputError('image', `LoadImage: ${err.message}`);
+      }
       throw err;
     }
   },

@@ -6,10 +6,11 @@ import {
   decodeImage,
   fitMaskTo,
   ImageDecodeError,
+  ImageTooLargeError,
   rgbImageToBinaryMask,
 } from '../../pixels/index.js';
 import { maskBatchFromGrey } from './image-values.js';
-import { resolveInputFile } from './input-files.js';
+import { maxMegapixelsParam, pixelLimit, resolveInputFile } from './input-files.js';
 
 export const LoadMaskNode = defineNode({
   type: 'LoadMask',
@@ -39,22 +40,26 @@ export const LoadMaskNode = defineNode({
       max: 4096,
       description: 'Mask height; 0 keeps the file height.',
     },
+    max_megapixels: maxMegapixelsParam,
   },
   outputs: { mask: { type: 'MASK' } },
   async run(ctx, _inputs, params) {
     if (params.mask.trim() === '')
-      throw new NodeInputError('mask', 'LoadMask: no mask file chosen (param mask)');
+      throw new NodeInputError('mask', 'LoadMask: no mask chosen (param mask is empty)');
     const path = resolveInputFile(ctx, params.mask);
+    const maxPixels = pixelLimit(ctx, params.max_megapixels);
     try {
       // decoded at full size (multiple 1), then fitted with nearest so painted edges stay hard
       const binary =
         params.channel === 'luminance'
-          ? rgbImageToBinaryMask(await decodeImage(path, { multiple: 1 }))
-          : binariseGrey(await decodeAlpha(path), params.channel === 'transparency');
+          ? rgbImageToBinaryMask(await decodeImage(path, { multiple: 1, maxPixels }))
+          : binariseGrey(await decodeAlpha(path, path, maxPixels), params.channel === 'transparency');
       const mask = fitMaskTo(binary, params.width || binary.width, params.height || binary.height);
       return { mask: maskBatchFromGrey([mask]) };
     } catch (err) {
-      if (err instanceof ImageDecodeError) throw new NodeInputError('mask', `LoadMask: ${err.message}`);
+      if (err instanceof ImageDecodeError || err instanceof ImageTooLargeError) {
+        throw new NodeInputError('mask', `LoadMask: ${err.message}`);
+      }
       throw err;
     }
   },

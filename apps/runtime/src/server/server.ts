@@ -1,0 +1,149 @@
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import { createRuntime } from '../runtime.js';
+import type { Runtime, RuntimeOptions } from '../runtime.js';
+import { isLoopbackHost } from './auth.js';
+import { createInputResolver, openDataFolder } from './data-folder.js';
+import { FileStore } from './files.js';
+import { createHttpApp } from './http-app.js';
+import type { HttpLimits } from './http-app.js';
+import { RunQueue } from './run-queue.js';
+import type { QueueLimits } from './run-queue.js';
+import { createSocketServer } from './sockets.js';
+import { ServerStore } from './store.js';
+import { WorkflowLibrary } from './workflow-library.js';
+
+export interface ServerLimits extends HttpLimits, QueueLimits {
+  /** Pixels of an uploaded image. */
+  uploadPixels: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  jsonBytes: 2 * 1024 * 1024,
+  uploadBytes: 32 * 1024 * 1024,
+  uploadPixels: 16 * 1024 * 1024,
+  maxNodes: 500,
+  maxQueuedPerClient: 20,
+};
+
+export interface ServerOptions {
+  /** Default 127.0.0.1; any other address needs a token. */
+  host?: string;
+  /** Default 5151; 0 picks a free port. */
+  port?: number;
+  /** Uploads, outputs, saved workflows and the database (default ./data). */
+  dataDir?: string;
+  modelsDir?: string;
+  token?: string;
+  providers?: readonly string[];
+  cacheBytes?: number;
+  limits?: Partial<ServerLimits>;
+  /** More runtime options (tests add nodes through `catalog`); the file resolver is always the server's. */
+  runtime?: Omit<RuntimeOptions, 'resolveInput'>;
+  /** Default: the repository's apps/editor/dist, workflows/ and workflows/assets. */
+  editorDir?: string;
+  templatesDir?: string;
+  assetsDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface DiffEditServer {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly runtime: Runtime;
+  /** Stops taking runs, cancels the running one, closes sockets, the HTTP server, the runtime and the database. */
+  close(): Promise<void>;
+}
+
+/** Refused configuration (e.g. a public address without a token). */
+export class ServerConfigError extends Error {}
+
+const repoPath = (relative: string): string =>
+  fileURLToPath(new URL(`../../../../${relative}`, import.meta.url));
+
+/** Starts the runtime server; resolves once it listens. */
+export async function startServer(options: ServerOptions = {}): Promise<DiffEditServer> {
+  const host = options.host ?? '127.0.0.1';
+  const loopbackOnly = isLoopbackHost(host);
+  const token = options.token === '' ? undefined : options.token;
+  if (!loopbackOnly && token === undefined)
+    throw new ServerConfigError(`listening on ${host} needs a token (--token or $DIFFEDIT_TOKEN)`);
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const data = openDataFolder(options.dataDir ?? 'data');
+  const resolveInput = createInputResolver(data, options.assetsDir ?? repoPath('workflows/assets'));
+  const store = new ServerStore(data.database);
+  const runtime = createRuntime({
+    ...(options.modelsDir !== undefined ? { modelsDir: options.modelsDir } : {}),
+    ...(options.providers !== undefined ? { providers: options.providers } : {}),
+    ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...options.runtime,
+    inputsDir: data.files,
+    resolveInput,
+  });
+  const files = new FileStore(data, store, { uploadPixels: limits.uploadPixels });
+  const library = new WorkflowLibrary(data.workflows, options.templatesDir ?? repoPath('workflows'));
+
+  const httpServer = createHttpServer();
+  const sockets = createSocketServer(httpServer, { token, loopbackOnly });
+  const queue = new RunQueue(runtime, store, files, sockets.sink, limits, resolveInput);
+  const app = createHttpApp({
+    runtime,
+    queue,
+    store,
+    files,
+    library,
+    limits,
+    version: packageVersion(),
+    startedAt: Date.now(),
+    ...(token !== undefined ? { token } : {}),
+    loopbackOnly,
+    editorDir: options.editorDir ?? repoPath('apps/editor/dist'),
+  });
+  httpServer.on('request', app);
+  sockets.serve(queue);
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(options.port ?? 5151, host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await runtime.close();
+    store.close();
+    throw error;
+  }
+  queue.start();
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    await queue.close();
+    sockets.io.disconnectSockets(true);
+    await new Promise<void>((resolve) => {
+      void sockets.io.close(() => resolve());
+      httpServer.closeAllConnections();
+    });
+    await runtime.close();
+    store.close();
+  };
+  return {
+    url,
+    host,
+    port,
+    runtime,
+    close: () => (closing ??= close()),
+  };
+}
+
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
