@@ -48,16 +48,18 @@ export interface ReplayOptions {
   allowSpinning?: boolean;
 }
 
+/** A minimal replay of recorded calls: `pass()` runs them all once and returns Σ session.run in ms. */
+export interface Replay {
+  pass(): Promise<number>;
+  close(): Promise<void>;
+}
+
 /**
  * The floor a runtime is measured against: the same session.run calls, replayed by a minimal loop (sessions
  * opened directly with the same options, feeds prepared before the clock starts, nothing else in between).
- * Returns Σ session.run in milliseconds for each pass over `calls`; the first, untimed pass warms the sessions.
+ * One untimed pass warms the sessions before this returns.
  */
-export async function replayCalls(
-  calls: readonly RecordedCall[],
-  options: ReplayOptions,
-  passes: number,
-): Promise<number[]> {
+export async function openReplay(calls: readonly RecordedCall[], options: ReplayOptions): Promise<Replay> {
   const paths = [...new Set(calls.map((c) => c.path))];
   const opened = await Promise.all(
     paths.map((path) =>
@@ -69,27 +71,23 @@ export async function replayCalls(
     ),
   );
   const sessions = new Map(paths.map((path, i) => [path, opened[i].session]));
-  try {
-    const prepared = calls.map((c) => ({
-      session: sessions.get(c.path)!,
-      feeds: toOrtFeeds(c.feeds),
-      outputs: c.outputs === undefined ? undefined : [...c.outputs],
-    }));
-    const sums: number[] = [];
-    for (let pass = -1; pass < passes; pass++) {
-      let sum = 0;
-      for (const call of prepared) {
-        const start = performance.now();
-        if (call.outputs === undefined) await call.session.run(call.feeds);
-        else await call.session.run(call.feeds, call.outputs);
-        sum += performance.now() - start;
-      }
-      if (pass >= 0) sums.push(sum);
+  const prepared = calls.map((c) => ({
+    session: sessions.get(c.path)!,
+    feeds: toOrtFeeds(c.feeds),
+    outputs: c.outputs === undefined ? undefined : [...c.outputs],
+  }));
+  const pass = async (): Promise<number> => {
+    let sum = 0;
+    for (const call of prepared) {
+      const start = performance.now();
+      if (call.outputs === undefined) await call.session.run(call.feeds);
+      else await call.session.run(call.feeds, call.outputs);
+      sum += performance.now() - start;
     }
-    return sums;
-  } finally {
-    await Promise.all(opened.map((o) => o.session.release()));
-  }
+    return sum;
+  };
+  await pass();
+  return { pass, close: async () => void (await Promise.all(opened.map((o) => o.session.release()))) };
 }
 
 /** Session calls per model component, by file name (…/unet/model.onnx → unet). */

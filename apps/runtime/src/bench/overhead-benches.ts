@@ -9,7 +9,7 @@ import { createRuntime } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import type { BenchCheck } from './bench-report.js';
 import { MemorySampler } from './measure.js';
-import { callsByComponent, ModelCallRecorder, replayCalls } from './model-calls.js';
+import { callsByComponent, ModelCallRecorder, openReplay } from './model-calls.js';
 import type { BenchContext } from './resources.js';
 import { bytesToMiB, round3, summarize } from './stats.js';
 import type { BenchOutcome } from './suite.js';
@@ -96,22 +96,25 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
   try {
     ctx.log(`  warm-up run (${model}, ${size}²: opens the sessions)`);
     await runTraced(runtime, document, 'warm-up run');
+    // one recorded run, then workflow runs and replays of its calls alternate (the machine's load drifts)
+    await measuredRun(runtime, recorder, document, true);
+    const calls = recorder.calls;
+    ctx.log(`  ${repetitions} × (workflow run, minimal replay of its ${calls.length} session calls)`);
+    const replayer = await openReplay(calls, {
+      providers: ctx.providers ?? ['cpu'],
+      ...(ctx.threads === undefined ? {} : { intraOpNumThreads: ctx.threads }),
+      ...(ctx.spin === undefined ? {} : { allowSpinning: ctx.spin }),
+    });
     const runs: MeasuredRun[] = [];
-    let calls = recorder.calls;
-    for (let i = 0; i < repetitions; i++) {
-      runs.push(await measuredRun(runtime, recorder, document, i === 0));
-      if (i === 0) calls = recorder.calls;
+    const replay: number[] = [];
+    try {
+      for (let i = 0; i < repetitions; i++) {
+        runs.push(await measuredRun(runtime, recorder, document, false));
+        replay.push(await replayer.pass());
+      }
+    } finally {
+      await replayer.close();
     }
-    ctx.log(`  replaying the ${calls.length} session calls of one run in a minimal loop`);
-    const replay = await replayCalls(
-      calls,
-      {
-        providers: ctx.providers ?? ['cpu'],
-        ...(ctx.threads === undefined ? {} : { intraOpNumThreads: ctx.threads }),
-        ...(ctx.spin === undefined ? {} : { allowSpinning: ctx.spin }),
-      },
-      repetitions,
-    );
 
     // re-runs with only the target prompt changed (each prompt new), against the full run
     const reruns: number[] = [];
@@ -151,6 +154,8 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         wallMedianMs: round3(wall),
         replaySessionRunMedianMs: round3(floor),
         inRunSessionRunMedianMs: round3(median(runs.map((r) => r.sessionRunMs))),
+        // the same wall against onnxruntime's own time inside the run (measured where it ran: the worker)
+        overheadRatioInRun: round3(wall / median(runs.map((r) => r.sessionRunMs))),
         mainThreadBusyMedianMs: round3(median(runs.map((r) => r.mainThreadMs))),
         nonModelMedianMs: round3(median(runs.map((r) => r.wallMs - r.sessionRunMs))),
         sessionCalls: callsByComponent(calls),
