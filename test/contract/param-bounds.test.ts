@@ -1,8 +1,3 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -16,7 +11,7 @@ import {
 import type { NodeDefinition, ParamValue, RunResult } from '@diffedit/core';
 
 import { recordingContext } from '../nodes/node-context.js';
-import { createToyRuntime, WORKFLOWS, withParams } from '../diffedit/harness.js';
+import { createToyRuntime, withParams } from '../diffedit/harness.js';
 import type { ToyRuntime, WorkflowDoc } from '../diffedit/harness.js';
 import { everyNodeWorkflow } from './every-node.js';
 
@@ -65,9 +60,6 @@ function boundCases(doc: WorkflowDoc, definitionOf: (type: string) => NodeDefini
  * one the node accepts, and the run checks the bound itself.
  */
 const COMPANIONS: Record<string, (value: number) => Record<string, ParamValue>> = {
-  // the smallest pixel limit (about 1000 pixels) needs an image that small
-  'LoadImage.max_megapixels': (mp): Record<string, ParamValue> => (mp < 1 ? { image: 'tiny.png' } : {}),
-  'LoadMask.max_megapixels': (mp): Record<string, ParamValue> => (mp < 1 ? { mask: 'tiny.png' } : {}),
   // one step at strength s runs int(1·s) steps: only strength 1 leaves one to run
   'GenerateMask.num_inference_steps': (steps): Record<string, ParamValue> =>
     steps === 1 ? { mask_encode_strength: 1 } : {},
@@ -98,17 +90,7 @@ let baseline: RunResult;
 const doc = everyNodeWorkflow();
 
 beforeAll(async () => {
-  // the shipped demo images, and a 16×16 one for the smallest pixel limit
-  const inputs = mkdtempSync(join(tmpdir(), 'diffedit-bounds-'));
-  cpSync(join(WORKFLOWS, 'assets'), join(inputs, 'assets'), { recursive: true });
-  const tiny = Buffer.alloc(16 * 16 * 3, 200);
-  writeFileSync(
-    join(inputs, 'tiny.png'),
-    await sharp(tiny, { raw: { width: 16, height: 16, channels: 3 } })
-      .png()
-      .toBuffer(),
-  );
-  toy = await createToyRuntime(inputs);
+  toy = await createToyRuntime();
   baseline = await toy.runtime.run(doc, { targets: doc.nodes.map((n) => n.id) });
   if (baseline.status !== 'done') throw new Error(`baseline failed: ${JSON.stringify(baseline.error)}`);
 });

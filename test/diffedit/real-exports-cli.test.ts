@@ -139,7 +139,7 @@ describe('diffedit-prompts on an export that samples its posterior in the graph 
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
       warnings: { nodeId: string; code: string }[];
     };
-    // (other warnings, such as an empty mask, depend on the unseeded draws themselves)
+    // (other warnings may join them: the tiny random export's mask is empty, which MaskedDenoise warns about)
     const unseeded = report.warnings.filter((w) => w.code === 'unseeded_posterior');
     expect(unseeded.map((w) => [w.nodeId, w.code])).toEqual([
       ['mask', 'unseeded_posterior'],

@@ -15,7 +15,8 @@ const P99_TARGET_MS = 50;
 
 /**
  * GET /api/health, one request after another, while the server runs the default workflow from an empty cache
- * (the first repetition also opens the model sessions): how long a client waits for an answer mid-run.
+ * (the first repetition also opens the model sessions): how long a client waits for an answer mid-run. Runs
+ * execute in the server's run worker, so this thread only answers requests and relays events.
  */
 export async function serverApiLatency(ctx: BenchContext): Promise<BenchOutcome> {
   const repetitions = ctx.quick ? 1 : 3;

@@ -61,6 +61,7 @@ interface ServeFlags {
   providers?: string;
   cacheMb?: string;
   threads?: string;
+  corsOrigin?: string;
 }
 
 interface RunFlags {
@@ -177,6 +178,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     )
     .option('--cache-mb <n>', 'intermediate-result cache budget in MiB (default 1024)')
     .option('--threads <n>', 'onnxruntime intra-op threads per model session (default: one per core)')
+    .option('--cors-origin <list>', 'comma-separated origins (http://host:port) whose pages may use the API')
     .action(async (flags: ServeFlags) => {
       exitCode = await serveCommand(flags);
     });
@@ -238,6 +240,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
         ...(cacheMb !== undefined ? { cacheBytes: cacheMb * 1024 * 1024 } : {}),
         ...(threads !== undefined ? { threads } : {}),
+        ...(flags.corsOrigin !== undefined ? { corsOrigins: splitList(flags.corsOrigin) } : {}),
         log: printErr,
         ...io.serverOptions,
       });

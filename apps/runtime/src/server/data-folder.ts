@@ -63,10 +63,10 @@ function isInside(folder: string, path: string): boolean {
  * `assets/NAME` (a shipped example image). Anything else — paths, `..`, absolute names — is refused, so a
  * client cannot make the server read arbitrary files.
  */
-export function createInputResolver(data: DataFolder, assetsDir: string): (value: string) => string {
+export function createInputResolver(filesDir: string, assetsDir: string): (value: string) => string {
   return (value) => {
     const kind = fileKindOf(value);
-    if (kind === 'upload' || kind === 'output') return confinedPath(data.files, value, 'file id');
+    if (kind === 'upload' || kind === 'output') return confinedPath(filesDir, value, 'file id');
     if (ASSET_PARAM_PATTERN.test(value))
       return confinedPath(assetsDir, value.slice('assets/'.length), 'asset name');
     throw new PathRefusedError(

@@ -8,8 +8,7 @@ import multer from 'multer';
 import type { z } from 'zod';
 
 import { API_ROUTES, openApiDocument, RunListQuerySchema } from '@diffedit/core';
-import type { ApiIssue, ApiRoute, Health } from '@diffedit/core';
-import { ModelManagerKey } from '@diffedit/nodes';
+import type { ApiIssue, ApiRoute, CacheStats, Health } from '@diffedit/core';
 
 import type { Runtime } from '../runtime.js';
 import { bearerToken, hostNameOf, isLoopbackHost, isSameOrigin, tokenMatches } from './auth.js';
@@ -18,6 +17,7 @@ import { UploadRejectedError } from './files.js';
 import type { FileStore } from './files.js';
 import { ApiProblem, problem } from './problems.js';
 import type { RunQueue } from './run-queue.js';
+import type { RunWorkerClient } from './run-worker-client.js';
 import type { ServerStore } from './store.js';
 import type { WorkflowLibrary } from './workflow-library.js';
 
@@ -29,7 +29,10 @@ export interface HttpLimits {
 }
 
 export interface HttpAppOptions {
+  /** The main thread's runtime: the catalog and validation. */
   runtime: Runtime;
+  /** The run worker: models, providers and the output cache live there. */
+  executor: RunWorkerClient;
   queue: RunQueue;
   store: ServerStore;
   files: FileStore;
@@ -43,13 +46,15 @@ export interface HttpAppOptions {
   loopbackOnly: boolean;
   /** The built editor, served at `/` when present. */
   editorDir: string;
+  /** Origins (`http://host:port`) whose pages may call the API (CORS); none by default. */
+  corsOrigins: readonly string[];
 }
 
 /** Types a served file may keep; anything else is sent as a download, never rendered in the page's origin. */
 const SERVED_AS_IS = new Set(['image/png', 'image/jpeg', 'image/webp', 'text/plain', 'application/json']);
 
 export function createHttpApp(options: HttpAppOptions): express.Express {
-  const { runtime, queue, files, library, limits } = options;
+  const { runtime, executor, queue, files, library, limits } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -67,9 +72,19 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   );
 
   const api = express.Router();
-  api.use((req, _res, next) => {
+  const allowed = (origin: string | undefined): boolean =>
+    origin !== undefined && options.corsOrigins.includes(origin);
+  api.use((req, res, next) => {
+    if (allowed(req.headers.origin)) {
+      res.setHeader('Access-Control-Allow-Origin', req.headers.origin!);
+      res.setHeader('Vary', 'Origin');
+      res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type');
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE');
+      if (req.method === 'OPTIONS') return void res.status(204).end();
+    }
     // A page on another site must not be able to drive this server through the visitor's browser.
-    if (req.method !== 'GET' && req.method !== 'HEAD' && !isSameOrigin(req.headers.origin, req.headers.host))
+    const write = req.method !== 'GET' && req.method !== 'HEAD';
+    if (write && !isSameOrigin(req.headers.origin, req.headers.host) && !allowed(req.headers.origin))
       return next(problem(403, 'cross_origin', 'cross-origin requests are refused'));
     if (options.token !== undefined && !tokenMatches(options.token, bearerToken(req.headers.authorization)))
       return next(problem(401, 'unauthorized', 'this server needs Authorization: Bearer <token>'));
@@ -85,9 +100,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     api[route.method](route.path.replace(/^\/api/, ''), ...handlers);
   };
 
-  on(API_ROUTES.health, async (_req, res) => {
-    const manager = runtime.services.tryGet(ModelManagerKey);
-    const info = manager ? await manager.providerInfo() : { configured: [], sessions: [] };
+  on(API_ROUTES.health, (_req, res) => {
+    const info = executor.providerInfoNow();
     const inUse = [...new Set(info.sessions.map((s) => s.provider))];
     const skipped = new Map<string, string>();
     for (const session of info.sessions)
@@ -112,8 +126,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   on(API_ROUTES.nodes, (_req, res) => void res.json(runtime.listNodes()));
 
   on(API_ROUTES.models, async (_req, res) => {
-    const manager = runtime.services.tryGet(ModelManagerKey);
-    res.json(manager ? await manager.listModels({ probe: false }) : []);
+    res.json(await executor.call('listModels'));
   });
 
   on(API_ROUTES.submitRun, json, (req, res) => {
@@ -187,11 +200,11 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     res.status(204).end();
   });
 
-  on(API_ROUTES.cache, (_req, res) => void res.json(cacheStats(runtime)));
-  on(API_ROUTES.clearCache, (_req, res) => {
-    runtime.cache.clear();
-    res.json(cacheStats(runtime));
-  });
+  on(API_ROUTES.cache, async (_req, res) => void res.json(cacheStats(await executor.call('cacheStats'))));
+  on(
+    API_ROUTES.clearCache,
+    async (_req, res) => void res.json(cacheStats(await executor.call('clearCache'))),
+  );
 
   const openapi = openApiDocument({ version: options.version });
   on(API_ROUTES.openapi, (_req, res) => void res.json(openapi));
@@ -219,8 +232,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   return app;
 }
 
-function cacheStats(runtime: Runtime): z.infer<(typeof API_ROUTES)['cache']['responses'][200]['schema']> {
-  const stats = runtime.cache.stats();
+function cacheStats(stats: CacheStats): z.infer<(typeof API_ROUTES)['cache']['responses'][200]['schema']> {
   return {
     entries: stats.entries,
     bytes: stats.bytes,

@@ -7,7 +7,6 @@ import type {
   RunAccepted,
   RunDetail,
   RunEvent,
-  RunResult,
   RunStreamEvent,
   ServerEvent,
   ValidWorkflow,
@@ -17,6 +16,8 @@ import type { Runtime } from '../runtime.js';
 import type { FileStore } from './files.js';
 import { ApiProblem, problem } from './problems.js';
 import { applyEvent, applyResult, newRun } from './run-record.js';
+import type { RunWorkerClient } from './run-worker-client.js';
+import type { WorkerRunResult } from './run-worker-protocol.js';
 import type { ServerStore } from './store.js';
 
 /** Where the queue's events go (socket.io rooms in the server). */
@@ -53,7 +54,9 @@ export class RunQueue {
   private closing = false;
 
   constructor(
+    /** Validates and names node types (main thread); runs go to the worker. */
     private readonly runtime: Runtime,
+    private readonly executor: RunWorkerClient,
     private readonly store: ServerStore,
     private readonly files: FileStore,
     private readonly sink: EventSink,
@@ -247,9 +250,9 @@ export class RunQueue {
       if (applyEvent(run, wire, typeOf)) this.store.updateRun(run);
       this.sink.toRun(run.runId, wire);
     };
-    let result: RunResult | undefined;
+    let result: WorkerRunResult | undefined;
     try {
-      result = await this.runtime.run(run.workflow, {
+      result = await this.executor.run(run.workflow, {
         runId: run.runId,
         signal,
         onEvent,

@@ -1,4 +1,6 @@
-import type { RunDetail, RunResult, RunStreamEvent, RunWarning } from '@diffedit/core';
+import type { RunDetail, RunStreamEvent, RunWarning } from '@diffedit/core';
+
+import type { WorkerRunResult } from './run-worker-protocol.js';
 
 /** A new run's record, as stored when it is accepted. */
 export function newRun(fields: {
@@ -117,7 +119,7 @@ export function applyEvent(
 }
 
 /** Completes the record from the executor's result (cache keys, timings, warnings) once the run returns. */
-export function applyResult(run: RunDetail, result: RunResult): void {
+export function applyResult(run: RunDetail, result: WorkerRunResult): void {
   for (const record of result.nodes) {
     const node = run.nodes.find((n) => n.nodeId === record.nodeId);
     if (!node) continue;

@@ -3,14 +3,18 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+import type { NodeDefinition } from '@diffedit/core';
+import { createNodeCatalog } from '@diffedit/nodes';
+
 import { createRuntime } from '../runtime.js';
-import type { Runtime, RuntimeOptions } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
 import { isLoopbackHost } from './auth.js';
 import { createInputResolver, openDataFolder } from './data-folder.js';
 import { FileStore } from './files.js';
 import { createHttpApp } from './http-app.js';
 import type { HttpLimits } from './http-app.js';
 import { RunQueue } from './run-queue.js';
+import { RunWorkerClient } from './run-worker-client.js';
 import type { QueueLimits } from './run-queue.js';
 import { createSocketServer } from './sockets.js';
 import { ServerStore } from './store.js';
@@ -38,11 +42,13 @@ export interface ServerOptions {
   dataDir?: string;
   modelsDir?: string;
   token?: string;
+  /** Origins (`http://host:port`) whose pages may call the API and connect sockets; CORS is off without. */
+  corsOrigins?: readonly string[];
   providers?: readonly string[];
   cacheBytes?: number;
   limits?: Partial<ServerLimits>;
-  /** More runtime options (tests add nodes through `catalog`); the file resolver is always the server's. */
-  runtime?: Omit<RuntimeOptions, 'resolveInput'>;
+  /** URLs of ES modules whose `nodes` export joins the catalog (tests, plug-ins); loaded in both threads. */
+  nodeModules?: string[];
   /** Default: the repository's apps/editor/dist, workflows/ and workflows/assets. */
   editorDir?: string;
   templatesDir?: string;
@@ -54,6 +60,7 @@ export interface DiffEditServer {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /** The main thread's runtime (catalog, validation); runs execute in the run worker. */
   readonly runtime: Runtime;
   /** Stops taking runs, cancels the running one, closes sockets, the HTTP server, the runtime and the database. */
   close(): Promise<void>;
@@ -74,25 +81,42 @@ export async function startServer(options: ServerOptions = {}): Promise<DiffEdit
     throw new ServerConfigError(`listening on ${host} needs a token (--token or $DIFFEDIT_TOKEN)`);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const data = openDataFolder(options.dataDir ?? 'data');
-  const resolveInput = createInputResolver(data, options.assetsDir ?? repoPath('workflows/assets'));
+  const assetsDir = options.assetsDir ?? repoPath('workflows/assets');
+  const resolveInput = createInputResolver(data.files, assetsDir);
+  const nodeModules = options.nodeModules ?? [];
+  const extra: NodeDefinition[] = [];
+  for (const url of nodeModules)
+    extra.push(...(((await import(url)) as { nodes?: NodeDefinition[] }).nodes ?? []));
   const store = new ServerStore(data.database);
+  // The same createRuntime on both threads: here it validates and lists nodes, in the worker it runs.
   const runtime = createRuntime({
+    catalog: createNodeCatalog(extra),
     ...(options.modelsDir !== undefined ? { modelsDir: options.modelsDir } : {}),
-    ...(options.providers !== undefined ? { providers: options.providers } : {}),
-    ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}),
     ...(options.log ? { log: options.log } : {}),
-    ...options.runtime,
     inputsDir: data.files,
     resolveInput,
   });
+  const executor = new RunWorkerClient(
+    {
+      ...(options.modelsDir !== undefined ? { modelsDir: options.modelsDir } : {}),
+      ...(options.providers !== undefined ? { providers: [...options.providers] } : {}),
+      ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}),
+      filesDir: data.files,
+      assetsDir,
+      nodeModules,
+    },
+    options.log ?? ((line) => console.error(line)),
+  );
   const files = new FileStore(data, store, { uploadPixels: limits.uploadPixels });
   const library = new WorkflowLibrary(data.workflows, options.templatesDir ?? repoPath('workflows'));
 
   const httpServer = createHttpServer();
-  const sockets = createSocketServer(httpServer, { token, loopbackOnly });
-  const queue = new RunQueue(runtime, store, files, sockets.sink, limits, resolveInput);
+  const corsOrigins = options.corsOrigins ?? [];
+  const sockets = createSocketServer(httpServer, { token, loopbackOnly, corsOrigins });
+  const queue = new RunQueue(runtime, executor, store, files, sockets.sink, limits, resolveInput);
   const app = createHttpApp({
     runtime,
+    executor,
     queue,
     store,
     files,
@@ -102,6 +126,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DiffEdit
     startedAt: Date.now(),
     ...(token !== undefined ? { token } : {}),
     loopbackOnly,
+    corsOrigins,
     editorDir: options.editorDir ?? repoPath('apps/editor/dist'),
   });
   httpServer.on('request', app);
@@ -116,6 +141,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DiffEdit
       });
     });
   } catch (error) {
+    await executor.close();
     await runtime.close();
     store.close();
     throw error;
@@ -132,6 +158,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DiffEdit
       void sockets.io.close(() => resolve());
       httpServer.closeAllConnections();
     });
+    await executor.close();
     await runtime.close();
     store.close();
   };

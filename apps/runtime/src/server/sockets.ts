@@ -17,6 +17,8 @@ const roomOf = (runId: string): string => `run:${runId}`;
 export interface SocketOptions {
   token?: string;
   loopbackOnly: boolean;
+  /** Other origins whose pages may connect (the server's --cors-origin). */
+  corsOrigins: readonly string[];
 }
 
 /**
@@ -35,7 +37,12 @@ export function createSocketServer(
       const host = hostNameOf(req.headers.host);
       if (options.loopbackOnly && (host === undefined || !isLoopbackHost(host)))
         return callback('misdirected', false);
-      callback(null, isSameOrigin(req.headers.origin, req.headers.host));
+      const origin = req.headers.origin;
+      callback(
+        null,
+        isSameOrigin(origin, req.headers.host) ||
+          (origin !== undefined && options.corsOrigins.includes(origin)),
+      );
     },
   });
   const clients = new Map<string, Set<ApiSocket>>();

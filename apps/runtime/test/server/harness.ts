@@ -1,70 +1,26 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 
 import { io as connect } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import request from 'supertest';
 
-import { defineNode } from '@diffedit/core';
 import type { ClientToServerEvents, RunDetail, ServerEvent, ServerToClientEvents } from '@diffedit/core';
-import { createNodeCatalog } from '@diffedit/nodes';
 import { startServer } from '@diffedit/runtime';
 import type { DiffEditServer, ServerOptions } from '@diffedit/runtime';
 
 export type ApiSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/**
- * Gates: a TestGate node waits until the test opens the gate its `name` param names. This keeps a run
- * "running" for exactly as long as a test needs, whatever the machine's speed.
- */
-interface Gate {
-  opened: Promise<void>;
-  open(): void;
-  /** Resolves once the node is waiting at the gate. */
-  entered: Promise<void>;
-  enter(): void;
-}
-const gates = new Map<string, Gate>();
+const TEST_NODES = new URL('./test-nodes.mjs', import.meta.url).href;
 
-export function gate(name: string): Gate {
-  let entry = gates.get(name);
-  if (!entry) {
-    let open!: () => void;
-    let enter!: () => void;
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    const entered = new Promise<void>((resolve) => (enter = resolve));
-    entry = { opened, open, entered, enter };
-    gates.set(name, entry);
-  }
-  return entry;
+/** Opens the TestGate gate `name` (test-nodes.mjs), in whichever thread the node waits. */
+export function openGate(name: string): void {
+  const channel = new BroadcastChannel('diffedit-test-gates');
+  channel.postMessage({ open: name });
+  channel.close();
 }
-
-export const TestGateNode = defineNode({
-  type: 'TestGate',
-  version: 1,
-  title: 'Test gate',
-  category: 'test',
-  description:
-    'Waits until the test opens the gate named by its param (a name starting with "warn" raises a warning first).',
-  output: true,
-  inputs: {},
-  params: { name: { kind: 'string', default: 'gate' } },
-  outputs: { text: { type: 'TEXT' } },
-  async run(ctx, _inputs, params) {
-    const entry = gate(params.name);
-    if (params.name.startsWith('warn'))
-      ctx.warn({ code: 'test_warning', field: 'name', message: `gate ${params.name} warns` });
-    ctx.progress(0, 1);
-    entry.enter();
-    await new Promise<void>((resolve, reject) => {
-      ctx.signal.addEventListener('abort', () => reject(new Error('cancelled')), { once: true });
-      void entry.opened.then(resolve);
-    });
-    ctx.progress(1, 1);
-    return { text: params.name };
-  },
-});
 
 /** A one-node workflow that blocks on gate `name` (a distinct name per run keeps it out of the cache). */
 export function gateWorkflow(name: string): object {
@@ -109,7 +65,7 @@ export async function startTestServer(
     log: () => {},
     ...options,
     dataDir,
-    runtime: { catalog: createNodeCatalog([TestGateNode]), ...options.runtime },
+    nodeModules: [TEST_NODES, ...(options.nodeModules ?? [])],
   });
   return {
     server,
@@ -145,6 +101,14 @@ export async function connectClient(
 }
 
 const END = new Set(['run:done', 'run:failed', 'run:cancelled']);
+
+/** Resolves once run `runId`'s TestGate is waiting at its gate (its progress(0, 1) event arrived). */
+export function atGate(
+  client: { socket: ApiSocket; events: ServerEvent[] },
+  runId: string,
+): Promise<ServerEvent> {
+  return waitForEvent(client, (e) => e.type === 'node:progress' && e.runId === runId && e.step === 0);
+}
 
 /** Resolves with the first recorded event that matches, waiting for it if needed. */
 export function waitForEvent<E extends ServerEvent>(

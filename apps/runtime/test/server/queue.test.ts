@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail, ServerEvent } from '@diffedit/core';
 
 import {
+  atGate,
   connectClient,
   eventsOf,
-  gate,
   gateWorkflow,
+  openGate,
   runEnd,
   startTestServer,
   textWorkflow,
@@ -43,9 +44,8 @@ describe('the queue', () => {
   });
 
   it('runs one at a time in FIFO order', async () => {
-    const blocker = gate('fifo');
     const a = await submit(test, gateWorkflow('fifo'), 'queue');
-    await blocker.entered;
+    await atGate(client, a.runId);
     const rest = [];
     for (const text of ['b', 'c', 'd']) rest.push(await submit(test, textWorkflow(`fifo ${text}`), 'queue'));
     expect([a, ...rest].map((r) => r.position)).toEqual([0, 1, 2, 3]);
@@ -54,7 +54,7 @@ describe('the queue', () => {
     const health = await test.api.get('/api/health').expect(200);
     expect(health.body.queue).toEqual({ running: a.runId, queued: 3 });
 
-    blocker.open();
+    openGate('fifo');
     const runs: RunDetail[] = [];
     for (const r of [a, ...rest]) runs.push(await runEnd(test, client, r.runId));
     expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
@@ -72,13 +72,12 @@ describe('the queue', () => {
   });
 
   it('cancels a queued run: it never starts, and the run before it is untouched', async () => {
-    const blocker = gate('cancel-queued');
     const a = await submit(test, gateWorkflow('cancel-queued'), 'queue');
-    await blocker.entered;
+    await atGate(client, a.runId);
     const b = await submit(test, textWorkflow('never'), 'queue');
     const cancelled = await test.api.delete(`/api/runs/${b.runId}`).expect(200);
     expect(cancelled.body.status).toBe('cancelled');
-    blocker.open();
+    openGate('cancel-queued');
     expect((await runEnd(test, client, a.runId)).status).toBe('succeeded');
     expect(eventsOf(client.events, b.runId).map((e) => e.type)).toEqual(['run:queued', 'run:cancelled']);
     expect((await test.api.get(`/api/runs/${b.runId}`).expect(200)).body.status).toBe('cancelled');
@@ -88,9 +87,8 @@ describe('the queue', () => {
   });
 
   it('cancels a running run at its node, and refuses to cancel a finished one', async () => {
-    const blocker = gate('cancel-running');
     const a = await submit(test, gateWorkflow('cancel-running'), 'queue');
-    await blocker.entered;
+    await atGate(client, a.runId);
     const cancelled = await test.api.delete(`/api/runs/${a.runId}`).expect(200);
     expect(cancelled.body.status).toBe('cancelled');
     expect(cancelled.body.nodes).toEqual([expect.objectContaining({ nodeId: 'gate', state: 'cancelled' })]);
@@ -104,9 +102,8 @@ describe('the queue', () => {
   });
 
   it("forwards a node's warnings as node:warning events and keeps them with the run", async () => {
-    const blocker = gate('warn-once');
     const a = await submit(test, gateWorkflow('warn-once'), 'queue');
-    await blocker.entered;
+    await atGate(client, a.runId);
     const live = await test.api.get(`/api/runs/${a.runId}`).expect(200);
     const warning = {
       nodeId: 'gate',
@@ -116,7 +113,7 @@ describe('the queue', () => {
       message: 'gate warn-once warns',
     };
     expect(live.body.warnings).toEqual([warning]);
-    blocker.open();
+    openGate('warn-once');
     const done = await runEnd(test, client, a.runId);
     expect(done.warnings).toEqual([warning]);
     const events = eventsOf(client.events, a.runId);
@@ -126,6 +123,25 @@ describe('the queue', () => {
     const types = events.map((e) => e.type);
     expect(types.indexOf('node:warning')).toBeGreaterThan(types.indexOf('node:start'));
     expect(types.indexOf('node:warning')).toBeLessThan(types.indexOf('node:done'));
+  });
+
+  it('keeps answering HTTP while a node holds the executing thread without yielding', async () => {
+    const flag = join(test.dataDir, `release-${Date.now()}`);
+    const workflow = {
+      format: 'diffedit-studio.workflow',
+      version: 1,
+      name: 'hold',
+      nodes: [{ id: 'hold', type: 'TestHoldThread', params: { flag } }],
+      edges: [],
+    };
+    const a = await submit(test, workflow, 'queue');
+    await waitForEvent(client, (e) => e.type === 'node:progress' && e.runId === a.runId);
+    // The node is spinning now; with the executor on the server's thread these could not be answered.
+    const health = await test.api.get('/api/health').expect(200);
+    expect(health.body.queue.running).toBe(a.runId);
+    expect((await test.api.get(`/api/runs/${a.runId}`).expect(200)).body.status).toBe('running');
+    await writeFile(flag, '');
+    expect((await runEnd(test, client, a.runId)).status).toBe('succeeded');
   });
 
   it('answers 404 for unknown runs and 400 for ids that are not run ids', async () => {
@@ -138,9 +154,10 @@ describe('the queue', () => {
   });
 
   it('delivers a subscribed run its current state first, then its live events', async () => {
-    const blocker = gate('resubscribe');
+    const owner = await connectClient(test.url, { clientId: 'someone-else' });
     const a = await submit(test, gateWorkflow('resubscribe'), 'someone-else');
-    await blocker.entered;
+    await atGate(owner, a.runId);
+    owner.close();
     const late = await connectClient(test.url);
     const ack = await late.socket.emitWithAck('subscribe', { runId: a.runId });
     expect(ack.ok && ack.run.status).toBe('running');
@@ -149,7 +166,7 @@ describe('the queue', () => {
     expect(state.run.nodes).toEqual([
       expect.objectContaining({ nodeId: 'gate', state: 'running', progress: { step: 0, total: 1 } }),
     ]);
-    blocker.open();
+    openGate('resubscribe');
     const detail = await runEnd(test, late, a.runId);
     expect(detail.status).toBe('succeeded');
     expect(eventsOf(late.events, a.runId).map((e) => e.type)).toEqual([
@@ -166,9 +183,10 @@ describe('limits of the queue', () => {
   it('refuses more queued runs per client than the limit with 429', async () => {
     const test = await startTestServer({ limits: { maxQueuedPerClient: 2 } });
     try {
-      const blocker = gate('limit');
-      await submit(test, gateWorkflow('limit'), 'greedy');
-      await blocker.entered;
+      const greedy = await connectClient(test.url, { clientId: 'greedy' });
+      const first = await submit(test, gateWorkflow('limit'), 'greedy');
+      await atGate(greedy, first.runId);
+      greedy.close();
       await submit(test, textWorkflow('l1'), 'greedy');
       await submit(test, textWorkflow('l2'), 'greedy');
       const refused = await test.api
@@ -177,7 +195,7 @@ describe('limits of the queue', () => {
         .expect(429);
       expect(refused.body.errors[0].code).toBe('queue_full');
       await submit(test, textWorkflow('other client'), 'modest');
-      blocker.open();
+      openGate('limit');
     } finally {
       await test.close();
     }
@@ -199,9 +217,8 @@ describe('persistence', () => {
     const done = await submit(first, textWorkflow('before restart'), 'p');
     const finished = await runEnd(first, client, done.runId);
     expect(finished.files).toHaveLength(1);
-    const blocker = gate('restart');
     const running = await submit(first, gateWorkflow('restart'), 'p');
-    await blocker.entered;
+    await atGate(client, running.runId);
     const queued = [
       await submit(first, textWorkflow('q1'), 'p'),
       await submit(first, textWorkflow('q2'), 'p'),

@@ -346,6 +346,33 @@ describe('the rest of the API', () => {
     expect((await test.api.get('/api/health').set('host', 'rebound.example:80')).status).toBe(421);
   });
 
+  it('allows the API to the origins it is configured with, and only those', async () => {
+    const open = await startTestServer({ corsOrigins: ['http://localhost:5173'] });
+    try {
+      const preflight = await open.api
+        .options('/api/runs')
+        .set('origin', 'http://localhost:5173')
+        .set('access-control-request-method', 'POST')
+        .expect(204);
+      expect(preflight.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+      expect(preflight.headers['access-control-allow-headers']).toContain('authorization');
+      const allowed = await open.api
+        .post('/api/runs')
+        .set('origin', 'http://localhost:5173')
+        .send({ workflow: textWorkflow('from the dev server') })
+        .expect(202);
+      expect(allowed.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+      const other = await open.api
+        .post('/api/runs')
+        .set('origin', 'http://elsewhere.example')
+        .send({ workflow: textWorkflow('x') })
+        .expect(403);
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await open.close();
+    }
+  });
+
   it('serves a placeholder at / until the editor is built, and the editor once it is', async () => {
     const placeholder = await startTestServer({ editorDir: join(test.dataDir, 'no-editor') });
     try {

@@ -127,8 +127,36 @@ export class Executor {
     this.fingerprintParam = options.fingerprintParam;
   }
 
+  /**
+   * Runs a workflow. Never rejects: a bug anywhere in validation, planning or the executor itself (not in a
+   * node) ends the run as 'failed' with RunError.code 'internal_error', so a server or the CLI can report it.
+   */
   async run(document: unknown, options: RunOptions = {}): Promise<RunResult> {
     const runId = options.runId ?? globalThis.crypto.randomUUID();
+    const started = performance.now();
+    try {
+      return await this.runChecked(document, { ...options, runId });
+    } catch (caught) {
+      // whatever escapes is a bug, even an error with a code
+      const detail = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+      const error: RunError = {
+        nodeId: null,
+        code: INTERNAL_ERROR,
+        message: `internal error (a bug, please report it): ${detail}`,
+      };
+      const ms = Math.round((performance.now() - started) * 1000) / 1000;
+      try {
+        options.onEvent?.({ runId, time: Date.now(), type: 'run:failed', ms, error });
+      } catch {
+        // A broken listener must not break the run.
+      }
+      const empty = { nodes: [], artifacts: [], outputs: {}, fingerprints: {}, warnings: [] };
+      return { runId, status: 'failed', ms, ...empty, error };
+    }
+  }
+
+  private async runChecked(document: unknown, options: RunOptions & { runId: string }): Promise<RunResult> {
+    const runId = options.runId;
     const signal = options.signal ?? new AbortController().signal;
     const started = performance.now();
     const elapsed = (): number => Math.round((performance.now() - started) * 1000) / 1000;

@@ -116,3 +116,25 @@ describe('internal errors are told apart from failed nodes', () => {
     expect(toRunError(fsError, 'n', 'T')).toMatchObject({ code: 'node_failed' });
   });
 });
+
+describe('the executor never rejects', () => {
+  it('a bug outside any node (here a broken catalog) ends the run as internal_error, with a run:failed event', async () => {
+    class BrokenCatalog extends NodeCatalog {
+      override get(): never {
+        throw new TypeError('catalog lookup failed');
+      }
+    }
+    const events: RunEvent[] = [];
+    const result = await createExecutor({ catalog: new BrokenCatalog([Warn]) }).run(
+      workflow([{ id: 'w', type: 'Warn' }]),
+      { onEvent: (e) => events.push(e) },
+    );
+    expect(result.status).toBe('failed');
+    expect(result.error).toEqual({
+      nodeId: null,
+      code: INTERNAL_ERROR,
+      message: 'internal error (a bug, please report it): TypeError: catalog lookup failed',
+    });
+    expect(events.map((e) => e.type)).toEqual(['run:failed']);
+  });
+});

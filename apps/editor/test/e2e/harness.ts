@@ -1,0 +1,150 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+
+export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+export const CHROMIUM = '/usr/bin/chromium';
+/** Screenshots of the browser tests, kept as artifacts (gitignored). */
+export const ARTIFACTS = join(REPO, 'test-artifacts', 'editor');
+
+export interface Server {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** `diffedit serve` on a free loopback port with a fresh data folder; resolves once it prints its URL. */
+export async function startServer(): Promise<Server> {
+  const cli = join(REPO, 'apps/runtime/dist/cli.js');
+  if (!existsSync(cli) || !existsSync(join(REPO, 'apps/editor/dist/index.html')))
+    throw new Error('build first (npm run build): the browser tests serve apps/editor/dist');
+  const dataDir = mkdtempSync(join(tmpdir(), 'diffedit-e2e-'));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /https?:\/\/127\.0\.0\.1:\d+/.exec(output);
+      if (match) resolve(match[0]);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`diffedit serve exited with ${code}:\n${output}`)));
+  });
+  return {
+    url,
+    dataDir,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  /** Every uncaught page error and console error, to assert there were none. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** Debian's Chromium, headless, in a throwaway profile. Never downloads a browser. */
+export async function launchBrowser(): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'diffedit-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1920, height: 1200 },
+    acceptDownloads: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  return {
+    context,
+    page,
+    errors,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+const node = (id: string): string => `.react-flow__node[data-id="${id}"]`;
+
+/** Adds a node through the canvas search (double-click on empty canvas) at a screen position. */
+export async function addNodeBySearch(
+  page: Page,
+  type: string,
+  query: string,
+  at: { x: number; y: number },
+): Promise<string> {
+  const before = await page
+    .locator('.react-flow__node')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+  await page.mouse.dblclick(at.x, at.y);
+  const search = page.getByRole('dialog', { name: 'Add a node' });
+  await search.getByRole('textbox', { name: 'Search nodes' }).fill(query);
+  await search.locator(`li[data-type="${type}"]`).click();
+  await search.waitFor({ state: 'detached' });
+  const after = await page
+    .locator('.react-flow__node')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+  const added = after.filter((id) => !before.includes(id));
+  if (added.length !== 1 || added[0] === null) throw new Error(`adding ${type} added ${added.join(', ')}`);
+  return added[0];
+}
+
+async function centre(page: Page, selector: string): Promise<{ x: number; y: number }> {
+  const box = await page.locator(selector).boundingBox();
+  if (!box) throw new Error(`${selector} is not visible`);
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+export function handle(id: string, side: 'source' | 'target', name: string): string {
+  return `${node(id)} .react-flow__handle.${side}[data-handleid="${name}"]`;
+}
+
+/** Drags a link from an output socket to an input socket with the mouse. */
+export async function dragLink(page: Page, from: [string, string], to: [string, string]): Promise<void> {
+  const a = await centre(page, handle(from[0], 'source', from[1]));
+  const b = await centre(page, handle(to[0], 'target', to[1]));
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x, b.y, { steps: 5 });
+  await page.mouse.up();
+}
+
+export { node };

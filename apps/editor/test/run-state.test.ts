@@ -1,0 +1,145 @@
+import type { FileRef } from '@diffedit/core';
+import { describe, expect, it } from 'vitest';
+
+import { workflowToCanvas, canvasToWorkflow } from '../src/util/convert.js';
+import { diffEditSources } from '../src/util/results.js';
+import { applyEvent, overallProgress } from '../src/util/run-state.js';
+import type { EditorEvent, RunView } from '../src/util/run-state.js';
+import { serverCatalog, shippedWorkflow } from './fixtures.js';
+
+const runId = '00000000-0000-4000-8000-000000000001';
+const base = { runId, time: 0 };
+const file = (name: string): FileRef => ({
+  name,
+  mime: 'image/png',
+  size: 10,
+  fileId: `out_${'a'.repeat(32)}.png`,
+  url: `/api/files/${name}`,
+});
+
+describe('run view', () => {
+  it('folds the events of a run into per-node states and overall progress', () => {
+    const events: EditorEvent[] = [
+      {
+        ...base,
+        type: 'run:start',
+        planned: ['image', 'invert', 'save'],
+        cached: ['image'],
+        targets: ['save'],
+        keys: { image: 'k1', invert: 'k2', save: 'k3' },
+      },
+      { ...base, type: 'node:cached', nodeId: 'image', nodeType: 'LoadImage', cacheKey: 'k1', artifacts: [] },
+      { ...base, type: 'node:start', nodeId: 'invert', nodeType: 'DDIMInvert' },
+      {
+        ...base,
+        type: 'node:progress',
+        nodeId: 'invert',
+        nodeType: 'DDIMInvert',
+        step: 10,
+        total: 40,
+        preview: { mime: 'image/png', url: 'data:image/png;base64,AA' },
+      },
+    ];
+    let view: RunView = { runId, status: 'queued', nodes: {}, planned: [] };
+    for (const e of events) view = applyEvent(view, e);
+    expect(view.status).toBe('running');
+    expect(view.nodes.image).toMatchObject({ phase: 'cached', cacheKey: 'k1' });
+    expect(view.nodes.invert).toMatchObject({
+      phase: 'running',
+      step: 10,
+      total: 40,
+      preview: 'data:image/png;base64,AA',
+    });
+    expect(view.nodes.save.phase).toBe('queued');
+    expect(overallProgress(view)).toBeCloseTo((1 + 0.25) / 3);
+
+    view = applyEvent(view, {
+      ...base,
+      type: 'node:done',
+      nodeId: 'invert',
+      nodeType: 'DDIMInvert',
+      ms: 1,
+      cacheKey: 'k2',
+      outputs: {},
+      artifacts: [],
+    });
+    view = applyEvent(view, {
+      ...base,
+      type: 'node:warning',
+      nodeId: 'save',
+      nodeType: 'SaveImage',
+      code: 'same_prompts',
+      message: 'source and target are the same',
+    });
+    view = applyEvent(view, {
+      ...base,
+      type: 'node:done',
+      nodeId: 'save',
+      nodeType: 'SaveImage',
+      ms: 1,
+      cacheKey: 'k3',
+      outputs: {},
+      artifacts: [file('edit.png')],
+    });
+    view = applyEvent(view, { ...base, type: 'run:done', ms: 3 });
+    expect(view.status).toBe('succeeded');
+    expect(view.nodes.save).toMatchObject({
+      phase: 'done',
+      images: ['/api/files/edit.png'],
+      warnings: [{ code: 'same_prompts', message: 'source and target are the same' }],
+    });
+    expect(overallProgress(view)).toBe(1);
+  });
+
+  it('ignores other runs, marks a failed node and what was left when cancelled', () => {
+    let view: RunView = { runId, status: 'running', nodes: {}, planned: ['a', 'b'] };
+    expect(applyEvent(view, { ...base, runId: 'other', type: 'run:done', ms: 1 })).toBe(view);
+    view = applyEvent(view, { ...base, type: 'node:start', nodeId: 'a', nodeType: 'Text' });
+    view = applyEvent(view, {
+      ...base,
+      type: 'node:error',
+      nodeId: 'a',
+      nodeType: 'Text',
+      ms: 1,
+      error: { nodeId: 'a', code: 'node_failed', message: 'boom', field: 'text' },
+    });
+    expect(view.nodes.a).toMatchObject({ phase: 'error', error: { message: 'boom', field: 'text' } });
+    view = applyEvent(view, { ...base, type: 'node:start', nodeId: 'b', nodeType: 'Text' });
+    view = applyEvent(view, { ...base, type: 'run:cancelled', ms: 1, nodeId: 'b' });
+    expect(view.status).toBe('cancelled');
+    expect(view.nodes.b.phase).toBe('cancelled');
+    expect(view.nodes.a.phase).toBe('error');
+  });
+});
+
+describe('DiffEdit views', () => {
+  it('find the original, mask and edited image as tiles of the saved [original | mask | edited] grid', () => {
+    const workflow = canvasToWorkflow(workflowToCanvas(shippedWorkflow(), serverCatalog()));
+    workflow.nodes.find((n) => n.id === 'image')!.params.image = `up_${'b'.repeat(32)}.png`;
+    const view: RunView = {
+      runId,
+      status: 'succeeded',
+      planned: [],
+      nodes: { save: { phase: 'done', images: ['/api/files/grid.png'], warnings: [] } },
+    };
+    expect(diffEditSources(workflow, view, (id) => `/api/files/${id}`)).toEqual({
+      original: { url: '/api/files/grid.png', tile: { index: 0, cols: 3, rows: 1 } },
+      mask: { url: '/api/files/grid.png', tile: { index: 1, cols: 3, rows: 1 } },
+      edited: { url: '/api/files/grid.png', tile: { index: 2, cols: 3, rows: 1 } },
+    });
+  });
+
+  it('prefer a node’s own image when it has one', () => {
+    const workflow = shippedWorkflow();
+    const view: RunView = {
+      runId,
+      status: 'succeeded',
+      planned: [],
+      nodes: {
+        denoise: { phase: 'done', images: ['/api/files/edited.png'], warnings: [] },
+        save: { phase: 'done', images: ['/g.png'], warnings: [] },
+      },
+    };
+    expect(diffEditSources(workflow, view, (id) => id).edited).toEqual({ url: '/api/files/edited.png' });
+  });
+});
