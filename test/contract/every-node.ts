@@ -18,6 +18,7 @@ export function everyNodeWorkflow(): WorkflowDoc {
     ['prompts', 'PromptT5', { num_return_sequences: 2, max_new_tokens: 16 }],
     ['embedding', 'EmbedPrompts'],
     ['target', 'Text', { text: 'a green pear' }],
+    ['encode', 'VAEEncode'],
     ['mask', 'GenerateMask', { num_maps_per_mask: 2, num_inference_steps: 10 }],
     ['invert', 'DDIMInvert', { num_inference_steps: 10 }],
     ['denoise', 'MaskedDenoise'],
@@ -45,7 +46,9 @@ export function everyNodeWorkflow(): WorkflowDoc {
     'embedding.embedding->mask.source',
     'target.text->mask.target',
     'model.model->invert.model',
-    'image.image->invert.image',
+    'model.model->encode.model',
+    'image.image->encode.image',
+    'encode.encoded->invert.image', // GenerateMask takes the IMAGE itself: both kinds of `image` input run
     'target.text->invert.prompt',
     'model.model->denoise.model',
     'invert.inverted->denoise.inverted',

@@ -96,14 +96,15 @@ async function runTwice(
   return { grid, calls: counted };
 }
 
-// What DiffEdit calls, per node (defaults: GenerateMask max_batch 16, DDIMInvert decode_latents on):
-// - text encoder, one call per prompt field: GenerateMask 4 (source, target and their empty negatives),
-//   DDIMInvert 2 and MaskedDenoise 2 (prompt, negative); an embedding input costs one call for the empty
-//   reference that checks its shape; EmbedPrompts one call per list;
+// What DiffEdit calls, per node (defaults: GenerateMask max_batch 16):
+// - text encoder, one call per distinct text (the model remembers embeddings): "a red apple", "" and
+//   "a green pear"; an embedding input needs the empty prompt's embedding to check its shape (remembered
+//   too); EmbedPrompts one call per list;
 // - UNet: GenerateMask 4 × 10 maps = 40 rows in chunks of 16 = 3 calls; DDIMInvert and MaskedDenoise
 //   10 steps × strength 0.8 = 8 calls each (the CFG pair is one batch);
-// - VAE encoder: GenerateMask and DDIMInvert once each; VAE decoder: DDIMInvert's latents and the result.
-const SD_CALLS = { text: 8, unet: 3 + 8 + 8, vaeEncode: 2, vaeDecode: 2 };
+// - VAE encoder: once (VAEEncode, shared by GenerateMask and DDIMInvert); VAE decoder: the result once (the
+//   previews' colour map is fitted from the encoded image, where a probe decode used to measure it).
+const SD_CALLS = { text: 3, unet: 3 + 8 + 8, vaeEncode: 1, vaeDecode: 1 };
 
 describe.each(['sd21-tiny', 'sd15-tiny', 'sd-tiny-external-data', 'sd21-fp16'])(
   'diffedit-prompts on %s via the CLI',
@@ -144,7 +145,7 @@ describe('diffedit-prompts on an export that samples its posterior in the graph 
       ['mask', 'unseeded_posterior'],
       ['invert', 'unseeded_posterior'],
     ]);
-    // GenerateMask encodes its 10 copies in one batch (independent draws); DDIMInvert encodes one
+    // VAEEncode's one draw serves DDIMInvert; GenerateMask encodes its 10 copies in one batch (independent draws)
     expect(calls.get('sd21-sampling/vae_encoder/model.onnx')).toBe(2);
     const grid = await decodeImage(readFileSync(join(out, 'diffedit-prompts.png')), { multiple: 1 }, 'grid');
     expect([grid.width, grid.height]).toEqual([3 * 64, 64]);
@@ -162,8 +163,8 @@ describe('diffedit-t5-embeddings on sd21-tiny + t5-tiny via the CLI', () => {
       'target_prompts.num_return_sequences=4',
     ]);
     expect(counted).toEqual({
-      // EmbedPrompts 2; GenerateMask's, DDIMInvert's and MaskedDenoise's embedding inputs 2 + 1 + 1 checks
-      'sd21-tiny/text_encoder/model.onnx': SD_CALLS.text + 2,
+      // EmbedPrompts one per list; the empty negative (also the embeddings' shape check) once
+      'sd21-tiny/text_encoder/model.onnx': 2 + 1,
       'sd21-tiny/unet/model.onnx': SD_CALLS.unet,
       'sd21-tiny/vae_encoder/model.onnx': SD_CALLS.vaeEncode,
       'sd21-tiny/vae_decoder/model.onnx': SD_CALLS.vaeDecode,
@@ -184,7 +185,7 @@ describe('diffedit-blip-caption on sd15-tiny + blip-tiny via the CLI', () => {
     expect(counted).toEqual({
       'blip-tiny/text_decoder.onnx': 5,
       'blip-tiny/vision_model.onnx': 1,
-      'sd15-tiny/text_encoder/model.onnx': SD_CALLS.text,
+      'sd15-tiny/text_encoder/model.onnx': SD_CALLS.text + 1, // DDIMInvert's prompt is the caption
       'sd15-tiny/unet/model.onnx': SD_CALLS.unet,
       'sd15-tiny/vae_encoder/model.onnx': SD_CALLS.vaeEncode,
       'sd15-tiny/vae_decoder/model.onnx': SD_CALLS.vaeDecode,

@@ -61,7 +61,8 @@ describe('catalog entries', () => {
 
 describe('DiffEdit nodes on the toy pack', () => {
   it('stream throttled latent previews during DDIMInvert and MaskedDenoise, and decode_latents decodes every level', async () => {
-    const runtime = runtimeWith(manager, modelsDir);
+    // every step's progress event reaches the listener (the executor's own throttle is off here)
+    const runtime = runtimeWith(manager, modelsDir, { progressIntervalMs: 0 });
     const workflow = workflowDoc(
       'previews',
       [
@@ -97,12 +98,24 @@ describe('DiffEdit nodes on the toy pack', () => {
       const image = await decodeImage(last.bytes, { multiple: 1 }, 'preview');
       expect([image.width, image.height]).toEqual([last.width, last.height]);
     }
-    // the denoise preview shows the edit: the apple's centre turned green (toy latents are colours)
-    const lastDenoise = events.filter((e) => e.type === 'node:progress' && e.nodeId === 'denoise').at(-1);
-    const preview = lastDenoise?.type === 'node:progress' ? lastDenoise.preview : undefined;
-    const shown = await decodeImage(preview!.bytes, { multiple: 1 }, 'preview');
-    const centre = ((shown.height >> 1) * shown.width + (shown.width >> 1)) * 3;
-    expect(shown.data[centre + 1]).toBeGreaterThan(shown.data[centre]);
+    // previews come from a latent → RGB map fitted when the image was encoded (no VAE decode): the first
+    // inversion preview shows the image (red apple centre, blue corner); the last denoising one shows the edit
+    // (the apple's centre is no longer pure red)
+    const previewOf = async (node: string, pick: 'first' | 'last') => {
+      const progress = events.filter((e) => e.type === 'node:progress' && e.nodeId === node && e.preview);
+      const event = pick === 'first' ? progress[0] : progress.at(-1);
+      const bytes = event?.type === 'node:progress' ? event.preview!.bytes : new Uint8Array();
+      const shown = await decodeImage(bytes, { multiple: 1 }, 'preview');
+      const centre = ((shown.height >> 1) * shown.width + (shown.width >> 1)) * 3;
+      return { centre: [...shown.data.subarray(centre, centre + 3)], corner: [...shown.data.subarray(0, 3)] };
+    };
+    const before = await previewOf('invert', 'first');
+    expect(before.centre[0]).toBeGreaterThan(0.9);
+    expect(before.centre[2]).toBeLessThan(0.1);
+    expect(before.corner[2]).toBeGreaterThan(0.9);
+    expect(before.corner[0]).toBeLessThan(0.1);
+    const after = await previewOf('denoise', 'last');
+    expect(after.centre[0]).toBeLessThan(before.centre[0] - 0.2);
     // decode_latents: 16 levels, noisiest first, shown by PreviewImage
     expect(result.artifacts.filter((a) => a.nodeId === 'levels')).toHaveLength(16);
   });

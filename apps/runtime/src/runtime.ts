@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 
 import { createExecutor, InputsFolderKey } from '@diffedit/core';
 import { ModelManagerKey } from '@diffedit/nodes';
+import type { SessionRunObserver } from '@diffedit/nodes';
 import type {
   Executor,
   NodeCatalog,
@@ -33,6 +34,14 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: cuda, then cpu). */
   providers?: readonly string[];
+  /** onnxruntime intra-op threads per session (default: one per core; the CLI's --threads). */
+  threads?: number;
+  /** Whether idle onnxruntime threads spin (default false). */
+  allowSpinning?: boolean;
+  /** Watches every model session.run (the bench records calls and onnxruntime's time with it). */
+  modelObserver?: SessionRunObserver;
+  /** Least time between two progress events of a node (the executor's default when omitted; tests use 0). */
+  progressIntervalMs?: number;
   /** Confines file params (the server): absolute path of a value, or throws for one that may not be read. */
   resolveInput?: (value: string) => string;
   /** Most pixels an image file may have; bigger ones are refused before decoding (default 16 MP, 4096²). */
@@ -65,6 +74,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       modelsDir,
       log: options.log,
       providers: options.providers,
+      threads: options.threads,
+      allowSpinning: options.allowSpinning,
+      modelObserver: options.modelObserver,
       resolveInput: options.resolveInput,
       maxPixels: options.maxPixels,
     });
@@ -76,7 +88,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       resolveModel: (value) => resolve(modelsDir, value),
       prepareModel: async (value) => services.tryGet(ModelManagerKey)?.prepare(value),
     });
-  const executor = createExecutor({ catalog, services, cacheBytes: options.cacheBytes, fingerprintParam });
+  const executor = createExecutor({
+    catalog,
+    services,
+    cacheBytes: options.cacheBytes,
+    fingerprintParam,
+    ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
+  });
   const listeners = new Set<RunEventListener>();
 
   return {

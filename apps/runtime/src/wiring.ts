@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 
 import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import type { NodeCatalog } from '@diffedit/core';
+import type { SessionRunObserver } from '@diffedit/nodes';
 import {
   createNodeCatalog,
   DEFAULT_MAX_PIXELS,
@@ -22,6 +23,12 @@ export interface WiringOptions {
   log?: (line: string) => void;
   /** onnxruntime execution providers to try in order (default: the model manager's cuda, then cpu). */
   providers?: readonly string[];
+  /** onnxruntime intra-op threads per session (default: one per core, see defaultIntraOpThreads). */
+  threads?: number;
+  /** Whether idle onnxruntime threads spin (default false). */
+  allowSpinning?: boolean;
+  /** Watches every model session.run (the bench). */
+  modelObserver?: SessionRunObserver;
   /**
    * Resolves a file param (LoadImage's image, LoadMask's mask) to an absolute path, throwing for values that
    * may not be read. Default: any path, relative to inputsDir (the CLI); the server confines it.
@@ -61,6 +68,9 @@ export function defaultServices(options: WiringOptions): ServiceRegistry {
           : {}),
         ...(options.log ? { logger: options.log } : {}),
         ...(options.providers ? { providers: [...options.providers] } : {}),
+        ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads }),
+        ...(options.allowSpinning === undefined ? {} : { allowSpinning: options.allowSpinning }),
+        ...(options.modelObserver === undefined ? {} : { observer: options.modelObserver }),
       }),
     );
 }

@@ -4,7 +4,7 @@ import type { RunEvent } from '@diffedit/core';
 
 import { BenchUsageError, parseBenchArgs, selectBenchmarks } from '../src/bench/args.js';
 import { measureEventLoopLag } from '../src/bench/measure.js';
-import { buildBenchReport, machineInfo } from '../src/bench/bench-report.js';
+import { buildBenchReport, headlineFigures, machineInfo } from '../src/bench/bench-report.js';
 import type { BenchResult } from '../src/bench/bench-report.js';
 import { runBench } from '../src/bench/run.js';
 import { perSecond, summarize } from '../src/bench/stats.js';
@@ -71,6 +71,8 @@ describe('bench arguments', () => {
   });
 
   it('names the bad argument', () => {
+    expect(parseBenchArgs(['--threads', '2', '--spin'])).toMatchObject({ threads: 2, spin: true });
+    expect(() => parseBenchArgs(['--threads', '0'])).toThrow(BenchUsageError);
     expect(() => parseBenchArgs(['--fast'])).toThrow(BenchUsageError);
     expect(() => parseBenchArgs(['--fast'])).toThrow(/unknown argument '--fast'/);
     expect(() => parseBenchArgs(['--only'])).toThrow(/--only expects a benchmark name/);
@@ -168,6 +170,34 @@ describe('report', () => {
     expect(buildBenchReport(at, true, machine, 1, [passing], [{ name: 'x', error: 'boom' }]).ok).toBe(false);
     expect(machine.cores).toBeGreaterThan(0);
     expect(machine.node).toBe(process.version);
+  });
+});
+
+describe('headline figures', () => {
+  it('lifts the tool-readable keys out of the benchmarks that measure them, null for those not run', () => {
+    const result = (name: string, details: Record<string, unknown>, samples = [5]): BenchResult =>
+      toResult({ name, description: '' }, { params: {}, samples, details }, memory);
+    const figures = headlineFigures([
+      result('workflow-cold', { modelCalls: { textEncoder: 3, unet: 83, vaeEncoder: 1, vaeDecoder: 1 } }),
+      result('workflow-cached', {}, [4, 2, 9]),
+      result('overhead-bench-unet', { overheadRatio: 1.05, rerunTargetPromptRatio: 0.52 }),
+      result('overhead-toy', { overheadRatio: 2.5, mainThreadBusyMedianMs: 120 }),
+    ]);
+    expect(figures).toEqual({
+      overhead_ratio: 1.05,
+      overhead_ratio_toy: 2.5,
+      non_model_ms_warm: 120,
+      unet_calls: 83,
+      vae_encodes: 1,
+      text_encoder_calls: 3,
+      rerun_target_prompt_ratio: 0.52,
+      rerun_unchanged_ms: 4,
+      api_latency_p99_ms: null,
+      rss_growth_pct: null,
+      cache_within_budget: null,
+      peak_rss_mib_per_megapixel: null,
+      scaling: null,
+    });
   });
 });
 

@@ -313,6 +313,16 @@ describe('diffedit run', () => {
     }
   });
 
+  it('takes --threads as a whole number of onnxruntime threads, refusing anything else', async () => {
+    const file = await writeWorkflow('threads.json', workflow());
+    expect((await cli(['run', file, '--threads', '1', '--json'])).code).toBe(EXIT.ok);
+    for (const bad of ['0', 'two', '1.5']) {
+      const refused = await cli(['run', file, '--threads', bad]);
+      expect(refused.code).toBe(EXIT.invalid);
+      expect(refused.stderr).toContain(`--threads expects a whole number from 1 to 1024, got '${bad}'`);
+    }
+  });
+
   it('rejects a malformed --set, an unknown --set node, and unreadable or non-JSON files', async () => {
     const file = await writeWorkflow('usage.json', workflow());
     expect((await cli(['run', file, '--set', 'novalue'])).code).toBe(EXIT.invalid);

@@ -2,6 +2,7 @@ export * from './vocabulary.js';
 export * from './tokenizer-files.js';
 export * from './toy-text-encoder.js';
 export * from './toy-unet.js';
+export * from './bench-unet.js';
 export * from './toy-vae.js';
 export * from './configs.js';
 export * from './pack-io.js';

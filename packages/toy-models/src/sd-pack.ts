@@ -8,6 +8,7 @@ import {
 import { packJson } from './pack-io.js';
 import { buildToyTextEncoder } from './toy-text-encoder.js';
 import { toySpecialTokensMapJson, toyTokenizerConfigJson, toyTokenizerJson } from './tokenizer-files.js';
+import { buildBenchUnet } from './bench-unet.js';
 import { buildToyUnet } from './toy-unet.js';
 import { buildToyVaeDecoder, buildToyVaeEncoder } from './toy-vae.js';
 
@@ -33,4 +34,14 @@ export function toySdPackFiles(): Map<string, Uint8Array> {
     ['vae_decoder/config.json', packJson(TOY_VAE_CONFIG)],
     ['vae_decoder/model.onnx', buildToyVaeDecoder().toModelBytes(MODEL_OPTIONS)],
   ]);
+}
+
+/**
+ * The toy SD pack with the bench UNet (bench-unet.ts) in place of the toy one: the same text encoder, VAE and
+ * configs, so a workflow runs unchanged on it, with a UNet whose cost resembles a real one. For timing only.
+ */
+export function benchSdPackFiles(): Map<string, Uint8Array> {
+  const files = toySdPackFiles();
+  files.set('unet/model.onnx', buildBenchUnet().toModelBytes(MODEL_OPTIONS));
+  return files;
 }

@@ -6,6 +6,7 @@ export const SOCKET_COLORS: Record<SocketType, string> = {
   MASK: '#e0e0e0',
   LATENTS: '#ff8a65',
   INVERTED_LATENTS: '#f06292',
+  ENCODED_IMAGE: '#ffab91',
   EMBEDDING: '#ba68c8',
   TEXT: '#81c784',
   TEXT_LIST: '#aed581',

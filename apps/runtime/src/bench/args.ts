@@ -6,6 +6,10 @@ export interface BenchArgs {
   only: string[];
   /** onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS, else the runtime's). */
   providers?: string[];
+  /** onnxruntime intra-op threads per session for the workflow benchmarks (default: the runtime's). */
+  threads?: number;
+  /** Let idle onnxruntime threads spin (default: the runtime's, off). */
+  spin?: boolean;
   /** Also write the JSON report to this file. */
   out?: string;
   /** Print the usage and exit. */
@@ -23,6 +27,8 @@ export const BENCH_USAGE = `usage: npm run bench [-- --quick] [-- --only NAME[,N
   --quick        fewer repetitions (about 30 s)
   --only NAME    run only the benchmarks whose name is NAME or starts with NAME (repeatable, comma-separated)
   --out FILE     also write the JSON report to FILE (npm prints its own banner on stdout unless run with -s)
+  --threads N    onnxruntime intra-op threads per session in the workflow benchmarks (default: one per core)
+  --spin         let idle onnxruntime threads spin (default: off)
   --providers L  onnxruntime execution providers to try, e.g. cpu or cuda,cpu (default: $DIFFEDIT_PROVIDERS or cuda,cpu)
 Prints one JSON document on stdout; progress goes to stderr.`;
 
@@ -48,7 +54,13 @@ export function parseBenchArgs(
       if (providers.length === 0)
         throw new BenchUsageError('--providers expects a list such as cpu or cuda,cpu');
       args.providers = providers;
-    } else if (arg === '--help' || arg === '-h') args.help = true;
+    } else if (arg === '--threads') {
+      const threads = Number(argv[++i]);
+      if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
+        throw new BenchUsageError('--threads expects a whole number from 1 to 1024');
+      args.threads = threads;
+    } else if (arg === '--spin') args.spin = true;
+    else if (arg === '--help' || arg === '-h') args.help = true;
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       if (value === undefined || value.trim() === '' || value.startsWith('--')) {

@@ -114,3 +114,58 @@ export function buildBenchReport(
     failures,
   };
 }
+
+/**
+ * The figures tools read at the top level of the report (docs/performance.md); null when the benchmark that
+ * measures one was not selected or failed.
+ */
+export interface HeadlineFigures {
+  /** workflow wall ÷ Σ session.run of the same calls replayed (bench UNet, 256²) */
+  overhead_ratio: number | null;
+  /** the same on the toy models (512²) */
+  overhead_ratio_toy: number | null;
+  /** main-thread busy ms of a warm run outside onnxruntime (toy, 512²) */
+  non_model_ms_warm: number | null;
+  /** session calls of one cold run of the default workflow (toy, defaults) */
+  unet_calls: number | null;
+  vae_encodes: number | null;
+  text_encoder_calls: number | null;
+  /** re-run after changing only the target prompt ÷ the full run (bench UNet, 256²) */
+  rerun_target_prompt_ratio: number | null;
+  /** median of an unchanged re-run (every node from the cache, 0 model calls) */
+  rerun_unchanged_ms: number | null;
+  /** p99 latency of the server API while a workflow runs (the server-api-latency benchmark) */
+  api_latency_p99_ms: number | null;
+  /** RSS at the last of the many target-prompt runs vs at a fifth of them, in percent */
+  rss_growth_pct: number | null;
+  cache_within_budget: boolean | null;
+  peak_rss_mib_per_megapixel: number | null;
+  scaling: unknown[] | null;
+}
+
+export function headlineFigures(results: readonly BenchResult[]): HeadlineFigures {
+  const details = (name: string): Record<string, unknown> | undefined =>
+    results.find((r) => r.name === name)?.details;
+  const num = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+  const calls = details('workflow-cold')?.modelCalls as Record<string, unknown> | undefined;
+  const bench = details('overhead-bench-unet');
+  const toy = details('overhead-toy');
+  const memory = details('memory-target-prompt-runs');
+  const scaling = details('scaling');
+  const cached = results.find((r) => r.name === 'workflow-cached');
+  return {
+    overhead_ratio: num(bench?.overheadRatio),
+    overhead_ratio_toy: num(toy?.overheadRatio),
+    non_model_ms_warm: num(toy?.mainThreadBusyMedianMs),
+    unet_calls: num(calls?.unet),
+    vae_encodes: num(calls?.vaeEncoder),
+    text_encoder_calls: num(calls?.textEncoder),
+    rerun_target_prompt_ratio: num(bench?.rerunTargetPromptRatio),
+    rerun_unchanged_ms: cached === undefined ? null : cached.ms.median,
+    api_latency_p99_ms: num(details('server-api-latency')?.api_latency_p99_ms),
+    rss_growth_pct: num(memory?.rssGrowthPct),
+    cache_within_budget: typeof memory?.cacheWithinBudget === 'boolean' ? memory.cacheWithinBudget : null,
+    peak_rss_mib_per_megapixel: num(scaling?.peakRssMiBPerMegapixel),
+    scaling: Array.isArray(scaling?.table) ? (scaling.table as unknown[]) : null,
+  };
+}

@@ -13,6 +13,9 @@ export interface BenchContext {
   resources: BenchResources;
   /** Execution providers to try (undefined: the model manager's default). */
   providers?: readonly string[];
+  /** onnxruntime session options for the workflow benchmarks (undefined: the runtime's defaults). */
+  threads?: number;
+  spin?: boolean;
 }
 
 /**

@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-import { writeToyPack } from '@diffedit/toy-models';
+import { benchSdPackFiles, writePackFiles, writeToyPack } from '@diffedit/toy-models';
 
 import { selectBenchmarks } from './args.js';
 import type { BenchArgs } from './args.js';
-import type { BenchFailure, BenchReport, BenchResult } from './bench-report.js';
-import { buildBenchReport, machineInfo } from './bench-report.js';
+import type { BenchFailure, BenchReport, BenchResult, HeadlineFigures } from './bench-report.js';
+import { buildBenchReport, headlineFigures, machineInfo } from './bench-report.js';
 import { BenchResources } from './resources.js';
 import { benchSuite, runBenchmark } from './suite.js';
 import { generateMaskDefault } from './unet-benches.js';
+import { BENCH_MODEL } from './overhead-benches.js';
 
 /** The workflow the workflow benchmarks run (its 512×512 demo image sits in workflows/assets/). */
 const WORKFLOW = fileURLToPath(new URL('../../../../workflows/diffedit-prompts.json', import.meta.url));
@@ -21,7 +22,7 @@ const WORKFLOW = fileURLToPath(new URL('../../../../workflows/diffedit-prompts.j
 export async function runBench(
   args: BenchArgs,
   log: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
-): Promise<BenchReport> {
+): Promise<HeadlineFigures & BenchReport> {
   const suite = benchSuite();
   const selected = new Set(
     selectBenchmarks(
@@ -39,6 +40,7 @@ export async function runBench(
   try {
     log(`[bench] writing the toy pack into ${modelsDir}`);
     await writeToyPack(modelsDir);
+    await writePackFiles(join(modelsDir, BENCH_MODEL), benchSdPackFiles());
     const ctx = {
       quick: args.quick,
       modelsDir,
@@ -46,6 +48,8 @@ export async function runBench(
       log,
       resources,
       ...(args.providers === undefined ? {} : { providers: args.providers }),
+      ...(args.threads === undefined ? {} : { threads: args.threads }),
+      ...(args.spin === undefined ? {} : { spin: args.spin }),
     };
     for (const definition of suite.filter((b) => selected.has(b.name))) {
       log(`[bench] ${definition.name}: ${definition.description}`);
@@ -68,5 +72,13 @@ export async function runBench(
     await rm(modelsDir, { recursive: true, force: true });
   }
   const machine = machineInfo(resources.providerSummary());
-  return buildBenchReport(startedAt, args.quick, machine, performance.now() - start, results, failures);
+  const report = buildBenchReport(
+    startedAt,
+    args.quick,
+    machine,
+    performance.now() - start,
+    results,
+    failures,
+  );
+  return { ...headlineFigures(results), ...report };
 }

@@ -7,6 +7,7 @@ import { serverApiLatency } from './server-bench.js';
 import { perSecond, summarize } from './stats.js';
 import { blipCaption, t5Sampling } from './text-model-benches.js';
 import { unetBenchmarks } from './unet-benches.js';
+import { memoryTargetPromptRuns, overheadBenchModel, overheadToy, scaling } from './overhead-benches.js';
 import {
   workflowCached,
   workflowCold,
@@ -53,6 +54,28 @@ export function benchSuite(): BenchDefinition[] {
       name: 'workflow-cached',
       description: 'warm runtime, nothing changed (every node from the cache)',
       run: workflowCached,
+    },
+    {
+      name: 'overhead-bench-unet',
+      description:
+        'default workflow on the bench UNet at 256² (warm sessions, empty cache): wall ÷ Σ session.run replayed',
+      run: overheadBenchModel,
+    },
+    {
+      name: 'overhead-toy',
+      description: 'the same on the toy models at 512²: what the runtime itself costs (main-thread time)',
+      run: overheadToy,
+    },
+    {
+      name: 'memory-target-prompt-runs',
+      description:
+        '50 runs (20 with --quick), a new target prompt each, 256 MiB cache: RSS growth, cache size',
+      run: memoryTargetPromptRuns,
+    },
+    {
+      name: 'scaling',
+      description: 'default workflow (toy) at 256², 512², 768², 1024²: run ms, Σ session.run, peak RSS',
+      run: scaling,
     },
     {
       name: 'server-api-latency',

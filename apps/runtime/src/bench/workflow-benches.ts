@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { Tensor } from '@diffedit/core';
 import type { RunEvent, RunResult } from '@diffedit/core';
 import { ModelManagerKey } from '@diffedit/nodes';
+import type { ModelCallCounts } from '@diffedit/nodes';
 
 import { applyOverrides } from '../overrides.js';
 import { createRuntime } from '../runtime.js';
@@ -13,6 +14,15 @@ import type { BenchCheck } from './bench-report.js';
 import { timeRepetitions } from './measure.js';
 import type { BenchOutcome } from './suite.js';
 import { summarize } from './stats.js';
+
+/** The session calls the workflow's diffusion model has made so far in this runtime. */
+async function diffusionCalls(runtime: Runtime, nodes: readonly WorkflowNode[]): Promise<ModelCallCounts> {
+  const manager = runtime.services.tryGet(ModelManagerKey);
+  const name = nodes.find((n) => n.type === 'LoadDiffusionModel')?.params?.model;
+  if (manager === undefined || typeof name !== 'string')
+    throw new Error('no diffusion model in the workflow');
+  return { ...(await manager.loadDiffusion(name)).calls };
+}
 
 /** Which nodes ran and which came from the cache in one run, from the executor's events. */
 export interface RunTrace {
@@ -33,24 +43,24 @@ export function traceRun(): { onEvent: (event: RunEvent) => void; trace: RunTrac
   return { onEvent, trace };
 }
 
-interface WorkflowNode {
+export interface WorkflowNode {
   id: string;
   type: string;
   params?: Record<string, unknown>;
 }
 
-interface WorkflowEdge {
+export interface WorkflowEdge {
   from: { node: string; output: string };
   to: { node: string; input: string };
 }
 
-interface WorkflowDocument {
+export interface WorkflowDocument {
   document: unknown;
   nodes: WorkflowNode[];
   edges: WorkflowEdge[];
 }
 
-async function loadDocument(ctx: BenchContext): Promise<WorkflowDocument> {
+export async function loadDocument(ctx: BenchContext): Promise<WorkflowDocument> {
   const document = JSON.parse(await readFile(ctx.workflowPath, 'utf8')) as {
     nodes?: unknown;
     edges?: unknown;
@@ -60,7 +70,7 @@ async function loadDocument(ctx: BenchContext): Promise<WorkflowDocument> {
   return { document, nodes: document.nodes as WorkflowNode[], edges: document.edges as WorkflowEdge[] };
 }
 
-function nodeOfType(nodes: readonly WorkflowNode[], type: string, path: string): WorkflowNode {
+export function nodeOfType(nodes: readonly WorkflowNode[], type: string, path: string): WorkflowNode {
   const node = nodes.find((n) => n.type === type);
   if (node === undefined) throw new Error(`${path}: the benchmark workflow has no ${type} node`);
   return node;
@@ -72,10 +82,12 @@ function newRuntime(ctx: BenchContext): Runtime {
     inputsDir: dirname(ctx.workflowPath),
     log: ctx.log,
     ...(ctx.providers === undefined ? {} : { providers: ctx.providers }),
+    ...(ctx.threads === undefined ? {} : { threads: ctx.threads }),
+    ...(ctx.spin === undefined ? {} : { allowSpinning: ctx.spin }),
   });
 }
 
-async function runTraced(
+export async function runTraced(
   runtime: Runtime,
   document: unknown,
   what: string,
@@ -125,6 +137,7 @@ export async function workflowCold(ctx: BenchContext): Promise<BenchOutcome> {
   const imageNode = nodeOfType(nodes, 'LoadImage', ctx.workflowPath).id;
   let imageSize: string | undefined;
   const traces: RunTrace[] = [];
+  const modelCalls: ModelCallCounts[] = [];
   const samples = await timeRepetitions(repetitions, async (i) => {
     const runtime = newRuntime(ctx);
     try {
@@ -134,6 +147,7 @@ export async function workflowCold(ctx: BenchContext): Promise<BenchOutcome> {
           imageSize = loadedImageSize(result, imageNode);
         }),
       );
+      modelCalls.push(await diffusionCalls(runtime, nodes));
     } finally {
       await closeRuntime(ctx, runtime);
     }
@@ -147,8 +161,19 @@ export async function workflowCold(ctx: BenchContext): Promise<BenchOutcome> {
       cache: 'empty, new runtime per run',
     },
     samples,
-    details: { nodes: nodes.length, ran: distinctRan(traces), nodeMedianMs: nodeMedians(traces) },
+    details: {
+      nodes: nodes.length,
+      ran: distinctRan(traces),
+      nodeMedianMs: nodeMedians(traces),
+      // session calls of one cold run (the same in each: checked below)
+      modelCalls: modelCalls[0],
+    },
     checks: [
+      {
+        name: 'every cold run made the same model calls',
+        ok: modelCalls.every((c) => JSON.stringify(c) === JSON.stringify(modelCalls[0])),
+        detail: modelCalls.map((c) => JSON.stringify(c)).join(' | '),
+      },
       {
         name: 'every node ran',
         ok: ranAll,
@@ -278,15 +303,24 @@ export async function workflowCached(ctx: BenchContext): Promise<BenchOutcome> {
   try {
     ctx.log('  warm-up run (fills the cache)');
     await runTraced(runtime, document, 'warm-up run');
+    const before = await diffusionCalls(runtime, nodes);
     const samples = await timeRepetitions(repetitions, async () => {
       traces.push(await runTraced(runtime, document, 'cached re-run'));
     });
+    const after = await diffusionCalls(runtime, nodes);
+    const modelCalls =
+      Object.values(after).reduce((a, b) => a + b, 0) - Object.values(before).reduce((a, b) => a + b, 0);
     const ranCounts = traces.map((t) => t.ran.length);
     return {
       params: { workflow: ctx.workflowPath, changed: 'nothing' },
       samples,
       details: { nodes: nodes.length, nodesRan: ranCounts, ran: distinctRan(traces) },
       checks: [
+        {
+          name: 'no model call',
+          ok: modelCalls === 0,
+          detail: `${modelCalls} session calls in ${repetitions} cached re-runs`,
+        },
         {
           name: 'no node re-ran',
           ok: ranCounts.every((n) => n === 0),

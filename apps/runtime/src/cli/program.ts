@@ -60,6 +60,7 @@ interface ServeFlags {
   token?: string;
   providers?: string;
   cacheMb?: string;
+  threads?: string;
   corsOrigin?: string;
 }
 
@@ -72,6 +73,7 @@ interface RunFlags {
   models?: string;
   cacheMb?: string;
   providers?: string;
+  threads?: string;
   maxMegapixels?: string;
 }
 
@@ -103,6 +105,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       '--providers <list>',
       'onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
     )
+    .option('--threads <n>', 'onnxruntime intra-op threads per model session (default: one per core)')
     .action(async (file: string, flags: RunFlags) => {
       exitCode = await runCommand(file, flags);
     });
@@ -174,6 +177,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       'onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
     )
     .option('--cache-mb <n>', 'intermediate-result cache budget in MiB (default 1024)')
+    .option('--threads <n>', 'onnxruntime intra-op threads per model session (default: one per core)')
     .option('--cors-origin <list>', 'comma-separated origins (http://host:port) whose pages may use the API')
     .action(async (flags: ServeFlags) => {
       exitCode = await serveCommand(flags);
@@ -222,6 +226,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const cacheMb = flags.cacheMb === undefined ? undefined : Number(flags.cacheMb);
     if (cacheMb !== undefined && !(cacheMb >= 0))
       throw new UsageError(`--cache-mb expects a number of MiB, got '${flags.cacheMb}'`);
+    const threads = parseThreads(flags.threads);
     let server: DiffEditServer;
     try {
       server = await startServer({
@@ -234,6 +239,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           : {}),
         ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
         ...(cacheMb !== undefined ? { cacheBytes: cacheMb * 1024 * 1024 } : {}),
+        ...(threads !== undefined ? { threads } : {}),
         ...(flags.corsOrigin !== undefined ? { corsOrigins: splitList(flags.corsOrigin) } : {}),
         log: printErr,
         ...io.serverOptions,
@@ -260,8 +266,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   async function runCommand(file: string, flags: RunFlags): Promise<number> {
     let overrides: ParamOverride[];
     let cacheBytes: number | undefined;
+    let threads: number | undefined;
     let maxPixels: number | undefined;
     try {
+      threads = parseThreads(flags.threads);
       if (flags.maxMegapixels !== undefined) {
         const mp = Number(flags.maxMegapixels);
         if (!(mp > 0) || !Number.isFinite(mp)) {
@@ -285,6 +293,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       inputsDir: flags.inputs ?? dirname(resolve(file)),
       ...(flags.models ? { modelsDir: flags.models } : {}),
       ...(cacheBytes !== undefined ? { cacheBytes } : {}),
+      ...(threads !== undefined ? { threads } : {}),
       ...(maxPixels !== undefined ? { maxPixels } : {}),
       ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
     });
@@ -456,6 +465,15 @@ async function loadWorkflow(file: string): Promise<Loaded> {
 
 function documentIssue(message: string): ValidationIssue {
   return { nodeId: null, field: '$', code: 'invalid_document', message };
+}
+
+/** `--threads N`: onnxruntime intra-op threads, a whole number from 1 to 1024 (undefined when not given). */
+function parseThreads(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
+    throw new UsageError(`--threads expects a whole number from 1 to 1024, got '${value}'`);
+  return threads;
 }
 
 /** `--providers cuda,cpu` (or $DIFFEDIT_PROVIDERS) as runtime options; nothing when unset. */

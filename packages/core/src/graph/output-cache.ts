@@ -96,7 +96,8 @@ export class OutputCache {
 }
 
 /**
- * Approximate memory held by a value: typed arrays and buffers by byteLength, strings at 2 bytes a character,
+ * Approximate memory held by a value: typed arrays by the byteLength of the buffer they keep alive (a small view
+ * of a large buffer holds all of it), buffers by byteLength, strings at 2 bytes a character,
  * scalars at 8, and containers (arrays, objects, class instances such as tensors, maps, sets) by what they
  * hold. Shared sub-values are counted once.
  */
@@ -117,7 +118,13 @@ export function byteSizeOf(value: unknown, seen: WeakSet<object> = new WeakSet()
   const object = value as object;
   if (seen.has(object)) return 0;
   seen.add(object);
-  if (ArrayBuffer.isView(object)) return object.byteLength;
+  // a view holds its whole buffer alive: count the buffer (once), not the slice the view shows
+  if (ArrayBuffer.isView(object)) {
+    const buffer = object.buffer;
+    if (seen.has(buffer)) return 0;
+    seen.add(buffer);
+    return buffer.byteLength;
+  }
   if (object instanceof ArrayBuffer || object instanceof SharedArrayBuffer) return object.byteLength;
   let total = 0;
   if (object instanceof Map) {

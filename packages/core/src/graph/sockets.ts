@@ -4,6 +4,7 @@ export const SOCKET_TYPES = [
   'MASK',
   'LATENTS',
   'INVERTED_LATENTS',
+  'ENCODED_IMAGE',
   'EMBEDDING',
   'TEXT',
   'TEXT_LIST',

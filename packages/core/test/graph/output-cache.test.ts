@@ -22,6 +22,12 @@ describe('byteSizeOf', () => {
     cyclic.self = cyclic;
     expect(byteSizeOf(cyclic)).toBe(5);
   });
+
+  it('counts the whole buffer a view keeps alive, once for all views of it', () => {
+    const big = new Float32Array(1000);
+    expect(byteSizeOf(big.subarray(0, 10))).toBe(4000);
+    expect(byteSizeOf({ a: big.subarray(0, 10), b: big.subarray(500, 600), c: big })).toBe(4000);
+  });
 });
 
 describe('OutputCache', () => {

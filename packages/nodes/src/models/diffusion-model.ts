@@ -43,7 +43,19 @@ export interface ModelCallOptions {
 export interface DiffusionModelOptions {
   /** Largest batch sent to one UNet / VAE / text-encoder call; bigger batches are split (bounds memory). */
   readonly maxBatch?: number;
+  /** Prompt embeddings kept for reuse, in bytes (default 64 MiB; 0 turns the memo off). */
+  readonly promptMemoBytes?: number;
 }
+
+/** session.run calls made so far, per component (for tests and the bench: machine-independent costs). */
+export interface ModelCallCounts {
+  textEncoder: number;
+  unet: number;
+  vaeEncoder: number;
+  vaeDecoder: number;
+}
+
+export const DEFAULT_PROMPT_MEMO_BYTES = 64 * 1024 * 1024;
 
 interface Components {
   textEncoder: ModelSession;
@@ -56,6 +68,15 @@ interface Components {
 export class DiffusionModel {
   readonly name: string;
   readonly maxBatch: number | undefined;
+  /** session.run calls per component since load (a batch split by maxBatch counts each part). */
+  readonly calls: ModelCallCounts = { textEncoder: 0, unet: 0, vaeEncoder: 0, vaeDecoder: 0 };
+  /**
+   * Embedding rows [1, L, D] by prompt text, least recently used first: every node of a run (and every later
+   * run) asks the text encoder for the same few prompts, so each distinct prompt is encoded once.
+   */
+  private readonly promptMemo = new Map<string, Tensor>();
+  private promptMemoUsed = 0;
+  private readonly promptMemoBytes: number;
 
   private constructor(
     readonly folder: string,
@@ -72,6 +93,7 @@ export class DiffusionModel {
   ) {
     this.name = basename(folder);
     this.maxBatch = options.maxBatch;
+    this.promptMemoBytes = options.promptMemoBytes ?? DEFAULT_PROMPT_MEMO_BYTES;
   }
 
   static async load(
@@ -196,14 +218,49 @@ export class DiffusionModel {
     return texts.map((t) => this.tokenizer.encodePadded(t, this.maxLength, this.padTokenId));
   }
 
-  /** Prompt embeddings [B, maxLength, D]: the text encoder's last_hidden_state. */
+  /**
+   * Prompt embeddings [B, maxLength, D]: the text encoder's last_hidden_state. Each distinct text is encoded
+   * once and remembered (see promptMemoBytes); the result is always a fresh tensor the caller may modify.
+   */
   async encodePrompt(texts: readonly string[], options: ModelCallOptions = {}): Promise<Tensor> {
+    if (texts.length === 0) throw new RangeError('encodePrompt: no prompt given');
+    const missing = [...new Set(texts.filter((t) => !this.promptMemo.has(t)))];
+    const fresh = new Map<string, Tensor>();
+    if (missing.length > 0) {
+      const encoded = await this.runTextEncoder(missing, options.signal);
+      // each row copied out, so that a memo entry holds only its own bytes
+      missing.forEach((text, i) => fresh.set(text, sliceRows(encoded, i, i + 1).clone()));
+    }
+    const rows = texts.map((text) => this.rememberPrompt(text, fresh.get(text)));
+    const [, length, width] = rows[0].dims;
+    const out = new Tensor([rows.length, length, width]);
+    rows.forEach((row, i) => out.data.set(row.data, i * row.size));
+    return out;
+  }
+
+  /** Returns the memo's row for `text` (storing `encoded` when given), most recently used last. */
+  private rememberPrompt(text: string, encoded: Tensor | undefined): Tensor {
+    const known = this.promptMemo.get(text);
+    const row = known ?? (encoded as Tensor);
+    if (known !== undefined) this.promptMemo.delete(text);
+    else if (row.byteLength > this.promptMemoBytes) return row;
+    else this.promptMemoUsed += row.byteLength;
+    this.promptMemo.set(text, row);
+    for (const [oldest, value] of this.promptMemo) {
+      if (this.promptMemoUsed <= this.promptMemoBytes) break;
+      this.promptMemo.delete(oldest);
+      this.promptMemoUsed -= value.byteLength;
+    }
+    return row;
+  }
+
+  private async runTextEncoder(texts: readonly string[], signal: AbortSignal | undefined): Promise<Tensor> {
     const session = this.sessions.textEncoder;
     const ids = this.tokenize(texts);
     const idSpec = findSpec(session.inputs, 'input_ids') as IoSpec;
     const maskSpec = findSpec(session.inputs, 'attention_mask');
     const outName = (findSpec(session.outputs, 'last_hidden_state') ?? session.outputs[0]).name;
-    const embeddings = await this.runChunked(session, ids.length, outName, options.signal, (start, end) => {
+    const embeddings = await this.runChunked('textEncoder', ids.length, outName, signal, (start, end) => {
       const rows = ids.slice(start, end);
       const dims = [rows.length, this.maxLength];
       const feeds: WireFeeds = { input_ids: numberFeed(intType(idSpec, this), dims, rows.flat()) };
@@ -248,7 +305,7 @@ export class DiffusionModel {
     const hiddenSpec = findSpec(session.inputs, 'encoder_hidden_states') as IoSpec;
     const outName = (findSpec(session.outputs, 'out_sample') ?? session.outputs[0]).name;
     const copy = session.transfersInputs;
-    return this.runChunked(session, batch, outName, options.signal, (start, end) => {
+    return this.runChunked('unet', batch, outName, options.signal, (start, end) => {
       const x = sliceRows(sample, start, end);
       const h = sliceRows(encoderHiddenStates, start, end);
       return {
@@ -266,10 +323,16 @@ export class DiffusionModel {
     const spec = findSpec(session.inputs, 'sample') as IoSpec;
     const params = findSpec(session.outputs, 'latent_parameters');
     const outName = params !== undefined ? params.name : 'latent_sample';
-    const result = await this.runChunked(session, image.dims[0], outName, options.signal, (start, end) => {
-      const x = sliceRows(image, start, end);
-      return { sample: floatFeed(floatType(spec, this, file), x.dims, x.data, session.transfersInputs) };
-    });
+    const result = await this.runChunked(
+      'vaeEncoder',
+      image.dims[0],
+      outName,
+      options.signal,
+      (start, end) => {
+        const x = sliceRows(image, start, end);
+        return { sample: floatFeed(floatType(spec, this, file), x.dims, x.data, session.transfersInputs) };
+      },
+    );
     if (params === undefined) return { kind: 'sample', sample: result };
     const [b, c2, h, w] = result.dims;
     if (result.rank !== 4 || c2 % 2 !== 0) {
@@ -301,7 +364,7 @@ export class DiffusionModel {
     const session = this.sessions.vaeDecoder;
     const spec = findSpec(session.inputs, 'latent_sample') as IoSpec;
     const outName = (findSpec(session.outputs, 'sample') ?? session.outputs[0]).name;
-    return this.runChunked(session, latents.dims[0], outName, options.signal, (start, end) => {
+    return this.runChunked('vaeDecoder', latents.dims[0], outName, options.signal, (start, end) => {
       const z = sliceRows(latents, start, end);
       const type = floatType(spec, this, DIFFUSION_FILES.vaeDecoder);
       return { latent_sample: floatFeed(type, z.dims, z.data, session.transfersInputs) };
@@ -313,15 +376,17 @@ export class DiffusionModel {
    * from `feeds`), and stacks the `outName` outputs along axis 0.
    */
   private async runChunked(
-    session: ModelSession,
+    component: keyof Components,
     batch: number,
     outName: string,
     signal: AbortSignal | undefined,
     feeds: (start: number, end: number) => WireFeeds,
   ): Promise<Tensor> {
+    const session = this.sessions[component];
     const parts: Tensor[] = [];
     for (const [start, end] of batchChunks(batch, this.maxBatch)) {
       throwIfAborted(signal);
+      this.calls[component]++;
       const out = await session.run(feeds(start, end), { signal, outputs: [outName] });
       parts.push(wireToTensor(out[outName]));
     }

@@ -22,7 +22,9 @@ export class InProcessBackend implements SessionBackend {
       async run(feeds: WireFeeds, runOptions?: RunOptions): Promise<WireFeeds> {
         if (released) throw sessionReleasedError(path);
         throwIfAborted(runOptions?.signal);
+        const start = performance.now();
         const out = await runOrtSession(opened.session, feeds, runOptions?.outputs);
+        runOptions?.onRunMs?.(performance.now() - start);
         throwIfAborted(runOptions?.signal);
         return out;
       },

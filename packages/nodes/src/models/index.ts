@@ -1,9 +1,14 @@
-export { ModelManager, DEFAULT_PROVIDERS } from './model-manager.js';
+export { ModelManager, DEFAULT_PROVIDERS, defaultIntraOpThreads } from './model-manager.js';
 export type { ModelManagerOptions, ProviderInfo, SessionInfo } from './model-manager.js';
 export { detectRole, checkModelFiles, scanModelsFolder, folderSize } from './model-registry.js';
 export type { ModelListing, ModelRole, ScannedModel } from './model-registry.js';
 export { DiffusionModel, DIFFUSION_FILES, timestepFeed } from './diffusion-model.js';
-export type { DiffusionModelOptions, ModelCallOptions, VaeEncoding } from './diffusion-model.js';
+export type {
+  DiffusionModelOptions,
+  ModelCallCounts,
+  ModelCallOptions,
+  VaeEncoding,
+} from './diffusion-model.js';
 export { T5Model, T5_FILES, T5_SAMPLING_DEFAULTS, t5OnnxDir } from './t5-model.js';
 export type { T5GenerateOptions, T5ModelOptions } from './t5-model.js';
 export { BlipModel, BLIP_FILES, BLIP_CAPTION_DEFAULTS, blipOnnxDir } from './blip-model.js';
@@ -25,12 +30,12 @@ export { argmax, sampleToken } from './token-sampling.js';
 export { ModelError, abortError } from './model-errors.js';
 export type { ModelErrorCode } from './model-errors.js';
 export { SessionPool } from './session-pool.js';
-export type { ModelLogger } from './session-pool.js';
+export type { ModelLogger, SessionRunObserver } from './session-pool.js';
 export { InProcessBackend } from './in-process-backend.js';
 export { WorkerBackend } from './worker-backend.js';
 export { createSessionBackend } from './session-backends.js';
 export { defaultWorkerPath } from './worker-location.js';
-export { openOrtSession, providerUnavailableReason, SessionOpenError } from './ort-session.js';
+export { openOrtSession, providerUnavailableReason, SessionOpenError, toOrtFeeds } from './ort-session.js';
 export type { ProviderAttempt, SessionCreateOptions } from './ort-session.js';
 export type { InferenceMode, ModelSession, RunOptions, SessionBackend } from './model-session.js';
 export type { IoSpec, SessionDescription } from './io-spec.js';

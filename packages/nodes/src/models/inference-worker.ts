@@ -35,11 +35,10 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
     case 'run': {
       const session = sessions.get(request.sessionId);
       if (session === undefined) throw new Error(`session ${request.sessionId} is not open in the worker`);
-      return {
-        id: request.id,
-        ok: true,
-        result: ownBuffers(await runOrtSession(session, request.feeds, request.outputs)),
-      };
+      const start = performance.now();
+      const result = await runOrtSession(session, request.feeds, request.outputs);
+      const ms = performance.now() - start;
+      return { id: request.id, ok: true, result: ownBuffers(result), ms };
     }
     case 'release': {
       const session = sessions.get(request.sessionId);

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { BlipModel } from './blip-model.js';
 import { DiffusionModel } from './diffusion-model.js';
@@ -8,7 +9,7 @@ import { checkModelFiles, detectRole, scanModelsFolder } from './model-registry.
 import type { InferenceMode } from './model-session.js';
 import type { ProviderAttempt } from './ort-session.js';
 import { createSessionBackend } from './session-backends.js';
-import type { ModelLogger } from './session-pool.js';
+import type { ModelLogger, SessionRunObserver } from './session-pool.js';
 import { SessionPool } from './session-pool.js';
 import { T5Model } from './t5-model.js';
 import type { T5ModelOptions } from './t5-model.js';
@@ -26,9 +27,14 @@ export interface ModelManagerOptions {
   readonly workerPath?: string;
   /** Largest batch per UNet / VAE / text-encoder call. */
   readonly maxBatch?: number;
+  /** onnxruntime intra-op threads per session (default: see defaultIntraOpThreads). */
   readonly intraOpNumThreads?: number;
+  /** Whether idle onnxruntime threads spin (default false: on few cores they compete with the main thread). */
+  readonly allowSpinning?: boolean;
   /** Where provider choices and fallbacks are reported (default console.info). */
   readonly logger?: ModelLogger;
+  /** Watches every session.run (the bench's call recording and onnxruntime time). */
+  readonly observer?: SessionRunObserver;
   /** T5 decoder choice (merged vs plain). */
   readonly t5?: T5ModelOptions;
   /**
@@ -54,6 +60,15 @@ export interface ProviderInfo {
 type AnyModel = DiffusionModel | T5Model | BlipModel;
 
 /**
+ * onnxruntime's intra-op threads when not configured: one per core, with spinning off (allowSpinning). Chosen
+ * by measurement on a loaded 2-core machine (docs/performance.md): 2 threads without spinning 1.9 s a run, 1
+ * thread 2.6 s, 2 spinning threads 8.0 s — spinning threads fight the main thread and each other.
+ */
+export function defaultIntraOpThreads(cores = availableParallelism()): number {
+  return Math.max(1, cores);
+}
+
+/**
  * The model service nodes get through `ctx.services`: finds models by folder name, loads each once (sessions are
  * shared through one SessionPool), lists them for the API, and releases them on demand.
  */
@@ -74,9 +89,15 @@ export class ModelManager {
     const log = options.logger ?? ((line: string) => console.info(line));
     const sessionOptions = {
       providers: this.providers,
-      ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+      intraOpNumThreads: options.intraOpNumThreads ?? defaultIntraOpThreads(),
+      allowSpinning: options.allowSpinning ?? false,
     };
-    this.pool = new SessionPool(createSessionBackend(this.mode, options.workerPath), sessionOptions, log);
+    this.pool = new SessionPool(
+      createSessionBackend(this.mode, options.workerPath),
+      sessionOptions,
+      log,
+      options.observer,
+    );
   }
 
   /** The folder of a model name: a direct subfolder of the models folder. */

@@ -9,6 +9,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Only these outputs (default: all). */
   readonly outputs?: readonly string[];
+  /** Told how long onnxruntime's session.run took, measured on the thread that ran it (the bench's Σ). */
+  readonly onRunMs?: (ms: number) => void;
 }
 
 /** An open ONNX session, wherever it lives. Obtain through a SessionPool; the pool owns its lifetime. */

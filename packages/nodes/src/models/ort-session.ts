@@ -19,7 +19,10 @@ export interface SessionCreateOptions {
   /** Execution providers in order of preference; each is tried alone because onnxruntime-node throws
    * (instead of falling back) when a provider cannot be used. */
   readonly providers: readonly string[];
+  /** Threads of onnxruntime's intra-op pool per session (its default: one per core). */
   readonly intraOpNumThreads?: number;
+  /** Whether idle intra-op threads spin (onnxruntime's default, true) or sleep at once. */
+  readonly allowSpinning?: boolean;
 }
 
 export interface OpenedSession extends SessionDescription {
@@ -81,6 +84,9 @@ export async function openOrtSession(path: string, options: SessionCreateOptions
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
         ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+        ...(options.allowSpinning === undefined
+          ? {}
+          : { extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } } }),
       };
       const session = await ort.InferenceSession.create(path, sessionOptions);
       attempts.push({ provider, ok: true });
@@ -115,13 +121,19 @@ function fromOrt(name: string, value: ort.OnnxValue): WireTensor {
   return { type, dims: [...t.dims], data };
 }
 
+/** Wire tensors as onnxruntime tensors (no copy); the bench's replay prepares its feeds with it. */
+export function toOrtFeeds(feeds: WireFeeds): Record<string, ort.Tensor> {
+  const out: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(feeds)) out[name] = toOrt(t);
+  return out;
+}
+
 export async function runOrtSession(
   session: ort.InferenceSession,
   feeds: WireFeeds,
   outputNames?: readonly string[],
 ): Promise<WireFeeds> {
-  const ortFeeds: Record<string, ort.Tensor> = {};
-  for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);
+  const ortFeeds = toOrtFeeds(feeds);
   const results =
     outputNames === undefined ? await session.run(ortFeeds) : await session.run(ortFeeds, [...outputNames]);
   const out: WireFeeds = {};

@@ -1,8 +1,18 @@
 import { resolve, sep } from 'node:path';
 import type { ModelSession, SessionBackend } from './model-session.js';
 import type { SessionCreateOptions } from './ort-session.js';
+import type { WireFeeds } from './wire-tensor.js';
 
 export type ModelLogger = (line: string) => void;
+
+/**
+ * Watches every session.run of a pool (the bench records the calls and sums onnxruntime's time with it).
+ * `feeds` are the caller's, before the call: copy what you keep (the worker mode transfers their buffers).
+ */
+export interface SessionRunObserver {
+  beforeRun?(path: string, feeds: WireFeeds, outputs: readonly string[] | undefined): void;
+  afterRun?(path: string, ms: number): void;
+}
 
 /**
  * Opens each ONNX file once per option set and hands out the same session until it is released.
@@ -17,6 +27,7 @@ export class SessionPool {
     private readonly backend: SessionBackend,
     private readonly options: SessionCreateOptions,
     private readonly log: ModelLogger = () => {},
+    private readonly observer?: SessionRunObserver,
   ) {}
 
   get mode(): SessionBackend['mode'] {
@@ -29,6 +40,7 @@ export class SessionPool {
       this.backend.mode,
       options.providers,
       options.intraOpNumThreads ?? null,
+      options.allowSpinning ?? null,
     ]);
   }
 
@@ -49,7 +61,7 @@ export class SessionPool {
         `[models] ${s.path}: execution provider ${s.provider} (${s.mode})` +
           (failed.length > 0 ? `; ${failed.join('; ')}` : ''),
       );
-      return s;
+      return this.observer === undefined ? s : observed(s, this.observer);
     });
     this.sessions.set(key, { path: resolve(path), session });
     // A failed open is not cached: the next call tries again (the user may have fixed the file).
@@ -80,4 +92,21 @@ export class SessionPool {
     await this.release();
     await this.backend.close();
   }
+}
+
+function observed(session: ModelSession, observer: SessionRunObserver): ModelSession {
+  const path = session.path;
+  return {
+    ...session,
+    run: (feeds, options) => {
+      observer.beforeRun?.(path, feeds, options?.outputs);
+      return session.run(feeds, {
+        ...options,
+        onRunMs: (ms) => {
+          options?.onRunMs?.(ms);
+          observer.afterRun?.(path, ms);
+        },
+      });
+    },
+  };
 }

@@ -8,7 +8,11 @@ import { transferList } from './worker-protocol.js';
 import type { WireFeeds } from './wire-tensor.js';
 import { defaultWorkerPath, workerFileExists } from './worker-location.js';
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; worker: Worker };
+type Pending = {
+  resolve: (value: unknown, ms?: number) => void;
+  reject: (error: Error) => void;
+  worker: Worker;
+};
 
 // Requests without the id, which the backend assigns.
 type WorkerCall =
@@ -62,7 +66,7 @@ export class WorkerBackend implements SessionBackend {
     if (pending === undefined) return;
     this.pending.delete(reply.id);
     if (this.pending.size === 0) this.worker?.unref();
-    if (reply.ok) pending.resolve(reply.result);
+    if (reply.ok) pending.resolve(reply.result, reply.ms);
     else {
       const error =
         reply.error.attempts !== undefined
@@ -83,7 +87,12 @@ export class WorkerBackend implements SessionBackend {
     }
   }
 
-  private call<T>(request: WorkerCall, transfer: ArrayBuffer[] = [], signal?: AbortSignal): Promise<T> {
+  private call<T>(
+    request: WorkerCall,
+    transfer: ArrayBuffer[] = [],
+    signal?: AbortSignal,
+    onMs?: (ms: number) => void,
+  ): Promise<T> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -95,8 +104,9 @@ export class WorkerBackend implements SessionBackend {
       };
       this.pending.set(id, {
         worker,
-        resolve: (value) => {
+        resolve: (value, ms) => {
           signal?.removeEventListener('abort', onAbort);
+          if (ms !== undefined) onMs?.(ms);
           resolve(value as T);
         },
         reject: (error) => {
@@ -136,7 +146,7 @@ export class WorkerBackend implements SessionBackend {
         checkFeedSizes(path, feeds);
         const request: WorkerCall = { op: 'run', sessionId: opened.sessionId, feeds };
         if (runOptions?.outputs !== undefined) request.outputs = runOptions.outputs;
-        return this.call<WireFeeds>(request, transferList(feeds), runOptions?.signal);
+        return this.call<WireFeeds>(request, transferList(feeds), runOptions?.signal, runOptions?.onRunMs);
       },
       release: async (): Promise<void> => {
         if (released) return;

@@ -32,7 +32,13 @@ export interface WorkerFailure {
 }
 
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly result: OpenResult | WireFeeds | null }
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly result: OpenResult | WireFeeds | null;
+      /** for 'run': how long session.run took in the worker */
+      readonly ms?: number;
+    }
   | { readonly id: number; readonly ok: false; readonly error: WorkerFailure };
 
 /** Buffers to transfer with a set of tensors; views into a shared buffer are not transferable and are left out. */

@@ -5,3 +5,4 @@ export * from './pixel-resize.js';
 export * from './grid-tiling.js';
 export * from './mask-image.js';
 export * from './latent-preview.js';
+export * from './preview-fit.js';

@@ -37,10 +37,15 @@ export function latentToPreviewRgb(
   }
   if (upscale === 1) return createRgbImage(width, height, small);
   const out = createRgbImage(width * upscale, height * upscale);
+  const data = out.data;
+  let dst = 0;
   for (let y = 0; y < height * upscale; y++) {
+    const row = Math.floor(y / upscale) * width;
     for (let x = 0; x < width * upscale; x++) {
-      const src = (Math.floor(y / upscale) * width + Math.floor(x / upscale)) * 3;
-      out.data.set(small.subarray(src, src + 3), (y * width * upscale + x) * 3);
+      const src = (row + Math.floor(x / upscale)) * 3;
+      data[dst++] = small[src];
+      data[dst++] = small[src + 1];
+      data[dst++] = small[src + 2];
     }
   }
   return out;

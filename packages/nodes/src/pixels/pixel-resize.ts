@@ -33,10 +33,13 @@ function resizeInterleavedNearest(
   const out = new Float32Array(width * height * channels);
   const xs = nearestIndices(image.width, width);
   const ys = nearestIndices(image.height, height);
+  const data = image.data;
+  let dst = 0;
   for (let y = 0; y < height; y++) {
+    const row = ys[y] * image.width;
     for (let x = 0; x < width; x++) {
-      const src = (ys[y] * image.width + xs[x]) * channels;
-      out.set(image.data.subarray(src, src + channels), (y * width + x) * channels);
+      const src = (row + xs[x]) * channels;
+      for (let c = 0; c < channels; c++) out[dst++] = data[src + c];
     }
   }
   return out;
@@ -45,7 +48,8 @@ function resizeInterleavedNearest(
 /** Lanczos (lanczos3) resize through sharp, at 8-bit precision (as PIL does for RGB images). */
 export async function resizeRgbLanczos(image: RgbImage, width: number, height: number): Promise<RgbImage> {
   if (image.width === width && image.height === height) return image;
-  const { data, info } = await sharp(Buffer.from(toUint8(image.data)), {
+  const bytes = toUint8(image.data);
+  const { data, info } = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
     raw: { width: image.width, height: image.height, channels: 3 },
   })
     .resize(width, height, { kernel: 'lanczos3', fit: 'fill' })

@@ -22,7 +22,8 @@ export async function encodePngWithText(
   image: RgbImage,
   texts: Record<string, string> = {},
 ): Promise<Buffer> {
-  const png = await sharp(Buffer.from(toUint8(image.data)), {
+  const bytes = toUint8(image.data); // wrapped, not copied, for sharp
+  const png = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
     raw: { width: image.width, height: image.height, channels: 3 },
   })
     .png()

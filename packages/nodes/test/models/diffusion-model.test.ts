@@ -96,6 +96,30 @@ describe('DiffusionModel prompt encoding', () => {
     expect(emb.data[(77 + 2) * 4]).toBe(0);
   });
 
+  it('encodes each distinct text once and remembers it (bounded by promptMemoBytes); results are copies', async () => {
+    const model = await load({});
+    const first = await model.encodePrompt(['a cat', 'red apple', 'a cat']);
+    expect(model.calls.textEncoder).toBe(1); // one call, for the two distinct texts
+    const row = 77 * 4;
+    expect(first.data.subarray(2 * row, 3 * row)).toEqual(first.data.subarray(0, row));
+    first.data.fill(0); // the caller owns what it got
+    const again = await model.encodePrompt(['red apple', 'a cat', 'a dog']);
+    expect(model.calls.textEncoder).toBe(2); // only "a dog" was new
+    expect(again.data[5 * 4]).not.toBe(0);
+    expect(again.data.subarray(row, 2 * row)).toEqual((await model.encodePrompt(['a cat'])).data);
+    expect(model.calls.textEncoder).toBe(2);
+
+    // a memo with room for one row keeps only the most recent text
+    const dir = writeTinySd(join(root, `sd-${count++}`), SD1_VARIANT);
+    const small = await DiffusionModel.load(dir, pool, { promptMemoBytes: row * 4 });
+    await small.encodePrompt(['a cat']);
+    await small.encodePrompt(['a dog']);
+    await small.encodePrompt(['a dog']);
+    expect(small.calls.textEncoder).toBe(2);
+    await small.encodePrompt(['a cat']);
+    expect(small.calls.textEncoder).toBe(3);
+  });
+
   it('truncates to 77 keeping the final eos', async () => {
     const model = await load({});
     const ids = model.tokenize([Array(100).fill('cat').join(' ')])[0];

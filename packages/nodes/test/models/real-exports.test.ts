@@ -9,7 +9,7 @@ import { DiffusionModel } from '../../src/models/diffusion-model.js';
 import { InProcessBackend } from '../../src/models/in-process-backend.js';
 import { SessionPool } from '../../src/models/session-pool.js';
 import { T5Model } from '../../src/models/t5-model.js';
-import { sampleImageLatents } from '../../src/nodes/diffedit/image-latents.js';
+import { encodeImage, sampleImageLatents } from '../../src/nodes/diffedit/image-latents.js';
 import { writeFp16Export, writeInGraphPosteriorExport } from './fixtures/real-export-variants.js';
 import {
   blipReference,
@@ -171,7 +171,8 @@ describe('an export that samples the VAE posterior in its graph (latent_sample, 
     );
     const warnings: string[] = [];
     const count = 64;
-    const draws = await sampleImageLatents(m, image, count, new SeededRng(0), {
+    const encoded = await encodeImage(m, image);
+    const draws = await sampleImageLatents(m, encoded, count, new SeededRng(0), {
       warn: (message) => warnings.push(message),
     });
     expect(warnings).toHaveLength(1);

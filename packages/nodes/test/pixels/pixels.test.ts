@@ -12,6 +12,7 @@ import {
   decodeImage,
   encodePngWithText,
   fitMaskTo,
+  fitPreviewProjection,
   ImageDecodeError,
   latentToPreviewRgb,
   makeImageGrid,
@@ -155,5 +156,41 @@ describe('grid, masks, conversions, previews', () => {
     expect([rgb.width, rgb.height]).toEqual([4, 2]);
     expect(Array.from(rgb.data.subarray(0, 3))).toEqual([1, 0, 0]);
     expect(Array.from(rgb.data.subarray(9, 12))).toEqual([0, 0, 1]);
+  });
+});
+
+describe('fitPreviewProjection', () => {
+  it('recovers a linear latent → colour map from an image and its latent, ignoring a channel that never varies', () => {
+    const [c, h, w, f] = [4, 6, 5, 2];
+    const weights = [
+      [0.5, -0.2, 0.1],
+      [0.0, 0.4, -0.3],
+      [-0.25, 0.1, 0.6],
+    ];
+    const bias = [0.1, -0.05, 0.2];
+    const latent = new Float32Array(c * h * w);
+    for (let i = 0; i < 3 * h * w; i++) latent[i] = 0.4 * (Math.sin(i * 1.7) + Math.cos(i * 0.3));
+    latent.fill(0.7, 3 * h * w); // channel 3 constant: it cannot be told from the bias
+    const image = new Float32Array(3 * h * f * w * f);
+    for (let k = 0; k < 3; k++)
+      for (let y = 0; y < h * f; y++)
+        for (let x = 0; x < w * f; x++) {
+          const p = Math.floor(y / f) * w + Math.floor(x / f);
+          let signed = bias[k];
+          for (let ch = 0; ch < 3; ch++) signed += latent[ch * h * w + p] * weights[ch][k];
+          image[k * h * f * w * f + y * w * f + x] = (signed + 1) / 2;
+        }
+    const fitted = fitPreviewProjection(image, latent, c, h, w, f);
+    for (let ch = 0; ch < 3; ch++)
+      for (let k = 0; k < 3; k++) expect(fitted.weights[ch][k]).toBeCloseTo(weights[ch][k], 1);
+    // the constant channel's share lands in the bias: the map reproduces the colours
+    const rgb = latentToPreviewRgb(latent, c, h, w, fitted);
+    for (let p = 0; p < h * w; p++) {
+      for (let k = 0; k < 3; k++) {
+        const x = (p % w) * f;
+        const y = Math.floor(p / w) * f;
+        expect(rgb.data[p * 3 + k]).toBeCloseTo(image[k * h * f * w * f + y * w * f + x], 1);
+      }
+    }
   });
 });

@@ -2,7 +2,13 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureToyPack, TOY_PACK_FOLDERS, TOY_PACK_STAMP, writeToyPack } from '../../src/pack.js';
+import {
+  ensureToyPack,
+  TOY_PACK_FOLDERS,
+  TOY_PACK_STAMP,
+  toyGeneratorFingerprint,
+  writeToyPack,
+} from '../../src/pack.js';
 
 async function snapshot(dir: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
@@ -55,5 +61,29 @@ describe('writeToyPack / ensureToyPack', () => {
     await writeFile(unet, 'damaged');
     expect(await ensureToyPack(dir)).toBe(true);
     expect((await readFile(unet)).length).toBeGreaterThan(1000);
+  });
+
+  it('checks a stamp of this generator against the files on disk, without generating the packs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'toy-pack-stamp-'));
+    dirs.push(dir);
+    await writeToyPack(dir);
+    const stampPath = join(dir, TOY_PACK_STAMP);
+    const stamp = JSON.parse(await readFile(stampPath, 'utf8')) as Record<string, unknown>;
+    expect(stamp.generator).toBe(await toyGeneratorFingerprint());
+    // the combined hash is not recomputed on the fast path: only the generator and each file's own hash count
+    await writeFile(stampPath, JSON.stringify({ ...stamp, sha256: 'not-computed' }));
+    expect(await ensureToyPack(dir)).toBe(false);
+    // a file damaged on disk fails its hash: the pack is generated and the file written again
+    const unet = join(dir, 'toy-sd', 'unet', 'model.onnx');
+    const good = await readFile(unet);
+    await writeFile(unet, 'damaged');
+    expect(await ensureToyPack(dir)).toBe(true);
+    expect((await readFile(unet)).equals(good)).toBe(true);
+    // another generator's stamp over the same files: restamped, no pack file rewritten
+    const before = (await stat(unet)).mtimeMs;
+    await writeFile(stampPath, JSON.stringify({ ...stamp, generator: 'older' }));
+    expect(await ensureToyPack(dir)).toBe(true);
+    expect((await stat(unet)).mtimeMs).toBe(before);
+    expect(JSON.parse(await readFile(stampPath, 'utf8'))).toEqual(stamp);
   });
 });

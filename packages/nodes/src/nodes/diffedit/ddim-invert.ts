@@ -14,13 +14,14 @@ import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
 import { guidedNoisePrediction, promptConditioning } from './guided-unet.js';
 import {
   decodeScaledLatents,
-  requireSingleImage,
+  requireEncodedImage,
   sampleImageLatents,
   UNSEEDED_POSTERIOR,
 } from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
+import { ENCODED_IMAGE_SOCKET } from './vae-encode.js';
 
 const NODE = 'DDIMInvert';
 
@@ -39,7 +40,10 @@ export const DDIMInvertNode = defineNode({
     'strength, so MaskedDenoise always continues it consistently.',
   inputs: {
     model: { type: 'DIFFUSION_MODEL' },
-    image: { type: 'IMAGE' },
+    image: {
+      type: ENCODED_IMAGE_SOCKET,
+      description: 'From VAEEncode (shared with GenerateMask), or an IMAGE this node encodes itself.',
+    },
     prompt: { type: PROMPT_SOCKET, description: 'prompt / prompt_embeds (the source description).' },
     negative: { type: PROMPT_SOCKET, required: false, description: 'negative_prompt; default "".' },
   },
@@ -72,7 +76,6 @@ export const DDIMInvertNode = defineNode({
   async run(ctx, inputs, params) {
     const model = inputs.model;
     const signal = ctx.signal;
-    const image = requireSingleImage(inputs.image, model, NODE);
     const { config, warnings } = modelSchedulerConfig(model);
     for (const warning of warnings) ctx.log.warn(`${NODE}: ${warning}`);
     const inverse = new DDIMInverseScheduler(config);
@@ -113,11 +116,12 @@ export const DDIMInvertNode = defineNode({
     }
 
     const rng = new SeededRng(params.seed);
-    let x = await sampleImageLatents(model, image, 1, rng.fork('posterior'), {
+    const encoded = await requireEncodedImage(inputs.image, model, NODE, signal);
+    let x = await sampleImageLatents(model, encoded, 1, rng.fork('posterior'), {
       signal,
       warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
     });
-    const previewer = await LatentPreviewer.for(ctx, model, params.previews);
+    const previewer = new LatentPreviewer(ctx, params.previews ? encoded.previewProjection : undefined);
     const regRng = rng.fork('regularisation');
     const store: Tensor[] = [];
     for (const [i, t] of timesteps.entries()) {
@@ -146,10 +150,11 @@ export const DDIMInvertNode = defineNode({
       strength: params.inpaint_strength,
       schedulerConfig: config,
       model: model.folder,
-      width: image.dims[3],
-      height: image.dims[2],
+      width: encoded.width,
+      height: encoded.height,
+      previewProjection: encoded.previewProjection,
     };
-    let images = new Tensor([0, 3, image.dims[2], image.dims[3]]);
+    let images = new Tensor([0, 3, encoded.height, encoded.width]);
     if (params.decode_latents) {
       images = await decodeScaledLatents(model, latents.reshape([store.length, ...x.dims.slice(1)]), signal);
     }

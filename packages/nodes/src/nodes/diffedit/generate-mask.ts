@@ -14,7 +14,8 @@ import {
 } from '@diffedit/core';
 
 import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
-import { requireSingleImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
+import { requireEncodedImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
+import { ENCODED_IMAGE_SOCKET } from './vae-encode.js';
 import { PROMPT_SOCKET, promptEmbedding } from './prompt-embeddings.js';
 
 const NODE = 'GenerateMask';
@@ -31,7 +32,10 @@ export const GenerateMaskNode = defineNode({
     '1 = repaint.',
   inputs: {
     model: { type: 'DIFFUSION_MODEL' },
-    image: { type: 'IMAGE' },
+    image: {
+      type: ENCODED_IMAGE_SOCKET,
+      description: 'From VAEEncode (shared with DDIMInvert), or an IMAGE this node encodes itself.',
+    },
     source: { type: PROMPT_SOCKET, description: 'What is there (source_prompt / source_prompt_embeds).' },
     target: { type: PROMPT_SOCKET, description: 'The edit (target_prompt / target_prompt_embeds).' },
     source_negative: {
@@ -73,7 +77,6 @@ export const GenerateMaskNode = defineNode({
   async run(ctx, inputs, params) {
     const model = inputs.model;
     const signal = ctx.signal;
-    const image = requireSingleImage(inputs.image, model, NODE);
     if (!(params.mask_thresholding_ratio > 0)) {
       throw new NodeInputError('mask_thresholding_ratio', `${NODE}: mask_thresholding_ratio must be > 0`);
     }
@@ -112,7 +115,8 @@ export const GenerateMaskNode = defineNode({
 
     // RNG draw 1: n posterior samples of the one VAE encoding; draw 2: one noise shared by source and target
     const rng = new SeededRng(params.seed);
-    const x0 = await sampleImageLatents(model, image, n, rng.fork('posterior'), {
+    const encoded = await requireEncodedImage(inputs.image, model, NODE, signal);
+    const x0 = await sampleImageLatents(model, encoded, n, rng.fork('posterior'), {
       signal,
       warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
     });

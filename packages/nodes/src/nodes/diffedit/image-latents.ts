@@ -11,7 +11,9 @@ import {
 import type { SeededRng } from '@diffedit/core';
 
 import type { DiffusionModel } from '../../models/diffusion-model.js';
+import { fitPreviewProjection } from '../../pixels/index.js';
 import { requireImage } from '../image/image-values.js';
+import type { EncodedImage } from './values.js';
 
 /** An IMAGE input of one image whose size the VAE can encode; the error names node and field. */
 export function requireSingleImage(
@@ -41,6 +43,60 @@ export function requireSingleImage(
 /** Warning code: the export draws the VAE posterior inside its graph, so the seed cannot fix the result. */
 export const UNSEEDED_POSTERIOR = 'unseeded_posterior';
 
+/** One VAE encode of one image (checked with requireSingleImage), with its preview projection. */
+export async function encodeImage(
+  model: DiffusionModel,
+  image: Tensor,
+  signal?: AbortSignal,
+): Promise<EncodedImage> {
+  const encoding = await model.vaeEncode(imageToModelRange(image), { signal });
+  const latent = encoding.kind === 'sample' ? encoding.sample : encoding.mean;
+  const [, c, h, w] = latent.dims;
+  const factor = image.dims[2] / h;
+  const previewProjection =
+    Number.isInteger(factor) && image.dims[3] === w * factor
+      ? fitPreviewProjection(image.data, scale(latent, model.scalingFactor).data, c, h, w, factor)
+      : { weights: [], bias: [0, 0, 0] as const };
+  return {
+    encoding,
+    model: model.folder,
+    width: image.dims[3],
+    height: image.dims[2],
+    previewProjection,
+    // only an export that samples inside its graph needs the image again, for more independent draws
+    ...(encoding.kind === 'sample' ? { image } : {}),
+  };
+}
+
+/**
+ * The `image` input of GenerateMask / DDIMInvert: VAEEncode's ENCODED_IMAGE (the image encoded once for both),
+ * or an IMAGE, which the node then encodes itself (workflows made before VAEEncode existed).
+ */
+export async function requireEncodedImage(
+  value: unknown,
+  model: DiffusionModel,
+  node: string,
+  signal?: AbortSignal,
+): Promise<EncodedImage> {
+  if (value instanceof Tensor) return encodeImage(model, requireSingleImage(value, model, node), signal);
+  const v = value as Partial<EncodedImage> | undefined;
+  if (
+    !v ||
+    typeof v.encoding !== 'object' ||
+    typeof v.model !== 'string' ||
+    v.previewProjection === undefined
+  ) {
+    throw new NodeInputError('image', `${node}: image must be an IMAGE or come from VAEEncode`);
+  }
+  if (v.model !== model.folder) {
+    throw new NodeInputError(
+      'image',
+      `${node}: the image was encoded with ${v.model}, this node uses ${model.folder}; give both the same model`,
+    );
+  }
+  return v as EncodedImage;
+}
+
 export interface SampleLatentsOptions {
   readonly signal?: AbortSignal;
   /** Told once when the export samples inside its graph (the draws then ignore the seed). */
@@ -48,32 +104,33 @@ export interface SampleLatentsOptions {
 }
 
 /**
- * `count` latents of one image (diffusers' prepare_image_latents, spec §4): one VAE encode, then `count`
- * independent posterior samples drawn in JS by core's sampleVaePosterior. An export that samples inside the
- * graph (`latent_sample`) encodes `count` copies of the image in one batch instead, so that the samples are
- * independent as in diffusers; its draws cannot follow the seed, which `warn` is told once.
+ * `count` latents of one encoded image (diffusers' prepare_image_latents, spec §4): `count` independent
+ * posterior samples drawn in JS by core's sampleVaePosterior from the one encoding. An export that samples
+ * inside the graph (`latent_sample`) gave one draw, which serves a single latent; `count` > 1 encodes that
+ * many copies of the image in one batch, so that the samples are independent as in diffusers; its draws cannot
+ * follow the seed, which `warn` is told once.
  */
 export async function sampleImageLatents(
   model: DiffusionModel,
-  image: Tensor,
+  encoded: EncodedImage,
   count: number,
   rng: SeededRng,
   options: SampleLatentsOptions = {},
 ): Promise<Tensor> {
   const { signal, warn } = options;
   const s = model.scalingFactor;
-  if (model.samplesPosteriorInGraph) {
+  const encoding = encoded.encoding;
+  if (encoding.kind === 'sample') {
     warn?.(
       `${model.name}'s VAE encoder samples the posterior inside the ONNX graph (output latent_sample), so ` +
         'its draws ignore the seed and results are not reproducible; re-export with optimum ≥ 1.17 ' +
         '(output latent_parameters) for seeded runs',
     );
-    const encoding = await model.vaeEncode(tileBatch(imageToModelRange(image), count), { signal });
-    return scale(encoding.kind === 'sample' ? encoding.sample : encoding.mean, s);
+    if (count === 1) return scale(encoding.sample, s);
+    if (encoded.image === undefined) throw new Error('an in-graph-sampled encoding without its image');
+    const copies = await model.vaeEncode(tileBatch(imageToModelRange(encoded.image), count), { signal });
+    return scale(copies.kind === 'sample' ? copies.sample : copies.mean, s);
   }
-  const encoding = await model.vaeEncode(imageToModelRange(image), { signal });
-  if (encoding.kind !== 'parameters')
-    throw new Error('VAE encoder returned a sample for a parameters export');
   // latent_parameters (mean ‖ logvar along channels) once per sample; the draws go sample by sample.
   const { mean, logvar } = encoding;
   const parameters = new Tensor([1, 2 * mean.dims[1], mean.dims[2], mean.dims[3]]);

@@ -9,12 +9,13 @@ import { GenerateMaskNode } from './generate-mask.js';
 import { MaskedDenoiseNode } from './masked-denoise.js';
 import { PromptT5Node } from './prompt-t5.js';
 import { VAEDecodeNode } from './vae-decode.js';
+import { VAEEncodeNode } from './vae-encode.js';
 
-export type { InvertedLatents } from './values.js';
+export type { EncodedImage, InvertedLatents } from './values.js';
 export { meanOverPrompts, promptEmbedding, promptWarnings } from './prompt-embeddings.js';
 export type { PromptValue } from './prompt-embeddings.js';
-export { sampleImageLatents, requireSingleImage, UNSEEDED_POSTERIOR } from './image-latents.js';
-export { LatentPreviewer, previewProjectionOf } from './latent-previews.js';
+export { encodeImage, requireSingleImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
+export { LatentPreviewer } from './latent-previews.js';
 export { maskForLatents, maskWarnings } from './masked-denoise.js';
 export { T5_CAPTION_INSTRUCTION } from './prompt-t5.js';
 export {
@@ -25,12 +26,14 @@ export {
   MaskedDenoiseNode,
   PromptT5Node,
   VAEDecodeNode,
+  VAEEncodeNode,
 };
 
 export const diffEditNodes: readonly NodeDefinition[] = [
   CaptionBLIPNode,
   PromptT5Node,
   EmbedPromptsNode,
+  VAEEncodeNode,
   GenerateMaskNode,
   DDIMInvertNode,
   MaskedDenoiseNode,

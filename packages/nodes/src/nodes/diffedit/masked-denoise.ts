@@ -175,7 +175,8 @@ export const MaskedDenoiseNode = defineNode({
     const x = background(0).clone();
     const predOriginal = Tensor.zeros(x.dims);
     const generator = params.eta > 0 ? new SeededRng(params.seed) : undefined;
-    const previewer = await LatentPreviewer.for(ctx, model, params.previews);
+    const projection = params.previews ? inverted.previewProjection : undefined;
+    const previewer = new LatentPreviewer(ctx, projection);
     for (const step of plan) {
       const { eps } = await guidedNoisePrediction(model, x, step.timestep, embeddings, g, signal);
       scheduler.step(eps, step.timestep, x, {

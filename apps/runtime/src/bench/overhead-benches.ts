@@ -1,0 +1,278 @@
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import { defaultIntraOpThreads, ModelManagerKey } from '@diffedit/nodes';
+
+import { applyOverrides } from '../overrides.js';
+import type { ParamOverride } from '../overrides.js';
+import { createRuntime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
+import type { BenchCheck } from './bench-report.js';
+import { MemorySampler } from './measure.js';
+import { callsByComponent, ModelCallRecorder, openReplay } from './model-calls.js';
+import type { BenchContext } from './resources.js';
+import { bytesToMiB, round3, summarize } from './stats.js';
+import type { BenchOutcome } from './suite.js';
+import { loadDocument, nodeOfType, runTraced } from './workflow-benches.js';
+import type { WorkflowDocument } from './workflow-benches.js';
+
+/** The folder the bench writes the toy SD pack with the bench UNet into (see @diffedit/toy-models). */
+export const BENCH_MODEL = 'bench-sd';
+
+const median = (samples: readonly number[]): number => summarize(samples).median;
+
+/** The default workflow on `model` with its image loaded at `size`², everything else at its defaults. */
+function sizedWorkflow(workflow: WorkflowDocument, path: string, model: string, size: number): unknown {
+  const load = nodeOfType(workflow.nodes, 'LoadDiffusionModel', path).id;
+  const image = nodeOfType(workflow.nodes, 'LoadImage', path).id;
+  const overrides: ParamOverride[] = [
+    { nodeId: load, param: 'model', value: model },
+    { nodeId: image, param: 'width', value: size },
+    { nodeId: image, param: 'height', value: size },
+  ];
+  return applyOverrides(workflow.document, overrides);
+}
+
+/** The Text node feeding MaskedDenoise's prompt (the target prompt). */
+function targetNode(workflow: WorkflowDocument, path: string): string {
+  const denoise = nodeOfType(workflow.nodes, 'MaskedDenoise', path);
+  const from = workflow.edges.find((e) => e.to.node === denoise.id && e.to.input === 'prompt')?.from.node;
+  if (from === undefined) throw new Error(`${path}: ${denoise.id}.prompt is not connected`);
+  return from;
+}
+
+function recordingRuntime(ctx: BenchContext, recorder: ModelCallRecorder, cacheBytes?: number): Runtime {
+  return createRuntime({
+    modelsDir: ctx.modelsDir,
+    inputsDir: dirname(ctx.workflowPath),
+    log: ctx.log,
+    modelObserver: recorder,
+    ...(cacheBytes === undefined ? {} : { cacheBytes }),
+    ...(ctx.providers === undefined ? {} : { providers: ctx.providers }),
+    ...(ctx.threads === undefined ? {} : { threads: ctx.threads }),
+    ...(ctx.spin === undefined ? {} : { allowSpinning: ctx.spin }),
+  });
+}
+
+interface MeasuredRun {
+  wallMs: number;
+  /** main-thread busy time (event-loop utilisation, active): the JavaScript the runtime adds */
+  mainThreadMs: number;
+  /** Σ session.run as onnxruntime took it inside the run (measured in the worker) */
+  sessionRunMs: number;
+  sessionCalls: number;
+}
+
+/** One run after clearing the output cache (sessions stay open, prompt embeddings stay remembered). */
+async function measuredRun(
+  runtime: Runtime,
+  recorder: ModelCallRecorder,
+  document: unknown,
+  record: boolean,
+): Promise<MeasuredRun> {
+  runtime.cache.clear();
+  recorder.reset(record);
+  const elu = performance.eventLoopUtilization();
+  const start = performance.now();
+  await runTraced(runtime, document, 'measured run');
+  const wallMs = performance.now() - start;
+  const mainThreadMs = performance.eventLoopUtilization(elu).active;
+  recorder.recording = false;
+  return { wallMs, mainThreadMs, sessionRunMs: recorder.runMs, sessionCalls: recorder.runCount };
+}
+
+/**
+ * The overhead ratio: wall time of the default DiffEdit workflow (warm runtime: sessions open, output cache
+ * emptied before each repetition) ÷ Σ session.run of the same calls replayed by a minimal loop. Also times a
+ * re-run with only the target prompt changed against the full run.
+ */
+async function overhead(ctx: BenchContext, model: string, size: number): Promise<BenchOutcome> {
+  const workflow = await loadDocument(ctx);
+  const document = sizedWorkflow(workflow, ctx.workflowPath, model, size);
+  const target = targetNode(workflow, ctx.workflowPath);
+  const repetitions = ctx.quick ? 3 : 5;
+  const recorder = new ModelCallRecorder();
+  const runtime = recordingRuntime(ctx, recorder);
+  try {
+    ctx.log(`  warm-up run (${model}, ${size}²: opens the sessions)`);
+    await runTraced(runtime, document, 'warm-up run');
+    // one recorded run, then workflow runs and replays of its calls alternate (the machine's load drifts)
+    await measuredRun(runtime, recorder, document, true);
+    const calls = recorder.calls;
+    ctx.log(`  ${repetitions} × (workflow run, minimal replay of its ${calls.length} session calls)`);
+    const replayer = await openReplay(calls, {
+      providers: ctx.providers ?? ['cpu'],
+      ...(ctx.threads === undefined ? {} : { intraOpNumThreads: ctx.threads }),
+      ...(ctx.spin === undefined ? {} : { allowSpinning: ctx.spin }),
+    });
+    const runs: MeasuredRun[] = [];
+    const replay: number[] = [];
+    try {
+      for (let i = 0; i < repetitions; i++) {
+        runs.push(await measuredRun(runtime, recorder, document, false));
+        replay.push(await replayer.pass());
+      }
+    } finally {
+      await replayer.close();
+    }
+
+    // re-runs with only the target prompt changed (each prompt new), against the full run
+    const reruns: number[] = [];
+    for (let i = 0; i < repetitions; i++) {
+      const changed = applyOverrides(document, [
+        { nodeId: target, param: 'text', value: `a yellow pear ${i}` },
+      ]);
+      recorder.reset(false);
+      const start = performance.now();
+      const trace = await runTraced(runtime, changed, 'target re-run');
+      reruns.push(performance.now() - start);
+      if (trace.ran.includes(nodeOfType(workflow.nodes, 'DDIMInvert', ctx.workflowPath).id)) {
+        throw new Error('DDIMInvert re-ran after a target-prompt change');
+      }
+    }
+    const wall = median(runs.map((r) => r.wallMs));
+    const floor = median(replay);
+    const checks: BenchCheck[] = [
+      {
+        name: 'every repetition made the same session calls',
+        ok: calls.length > 0 && runs.every((r) => r.sessionCalls === calls.length),
+        detail: `session calls per run: ${runs.map((r) => r.sessionCalls).join(', ')}`,
+      },
+    ];
+    return {
+      params: {
+        model,
+        image: `${size}×${size}`,
+        workflow: ctx.workflowPath,
+        cache: 'emptied; sessions warm',
+        intraOpThreads: ctx.threads ?? defaultIntraOpThreads(),
+        spinning: ctx.spin ?? false,
+      },
+      samples: runs.map((r) => r.wallMs),
+      details: {
+        overheadRatio: round3(wall / floor),
+        wallMedianMs: round3(wall),
+        replaySessionRunMedianMs: round3(floor),
+        inRunSessionRunMedianMs: round3(median(runs.map((r) => r.sessionRunMs))),
+        // the same wall against onnxruntime's own time inside the run (measured where it ran: the worker)
+        overheadRatioInRun: round3(wall / median(runs.map((r) => r.sessionRunMs))),
+        mainThreadBusyMedianMs: round3(median(runs.map((r) => r.mainThreadMs))),
+        nonModelMedianMs: round3(median(runs.map((r) => r.wallMs - r.sessionRunMs))),
+        sessionCalls: callsByComponent(calls),
+        rerunTargetPromptMedianMs: round3(median(reruns)),
+        rerunTargetPromptRatio: round3(median(reruns) / wall),
+      },
+      checks,
+    };
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** On the bench UNet (a real UNet's shape and cost, fixed random weights) at 256². */
+export function overheadBenchModel(ctx: BenchContext): Promise<BenchOutcome> {
+  return overhead(ctx, BENCH_MODEL, 256);
+}
+
+/** On the toy models at 512² (the toy UNet costs ~0.4 ms: this ratio measures the JavaScript). */
+export function overheadToy(ctx: BenchContext): Promise<BenchOutcome> {
+  return overhead(ctx, 'toy-sd', 512);
+}
+
+/**
+ * Memory over many runs: the default workflow (toy, 512²) with a new target prompt each run and a 256 MiB
+ * output cache; RSS after every run. Checks the cache stays within its budget.
+ */
+export async function memoryTargetPromptRuns(ctx: BenchContext): Promise<BenchOutcome> {
+  const workflow = await loadDocument(ctx);
+  const document = sizedWorkflow(workflow, ctx.workflowPath, 'toy-sd', 512);
+  const target = targetNode(workflow, ctx.workflowPath);
+  const runs = ctx.quick ? 20 : 50;
+  const early = Math.round(runs / 5);
+  const budget = 256 * 1024 * 1024;
+  const recorder = new ModelCallRecorder();
+  const runtime = recordingRuntime(ctx, recorder, budget);
+  const rss: number[] = [];
+  const cacheBytes: number[] = [];
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const changed = applyOverrides(document, [
+        { nodeId: target, param: 'text', value: `a green pear ${i}` },
+      ]);
+      const start = performance.now();
+      await runTraced(runtime, changed, `run ${i + 1}`);
+      samples.push(performance.now() - start);
+      rss.push(process.memoryUsage().rss);
+      cacheBytes.push(runtime.cache.stats().bytes);
+      if ((i + 1) % 10 === 0) ctx.log(`  run ${i + 1}/${runs}: RSS ${bytesToMiB(rss[i]).toFixed(0)} MiB`);
+    }
+    const growth = ((rss[runs - 1] - rss[early - 1]) / rss[early - 1]) * 100;
+    const within = cacheBytes.every((b) => b <= budget);
+    return {
+      params: { model: 'toy-sd', image: '512×512', runs, cacheBudgetMiB: 256, changed: 'target prompt' },
+      samples,
+      details: {
+        rssGrowthPct: round3(growth),
+        rssMiB: { [`run${early}`]: bytesToMiB(rss[early - 1]), [`run${runs}`]: bytesToMiB(rss[runs - 1]) },
+        cacheWithinBudget: within,
+        cacheMiBAfterLastRun: bytesToMiB(cacheBytes[runs - 1]),
+        cacheEntries: runtime.cache.stats().entries,
+      },
+      checks: [
+        {
+          name: 'the output cache stays within its budget',
+          ok: within,
+          detail: `largest cache size ${bytesToMiB(Math.max(...cacheBytes))} MiB of 256`,
+        },
+      ],
+    };
+  } finally {
+    await runtime.close();
+  }
+}
+
+export const SCALING_SIZES = [256, 512, 768, 1024] as const;
+
+/** The default workflow (toy) at growing image sizes: run time, Σ session.run and peak RSS per size. */
+export async function scaling(ctx: BenchContext): Promise<BenchOutcome> {
+  const workflow = await loadDocument(ctx);
+  const recorder = new ModelCallRecorder();
+  const runtime = recordingRuntime(ctx, recorder);
+  const rows: {
+    size: string;
+    megapixels: number;
+    runMs: number;
+    sessionRunMs: number;
+    peakRssMiB: number;
+  }[] = [];
+  try {
+    for (const size of SCALING_SIZES) {
+      const document = sizedWorkflow(workflow, ctx.workflowPath, 'toy-sd', size);
+      ctx.log(`  ${size}²: warm-up run, then the measured one`);
+      await runTraced(runtime, document, `warm-up ${size}²`);
+      const sampler = new MemorySampler();
+      const run = await measuredRun(runtime, recorder, document, false);
+      const memory = sampler.stop();
+      rows.push({
+        size: `${size}×${size}`,
+        megapixels: round3((size * size) / 1e6),
+        runMs: round3(run.wallMs),
+        sessionRunMs: round3(run.sessionRunMs),
+        peakRssMiB: memory.peakRssMiB,
+      });
+    }
+    const first = rows[0];
+    const last = rows.at(-1)!;
+    const perMegapixel = (last.peakRssMiB - first.peakRssMiB) / (last.megapixels - first.megapixels);
+    return {
+      params: { model: 'toy-sd', sizes: SCALING_SIZES.map((s) => `${s}²`), cache: 'emptied; sessions warm' },
+      samples: rows.map((r) => r.runMs),
+      details: { table: rows, peakRssMiBPerMegapixel: round3(perMegapixel) },
+    };
+  } finally {
+    const manager = runtime.services.tryGet(ModelManagerKey);
+    if (manager !== undefined) await ctx.resources.noteProviders(manager);
+    await runtime.close();
+  }
+}
