@@ -100,6 +100,7 @@ describe('cache keys in the browser', () => {
     workflow.nodes.push({ id: 'stray', type: 'NoSuchNode', params: {} });
     const keys = canvasKeys(workflow, catalog.specs);
     expect([...keys.keys()].sort()).toEqual([
+      'encode',
       'image',
       'invert',
       'mask',

@@ -108,7 +108,7 @@ describe('editor store', () => {
     ).toEqual(['generate_mask']);
     store().copy();
     store().paste();
-    expect(currentWorkflow().nodes.length).toBe(14);
+    expect(currentWorkflow().nodes.length).toBe(15); // the shipped 11, two duplicates, two pasted
     store().groupSelection('copies');
     expect(currentWorkflow().groups).toEqual([
       { id: 'group1', title: 'copies', nodes: ['generate_mask_2', 'mask_to_image_2'] },
@@ -117,7 +117,7 @@ describe('editor store', () => {
 
   it('marks stale nodes once it knows the keys of a run', () => {
     store().load(shippedWorkflow());
-    expect(store().stale.size).toBe(10);
+    expect(store().stale.size).toBe(11);
     // A run of the canvas as it is: the server's keys differ (it fingerprints files), the submitted ones count.
     store().startRun('00000000-0000-4000-8000-000000000001');
     store().learnRun([...store().keys.keys()].map((nodeId) => ({ nodeId, cacheKey: `server-${nodeId}` })));

@@ -14,6 +14,7 @@ import type { Browser, Server } from './harness.js';
 const IDS: Record<string, string> = {
   model: 'load_diffusion_model',
   image: 'load_image',
+  encode: 'vae_encode',
   source: 'text',
   target: 'text_2',
   mask: 'generate_mask',
@@ -143,6 +144,7 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     expect(await add('MaskedDenoise', 'denoise', col(2), row2)).toBe(IDS.denoise);
     expect(await add('MaskToImage', 'mask to', col(3), row2)).toBe(IDS.mask_image);
     expect(await add('ImageGrid', 'grid', col(4), row2)).toBe(IDS.grid);
+    expect(await add('VAEEncode', 'vae encode', col(4), (row1 + row2) / 2)).toBe(IDS.encode);
 
     for (const edge of shipped.edges) {
       await dragLink(page, [IDS[edge.from.node], edge.from.output], [IDS[edge.to.node], edge.to.input]);
@@ -293,7 +295,7 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
         }),
       );
     }, Buffer.from(savedPng).toString('base64'));
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(10);
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(shipped.nodes.length);
     const restored = await exportWorkflow();
     const embedded = JSON.parse(readPngText(savedPng).workflow) as Workflow;
     expect(restored.nodes.map((n) => [n.id, n.type, n.params])).toEqual(
