@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Workflow } from '@diffedit/core';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -32,6 +32,9 @@ let browser: Browser;
 let page: Page;
 
 const dnode = (id: string): string => `.dnode[data-node-id="${id}"]`;
+/** The text field of one of DDIMInvert's params. */
+const invertParam = (param: string): Locator =>
+  page.locator(`${dnode(IDS.invert)} [data-param="${param}"] input[type="text"]`);
 
 async function exportWorkflow(): Promise<Workflow> {
   const download = page.waitForEvent('download');
@@ -306,9 +309,12 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('follows a run across a page reload, then cancels it', async () => {
-    // A slow run (DDIMInvert at its largest step count), so that it is still going after the reload.
-    const steps = page.locator(`${dnode(IDS.invert)} [data-param="num_inference_steps"] input[type="text"]`);
+    // A slow run on any machine: DDIMInvert at its largest step count, each step regularised 20 × 20 times
+    // (about a second a step here), so that it is still inverting after the reload and when cancelled.
+    const steps = invertParam('num_inference_steps');
     await steps.fill('1000');
+    await invertParam('num_reg_steps').fill('20');
+    await invertParam('num_auto_corr_rolls').fill('20');
     const before = (await (await fetch(new URL('/api/runs?limit=1', server.url))).json()) as {
       total: number;
     };
@@ -344,9 +350,9 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('shows a node warning: source and target prompts the same', async () => {
-    await page
-      .locator(`${dnode(IDS.invert)} [data-param="num_inference_steps"] input[type="text"]`)
-      .fill('50');
+    await invertParam('num_inference_steps').fill('50');
+    await invertParam('num_reg_steps').fill('0');
+    await invertParam('num_auto_corr_rolls').fill('5');
     await page.locator(`${dnode(IDS.target)} textarea`).fill('a red apple');
     await runAndWait();
     await expect
