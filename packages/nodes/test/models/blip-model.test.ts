@@ -8,6 +8,7 @@ import { CLIP_IMAGE_MEAN, CLIP_IMAGE_STD } from '../../src/models/blip-image-pro
 import { InProcessBackend } from '../../src/models/in-process-backend.js';
 import { SessionPool } from '../../src/models/session-pool.js';
 import { writeTinyBlip } from './fixtures/tiny-blip.js';
+import { syntheticRgb } from './synthetic-image.js';
 
 const root = mkdtempSync(join(tmpdir(), 'diffedit-blip-'));
 const pool = new SessionPool(new InProcessBackend(), { providers: ['cpu'] });
@@ -71,20 +72,7 @@ describe('BlipModel', () => {
       readFileSync(join(import.meta.dirname, 'data', 'pil-bicubic-640x512-to-384.json'), 'utf8'),
     ) as { width: number; height: number; stride: number; rows: number; cols: number; rgb: number[] };
     const { width, height } = ref;
-    const data = new Uint8Array(width * height * 3);
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        // the same image as data/pil_bicubic_reference.py
-        const noise = ((x * 7919 + y * 104729) % 41) - 20;
-        const checker = (Math.floor(x / 7) + Math.floor(y / 9)) % 2 === 0 ? 230 : 20;
-        const rgb = [
-          Math.floor((x * 255) / (width - 1)) + noise,
-          Math.floor((y * 255) / (height - 1)) - noise,
-          checker + noise,
-        ];
-        for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = Math.min(255, Math.max(0, rgb[c]));
-      }
-    }
+    const data = syntheticRgb(width, height); // the same image as data/pil_bicubic_reference.py
     const model = await BlipModel.load(folder, pool);
     const px = await model.pixelValues({ width, height, data });
     let worst = 0;
