@@ -57,7 +57,7 @@ export function applyEvent(
     'nodeId' in event && event.nodeId !== null ? run.nodes.find((n) => n.nodeId === event.nodeId) : undefined;
   switch (event.type) {
     case 'run:start': {
-      const keys = (event as { keys?: Record<string, string> }).keys ?? {};
+      const keys = event.keys;
       const cached = new Set(event.cached);
       run.cached = [...event.cached];
       run.nodes = event.planned.map((nodeId) => ({
@@ -79,8 +79,7 @@ export function applyEvent(
           node.outputs = event.outputs;
           delete node.progress;
         }
-        const cacheKey = (event as { cacheKey?: string }).cacheKey;
-        if (cacheKey !== undefined) node.cacheKey = cacheKey;
+        node.cacheKey = event.cacheKey;
         node.files = event.artifacts;
       }
       run.files.push(...event.artifacts.map((file) => ({ ...file, nodeId: event.nodeId })));
@@ -126,8 +125,8 @@ export function applyResult(run: RunDetail, result: WorkerRunResult): void {
     node.cacheKey = record.cacheKey;
     if (record.status === 'ran' || record.status === 'failed') node.ms = record.ms;
   }
-  const warnings = (result as { warnings?: RunWarning[] }).warnings;
-  if (warnings && warnings.length >= run.warnings.length) run.warnings = warnings.map((w) => ({ ...w }));
+  const { warnings } = result;
+  if (warnings.length >= run.warnings.length) run.warnings = warnings.map((w) => ({ ...w }));
   run.fingerprints = Object.fromEntries(
     Object.entries(result.fingerprints).map(([nodeId, params]) => [nodeId, { ...params }]),
   );
