@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import type {
   ApiIssue,
   NodeArtifact,
+  NodePreviewEvent,
+  OutputPreview,
   RunAccepted,
   RunDetail,
   RunEvent,
@@ -17,7 +19,7 @@ import type { FileStore } from './files.js';
 import { ApiProblem, problem } from './problems.js';
 import { applyEvent, applyResult, newRun } from './run-record.js';
 import type { RunWorkerClient } from './run-worker-client.js';
-import type { WorkerRunResult } from './run-worker-protocol.js';
+import type { WorkerOutputPreview, WorkerRunResult } from './run-worker-protocol.js';
 import type { ServerStore } from './store.js';
 
 /** Where the queue's events go (socket.io rooms in the server). */
@@ -250,6 +252,30 @@ export class RunQueue {
       if (applyEvent(run, wire, typeOf)) this.store.updateRun(run);
       this.sink.toRun(run.runId, wire);
     };
+    const onPreview = (preview: WorkerOutputPreview): void => {
+      let stored: OutputPreview;
+      try {
+        stored = this.files.storeOutputPreview(run.runId, preview);
+      } catch (error) {
+        run.warnings.push({
+          nodeId: preview.nodeId,
+          nodeType: preview.nodeType,
+          code: 'preview_not_stored',
+          message: `could not store the preview of ${preview.output}: ${(error as Error).message}`,
+        });
+        return;
+      }
+      const event: NodePreviewEvent = {
+        type: 'node:preview',
+        runId: run.runId,
+        time: Date.now(),
+        nodeId: preview.nodeId,
+        nodeType: preview.nodeType,
+        preview: stored,
+      };
+      if (applyEvent(run, event, typeOf)) this.store.updateRun(run);
+      this.sink.toRun(run.runId, event);
+    };
     let result: WorkerRunResult | undefined;
     try {
       result = await this.executor.run(run.workflow, {
@@ -257,6 +283,7 @@ export class RunQueue {
         signal,
         onEvent,
         onArtifact,
+        onPreview,
         ...(run.targets ? { targets: run.targets } : {}),
       });
     } catch (error) {

@@ -11,6 +11,7 @@ import type {
   ToWorker,
   WorkerCall,
   WorkerCalls,
+  WorkerOutputPreview,
   WorkerRunResult,
 } from './run-worker-protocol.js';
 
@@ -25,6 +26,7 @@ export function defaultRunWorkerPath(): string {
 interface PendingRun {
   onEvent(event: RunEvent): void;
   onArtifact(artifact: NodeArtifact): void;
+  onPreview(preview: WorkerOutputPreview): void;
   resolve(result: WorkerRunResult): void;
   reject(error: Error): void;
 }
@@ -52,6 +54,7 @@ export class RunWorkerClient {
       targets?: string[];
       onEvent(event: RunEvent): void;
       onArtifact(artifact: NodeArtifact): void;
+      onPreview(preview: WorkerOutputPreview): void;
     },
   ): Promise<WorkerRunResult> {
     const worker = this.ensureWorker();
@@ -65,6 +68,7 @@ export class RunWorkerClient {
       this.runs.set(runId, {
         onEvent: options.onEvent,
         onArtifact: options.onArtifact,
+        onPreview: options.onPreview,
         resolve: (result) => {
           settle();
           resolve(result);
@@ -151,6 +155,9 @@ export class RunWorkerClient {
         return;
       case 'artifact':
         this.runs.get(message.runId)?.onArtifact(message.artifact);
+        return;
+      case 'preview':
+        this.runs.get(message.runId)?.onPreview(message.preview);
         return;
       case 'result':
         this.runs.get(message.runId)?.resolve(message.result);

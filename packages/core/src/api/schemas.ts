@@ -93,6 +93,22 @@ export const FileRefSchema = z
   .register(apiRegistry, { id: 'FileRef' });
 export type FileRef = z.infer<typeof FileRefSchema>;
 
+/** A small PNG of one IMAGE or MASK output of a node (the first image of a batch), stored as a `pv_` file. */
+export const OutputPreviewSchema = z
+  .object({
+    output: z.string().describe("The node's output name"),
+    socketType: z.enum(['IMAGE', 'MASK']),
+    fileId: FileIdSchema,
+    url: z.string().describe('GET it: /api/files/<fileId>'),
+    width: z.number().int().positive().describe('Of the preview (at most 256 on its longest side)'),
+    height: z.number().int().positive(),
+    sourceWidth: z.number().int().positive().describe('Of the output value itself'),
+    sourceHeight: z.number().int().positive(),
+    batch: z.number().int().positive().describe('Images in the output (the preview shows the first)'),
+  })
+  .register(apiRegistry, { id: 'OutputPreview' });
+export type OutputPreview = z.infer<typeof OutputPreviewSchema>;
+
 export const RunNodeSchema = z
   .object({
     nodeId: z.string(),
@@ -103,6 +119,10 @@ export const RunNodeSchema = z
     progress: z.object({ step: z.number(), total: z.number() }).optional(),
     outputs: z.record(z.string(), z.string()).optional().describe('A short description of each output'),
     files: z.array(FileRefSchema),
+    previews: z
+      .array(OutputPreviewSchema)
+      .optional()
+      .describe('A preview of each IMAGE and MASK output, once the node has run or come from the cache'),
     error: RunErrorSchema.optional(),
   })
   .register(apiRegistry, { id: 'RunNode' });
