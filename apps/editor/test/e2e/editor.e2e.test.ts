@@ -83,6 +83,27 @@ async function waitForStale(expected: string[]): Promise<void> {
   );
 }
 
+/** The nodes' IMAGE and MASK outputs that have a preview, as `node.output`. */
+const PREVIEWED = [
+  `${IDS.image}.image`,
+  `${IDS.mask}.mask`,
+  `${IDS.denoise}.image`,
+  `${IDS.mask_image}.image`,
+  `${IDS.grid}.image`,
+].sort();
+
+async function outputPreviews(which = '.output-previews'): Promise<string[]> {
+  return (
+    await page
+      .locator(`${which} figure`)
+      .evaluateAll((els) =>
+        els.map(
+          (e) => `${e.closest('.dnode')?.getAttribute('data-node-id')}.${e.getAttribute('data-output')}`,
+        ),
+      )
+  ).sort();
+}
+
 async function phases(): Promise<Record<string, string>> {
   const pairs = await page
     .locator('.dnode')
@@ -186,6 +207,25 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     await saveImage.waitFor();
     await page.locator('[data-view="before-after"]').waitFor();
     await screenshot(page, '03-ran');
+
+    // A preview on every IMAGE and MASK output (DDIMInvert's images are an empty batch: none), all loaded.
+    expect(await outputPreviews()).toEqual(PREVIEWED);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLImageElement>('.output-previews img')].every(
+        (img) => img.complete && img.naturalWidth > 0,
+      ),
+    );
+    // The mask's is the mask: black and white, with some of each.
+    const maskPreview = await pixels(
+      await fetchBytes((await page.locator(`${dnode(IDS.mask)} .output-previews img`).getAttribute('src'))!),
+    );
+    const levels = new Set(maskPreview.data);
+    expect([...levels].sort((a, b) => a - b)).toEqual([0, 255]);
+    // The edited image's preview is the edited image (a 512 px output, shown at 256 px).
+    const editedPreview = page.locator(
+      `${dnode(IDS.denoise)} .output-previews figure[data-output="image"] img`,
+    );
+    expect(await editedPreview.getAttribute('title')).toMatch(/^image: IMAGE \d+×\d+/);
     savedPng = await fetchBytes((await saveImage.getAttribute('src'))!);
 
     // The PNG carries the graph that made it.
@@ -230,6 +270,10 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     const expected = [IDS.target, IDS.mask, IDS.mask_image, IDS.denoise, IDS.grid, IDS.save];
     await waitForStale(expected);
     await screenshot(page, '04-stale');
+    // The previews of nodes that would re-run are dimmed as out of date; the others are not.
+    expect(await outputPreviews('.output-previews.old')).toEqual(
+      PREVIEWED.filter((p) => expected.includes(p.split('.')[0])),
+    );
 
     // One undo takes back the whole typing; redo brings it back.
     await page.keyboard.press('Control+z');
@@ -255,6 +299,9 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     );
     await waitForStale([]);
     expect(await staleNodes()).toEqual([]);
+    // Re-run and cached nodes alike show current previews.
+    expect(await outputPreviews()).toEqual(PREVIEWED);
+    expect(await outputPreviews('.output-previews.old')).toEqual([]);
   });
 
   it('refuses an incompatible connection and says why', async () => {
@@ -334,6 +381,10 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
       .poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 120_000 })
       .toBeGreaterThan(first);
     expect(await steps.inputValue()).toBe('1000'); // the edit survived the reload (auto-save)
+    // Nodes that have already run (or came from the cache) show their previews after the reload too.
+    expect(await outputPreviews()).toEqual(
+      expect.arrayContaining([`${IDS.image}.image`, `${IDS.mask}.mask`]),
+    );
     await screenshot(page, '08-after-reload');
 
     await page.getByRole('button', { name: 'Cancel', exact: true }).first().click();

@@ -252,6 +252,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT.invalid;
     }
     print(`DiffEdit Studio is serving on ${server.url}  (data: ${resolve(flags.data)})`);
+    const token = flags.token ?? process.env.DIFFEDIT_TOKEN;
+    // The editor takes the token from its address once (then forgets it there): a link to click.
+    if (token) print(`open the editor with its token: ${server.url}/?token=${encodeURIComponent(token)}`);
     const signal = io.signal ?? new AbortController().signal;
     await new Promise<void>((done) => {
       if (signal.aborted) return done();

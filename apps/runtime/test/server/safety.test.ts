@@ -450,4 +450,31 @@ describe('token', () => {
       await secured.close();
     }
   });
+
+  it('serves files (what the editor shows) to the bearer header only, never to a token in the query', async () => {
+    const secured = await startTestServer({ token: 's3cret-token' });
+    try {
+      const png = await sharp({ create: { width: 5, height: 3, channels: 3, background: '#0a0' } })
+        .png()
+        .toBuffer();
+      const upload = await secured.api
+        .post('/api/uploads')
+        .set('authorization', 'Bearer s3cret-token')
+        .attach('file', png, 'green.png')
+        .expect(201);
+      const url = upload.body.url as string;
+      const served = await secured.api
+        .get(url)
+        .set('authorization', 'Bearer s3cret-token')
+        .buffer(true)
+        .expect(200);
+      expect(served.headers['content-type']).toBe('image/png');
+      expect(Buffer.compare(served.body as Buffer, png)).toBe(0);
+      await secured.api.get(url).expect(401);
+      await secured.api.get(`${url}?token=s3cret-token`).expect(401);
+      await secured.api.get(url).set('authorization', 'Bearer wrong').expect(401);
+    } finally {
+      await secured.close();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { useState } from 'react';
 
 import { api } from '../../api/client.js';
 import { uploadToParam } from '../../api/runner.js';
+import { FileImage } from '../FileImage.js';
 import type { ModelListing } from '@diffedit/core';
 import { useEditor } from '../../store/editor.js';
 
@@ -226,7 +227,12 @@ function FileWidget({
   return (
     <div className="file-widget nodrag">
       {thumb && (
-        <img className="thumb" src={thumb} alt="" onError={(e) => (e.currentTarget.style.display = 'none')} />
+        <FileImage
+          className="thumb"
+          src={thumb}
+          alt=""
+          onError={(e) => (e.currentTarget.style.display = 'none')}
+        />
       )}
       <input id={id} type="text" value={value} onChange={(e) => onChange(e.target.value)} />
       <label className="button small">
