@@ -146,6 +146,14 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     await page.locator(dnode('denoise')).waitFor();
     expect(Object.keys(await phases()).sort()).toEqual(shipped.nodes.map((n) => n.id).sort());
     expect(await page.locator('.react-flow__edge').count()).toBe(shipped.edges.length);
+    // The image param names a shipped example (assets/…): its thumbnail shows it.
+    await page.waitForFunction(
+      (sel) => {
+        const img = document.querySelector<HTMLImageElement>(sel);
+        return img !== null && img.complete && img.naturalWidth > 0;
+      },
+      `${dnode('image')} img.thumb`,
+    );
     await screenshot(page, '01-opened');
   });
 

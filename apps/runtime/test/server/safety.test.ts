@@ -216,6 +216,15 @@ describe('names a client can give resolve inside their folders', () => {
     }
   });
 
+  it('example image names: the shipped images only, byte for byte', async () => {
+    for (const name of [...traversals, '.hidden.png', 'x.svg', 'red-apple-on-blue'])
+      expect((await test.api.get(`/api/assets/${name}`)).status, name).toBe(400);
+    await test.api.get('/api/assets/no-such-image.png').expect(404);
+    const served = await test.api.get('/api/assets/red-apple-on-blue.png').buffer(true).expect(200);
+    expect(served.headers['content-type']).toBe('image/png');
+    expect(Buffer.compare(served.body as Buffer, apple)).toBe(0);
+  });
+
   it('run ids', async () => {
     for (const name of traversals) expect((await test.api.get(`/api/runs/${name}`)).status, name).toBe(400);
   });
@@ -428,6 +437,7 @@ describe('token', () => {
         ['post', '/api/runs'],
         ['post', '/api/uploads'],
         ['get', `/api/files/up_${HEX}.png`],
+        ['get', '/api/assets/red-apple-on-blue.png'],
         ['get', '/api/workflows'],
         ['delete', '/api/cache'],
         ['get', '/api/openapi.json'],

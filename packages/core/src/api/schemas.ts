@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { NodeIdSchema, WorkflowSchema } from '../workflow/schema.js';
-import { FILE_ID_PATTERN, WORKFLOW_NAME_PATTERN } from './files.js';
+import { ASSET_NAME_PATTERN, FILE_ID_PATTERN, WORKFLOW_NAME_PATTERN } from './files.js';
 
 /** The API's named schemas: /api/openapi.json lists them under components.schemas by these ids. */
 export const apiRegistry = z.registry<{ id: string }>();
@@ -255,6 +255,11 @@ export type RunList = z.infer<typeof RunListSchema>;
 
 export const RunIdParamsSchema = z.strictObject({ id: RunIdSchema });
 export const FileIdParamsSchema = z.strictObject({ fileId: FileIdSchema });
+export const AssetNameParamsSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(ASSET_NAME_PATTERN, 'an example image name: letters, digits, "_", "-" + .png|.jpg|.jpeg|.webp'),
+});
 export const WorkflowNameParamsSchema = z.strictObject({ name: WorkflowNameSchema });
 
 export const UploadSchema = z

@@ -1,4 +1,4 @@
-import { checkParamValue, MAX_SEED } from '@diffedit/core';
+import { assetUrl, checkParamValue, MAX_SEED } from '@diffedit/core';
 import type { ParamSpec, ParamValue, SerializedParam } from '@diffedit/core';
 import { useState } from 'react';
 
@@ -222,8 +222,8 @@ function FileWidget({
     await uploadToParam(nodeId, param, file);
     setBusy(false);
   };
-  // Uploaded files are served by id; shipped examples (assets/…) have no URL, so they show no thumbnail.
-  const thumb = value !== '' && !value.includes('/') ? api.fileUrl(value) : '';
+  // Uploaded files are served by id, the shipped examples (assets/NAME) at /api/assets/NAME.
+  const thumb = value !== '' && !value.includes('/') ? api.fileUrl(value) : (assetUrl(value) ?? '');
   return (
     <div className="file-widget nodrag">
       {thumb && (
