@@ -42,6 +42,8 @@ describe('the editor against a server started with --token', { timeout: 300_000 
     await page.locator(dnode('denoise')).waitFor();
     expect(new URL(page.url()).search).toBe('');
     expect(page.url()).not.toContain('token');
+    // The example image's thumbnail loads through the token too.
+    await imagesLoaded(page, `${dnode('image')} img.thumb`);
     // The library menu lists the shipped templates.
     await page.locator('select[aria-label="Open from library"] option[value="diffedit-prompts"]').waitFor({
       state: 'attached',
