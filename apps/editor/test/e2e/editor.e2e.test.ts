@@ -7,7 +7,15 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readPngText } from '../../src/util/png-text.js';
-import { addNodeBySearch, dragLink, launchBrowser, REPO, screenshot, startServer } from './harness.js';
+import {
+  addNodeBySearch,
+  dragLink,
+  handle,
+  launchBrowser,
+  REPO,
+  screenshot,
+  startServer,
+} from './harness.js';
 import type { Browser, Server } from './harness.js';
 
 // Ids the editor gives the nodes built below ↔ ids of workflows/diffedit-prompts.json.
@@ -322,6 +330,45 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     expect(await page.locator('.react-flow__edge').count()).toBe(edges);
     await screenshot(page, '05-refused');
     await notice.click();
+  });
+
+  it('offers the nodes that take a link released on empty canvas, and connects the one picked', async () => {
+    const nodes = await page.locator('.react-flow__node').count();
+    const edges = await page.locator('.react-flow__edge').count();
+    const from = await page.locator(handle(IDS.mask, 'source', 'mask')).boundingBox();
+    const pane = (await page.locator('.react-flow__pane').boundingBox())!;
+    const drop = { x: pane.x + 700, y: pane.y + 1000 };
+    await page.mouse.move(from!.x + from!.width / 2, from!.y + from!.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(drop.x, drop.y, { steps: 8 });
+    await page.mouse.up();
+    const search = page.getByRole('dialog', { name: 'Add a node' });
+    await search.waitFor();
+    const offered = await search
+      .locator('li[data-type]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-type')));
+    // Nodes with a MASK input (MaskToImage, MaskedDenoise, ShowValue's ANY…), and no node without one.
+    expect(offered).toEqual(expect.arrayContaining(['MaskToImage', 'MaskedDenoise']));
+    expect(offered).not.toContain('Text');
+    expect(offered).not.toContain('LoadImage');
+    await search.getByRole('textbox', { name: 'Search nodes' }).fill('mask to');
+    await search.locator('li[data-type="MaskToImage"]').click();
+    await search.waitFor({ state: 'detached' });
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(nodes + 1);
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(edges + 1);
+    const added = page.locator(
+      '.dnode[data-node-type="MaskToImage"]:not([data-node-id="' + IDS.mask_image + '"])',
+    );
+    const id = (await added.getAttribute('data-node-id'))!;
+    expect(await page.locator(`.react-flow__edge[data-id*="${IDS.mask}"][data-id*="${id}"]`).count()).toBe(1);
+    await screenshot(page, '05b-link-search');
+    // Undo takes the edge, then the node, back.
+    await page.locator('.react-flow__pane').click({ position: { x: 700, y: 1000 } });
+    await page.keyboard.press('Control+z');
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(nodes);
+    // (Restored nodes are measured again before their edges are drawn.)
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(edges);
   });
 
   it('exports then imports a workflow file', async () => {
