@@ -3,8 +3,7 @@ import sharp from 'sharp';
 import { Tensor } from '@diffedit/core';
 import type { SocketType } from '@diffedit/core';
 
-import { toUint8 } from '../../pixels/index.js';
-import { greyFromMaskBatch, rgbFromImageBatch } from './image-values.js';
+import { clamp01 } from '../../pixels/index.js';
 
 /** Longest side of an output preview, in pixels. */
 export const OUTPUT_PREVIEW_SIDE = 256;
@@ -47,18 +46,13 @@ export async function encodeOutputPreview(
   if (!(value instanceof Tensor) || value.size === 0) return undefined;
   const dims = value.dims;
   let channels: 1 | 3;
-  let pixels: Float32Array;
-  let width: number;
-  let height: number;
+  let mask: Tensor | undefined;
   if (type === 'IMAGE') {
     if (value.rank !== 4 || dims[1] !== 3) return undefined;
-    const rgb = rgbFromImageBatch(value, 0);
-    ({ width, height } = rgb);
-    pixels = rgb.data;
     channels = 3;
   } else {
     // A MASK may also come as [B,h,w] or [h,w] (requireMask accepts them).
-    const mask =
+    mask =
       value.rank === 4 && dims[1] === 1
         ? value
         : value.rank === 3
@@ -67,13 +61,13 @@ export async function encodeOutputPreview(
             ? value.reshape([1, 1, dims[0], dims[1]])
             : undefined;
     if (!mask) return undefined;
-    const grey = greyFromMaskBatch(mask, 0);
-    ({ width, height } = grey);
-    pixels = grey.data;
     channels = 1;
   }
+  const source = mask ?? value;
+  const height = source.dims[2];
+  const width = source.dims[3];
+  const raw = firstImageBytes(source.data, channels, width * height);
   const [w, h] = previewSize(width, height, side);
-  const raw = toUint8(pixels);
   const bytes = await sharp(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {
     raw: { width, height, channels },
   })
@@ -89,4 +83,17 @@ export async function encodeOutputPreview(
     sourceHeight: height,
     batch: dims.length === 4 || dims.length === 3 ? dims[0] : 1,
   };
+}
+
+/**
+ * The first image of a planar batch ([B, C, H, W] floats in [0, 1]) as interleaved 8-bit pixels, rounded as
+ * toUint8 does — straight from the tensor, without an intermediate float copy of a possibly large image.
+ */
+function firstImageBytes(data: Float32Array, channels: 1 | 3, plane: number): Uint8Array {
+  const out = new Uint8Array(plane * channels);
+  for (let c = 0; c < channels; c++) {
+    const base = c * plane;
+    for (let p = 0, o = c; p < plane; p++, o += channels) out[o] = Math.round(clamp01(data[base + p]) * 255);
+  }
+  return out;
 }
