@@ -236,6 +236,7 @@ async function setUp(file: string, flags: BatchFlags, ctx: BatchContext): Promis
   let columns: string[];
   let rows: BatchRow[];
   let source: string;
+  let problems: string[] = [];
   if (flags.setFrom !== undefined) {
     source = flags.setFrom;
     let text: string;
@@ -244,7 +245,7 @@ async function setUp(file: string, flags: BatchFlags, ctx: BatchContext): Promis
     } catch (error) {
       throw new BatchInputError([`cannot read ${flags.setFrom}: ${(error as Error).message}`]);
     }
-    ({ columns, rows } = parseRowsCsv(text, source));
+    ({ columns, rows, problems } = parseRowsCsv(text, source));
   } else {
     source = `--images ${flags.images}`;
     const target = imageTarget(workflow, catalog, flags.imageNode);
@@ -259,6 +260,7 @@ async function setUp(file: string, flags: BatchFlags, ctx: BatchContext): Promis
     sets,
     columns,
     rows,
+    problems,
     source,
     inputsDir: resolve(flags.inputs ?? dirname(resolve(file))),
     remote: flags.server !== undefined,

@@ -41,6 +41,8 @@ export interface PrepareOptions {
   /** The CSV's NODE.PARAM columns (for `--images`, the image node's param). */
   columns: readonly string[];
   rows: readonly BatchRow[];
+  /** Problems already found in the rows (the CSV's header, row names): listed with the others. */
+  problems?: readonly string[];
   /** The CSV file name or `--images DIR`, for messages. */
   source: string;
   /** Folder relative file params are read from (the workflow's folder, or --inputs). */
@@ -71,7 +73,7 @@ export async function prepareRows(options: PrepareOptions): Promise<PreparedRow[
   };
 
   // Columns and --set targets first: a wrong header is one problem, not one per row.
-  const problems: string[] = [];
+  const problems: string[] = [...(options.problems ?? [])];
   const checkTarget = (label: string, target: string): void => {
     const dot = target.lastIndexOf('.');
     const nodeId = target.slice(0, dot);

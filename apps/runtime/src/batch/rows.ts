@@ -62,9 +62,13 @@ export function rowLabel(source: string, row: Pick<BatchRow, 'index' | 'line'>):
 /**
  * Reads a CSV whose header cells are `NODE.PARAM` (as `--set` takes them) plus an optional `name` column; each
  * further line is a run. Values are parsed as `--set` values are (JSON, else the text as typed); an empty cell
- * leaves the workflow's value. Throws BatchInputError naming every problem of the header and the names.
+ * leaves the workflow's value. Throws BatchInputError for a file that is not CSV or has no rows; returns the
+ * problems of the header and the row names.
  */
-export function parseRowsCsv(text: string, source: string): { columns: string[]; rows: BatchRow[] } {
+export function parseRowsCsv(
+  text: string,
+  source: string,
+): { columns: string[]; rows: BatchRow[]; problems: string[] } {
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, { bom: true, info: true, skip_empty_lines: true }) as unknown as typeof records;
@@ -88,6 +92,7 @@ export function parseRowsCsv(text: string, source: string): { columns: string[];
       problems.push(
         `${source} column ${i + 1} '${column.slice(0, 80)}': a header cell is NODE.PARAM (as --set takes it) or '${NAME_COLUMN}'`,
       );
+      return { column, target: null };
     }
     return { column, target: column };
   });
@@ -98,7 +103,6 @@ export function parseRowsCsv(text: string, source: string): { columns: string[];
       problems.push(`${source} column ${i + 1} '${column}' repeats column ${first + 1}`);
     else seen.set(column, i);
   });
-  if (problems.length > 0) throw new BatchInputError(problems);
 
   const names = new Map<string, number>();
   const rows = body.map(({ record, info }, i): BatchRow => {
@@ -116,7 +120,8 @@ export function parseRowsCsv(text: string, source: string): { columns: string[];
           problems.push(`${rowLabel(source, { index, line })} › column ${column}: the name ${problem}`);
         return;
       }
-      if (cell === '') return; // an empty cell keeps the workflow's value ("" in JSON sets an empty string)
+      // an empty cell keeps the workflow's value ("" in JSON sets an empty string); a bad header is reported
+      if (cell === '' || target === null) return;
       overrides.push({ ...parseOverride(`${target}=${cell}`), column });
     });
     const earlier = names.get(name);
@@ -127,8 +132,8 @@ export function parseRowsCsv(text: string, source: string): { columns: string[];
     } else names.set(name, index);
     return { index, line, name, overrides };
   });
-  if (problems.length > 0) throw new BatchInputError(problems);
-  return { columns: columns.flatMap((c) => (c.target === undefined ? [] : [c.target])), rows };
+  // Header problems are returned with the rows, so that they are listed with the workflow's (prepareRows).
+  return { columns: columns.flatMap((c) => (c.target ? [c.target] : [])), rows, problems };
 }
 
 /**

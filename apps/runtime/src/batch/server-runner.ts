@@ -24,6 +24,7 @@ const CANCEL_WAIT_MS = 10_000;
 export class ServerRunner implements RowRunner {
   private readonly uploads = new Map<string, Promise<string>>();
   private readonly clientId = `batch-${globalThis.crypto.randomUUID().slice(0, 8)}`;
+  private lastSubmission: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly client: ServerClient,
@@ -32,6 +33,24 @@ export class ServerRunner implements RowRunner {
   ) {}
 
   async run(prepared: PreparedRow, rowDir: string, signal: AbortSignal): Promise<RowOutcome> {
+    // Rows are submitted in row order (a FIFO server then runs them in that order), whichever uploads first.
+    const turn = this.lastSubmission;
+    let submitted!: () => void;
+    this.lastSubmission = new Promise((resolve) => (submitted = resolve));
+    try {
+      return await this.runInTurn(prepared, rowDir, signal, turn, submitted);
+    } finally {
+      submitted();
+    }
+  }
+
+  private async runInTurn(
+    prepared: PreparedRow,
+    rowDir: string,
+    signal: AbortSignal,
+    turn: Promise<void>,
+    submitted: () => void,
+  ): Promise<RowOutcome> {
     const empty = { files: [], ran: [], cached: [], ms: 0, warnings: 0 };
     const document = structuredClone(prepared.document);
     for (const file of prepared.files) {
@@ -46,9 +65,11 @@ export class ServerRunner implements RowRunner {
     }
     if (signal.aborted) return { status: 'cancelled', ...empty };
 
+    await turn;
     let runId: string;
     try {
       runId = await this.submit(document, signal);
+      submitted();
     } catch (error) {
       if (signal.aborted) return { status: 'cancelled', ...empty };
       const issue = error instanceof ServerRequestError ? error.issues[0] : undefined;
