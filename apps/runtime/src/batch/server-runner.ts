@@ -66,6 +66,7 @@ export class ServerRunner implements RowRunner {
     if (signal.aborted) return { status: 'cancelled', ...empty };
 
     await turn;
+    if (signal.aborted) return { status: 'cancelled', ...empty };
     let runId: string;
     try {
       runId = await this.submit(document, signal);
