@@ -204,11 +204,12 @@ describe('diffedit batch: problems found before anything runs (exit 2, nothing w
     expect(await refused('target.text,source.text\na,b\nc\n')).toMatch(
       /rows\.csv is not a valid CSV file: .*expect 2, got 1 on line 3/,
     );
-    const names = await refused('name,target.text\na,x\n../up,y\na,z\n');
+    const names = await refused('name,target.text\na,x\n../up,y\nA,z\n');
     expect(names).toMatch(
       /rows\.csv row 2 \(line 3\) › column name: the name '\.\.\/up' cannot name an output folder/,
     );
-    expect(names).toContain("rows.csv row 3 (line 4) › column name: 'a' is also the name of row 1");
+    // one folder on a case-insensitive disk
+    expect(names).toContain("rows.csv row 3 (line 4) › column name: 'A' is also the name of row 1");
   });
 
   it('refuses a --set of a param the CSV also sets, and a --set of an unknown node', async () => {
@@ -247,11 +248,26 @@ describe('diffedit batch: failing rows', () => {
     await mkdir(images);
     await copyFile(join(workflows, 'assets', 'red-apple-on-blue.png'), join(images, 'a-apple.png'));
     await writeFile(join(images, 'b-broken.png'), 'not a PNG at all');
-    await copyFile(join(workflows, 'assets', 'white-triangle-on-red.png'), join(images, 'c-triangle.PNG'));
+    await copyFile(
+      join(workflows, 'assets', 'white-triangle-on-red.png'),
+      join(images, 'c-triangle été.PNG'),
+    );
     await writeFile(join(images, 'notes.txt'), 'not an image, not a row');
+    await writeFile(join(images, '._a-apple.png'), 'a hidden companion file, not a row');
     const out = join(dir, 'out-images');
-    const { code, stderr } = await cli(['batch', WORKFLOW, '--images', images, '--out', out, ...sets(CHEAP)]);
+    const { code, stdout, stderr } = await cli([
+      'batch',
+      WORKFLOW,
+      '--images',
+      images,
+      '--out',
+      out,
+      '--json',
+      ...sets(CHEAP),
+    ]);
     expect(code).toBe(EXIT.failed);
+    // --json prints the final summary, as written to summary.json
+    expect(JSON.parse(stdout)).toEqual(await summaryOf(out));
     expect(stderr).toMatch(/✗ \[2\/3\] b-broken: node image \(LoadImage\) › image failed: /);
     expect(stderr).toContain('✗ 1 of 3 rows failed');
     const summary = await summaryOf(out);
@@ -259,12 +275,12 @@ describe('diffedit batch: failing rows', () => {
     expect(summary.rows.map((r) => [r.name, r.status])).toEqual([
       ['a-apple', 'succeeded'],
       ['b-broken', 'failed'],
-      ['c-triangle', 'succeeded'],
+      ['c-triangle été', 'succeeded'],
     ]);
     expect(summary.rows[1].error).toMatchObject({ nodeId: 'image', nodeType: 'LoadImage', field: 'image' });
     expect(summary.rows[1].params).toEqual({ 'image.image': join(images, 'b-broken.png') });
     expect(existsSync(join(out, 'a-apple', 'diffedit-prompts.png'))).toBe(true);
-    expect(existsSync(join(out, 'c-triangle', 'diffedit-prompts.png'))).toBe(true);
+    expect(existsSync(join(out, 'c-triangle été', 'diffedit-prompts.png'))).toBe(true);
     // the failed row's report says why; no image was written for it
     expect(await readdir(join(out, 'b-broken'))).toEqual(['report.json']);
   });

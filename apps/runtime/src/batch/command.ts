@@ -50,6 +50,9 @@ export interface BatchContext {
 /** Exit codes, as the `run` command uses them. */
 const EXIT = { ok: 0, failed: 1, invalid: 2, internal: 70, cancelled: 130 } as const;
 
+/** Least time between two rewrites of summary.json while the batch runs (it is always written at the end). */
+const SAVE_INTERVAL_MS = 1000;
+
 /** Most rows in flight at once through a server (its queue takes 20 per client). */
 const MAX_PARALLEL = 16;
 
@@ -88,8 +91,10 @@ export async function batchCommand(file: string, flags: BatchFlags, ctx: BatchCo
   };
   summary.counts = countRows(summary.rows);
   let saving = Promise.resolve();
+  let savedAt = -Infinity;
   let summaryError: Error | undefined;
   const save = (): Promise<void> => {
+    savedAt = performance.now();
     summary.counts = countRows(summary.rows);
     summary.ms = Math.round(performance.now() - started);
     const snapshot = structuredClone(summary);
@@ -133,7 +138,8 @@ export async function batchCommand(file: string, flags: BatchFlags, ctx: BatchCo
       summary.rows[i] = rowSummary(row, outcome);
       done++;
       ctx.printErr(rowLine(summary.rows[i], done, prepared.length, flags.out));
-      await save();
+      // kept current as rows finish, but rewritten at most once a second: a long batch's summary is large
+      if (performance.now() - savedAt >= SAVE_INTERVAL_MS) await save();
     }
   };
   await Promise.all(Array.from({ length: Math.min(runner.parallel, prepared.length) }, lane));
@@ -197,7 +203,7 @@ async function setUp(file: string, flags: BatchFlags, ctx: BatchContext): Promis
   if (flags.parallel !== undefined && flags.server === undefined) {
     throw new UsageError('--parallel goes with --server (in this process rows run one after the other)');
   }
-  const localOnly = (['inputs', 'models', 'cacheMb', 'providers', 'threads'] as const).filter(
+  const localOnly = (['models', 'cacheMb', 'providers', 'threads'] as const).filter(
     (k) => flags[k] !== undefined,
   );
   if (flags.server !== undefined && localOnly.length > 0) {

@@ -42,13 +42,15 @@ export function defaultRowName(index: number): string {
   return `row-${String(index).padStart(4, '0')}`;
 }
 
-// A row name becomes a folder under --out: one path segment, printable, not hidden, not the summary's names.
-const ROW_NAME = /^[A-Za-z0-9_][A-Za-z0-9 _.,+=@()-]{0,119}$/;
+// A row name becomes a folder under --out: one path segment that every common file system accepts (none of
+// Windows' reserved signs, no control characters), not hidden, not an option, not the summary's names.
+const UNSAFE_IN_NAME = /[<>:"/\\|?*\p{Cc}]/u;
+const MAX_NAME_LENGTH = 120;
 const RESERVED_NAMES: ReadonlySet<string> = new Set(['summary.json', 'summary.csv']);
 
 function rowNameProblem(name: string): string | undefined {
-  if (!ROW_NAME.test(name) || name.endsWith('.') || name.endsWith(' ')) {
-    return `'${name.slice(0, 80)}' cannot name an output folder (use letters, digits, spaces and _ . , + = @ ( ) -, starting with a letter, digit or _; at most 120 characters)`;
+  if (UNSAFE_IN_NAME.test(name) || name.length > MAX_NAME_LENGTH || /^[.\s-]|[.\s]$/u.test(name)) {
+    return `'${name.slice(0, 80)}' cannot name an output folder (no < > : " / \\ | ? * or control characters, not starting with . - or a space, not ending with . or a space, at most ${MAX_NAME_LENGTH} characters)`;
   }
   if (RESERVED_NAMES.has(name.toLowerCase())) return `'${name}' is the name of the batch summary file`;
   return undefined;
@@ -124,12 +126,13 @@ export function parseRowsCsv(
       if (cell === '' || target === null) return;
       overrides.push({ ...parseOverride(`${target}=${cell}`), column });
     });
-    const earlier = names.get(name);
+    // compared without case: 'A' and 'a' are one folder on macOS and Windows
+    const earlier = names.get(name.toLowerCase());
     if (earlier !== undefined) {
       problems.push(
         `${rowLabel(source, { index, line })} › column ${NAME_COLUMN}: '${name}' is also the name of row ${earlier}`,
       );
-    } else names.set(name, index);
+    } else names.set(name.toLowerCase(), index);
     return { index, line, name, overrides };
   });
   // Header problems are returned with the rows, so that they are listed with the workflow's (prepareRows).
@@ -144,7 +147,13 @@ export async function imageFolderRows(dir: string, nodeId: string, param: string
   let entries: string[];
   try {
     entries = (await readdir(dir, { withFileTypes: true }))
-      .filter((e) => e.isFile() && IMAGE_FILE_EXTENSIONS.includes(extname(e.name).toLowerCase()))
+      // hidden files are not rows (macOS leaves ._name.png companions next to copied images)
+      .filter(
+        (e) =>
+          e.isFile() &&
+          !e.name.startsWith('.') &&
+          IMAGE_FILE_EXTENSIONS.includes(extname(e.name).toLowerCase()),
+      )
       .map((e) => e.name)
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   } catch (error) {
@@ -155,15 +164,13 @@ export async function imageFolderRows(dir: string, nodeId: string, param: string
       `--images ${dir}: no image files in it (${IMAGE_FILE_EXTENSIONS.join(', ')})`,
     ]);
   }
+  // a.png and a.jpg (or A.png, on a case-sensitive disk) would share a folder: those keep their extension
   const stems = new Map<string, number>();
-  for (const file of entries) {
-    const stem = basename(file, extname(file));
-    stems.set(stem, (stems.get(stem) ?? 0) + 1);
-  }
+  const stemOf = (file: string): string => basename(file, extname(file)).toLowerCase();
+  for (const file of entries) stems.set(stemOf(file), (stems.get(stemOf(file)) ?? 0) + 1);
   const problems: string[] = [];
   const rows = entries.map((file, i): BatchRow => {
-    const stem = basename(file, extname(file));
-    const name = stems.get(stem)! > 1 ? file : stem;
+    const name = stems.get(stemOf(file))! > 1 ? file : basename(file, extname(file));
     const problem = rowNameProblem(name);
     if (problem) problems.push(`--images ${dir}: the image ${file}: ${problem}; rename the file`);
     const path = resolve(join(dir, file));

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { fileKindOf } from '@diffedit/core';
 import type { RunDetail, RunError } from '@diffedit/core';
 
 import { artifactFileNames, writeFilesAtomic } from '../report.js';
@@ -95,9 +96,11 @@ export class ServerRunner implements RowRunner {
     };
     if (outcome.status === 'cancelled') return outcome;
     try {
-      const names = artifactFileNames(run.files);
+      // the run's output files only (out_…), not previews or other kinds a server may list with them
+      const outputs = run.files.filter((f) => fileKindOf(f.fileId) === 'output');
+      const names = artifactFileNames(outputs);
       const files: { path: string; bytes: Uint8Array | string }[] = await Promise.all(
-        run.files.map(async (f, i) => ({
+        outputs.map(async (f, i) => ({
           path: join(rowDir, names[i]),
           bytes: await this.client.file(f.fileId),
         })),
