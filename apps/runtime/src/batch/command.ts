@@ -58,7 +58,7 @@ const MAX_PARALLEL = 16;
 
 /**
  * `diffedit batch`: validates every row first (exit 2, nothing written, on any problem), then runs them one
- * by one locally or through a server, writing OUT/<row>/ and OUT/summary.json + summary.csv after each row.
+ * by one locally or through a server, writing OUT/<row>/ and OUT/summary.json + summary.csv as rows finish.
  */
 export async function batchCommand(file: string, flags: BatchFlags, ctx: BatchContext): Promise<number> {
   const signal = ctx.signal ?? new AbortController().signal;
@@ -145,7 +145,10 @@ export async function batchCommand(file: string, flags: BatchFlags, ctx: BatchCo
   await Promise.all(Array.from({ length: Math.min(runner.parallel, prepared.length) }, lane));
 
   const counts = countRows(summary.rows);
-  summary.status = signal.aborted ? 'cancelled' : counts.failed > 0 ? 'failed' : 'succeeded';
+  // Cancelled: Ctrl-C stopped rows. A row cancelled by someone else (DELETE on the server) counts as not done.
+  const stopped = signal.aborted && counts.cancelled + counts.skipped > 0;
+  const unfinished = counts.failed + counts.cancelled;
+  summary.status = stopped ? 'cancelled' : unfinished > 0 ? 'failed' : 'succeeded';
   await save();
   if (flags.json) ctx.print(JSON.stringify(summary, null, 2));
   const seconds = `${(summary.ms / 1000).toFixed(1)} s`;
@@ -161,8 +164,11 @@ export async function batchCommand(file: string, flags: BatchFlags, ctx: BatchCo
     return EXIT.cancelled;
   }
   const internal = summary.rows.some((r) => r.error?.code === INTERNAL_ERROR);
-  if (counts.failed > 0) {
-    ctx.printErr(`✗ ${counts.failed} of ${plural(counts.rows, 'row')} failed (${seconds}); see ${where}`);
+  if (unfinished > 0) {
+    const cancelled = counts.cancelled > 0 ? ` (${counts.cancelled} cancelled on the server)` : '';
+    ctx.printErr(
+      `✗ ${unfinished} of ${plural(counts.rows, 'row')} failed${cancelled} (${seconds}); see ${where}`,
+    );
     if (internal) {
       ctx.printErr(
         '  An internal error is a bug in DiffEdit Studio, not a problem with your rows: please report it.',

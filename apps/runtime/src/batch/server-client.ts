@@ -3,6 +3,9 @@ import { basename } from 'node:path';
 
 import type { ApiIssue, RunAccepted, RunDetail, Upload } from '@diffedit/core';
 
+/** A server that accepts a connection but never answers must not hang the batch. */
+const REQUEST_TIMEOUT_MS = 120_000;
+
 /** A refusal of the server (a 4xx/5xx with its `errors`), or a server that cannot be reached. */
 export class ServerRequestError extends Error {
   constructor(
@@ -80,7 +83,12 @@ export class ServerClient {
     }
     let response: Response;
     try {
-      response = await fetch(`${this.base}${path}`, { method, headers, body: payload });
+      response = await fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        body: payload,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
     } catch (error) {
       const cause = (error as { cause?: { message?: string } }).cause?.message;
       throw new ServerRequestError(

@@ -16,6 +16,8 @@ import type { ServerClient } from './server-client.js';
 const FINISHED: ReadonlySet<RunDetail['status']> = new Set(['succeeded', 'failed', 'cancelled']);
 /** How long a cancelled run may take to stop before the batch stops waiting for it. */
 const CANCEL_WAIT_MS = 10_000;
+/** How long the server may be unreachable (restarting) while a run is polled before that row is failed. */
+const UNREACHABLE_MS = 60_000;
 
 /**
  * Runs rows through a server's public API: uploads the local files a row reads (each once per batch), submits
@@ -146,6 +148,7 @@ export class ServerRunner implements RowRunner {
   /** Polls the run until it ends; on cancel, asks the server to cancel it and waits (a while) for that. */
   private async finished(runId: string, signal: AbortSignal): Promise<RunDetail> {
     let cancelledAt: number | undefined;
+    let unreachableSince: number | undefined;
     for (let delay = 50; ; delay = Math.min(delay * 1.5, 1000)) {
       if (signal.aborted && cancelledAt === undefined) {
         cancelledAt = Date.now();
@@ -154,13 +157,16 @@ export class ServerRunner implements RowRunner {
       let run: RunDetail | undefined;
       try {
         run = await this.client.run(runId);
+        unreachableSince = undefined;
       } catch (error) {
-        // a server restarting or a network blip: keep asking, unless the batch is being cancelled
-        if (cancelledAt === undefined || Date.now() - cancelledAt < CANCEL_WAIT_MS) {
-          if (!(error instanceof ServerRequestError) || error.status === undefined || error.status >= 500) {
-            await sleep(delay);
-            continue;
-          }
+        // a server restarting or a network blip: keep asking for a while (less when cancelling), then give up
+        const transient =
+          !(error instanceof ServerRequestError) || error.status === undefined || error.status >= 500;
+        unreachableSince ??= Date.now();
+        const patience = cancelledAt === undefined ? UNREACHABLE_MS : CANCEL_WAIT_MS;
+        if (transient && Date.now() - unreachableSince < patience) {
+          await sleep(delay);
+          continue;
         }
         return lostRun(runId, error, signal.aborted);
       }
