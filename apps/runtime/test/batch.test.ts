@@ -1,9 +1,9 @@
 // `diffedit batch` in this process: the same pixels as separate `diffedit run` calls, the cache shared across
 // rows, every input problem found before anything runs (exit 2, nothing written), failing rows recorded.
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { parse } from 'csv-parse/sync';
@@ -14,7 +14,7 @@ import { InputsFolderKey, ServiceRegistry } from '@diffedit/core';
 import { ModelManager, ModelManagerKey } from '@diffedit/nodes';
 import { writeToyPack } from '@diffedit/toy-models';
 import { EXIT } from '@diffedit/runtime';
-import type { BatchSummary } from '@diffedit/runtime';
+import type { BatchSummary, OutputFs } from '@diffedit/runtime';
 
 import { runCliCaptured } from './capture-cli.js';
 
@@ -283,6 +283,56 @@ describe('diffedit batch: failing rows', () => {
     expect(existsSync(join(out, 'c-triangle été', 'diffedit-prompts.png'))).toBe(true);
     // the failed row's report says why; no image was written for it
     expect(await readdir(join(out, 'b-broken'))).toEqual(['report.json']);
+  });
+
+  it('a row whose files cannot be written (full disk) fails alone, leaving no partial file', async () => {
+    const file = join(dir, 'text.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        format: 'diffedit-studio.workflow',
+        version: 1,
+        name: 'text',
+        nodes: [
+          { id: 'text', type: 'Text', params: { text: 'x' } },
+          { id: 'show', type: 'ShowValue', params: { filename: 'value.txt' } },
+        ],
+        edges: [{ id: 'e', from: { node: 'text', output: 'text' }, to: { node: 'show', input: 'value' } }],
+      }),
+    );
+    const csv = await csvFile('texts.csv', 'text.text\nfirst\nsecond\nthird\n');
+    const out = join(dir, 'out-full-disk');
+    const partial: string[] = [];
+    // the real disk, except that files of the second row's folder are half written, then ENOSPC
+    const outputFs: OutputFs = {
+      async writeFile(path, bytes) {
+        if (path.includes(`${sep}row-0002${sep}`)) {
+          await writeFile(path, typeof bytes === 'string' ? bytes.slice(0, 2) : bytes.subarray(0, 2));
+          partial.push(path);
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        }
+        await writeFile(path, bytes);
+      },
+      rename: (from, to) => rename(from, to),
+      rm: (path) => rm(path, { force: true }),
+    };
+    const { code, stderr } = await runCliCaptured(['batch', file, '--set-from', csv, '--out', out], {
+      outputFs,
+    });
+    expect(code).toBe(EXIT.failed);
+    expect(stderr).toMatch(
+      /✗ \[2\/3\] row-0002: run failed: cannot write the output .*ENOSPC.* \[output_not_written\]/,
+    );
+    expect(partial).toHaveLength(1);
+    const summary = await summaryOf(out);
+    expect(summary.rows.map((r) => [r.name, r.status, r.error?.code])).toEqual([
+      ['row-0001', 'succeeded', undefined],
+      ['row-0002', 'failed', 'output_not_written'],
+      ['row-0003', 'succeeded', undefined],
+    ]);
+    expect(await readdir(join(out, 'row-0002'))).toEqual([]);
+    expect(await readFile(join(out, 'row-0001', 'value.txt'), 'utf8')).toBe('first\n');
+    expect(await readFile(join(out, 'row-0003', 'value.txt'), 'utf8')).toBe('third\n');
   });
 
   it('stops on cancel: the finished rows are kept, the rest are marked (exit 130)', async () => {
