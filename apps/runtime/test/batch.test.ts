@@ -204,12 +204,15 @@ describe('diffedit batch: problems found before anything runs (exit 2, nothing w
     expect(await refused('target.text,source.text\na,b\nc\n')).toMatch(
       /rows\.csv is not a valid CSV file: .*expect 2, got 1 on line 3/,
     );
-    const names = await refused('name,target.text\na,x\n../up,y\nA,z\n');
+    const names = await refused('name,target.text\na,x\n../up,y\nA,z\n,unnamed\nrow-0004,clash\n');
     expect(names).toMatch(
       /rows\.csv row 2 \(line 3\) › column name: the name '\.\.\/up' cannot name an output folder/,
     );
     // one folder on a case-insensitive disk
     expect(names).toContain("rows.csv row 3 (line 4) › column name: 'A' is also the name of row 1");
+    // an empty name cell keeps the row's default name, which another row may not take
+    expect(names).toContain("rows.csv row 5 (line 6) › column name: 'row-0004' is also the name of row 4");
+    expect(names).toContain('(3 problems)');
   });
 
   it('refuses a --set of a param the CSV also sets, and a --set of an unknown node', async () => {

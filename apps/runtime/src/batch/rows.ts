@@ -116,8 +116,10 @@ export function parseRowsCsv(
     record.forEach((cell, c) => {
       const { column, target } = columns[c];
       if (target === undefined) {
+        // an empty name keeps row-0007, so only some rows need naming
+        if (cell.trim() === '') return;
         name = cell.trim();
-        const problem = name === '' ? 'is empty' : rowNameProblem(name);
+        const problem = rowNameProblem(name);
         if (problem)
           problems.push(`${rowLabel(source, { index, line })} › column ${column}: the name ${problem}`);
         return;
