@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -59,6 +61,12 @@ describe('the editor against a server started with --token', { timeout: 300_000 
     await imagesLoaded(page, '.run-thumb');
     expect(await page.locator(`${dnode('save')} img.preview`).getAttribute('src')).toMatch(/^blob:/);
     await screenshot(page, 'token-01-ran');
+    // Downloading a run's output from the history works with the token too.
+    const download = page.waitForEvent('download');
+    await page.locator('.runs a', { hasText: 'diffedit-prompts.png' }).first().click();
+    const saved = readFileSync((await (await download).path())!);
+    expect([...saved.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect((await download).suggestedFilename()).toBe('diffedit-prompts.png');
 
     // A reload keeps the token (this tab's sessionStorage) and shows the run's previews again.
     await page.getByRole('textbox', { name: 'Workflow name' }).fill('Edited with a token');
