@@ -140,6 +140,14 @@ describe('output previews', () => {
     expect(outside).toBeGreaterThan(15000);
   });
 
+  it("gives the history a thumbnail: the run's last IMAGE preview when it saved no image", async () => {
+    const list = await test.api.get('/api/runs?limit=1').expect(200);
+    const image = first.detail.nodes
+      .find((n) => n.nodeId === 'pattern')!
+      .previews!.find((p) => p.output === 'image')!;
+    expect(list.body.runs[0]).toMatchObject({ runId: first.detail.runId, thumbnail: image.url });
+  });
+
   it('keeps a small output at its own size', async () => {
     const { detail } = await run(patternWorkflow(40, 20));
     const previews = detail.nodes.find((n) => n.nodeId === 'pattern')!.previews!;

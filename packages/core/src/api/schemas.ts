@@ -148,7 +148,15 @@ const runFields = {
   files: z.array(FileRefSchema.extend({ nodeId: z.string() })).describe('Every file the run emitted'),
 };
 
-export const RunSummarySchema = z.object(runFields).register(apiRegistry, { id: 'RunSummary' });
+export const RunSummarySchema = z
+  .object({
+    ...runFields,
+    thumbnail: z
+      .string()
+      .optional()
+      .describe("A picture of the run: its first image file, else its last IMAGE output's preview (a URL)"),
+  })
+  .register(apiRegistry, { id: 'RunSummary' });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
 export const RunDetailSchema = z

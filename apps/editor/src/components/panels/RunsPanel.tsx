@@ -42,14 +42,10 @@ export function RunsPanel(): React.JSX.Element {
       {runs.length === 0 && <p className="muted">No runs yet.</p>}
       <ul>
         {runs.map((run) => {
-          const image = run.files.find((f) => f.mime.startsWith('image/'));
+          const image = run.thumbnail;
           return (
             <li key={run.runId} className={`run ${run.status}`} data-run-id={run.runId}>
-              {image ? (
-                <FileImage src={image.url} alt="" className="run-thumb" />
-              ) : (
-                <div className="run-thumb" />
-              )}
+              {image ? <FileImage src={image} alt="" className="run-thumb" /> : <div className="run-thumb" />}
               <div className="run-info">
                 <b>{run.name}</b>
                 <span className={`badge ${run.status}`}>{run.status}</span>
