@@ -110,7 +110,9 @@ async function showLastRun(): Promise<void> {
   try {
     const run = await api.run(runId);
     if (!runMatchesCanvas(run)) return;
-    useEditor.setState({ submittedKeys: useEditor.getState().keys });
+    // The canvas may have been edited since that run: learn only the server's keys (with its fingerprints the
+    // browser computes the same ones), never the canvas's current keys as if the run had made them.
+    useEditor.setState({ submittedKeys: new Map() });
     useEditor.getState().setRunView(viewFromDetail(run));
     await learnFrom(runId);
   } catch {

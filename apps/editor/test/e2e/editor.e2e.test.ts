@@ -318,6 +318,28 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     // Re-run and cached nodes alike show current previews.
     expect(await outputPreviews()).toEqual(PREVIEWED);
     expect(await outputPreviews('.output-previews.old')).toEqual([]);
+
+    // An edit after the run survives a reload, and so do its stale badges and the run's previews.
+    await target.click();
+    await target.press('Control+a');
+    await target.pressSequentially('a blue ball');
+    await page.locator('.react-flow__pane').click({ position: { x: 700, y: 1000 } });
+    await waitForStale(expected);
+    await page.waitForTimeout(400); // auto-save runs 200 ms after the last change
+    await page.reload();
+    await page.locator(dnode(IDS.denoise)).waitFor();
+    expect(await target.inputValue()).toBe('a blue ball');
+    await expect.poll(() => outputPreviews()).toEqual(PREVIEWED);
+    await waitForStale(expected);
+    expect(await outputPreviews('.output-previews.old')).toEqual(
+      PREVIEWED.filter((p) => expected.includes(p.split('.')[0])),
+    );
+    // Back to the prompt of the last run: nothing is stale.
+    await target.click();
+    await target.press('Control+a');
+    await target.pressSequentially('a yellow banana');
+    await page.locator('.react-flow__pane').click({ position: { x: 700, y: 1000 } });
+    await waitForStale([]);
   });
 
   it('refuses an incompatible connection and says why', async () => {
