@@ -1,7 +1,7 @@
 import { defineNode, NodeInputError } from '@diffedit/core';
 import type { Tensor } from '@diffedit/core';
 
-import { makeImageGrid, resizeRgbLanczos, type RgbImage } from '../../pixels/index.js';
+import { makeImageGrid, resizeRgbLanczos, roundToByteLevels, type RgbImage } from '../../pixels/index.js';
 import { imageBatchFromRgb, requireImage, rgbListFromImageBatch } from './image-values.js';
 
 const slot = { type: 'IMAGE', required: false } as const;
@@ -13,7 +13,8 @@ export const ImageGridNode = defineNode({
   category: 'image',
   description:
     'Tiles the images of inputs a, b, c, d… (every image of each batch, in order) into rows × cols cells of ' +
-    'the first image’s size, like diffusers’ make_image_grid. rows × cols must equal the number of images.',
+    'the first image’s size, like diffusers’ make_image_grid (8-bit levels, as PIL images hold). rows × cols must ' +
+    'equal the number of images.',
   inputs: { a: slot, b: slot, c: slot, d: slot, e: slot, f: slot },
   params: {
     rows: { kind: 'int', default: 1, min: 1, max: 64 },
@@ -35,6 +36,10 @@ export const ImageGridNode = defineNode({
     }
     const { width, height } = images[0];
     const cells = await Promise.all(images.map((im) => resizeRgbLanczos(im, width, height)));
-    return { image: imageBatchFromRgb([makeImageGrid(cells, params.rows, params.cols)]) };
+    const grid = makeImageGrid(cells, params.rows, params.cols);
+    // an 8-bit display image, like make_image_grid's PIL grid: saved pixels are the same, and the output
+    // cache keeps it as bytes
+    roundToByteLevels(grid.data);
+    return { image: imageBatchFromRgb([grid]) };
   },
 });

@@ -1,0 +1,40 @@
+/**
+ * 8-bit levels: the float32 values k/255 (k = 0…255) that decoded images, masks and display images hold.
+ * A float32 array made only of them converts to bytes and back without changing a single value, which lets
+ * the output cache keep such images at a quarter of the size.
+ */
+const LEVELS = Float32Array.from({ length: 256 }, (_, k) => k / 255);
+
+/**
+ * The bytes k with data[i] === float32(k / 255) for every i, or undefined as soon as one value is not such a
+ * level (latents, noise, a VAE decode's output: those stop at the first value). -0 is not a level (it would
+ * come back as +0).
+ */
+export function toByteLevels(data: Float32Array): Uint8Array | undefined {
+  const n = data.length;
+  if (n === 0 || !isLevel(data[0])) return undefined;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    const k = Math.round(v * 255);
+    if (!(k >= 0 && k <= 255) || LEVELS[k] !== v || (k === 0 && Object.is(v, -0))) return undefined;
+    out[i] = k;
+  }
+  return out;
+}
+
+/** The float32 values of byte levels: fromByteLevels(toByteLevels(x)) equals x value for value. */
+export function fromByteLevels(
+  bytes: Uint8Array,
+  out: Float32Array = new Float32Array(bytes.length),
+): Float32Array {
+  if (out.length !== bytes.length)
+    throw new RangeError(`fromByteLevels: ${bytes.length} bytes into ${out.length} floats`);
+  for (let i = 0; i < bytes.length; i++) out[i] = LEVELS[bytes[i]];
+  return out;
+}
+
+function isLevel(v: number): boolean {
+  const k = Math.round(v * 255);
+  return k >= 0 && k <= 255 && LEVELS[k] === v;
+}
