@@ -12,12 +12,15 @@ const LEVELS = Float32Array.from({ length: 256 }, (_, k) => k / 255);
  */
 export function toByteLevels(data: Float32Array): Uint8Array | undefined {
   const n = data.length;
-  if (n === 0 || !isLevel(data[0])) return undefined;
+  if (n === 0 || levelOf(data[0]) < 0) return undefined;
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const v = data[i];
-    const k = Math.round(v * 255);
-    if (!(k >= 0 && k <= 255) || LEVELS[k] !== v || (k === 0 && Object.is(v, -0))) return undefined;
+    // truncating v·255 + 0.5 rounds every v in [0, 1]; anything else (NaN, < 0, > 1, between levels) fails
+    // the comparison with the level it lands on
+    const k = (v * 255 + 0.5) | 0;
+    if (LEVELS[k] !== v) return undefined;
+    if (k === 0 && 1 / v < 0) return undefined; // -0
     out[i] = k;
   }
   return out;
@@ -34,7 +37,8 @@ export function fromByteLevels(
   return out;
 }
 
-function isLevel(v: number): boolean {
+/** The level k of v, or -1 when v is not one. */
+function levelOf(v: number): number {
   const k = Math.round(v * 255);
-  return k >= 0 && k <= 255 && LEVELS[k] === v;
+  return k >= 0 && k <= 255 && LEVELS[k] === v && !Object.is(v, -0) ? k : -1;
 }
