@@ -1,4 +1,4 @@
-import { Tensor } from '@diffedit/core';
+import { byteLevelsOf, Tensor, toByteLevels } from '@diffedit/core';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -59,6 +59,18 @@ describe('one-pass IMAGE conversions', () => {
     const got = tileImageBatches(batches, 2, 2, 6, 4);
     expect(got.dims).toEqual([1, 3, 8, 12]);
     expect(got.data).toEqual(expected.data);
+    // -0 and NaN are no 8-bit levels: nothing is noted, and the scan refuses the values too
+    expect(byteLevelsOf(got.data)).toBeUndefined();
+  });
+
+  it('tileImageBatches notes the byte levels it wrote, equal to what a scan of the floats finds', () => {
+    const plain = [awkwardImage(1, 4, 6, 5), awkwardImage(1, 4, 6, 6)];
+    for (const t of plain) t.data[2] = t.data[3] = 0.25; // no -0, no NaN
+    const got = tileImageBatches(plain, 1, 2, 6, 4);
+    const scanned = toByteLevels(got.data);
+    expect(scanned).toBeDefined();
+    expect(byteLevelsOf(got.data)).toEqual(scanned);
+    expect(byteLevelsOf(got.data)).not.toBe(toByteLevels(got.data)); // the noted bytes, not a new scan
   });
 
   it('MaskToImage = maskToRgbImage per mask (nearest upscale), stacked', async () => {

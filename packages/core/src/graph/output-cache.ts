@@ -1,4 +1,4 @@
-import { fromByteLevels, toByteLevels } from '../tensor/byte-levels.js';
+import { byteLevelsOf, fromByteLevels } from '../tensor/byte-levels.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Artifact, NodeWarningInit } from './node-definition.js';
 
@@ -160,7 +160,7 @@ function packOutputs(outputs: Record<string, unknown>): Record<string, unknown> 
   for (const [name, value] of Object.entries(outputs)) {
     // only plain Tensors: a subclass could carry more than dims and data
     if (!(value instanceof Tensor) || value.constructor !== Tensor) continue;
-    const bytes = toByteLevels(value.data);
+    const bytes = byteLevelsOf(value.data);
     if (bytes === undefined) continue;
     packed ??= { ...outputs };
     packed[name] = new ByteLevelTensor(value.dims, bytes);

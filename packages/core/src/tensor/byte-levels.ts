@@ -26,6 +26,25 @@ export function toByteLevels(data: Float32Array): Uint8Array | undefined {
   return out;
 }
 
+/** Byte levels their producers computed alongside the floats (see noteByteLevels). */
+const noted = new WeakMap<Float32Array, Uint8Array>();
+
+/**
+ * Records that `data` holds exactly the levels `bytes` (data[i] === float32(bytes[i] / 255)), for a producer
+ * that computes both in one pass, so that byteLevelsOf need not scan the floats. Values are never modified
+ * after they are produced (a node must not modify its inputs), so the note stays true.
+ */
+export function noteByteLevels(data: Float32Array, bytes: Uint8Array): void {
+  if (bytes.length !== data.length)
+    throw new RangeError(`noteByteLevels: ${bytes.length} bytes for ${data.length} values`);
+  noted.set(data, bytes);
+}
+
+/** The byte levels of `data`: the noted ones, else toByteLevels' scan. */
+export function byteLevelsOf(data: Float32Array): Uint8Array | undefined {
+  return noted.get(data) ?? toByteLevels(data);
+}
+
 /** The float32 values of byte levels: fromByteLevels(toByteLevels(x)) equals x value for value. */
 export function fromByteLevels(
   bytes: Uint8Array,

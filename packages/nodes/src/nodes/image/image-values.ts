@@ -1,4 +1,4 @@
-import { NodeInputError, Tensor } from '@diffedit/core';
+import { NodeInputError, noteByteLevels, Tensor } from '@diffedit/core';
 
 import { createGreyImage, createRgbImage, type GreyImage, type RgbImage } from '../../pixels/index.js';
 
@@ -124,6 +124,9 @@ export function tileImageBatches(
   const plane = width * height;
   const out = new Tensor([1, 3, height * rows, outWidth]);
   const dst = out.data;
+  // the levels as bytes too, written in the same pass: what the output cache keeps, without a scan
+  const bytes = new Uint8Array(dst.length);
+  let levels = true;
   let cell = 0;
   for (const batch of batches) {
     const src = batch.data;
@@ -134,16 +137,26 @@ export function tileImageBatches(
         for (let y = 0; y < height; y++) {
           const from = (b * 3 + c) * plane + y * width;
           const to = c * outPlane + (y0 + y) * outWidth + x0;
-          // byteOf inlined; k / 255 stored as float32 is the level k (the value roundToByteLevels gives)
+          // Math.round(clamp01(v) · 255) by truncation (the same for v in [0, 1]); k / 255 stored as
+          // float32 is the level roundToByteLevels gives
           for (let x = 0; x < width; x++) {
             const v = src[from + x];
-            // ±0 and NaN pass through as they are, as Math.round(clamp01(v) · 255) / 255 leaves them
-            dst[to + x] = v > 0 ? (v < 1 ? ((v * 255 + 0.5) | 0) / 255 : 1) : v < 0 ? 0 : v;
+            const k = v > 0 ? (v < 1 ? (v * 255 + 0.5) | 0 : 255) : 0;
+            bytes[to + x] = k;
+            if (v > 0) dst[to + x] = k / 255;
+            else if (v < 0) dst[to + x] = 0;
+            else {
+              // ±0 and NaN pass through as they are, as Math.round(clamp01(v) · 255) / 255 leaves them; -0 and
+              // NaN are no byte levels
+              dst[to + x] = v;
+              if (v !== 0 || 1 / v < 0) levels = false;
+            }
           }
         }
       }
     }
   }
+  if (levels) noteByteLevels(dst, bytes);
   return out;
 }
 
