@@ -9,6 +9,7 @@ import { createRuntime } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import type { BenchCheck } from './bench-report.js';
 import { MemorySampler } from './measure.js';
+import { mainThreadCpuMs } from './thread-cpu.js';
 import { callsByComponent, ModelCallRecorder, openReplay } from './model-calls.js';
 import type { BenchContext } from './resources.js';
 import { bytesToMiB, round3, summarize } from './stats.js';
@@ -58,6 +59,8 @@ interface MeasuredRun {
   wallMs: number;
   /** main-thread busy time (event-loop utilisation, active): the JavaScript the runtime adds */
   mainThreadMs: number;
+  /** main-thread CPU time (Linux /proc; undefined elsewhere): the same without time spent descheduled */
+  mainThreadCpuMs: number | undefined;
   /** Σ session.run as onnxruntime took it inside the run (measured in the worker) */
   sessionRunMs: number;
   sessionCalls: number;
@@ -72,13 +75,22 @@ async function measuredRun(
 ): Promise<MeasuredRun> {
   runtime.cache.clear();
   recorder.reset(record);
+  const cpuBefore = mainThreadCpuMs();
   const elu = performance.eventLoopUtilization();
   const start = performance.now();
   await runTraced(runtime, document, 'measured run');
   const wallMs = performance.now() - start;
   const mainThreadMs = performance.eventLoopUtilization(elu).active;
+  const cpuAfter = mainThreadCpuMs();
+  const cpuMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   recorder.recording = false;
-  return { wallMs, mainThreadMs, sessionRunMs: recorder.runMs, sessionCalls: recorder.runCount };
+  return {
+    wallMs,
+    mainThreadMs,
+    mainThreadCpuMs: cpuMs,
+    sessionRunMs: recorder.runMs,
+    sessionCalls: recorder.runCount,
+  };
 }
 
 /**
@@ -157,6 +169,9 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         // the same wall against onnxruntime's own time inside the run (measured where it ran: the worker)
         overheadRatioInRun: round3(wall / median(runs.map((r) => r.sessionRunMs))),
         mainThreadBusyMedianMs: round3(median(runs.map((r) => r.mainThreadMs))),
+        mainThreadCpuMedianMs: runs.every((r) => r.mainThreadCpuMs !== undefined)
+          ? round3(median(runs.map((r) => r.mainThreadCpuMs!)))
+          : null,
         nonModelMedianMs: round3(median(runs.map((r) => r.wallMs - r.sessionRunMs))),
         sessionCalls: callsByComponent(calls),
         rerunTargetPromptMedianMs: round3(median(reruns)),
