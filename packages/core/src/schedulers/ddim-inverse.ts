@@ -75,14 +75,15 @@ export class DDIMInverseScheduler extends DDIMSchedulerBase {
     const sqrtATgt = Math.sqrt(aTgt);
     const dirCoef = Math.sqrt(1 - aTgt);
     const type = cfg.prediction_type;
+    if (type === 'epsilon') {
+      // the product's case as a tight loop: the same expression per element
+      for (let i = 0; i < n; i++) out[i] = sqrtATgt * x0[i] + dirCoef * o[i];
+      return { prevSample, predOriginalSample };
+    }
     for (let i = 0; i < n; i++) {
       // ε̂ is never recomputed from a clipped x̂0 here (as in diffusers).
       const eps =
-        type === 'epsilon'
-          ? o[i]
-          : type === 'v_prediction'
-            ? sqrtASrc * o[i] + sqrtBSrc * x[i]
-            : (x[i] - sqrtASrc * o[i]) / sqrtBSrc;
+        type === 'v_prediction' ? sqrtASrc * o[i] + sqrtBSrc * x[i] : (x[i] - sqrtASrc * o[i]) / sqrtBSrc;
       out[i] = sqrtATgt * x0[i] + dirCoef * eps;
     }
     return { prevSample, predOriginalSample };

@@ -277,6 +277,11 @@ export class DDIMScheduler extends DDIMSchedulerBase {
     // 0: ε̂ from the clipped x̂0, 1: ε̂ = out, 2: from a sample prediction, 3: from a v prediction.
     const type = cfg.prediction_type;
     const mode = clipped ? 0 : type === 'epsilon' ? 1 : type === 'sample' ? 2 : 3;
+    if (mode === 1 && !(eta > 0)) {
+      // the product's case (ε prediction, η = 0) as a tight loop: the same expression per element
+      for (let i = 0; i < n; i++) out[i] = sqrtAPrev * x0[i] + dirCoef * o[i];
+      return { prevSample, predOriginalSample };
+    }
     for (let i = 0; i < n; i++) {
       const eps =
         mode === 1

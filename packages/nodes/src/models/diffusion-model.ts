@@ -40,6 +40,14 @@ export interface ModelCallOptions {
   readonly signal?: AbortSignal;
 }
 
+export interface UnetCallOptions extends ModelCallOptions {
+  /**
+   * The caller gives up `sample`'s buffer: a worker session may take it (transfer) instead of a copy. Set it
+   * only for a buffer made for this one call and not read afterwards.
+   */
+  readonly handOverSample?: boolean;
+}
+
 export interface DiffusionModelOptions {
   /** Largest batch sent to one UNet / VAE / text-encoder call; bigger batches are split (bounds memory). */
   readonly maxBatch?: number;
@@ -287,7 +295,7 @@ export class DiffusionModel {
     sample: Tensor,
     timestep: number | readonly number[],
     encoderHiddenStates: Tensor,
-    options: ModelCallOptions = {},
+    options: UnetCallOptions = {},
   ): Promise<Tensor> {
     const session = this.sessions.unet;
     const file = DIFFUSION_FILES.unet;
@@ -308,8 +316,15 @@ export class DiffusionModel {
     return this.runChunked('unet', batch, outName, options.signal, (start, end) => {
       const x = sliceRows(sample, start, end);
       const h = sliceRows(encoderHiddenStates, start, end);
+      // a handed-over buffer travels as it is when this call takes all of it (a view would be cloned whole)
+      const whole = x.data.byteOffset === 0 && x.data.byteLength === x.data.buffer.byteLength;
       return {
-        sample: floatFeed(floatType(sampleSpec, this, file), x.dims, x.data, copy),
+        sample: floatFeed(
+          floatType(sampleSpec, this, file),
+          x.dims,
+          x.data,
+          copy && !(options.handOverSample === true && whole),
+        ),
         timestep: timestepFeed(stepSpec, steps.slice(start, end), this.folder, file),
         encoder_hidden_states: floatFeed(floatType(hiddenSpec, this, file), h.dims, h.data, copy),
       };

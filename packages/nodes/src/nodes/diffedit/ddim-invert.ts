@@ -4,14 +4,14 @@ import {
   defineNode,
   getInverseTimesteps,
   getTimesteps,
+  batchView,
   regulariseNoisePredictionAsync,
   SeededRng,
-  stackInvertedLatents,
   Tensor,
 } from '@diffedit/core';
 
 import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
-import { guidedNoisePrediction, promptConditioning } from './guided-unet.js';
+import { GuidedUnet, promptConditioning } from './guided-unet.js';
 import {
   decodeScaledLatents,
   requireEncodedImage,
@@ -123,13 +123,21 @@ export const DDIMInvertNode = defineNode({
     });
     const previewer = new LatentPreviewer(ctx, params.previews ? encoded.previewProjection : undefined);
     const regRng = rng.fork('regularisation');
-    const store: Tensor[] = [];
+    const regularise = params.num_reg_steps > 0;
+    const unet = new GuidedUnet(model, embeddings, g, { signal, keepInput: regularise });
+    // every step writes straight into its slot of the output [1, S, C, h, w] (noisiest first, as diffusers
+    // stacks the reversed store): no per-step latents, no stack and transpose at the end
+    const steps = timesteps.length;
+    const [, c, h, w] = x.dims;
+    const latents = new Tensor([1, steps, c, h, w]);
+    const slots = latents.reshape([steps, c, h, w]);
+    const predOriginal = new Tensor(x.dims);
     for (const [i, t] of timesteps.entries()) {
-      const prediction = await guidedNoisePrediction(model, x, t, embeddings, g, signal);
+      const prediction = await unet.predict(x, t);
       let eps = prediction.eps;
-      if (params.num_reg_steps > 0) {
+      if (regularise) {
         // off the event loop in slices: a Ctrl-C lands within a slice, not after the whole step
-        eps = await regulariseNoisePredictionAsync(inverse, eps, prediction.input, t, {
+        eps = await regulariseNoisePredictionAsync(inverse, eps, prediction.input as Tensor, t, {
           signal,
           numRegSteps: params.num_reg_steps,
           lambdaAutoCorr: params.lambda_auto_corr,
@@ -138,11 +146,11 @@ export const DDIMInvertNode = defineNode({
           generator: regRng,
         });
       }
-      x = inverse.step(eps, t, x).prevSample;
-      store.push(x);
-      await previewer.report(i + 1, timesteps.length, x);
+      const slot = batchView(slots, steps - 1 - i);
+      inverse.step(eps, t, x, { out: slot, predOriginalOut: predOriginal });
+      x = slot;
+      await previewer.report(i + 1, steps, x);
     }
-    const latents = stackInvertedLatents(store); // [1, S, C, h, w], noisiest first
     const inverted: InvertedLatents = {
       latents,
       timesteps: forwardTimesteps,
@@ -156,7 +164,7 @@ export const DDIMInvertNode = defineNode({
     };
     let images = new Tensor([0, 3, encoded.height, encoded.width]);
     if (params.decode_latents) {
-      images = await decodeScaledLatents(model, latents.reshape([store.length, ...x.dims.slice(1)]), signal);
+      images = await decodeScaledLatents(model, slots, signal);
     }
     return { inverted, images };
   },

@@ -14,7 +14,7 @@ import {
 
 import { requireMask } from '../image/image-values.js';
 import { asFieldError } from './diffusion-setup.js';
-import { guidedNoisePrediction, promptConditioning } from './guided-unet.js';
+import { GuidedUnet, promptConditioning } from './guided-unet.js';
 import { decodeScaledLatents } from './image-latents.js';
 import { LatentPreviewer } from './latent-previews.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
@@ -177,8 +177,9 @@ export const MaskedDenoiseNode = defineNode({
     const generator = params.eta > 0 ? new SeededRng(params.seed) : undefined;
     const projection = params.previews ? inverted.previewProjection : undefined;
     const previewer = new LatentPreviewer(ctx, projection);
+    const unet = new GuidedUnet(model, embeddings, g, { signal });
     for (const step of plan) {
-      const { eps } = await guidedNoisePrediction(model, x, step.timestep, embeddings, g, signal);
+      const { eps } = await unet.predict(x, step.timestep);
       scheduler.step(eps, step.timestep, x, {
         eta: params.eta,
         generator,
