@@ -40,6 +40,11 @@ export function noteByteLevels(data: Float32Array, bytes: Uint8Array): void {
   noted.set(data, bytes);
 }
 
+/** The byte levels noted for `data` (see noteByteLevels), without scanning; undefined when none were. */
+export function notedByteLevels(data: Float32Array): Uint8Array | undefined {
+  return noted.get(data);
+}
+
 /** The byte levels of `data`: the noted ones, else toByteLevels' scan. */
 export function byteLevelsOf(data: Float32Array): Uint8Array | undefined {
   return noted.get(data) ?? toByteLevels(data);

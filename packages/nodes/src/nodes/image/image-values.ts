@@ -1,4 +1,4 @@
-import { NodeInputError, noteByteLevels, Tensor } from '@diffedit/core';
+import { NodeInputError, notedByteLevels, noteByteLevels, Tensor } from '@diffedit/core';
 
 import { createGreyImage, createRgbImage, type GreyImage, type RgbImage } from '../../pixels/index.js';
 
@@ -73,11 +73,20 @@ export function imageBatchFromRgbBytes(bytes: Uint8Array, width: number, height:
   }
   const out = new Tensor([1, 3, height, width]);
   const data = out.data;
+  // the planar bytes too, in the same pass: what the output cache keeps, without a scan of the floats
+  const planar = new Uint8Array(plane * 3);
   for (let p = 0, i = 0; p < plane; p++, i += 3) {
-    data[p] = LEVELS[bytes[i]];
-    data[plane + p] = LEVELS[bytes[i + 1]];
-    data[2 * plane + p] = LEVELS[bytes[i + 2]];
+    const r = bytes[i];
+    const g = bytes[i + 1];
+    const b = bytes[i + 2];
+    planar[p] = r;
+    planar[plane + p] = g;
+    planar[2 * plane + p] = b;
+    data[p] = LEVELS[r];
+    data[plane + p] = LEVELS[g];
+    data[2 * plane + p] = LEVELS[b];
   }
+  noteByteLevels(data, planar);
   return out;
 }
 
@@ -91,6 +100,16 @@ export function rgbBytesFromImageBatch(batch: Tensor, index = 0): Uint8Array {
   const base = index * 3 * plane;
   const src = batch.data;
   const out = new Uint8Array(plane * 3);
+  // an image whose producer noted its 8-bit levels (a grid, a loaded file): interleave those bytes
+  const levels = notedByteLevels(src);
+  if (levels !== undefined) {
+    for (let p = 0, i = 0, at = base; p < plane; p++, i += 3, at++) {
+      out[i] = levels[at];
+      out[i + 1] = levels[at + plane];
+      out[i + 2] = levels[at + 2 * plane];
+    }
+    return out;
+  }
   for (let p = 0, i = 0; p < plane; p++, i += 3) {
     out[i] = byteOf(src[base + p]);
     out[i + 1] = byteOf(src[base + plane + p]);
@@ -130,9 +149,22 @@ export function tileImageBatches(
   let cell = 0;
   for (const batch of batches) {
     const src = batch.data;
+    // a source with noted 8-bit levels already holds what this pass would compute: copy its rows
+    const srcLevels = notedByteLevels(src);
     for (let b = 0; b < batch.dims[0]; b++, cell++) {
       const x0 = (cell % cols) * width;
       const y0 = Math.floor(cell / cols) * height;
+      if (srcLevels !== undefined) {
+        for (let c = 0; c < 3; c++) {
+          for (let y = 0; y < height; y++) {
+            const from = (b * 3 + c) * plane + y * width;
+            const to = c * outPlane + (y0 + y) * outWidth + x0;
+            bytes.set(srcLevels.subarray(from, from + width), to);
+            dst.set(src.subarray(from, from + width), to);
+          }
+        }
+        continue;
+      }
       for (let c = 0; c < 3; c++) {
         for (let y = 0; y < height; y++) {
           const from = (b * 3 + c) * plane + y * width;
@@ -141,11 +173,15 @@ export function tileImageBatches(
           // float32 is the level roundToByteLevels gives
           for (let x = 0; x < width; x++) {
             const v = src[from + x];
-            const k = v > 0 ? (v < 1 ? (v * 255 + 0.5) | 0 : 255) : 0;
-            bytes[to + x] = k;
-            if (v > 0) dst[to + x] = k / 255;
-            else if (v < 0) dst[to + x] = 0;
-            else {
+            if (v > 0) {
+              const k = v < 1 ? (v * 255 + 0.5) | 0 : 255;
+              bytes[to + x] = k;
+              dst[to + x] = LEVELS[k];
+            } else if (v < 0) {
+              bytes[to + x] = 0;
+              dst[to + x] = 0;
+            } else {
+              bytes[to + x] = 0;
               // ±0 and NaN pass through as they are, as Math.round(clamp01(v) · 255) / 255 leaves them; -0 and
               // NaN are no byte levels
               dst[to + x] = v;

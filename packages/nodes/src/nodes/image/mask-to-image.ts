@@ -1,4 +1,4 @@
-import { defineNode, NodeInputError, Tensor } from '@diffedit/core';
+import { defineNode, NodeInputError, noteByteLevels, Tensor, toByteLevels } from '@diffedit/core';
 
 import { resizePlaneNearest } from '../../pixels/index.js';
 import { requireImage, requireMask } from './image-values.js';
@@ -33,12 +33,18 @@ export const MaskToImageNode = defineNode({
     const batch = mask.dims[0];
     const image = new Tensor([batch, 3, height, width]);
     const plane = width * height;
+    // the 8-bit levels of a 0/1 mask (what the output cache keeps), from one plane instead of a scan of three
+    let bytes: Uint8Array | undefined = new Uint8Array(image.size);
     for (let b = 0; b < batch; b++) {
       const red = image.data.subarray(b * 3 * plane, (b * 3 + 1) * plane);
       resizePlaneNearest(mask.data.subarray(b * h * w, (b + 1) * h * w), w, h, red, width, height);
       image.data.set(red, (b * 3 + 1) * plane);
       image.data.set(red, (b * 3 + 2) * plane);
+      const levels = bytes === undefined ? undefined : toByteLevels(red);
+      if (levels === undefined) bytes = undefined;
+      else for (let c = 0; c < 3; c++) bytes?.set(levels, (b * 3 + c) * plane);
     }
+    if (bytes !== undefined) noteByteLevels(image.data, bytes);
     return { image };
   },
 });
