@@ -32,10 +32,13 @@ export function sampleVaePosterior(
   const dims = [B, C, latentParameters.dims[2], latentParameters.dims[3]];
   const result = out ?? new Tensor(dims);
   assertSameDims(result, { dims }, `${where} (out)`);
-  const noiseData = noise instanceof Tensor ? noise.data : null;
   if (noise instanceof Tensor) assertSameDims(noise, { dims }, `${where} (noise)`);
+  // a generator's draws go sample by sample in the order normal() would give them, kept in float64
+  const drawn = noise instanceof Tensor ? undefined : new Float64Array(C * plane);
   const p = latentParameters.data;
   for (let b = 0; b < B; b++) {
+    if (drawn !== undefined) (noise as SeededRng).fillNormal(drawn);
+    const z = drawn ?? (noise as Tensor).data.subarray(b * C * plane, (b + 1) * C * plane);
     for (let c = 0; c < C; c++) {
       const meanBase = (b * 2 * C + c) * plane;
       const logvarBase = (b * 2 * C + C + c) * plane;
@@ -43,8 +46,7 @@ export function sampleVaePosterior(
       for (let k = 0; k < plane; k++) {
         const logvar = Math.min(Math.max(p[logvarBase + k], -30), 20);
         const std = Math.exp(0.5 * logvar);
-        const z = noiseData !== null ? noiseData[outBase + k] : (noise as SeededRng).normal();
-        result.data[outBase + k] = (p[meanBase + k] + std * z) * scalingFactor;
+        result.data[outBase + k] = (p[meanBase + k] + std * z[c * plane + k]) * scalingFactor;
       }
     }
   }

@@ -129,9 +129,83 @@ export class SeededRng {
     }
   }
 
-  /** Fills `out` with N(mean, std²) samples in order (in place, no allocation); returns `out`. */
+  /**
+   * Fills `out` with N(mean, std²) samples in order (in place, no allocation); returns `out`. The same numbers
+   * as calling normal() once per element, with the generator's state in local variables for the whole fill
+   * (about a third less CPU per sample than the calls).
+   */
   fillNormal<A extends Float32Array | Float64Array>(out: A, mean = 0, std = 1): A {
-    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    const n = out.length;
+    let i = 0;
+    if (n > 0 && this.hasSpare) {
+      this.hasSpare = false;
+      out[i++] = mean + std * this.spare;
+    }
+    // xoshiro128** on int32 locals: the same bit operations as nextUint32 (whose >>> 0 only changes how the
+    // words are stored, not their bits)
+    let s0 = this.s0 | 0;
+    let s1 = this.s1 | 0;
+    let s2 = this.s2 | 0;
+    let s3 = this.s3 | 0;
+    while (i < n) {
+      let u = 0;
+      let v = 0;
+      let sq = 0;
+      for (;;) {
+        let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+        let t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        const a1 = r >>> 5;
+        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+        t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        const b1 = r >>> 6;
+        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+        t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        const a2 = r >>> 5;
+        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+        t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        const b2 = r >>> 6;
+        // uniform() twice, mapped to [−1, 1) as normal() does
+        u = 2 * ((a1 * 67108864 + b1) / 9007199254740992) - 1;
+        v = 2 * ((a2 * 67108864 + b2) / 9007199254740992) - 1;
+        sq = u * u + v * v;
+        if (sq > 0 && sq < 1) break;
+      }
+      const f = Math.sqrt((-2 * deterministicLog(sq)) / sq);
+      out[i++] = mean + std * (u * f);
+      if (i < n) out[i++] = mean + std * (v * f);
+      else {
+        this.spare = v * f;
+        this.hasSpare = true;
+      }
+    }
+    this.s0 = s0 >>> 0;
+    this.s1 = s1 >>> 0;
+    this.s2 = s2 >>> 0;
+    this.s3 = s3 >>> 0;
     return out;
   }
 

@@ -37,6 +37,25 @@ describe('VAE posterior sampling', () => {
     );
     expect(unscaleLatents(Tensor.from([1], [0.18215])).data[0]).toBeCloseTo(1, 6);
   });
+  it("a generator's draws are used in float64, one normal() per value in order (same bits as before)", () => {
+    const [B, C, h, w] = [3, 4, 2, 3];
+    const plane = h * w;
+    const values = new SeededRng(11).fillNormal(new Float32Array(B * 2 * C * plane));
+    const parameters = new Tensor([B, 2 * C, h, w], values);
+    const got = sampleVaePosterior(parameters, new SeededRng(5).fork('posterior'), 0.3);
+    const rng = new SeededRng(5).fork('posterior');
+    const expected = new Float32Array(B * C * plane);
+    for (let b = 0; b < B; b++) {
+      for (let c = 0; c < C; c++) {
+        for (let k = 0; k < plane; k++) {
+          const mean = values[(b * 2 * C + c) * plane + k];
+          const logvar = Math.min(Math.max(values[(b * 2 * C + C + c) * plane + k], -30), 20);
+          expected[(b * C + c) * plane + k] = (mean + Math.exp(0.5 * logvar) * rng.normal()) * 0.3;
+        }
+      }
+    }
+    expect(Buffer.from(got.data.buffer)).toEqual(Buffer.from(expected.buffer));
+  });
   it('rejects an odd channel count and wrong noise shape', () => {
     expect(() => sampleVaePosterior(Tensor.zeros([1, 3, 1, 1]), new SeededRng(1))).toThrow(/mean ‖ logvar/);
     expect(() => sampleVaePosterior(params, Tensor.zeros([1, 2, 2, 1]))).toThrow(/noise/);

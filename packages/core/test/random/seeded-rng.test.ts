@@ -129,3 +129,37 @@ describe('deterministicLog', () => {
     expect(deterministicLog(-1)).toBeNaN();
   });
 });
+
+describe('SeededRng.fillNormal (state in locals)', () => {
+  // the reference: one normal() call per element, as fillNormal was written before
+  const byCalls = (rng: SeededRng, out: Float64Array | Float32Array, mean = 0, std = 1): void => {
+    for (let i = 0; i < out.length; i++) out[i] = mean + std * rng.normal();
+  };
+  it.each([
+    [0, 1, 0],
+    [1, 1, 0],
+    [7, 0, 0],
+    [7, 1, 0],
+    [4096, 0, 1],
+    [16_383, 1, 2],
+  ])('gives the same bits as normal() calls (length %i, %i draws before, seed %i)', (n, before, seed) => {
+    const a = new SeededRng(seed).fork('noise');
+    const b = new SeededRng(seed).fork('noise');
+    for (let i = 0; i < before; i++) expect(a.normal()).toBe(b.normal()); // leaves a spare when odd
+    const fast = a.fillNormal(new Float64Array(n));
+    const slow = new Float64Array(n);
+    byCalls(b, slow);
+    expect(Buffer.from(fast.buffer)).toEqual(Buffer.from(slow.buffer));
+    // and the generator goes on exactly where the calls leave it (spare included)
+    expect(a.snapshot()).toEqual(b.snapshot());
+    expect([a.normal(), a.normal(), a.nextUint32()]).toEqual([b.normal(), b.normal(), b.nextUint32()]);
+  });
+  it('the same float32 values and mean/std arithmetic as the calls', () => {
+    const a = new SeededRng(9);
+    const b = new SeededRng(9);
+    const fast = a.fillNormal(new Float32Array(1001), 0.25, 3);
+    const slow = new Float32Array(1001);
+    byCalls(b, slow, 0.25, 3);
+    expect(Buffer.from(fast.buffer)).toEqual(Buffer.from(slow.buffer));
+  });
+});
