@@ -72,6 +72,29 @@ export interface DiffEditMask {
   mask: Tensor;
 }
 
+/** The reduction's argument checks (shapes of the two estimates and the options); errors say generate_mask. */
+function checkMaskOptions(
+  sourceDims: readonly number[],
+  targetDims: readonly number[],
+  options: DiffEditMaskOptions,
+): void {
+  const where = 'generate_mask';
+  const { batchSize: B, numMapsPerMask: n } = options;
+  const ratio = options.maskThresholdingRatio ?? 3;
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(`${where}: num_maps_per_mask must be a positive integer, got ${n}`);
+  if (!Number.isInteger(B) || B < 1)
+    throw new RangeError(`${where}: batch size must be a positive integer, got ${B}`);
+  if (!(ratio > 0)) throw new RangeError(`${where}: mask_thresholding_ratio must be > 0, got ${ratio}`);
+  if (sourceDims.length !== 4 || !sameDims(sourceDims, targetDims)) {
+    throw new RangeError(
+      `${where}: source [${sourceDims.join(', ')}] and target [${targetDims.join(', ')}] must be equal (B·n, C, h, w)`,
+    );
+  }
+  const rows = sourceDims[0];
+  if (rows !== B * n) throw new RangeError(`${where}: estimates have ${rows} rows, expected B·n = ${B}·${n}`);
+}
+
 /**
  * generate_mask's reduction: D = |Tg − S| as (B, n, C, h, w), averaged over n and C, clamped to [0, M] with
  * M = ratio · mean(all of it), divided by M and thresholded: m ≤ 0.5 → 0, else 1 (i.e. map > M/2).
@@ -81,21 +104,10 @@ export function diffEditMaskFromEstimates(
   target: FloatTensorLike,
   options: DiffEditMaskOptions,
 ): DiffEditMask {
-  const where = 'generate_mask';
+  checkMaskOptions(source.dims, target.dims, options);
   const { batchSize: B, numMapsPerMask: n } = options;
   const ratio = options.maskThresholdingRatio ?? 3;
-  if (!Number.isInteger(n) || n < 1)
-    throw new RangeError(`${where}: num_maps_per_mask must be a positive integer, got ${n}`);
-  if (!Number.isInteger(B) || B < 1)
-    throw new RangeError(`${where}: batch size must be a positive integer, got ${B}`);
-  if (!(ratio > 0)) throw new RangeError(`${where}: mask_thresholding_ratio must be > 0, got ${ratio}`);
-  if (source.dims.length !== 4 || !sameDims(source.dims, target.dims)) {
-    throw new RangeError(
-      `${where}: source [${source.dims.join(', ')}] and target [${target.dims.join(', ')}] must be equal (B·n, C, h, w)`,
-    );
-  }
-  const [rows, C, h, w] = source.dims;
-  if (rows !== B * n) throw new RangeError(`${where}: estimates have ${rows} rows, expected B·n = ${B}·${n}`);
+  const [, C, h, w] = source.dims;
   const plane = h * w;
   const acc = new Float64Array(B * plane);
   const s = source.data;
@@ -107,9 +119,21 @@ export function diffEditMaskFromEstimates(
       for (let p = 0; p < plane; p++) acc[dst + p] += Math.abs(t[src + p] - s[src + p]);
     }
   }
+  return thresholdMap(acc, B, n * C, h, w, ratio);
+}
+
+/** The mean over `terms` summed differences per pixel, clamped at ratio · their mean and thresholded. */
+function thresholdMap(
+  acc: Float64Array,
+  B: number,
+  terms: number,
+  h: number,
+  w: number,
+  ratio: number,
+): DiffEditMask {
   let total = 0;
   for (let i = 0; i < acc.length; i++) {
-    acc[i] /= n * C;
+    acc[i] /= terms;
     total += acc[i];
   }
   const clampLevel = (total / acc.length) * ratio;
@@ -123,14 +147,54 @@ export function diffEditMaskFromEstimates(
   return { map, mapValues: acc, clampLevel, mask };
 }
 
-/** The full generate_mask tail: guided estimates from the UNet output, then the reduction. */
+/**
+ * The full generate_mask tail: guided estimates from the UNet output, then the reduction. With CFG the
+ * estimates are not materialised: each S and Tg value is rounded to float32 where guide() would store it and
+ * reduced at once (the same numbers, without two output-sized tensors).
+ */
 export function diffEditMaskFromUnetOutput(
   output: Tensor,
   guidanceScale: number,
   options: DiffEditMaskOptions,
 ): DiffEditMask {
-  const { source, target } = maskGuidedEstimates(output, guidanceScale);
-  return diffEditMaskFromEstimates(source, target, options);
+  if (!(guidanceScale > 1)) {
+    const { source, target } = maskGuidedEstimates(output, guidanceScale);
+    return diffEditMaskFromEstimates(source, target, options);
+  }
+  if (!Number.isFinite(guidanceScale))
+    throw new RangeError(`guidance scale must be finite, got ${guidanceScale}`);
+  const rows = output.rank === 0 ? 0 : output.dims[0];
+  if (rows === 0 || rows % 4 !== 0) {
+    throw new RangeError(
+      `generate_mask: UNet output ${output} must have a batch divisible by 4 (g = ${guidanceScale})`,
+    );
+  }
+  const q = rows / 4;
+  const estimateDims = [q, ...output.dims.slice(1)];
+  checkMaskOptions(estimateDims, estimateDims, options);
+  const { batchSize: B, numMapsPerMask: n } = options;
+  const [, C, h, w] = estimateDims;
+  const plane = h * w;
+  const part = q * C * plane;
+  const o = output.data;
+  const g = guidanceScale;
+  const fround = Math.fround;
+  const acc = new Float64Array(B * plane);
+  for (let b = 0; b < B; b++) {
+    const dst = b * plane;
+    for (let k = 0; k < n * C; k++) {
+      const src = (b * n * C + k) * plane;
+      for (let p = 0; p < plane; p++) {
+        const i = src + p;
+        const u1 = o[i];
+        const u2 = o[2 * part + i];
+        const sv = fround(u1 + g * (o[part + i] - u1));
+        const tv = fround(u2 + g * (o[3 * part + i] - u2));
+        acc[dst + p] += Math.abs(tv - sv);
+      }
+    }
+  }
+  return thresholdMap(acc, B, n * C, h, w, options.maskThresholdingRatio ?? 3);
 }
 
 /** A 0/1 float mask as diffusers' int64 array (what generate_mask returns with output_type "np"). */

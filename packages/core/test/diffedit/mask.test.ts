@@ -142,6 +142,28 @@ describe('generate_mask embedding order (spec §5 quirk)', () => {
     expect(Array.from(c.data)).toEqual(region((p) => inA(p) || inB(p)));
     expect(Array.from(d.data)).toEqual(region(inA));
   });
+  it('with CFG, the fused reduction gives the bits of guided estimates then the reduction', () => {
+    const n = 3;
+    const rows = 4 * n;
+    const out = new Tensor([rows, 4, 5, 6]);
+    for (let i = 0; i < out.size; i++) out.data[i] = Math.sin(i * 0.37) * (1 + (i % 11));
+    for (const scale of [7.5, 1.5, 30]) {
+      const o = { batchSize: 1, numMapsPerMask: n, maskThresholdingRatio: 2.5 };
+      const fused = diffEditMaskFromUnetOutput(out, scale, o);
+      const { source, target } = maskGuidedEstimates(out, scale);
+      const stepwise = diffEditMaskFromEstimates(source, target, o);
+      expect(Buffer.from(fused.mapValues.buffer)).toEqual(Buffer.from(stepwise.mapValues.buffer));
+      expect(fused.clampLevel).toBe(stepwise.clampLevel);
+      expect(Array.from(fused.mask.data)).toEqual(Array.from(stepwise.mask.data));
+      expect(Array.from(fused.map.data)).toEqual(Array.from(stepwise.map.data));
+    }
+    expect(() => diffEditMaskFromUnetOutput(out, 7.5, { batchSize: 1, numMapsPerMask: 2 })).toThrow(
+      /expected B·n/,
+    );
+    expect(() => diffEditMaskFromUnetOutput(out, Infinity, { batchSize: 1, numMapsPerMask: n })).toThrow(
+      /finite/,
+    );
+  });
   it('without CFG the batch is [source; target]', () => {
     const out = concatBatch([eps.source, eps.target]);
     const { source, target } = maskGuidedEstimates(out, 1);

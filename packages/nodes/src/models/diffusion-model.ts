@@ -46,6 +46,8 @@ export interface UnetCallOptions extends ModelCallOptions {
    * only for a buffer made for this one call and not read afterwards.
    */
   readonly handOverSample?: boolean;
+  /** The same for `encoderHiddenStates`. */
+  readonly handOverEmbeddings?: boolean;
 }
 
 export interface DiffusionModelOptions {
@@ -317,16 +319,21 @@ export class DiffusionModel {
       const x = sliceRows(sample, start, end);
       const h = sliceRows(encoderHiddenStates, start, end);
       // a handed-over buffer travels as it is when this call takes all of it (a view would be cloned whole)
-      const whole = x.data.byteOffset === 0 && x.data.byteLength === x.data.buffer.byteLength;
+      const whole = (d: Float32Array): boolean => d.byteOffset === 0 && d.byteLength === d.buffer.byteLength;
       return {
         sample: floatFeed(
           floatType(sampleSpec, this, file),
           x.dims,
           x.data,
-          copy && !(options.handOverSample === true && whole),
+          copy && !(options.handOverSample === true && whole(x.data)),
         ),
         timestep: timestepFeed(stepSpec, steps.slice(start, end), this.folder, file),
-        encoder_hidden_states: floatFeed(floatType(hiddenSpec, this, file), h.dims, h.data, copy),
+        encoder_hidden_states: floatFeed(
+          floatType(hiddenSpec, this, file),
+          h.dims,
+          h.data,
+          copy && !(options.handOverEmbeddings === true && whole(h.data)),
+        ),
       };
     });
   }

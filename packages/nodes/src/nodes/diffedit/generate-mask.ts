@@ -1,15 +1,11 @@
 import {
   DDIMScheduler,
-  batchRange,
-  concatBatch,
   defineNode,
   diffEditMaskFromUnetOutput,
   maskEncodeTimestep,
   maskUnetBatchLayout,
   NodeInputError,
-  repeatInterleaveBatch,
   SeededRng,
-  tileBatch,
   Tensor,
 } from '@diffedit/core';
 
@@ -121,23 +117,38 @@ export const GenerateMaskNode = defineNode({
       warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
     });
     const noise = rng.fork('noise').randn(x0.dims);
-    const xt = scheduler.addNoise(x0, noise, tEnc);
+    const xt = scheduler.addNoise(x0, noise, tEnc, noise); // into the noise's buffer: it is not read again
 
-    // diffusers' batch order (spec §5 quirk): [pos_src; neg_src; pos_tgt; neg_tgt], guided as o1 + g(o2 − o1)
-    const embeddings = concatBatch(groups.map((e) => repeatInterleaveBatch(e, n)));
-    const latents = tileBatch(xt, groups.length);
-    const rows = latents.dims[0];
-    const out = new Tensor(latents.dims);
+    // diffusers' batch order (spec §5 quirk): [pos_src; neg_src; pos_tgt; neg_tgt], guided as o1 + g(o2 − o1).
+    // Row r of the UNet batch is latent xt[r mod n] with group ⌊r / n⌋'s embedding; each call's rows are built
+    // in buffers handed over to the model (a worker takes them instead of copies), not as one tiled batch.
+    const rows = groups.length * n;
+    const latentRow = xt.size / n;
     const chunk = params.max_batch;
     const calls = Math.ceil(rows / chunk);
+    let out: Tensor | undefined;
     for (let i = 0; i < calls; i++) {
       const [a, b] = [i * chunk, Math.min(rows, (i + 1) * chunk)];
-      const pred = await model.unet(batchRange(latents, a, b), tEnc, batchRange(embeddings, a, b), {
+      const latents = new Tensor([b - a, ...xt.dims.slice(1)]);
+      const first = groups[0];
+      const embeddings = new Tensor([b - a, ...first.dims.slice(1)]);
+      for (let r = a; r < b; r++) {
+        latents.data.set(
+          xt.data.subarray((r % n) * latentRow, ((r % n) + 1) * latentRow),
+          (r - a) * latentRow,
+        );
+        embeddings.data.set(groups[Math.floor(r / n)].data, (r - a) * first.size);
+      }
+      const pred = await model.unet(latents, tEnc, embeddings, {
         signal,
+        handOverSample: true,
+        handOverEmbeddings: true,
       });
+      out ??= new Tensor([rows, ...pred.dims.slice(1)]);
       out.data.set(pred.data, a * (out.size / rows));
       ctx.progress(i + 1, calls);
     }
+    if (out === undefined) throw new Error(`${NODE}: no UNet call was made`);
     const { mask } = diffEditMaskFromUnetOutput(out, g, {
       batchSize: 1,
       numMapsPerMask: n,
