@@ -69,7 +69,9 @@ export function vaePosteriorMean(latentParameters: Tensor, scalingFactor = SD_VA
 export function unscaleLatents(latents: Tensor, scalingFactor = SD_VAE_SCALING_FACTOR, out?: Tensor): Tensor {
   const result = out ?? new Tensor(latents.dims);
   assertSameDims(result, latents, 'unscaleLatents (out)');
-  for (let i = 0; i < result.size; i++) result.data[i] = latents.data[i] / scalingFactor;
+  const src = latents.data;
+  const dst = result.data;
+  for (let i = 0; i < dst.length; i++) dst[i] = src[i] / scalingFactor;
   return result;
 }
 
@@ -77,7 +79,9 @@ export function unscaleLatents(latents: Tensor, scalingFactor = SD_VAE_SCALING_F
 export function imageToModelRange(image: Tensor, out?: Tensor): Tensor {
   const result = out ?? new Tensor(image.dims);
   assertSameDims(result, image, 'imageToModelRange (out)');
-  for (let i = 0; i < result.size; i++) result.data[i] = image.data[i] * 2 - 1;
+  const src = image.data;
+  const dst = result.data;
+  for (let i = 0; i < dst.length; i++) dst[i] = src[i] * 2 - 1;
   return result;
 }
 
@@ -85,9 +89,11 @@ export function imageToModelRange(image: Tensor, out?: Tensor): Tensor {
 export function modelRangeToImage(decoded: Tensor, out?: Tensor): Tensor {
   const result = out ?? new Tensor(decoded.dims);
   assertSameDims(result, decoded, 'modelRangeToImage (out)');
-  for (let i = 0; i < result.size; i++) {
-    const v = decoded.data[i] / 2 + 0.5;
-    result.data[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  const src = decoded.data;
+  const dst = result.data;
+  for (let i = 0; i < dst.length; i++) {
+    const v = src[i] / 2 + 0.5;
+    dst[i] = v < 0 ? 0 : v > 1 ? 1 : v;
   }
   return result;
 }

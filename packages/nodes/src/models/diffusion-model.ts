@@ -38,6 +38,11 @@ export type VaeEncoding =
 
 export interface ModelCallOptions {
   readonly signal?: AbortSignal;
+  /**
+   * VAE calls: the caller gives up the input's buffer, made for this call and not read afterwards; a worker
+   * session may take it (transfer) instead of a copy.
+   */
+  readonly handOverInput?: boolean;
 }
 
 export interface UnetCallOptions extends ModelCallOptions {
@@ -318,21 +323,19 @@ export class DiffusionModel {
     return this.runChunked('unet', batch, outName, options.signal, (start, end) => {
       const x = sliceRows(sample, start, end);
       const h = sliceRows(encoderHiddenStates, start, end);
-      // a handed-over buffer travels as it is when this call takes all of it (a view would be cloned whole)
-      const whole = (d: Float32Array): boolean => d.byteOffset === 0 && d.byteLength === d.buffer.byteLength;
       return {
         sample: floatFeed(
           floatType(sampleSpec, this, file),
           x.dims,
           x.data,
-          copy && !(options.handOverSample === true && whole(x.data)),
+          copy && !(options.handOverSample === true && isWhole(x.data)),
         ),
         timestep: timestepFeed(stepSpec, steps.slice(start, end), this.folder, file),
         encoder_hidden_states: floatFeed(
           floatType(hiddenSpec, this, file),
           h.dims,
           h.data,
-          copy && !(options.handOverEmbeddings === true && whole(h.data)),
+          copy && !(options.handOverEmbeddings === true && isWhole(h.data)),
         ),
       };
     });
@@ -352,7 +355,8 @@ export class DiffusionModel {
       options.signal,
       (start, end) => {
         const x = sliceRows(image, start, end);
-        return { sample: floatFeed(floatType(spec, this, file), x.dims, x.data, session.transfersInputs) };
+        const copy = session.transfersInputs && !(options.handOverInput === true && isWhole(x.data));
+        return { sample: floatFeed(floatType(spec, this, file), x.dims, x.data, copy) };
       },
     );
     if (params === undefined) return { kind: 'sample', sample: result };
@@ -389,7 +393,8 @@ export class DiffusionModel {
     return this.runChunked('vaeDecoder', latents.dims[0], outName, options.signal, (start, end) => {
       const z = sliceRows(latents, start, end);
       const type = floatType(spec, this, DIFFUSION_FILES.vaeDecoder);
-      return { latent_sample: floatFeed(type, z.dims, z.data, session.transfersInputs) };
+      const copy = session.transfersInputs && !(options.handOverInput === true && isWhole(z.data));
+      return { latent_sample: floatFeed(type, z.dims, z.data, copy) };
     });
   }
 
@@ -414,6 +419,11 @@ export class DiffusionModel {
     }
     return concatRows(parts);
   }
+}
+
+/** Whether `data` spans its whole buffer: only such a buffer travels as it is (a view would be cloned whole). */
+function isWhole(data: Float32Array): boolean {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
 }
 
 function floatType(spec: IoSpec, model: DiffusionModel, file: string): WireDType {

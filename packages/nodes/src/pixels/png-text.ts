@@ -41,6 +41,30 @@ export async function encodeRgbBytesPng(
   return insertTextChunks(png, texts);
 }
 
+/**
+ * Encodes 8-bit planar RGB bytes (three width×height planes, an IMAGE's layout) as a PNG with tEXt chunks:
+ * sharp joins the planes, so the interleaving runs on its threads, off the event loop. The same file as
+ * encodeRgbBytesPng of the interleaved bytes.
+ */
+export async function encodePlanarRgbBytesPng(
+  planes: Uint8Array,
+  width: number,
+  height: number,
+  texts: Record<string, string> = {},
+): Promise<Buffer> {
+  const plane = width * height;
+  if (planes.length !== 3 * plane)
+    throw new RangeError(`encodePlanarRgbBytesPng: ${planes.length} bytes for 3×${width}×${height}`);
+  const raw = { raw: { width, height, channels: 1 as const } };
+  // wrapped, not copied, for sharp
+  const band = (c: number): Buffer => Buffer.from(planes.buffer, planes.byteOffset + c * plane, plane);
+  const png = await sharp(band(0), raw)
+    .joinChannel([band(1), band(2)], raw)
+    .png()
+    .toBuffer();
+  return insertTextChunks(png, texts);
+}
+
 /** Adds tEXt chunks to an existing PNG file's bytes. */
 export function insertTextChunks(png: Buffer, texts: Record<string, string>): Buffer {
   const chunks = parseChunks(png);

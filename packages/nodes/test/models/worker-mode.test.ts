@@ -27,6 +27,7 @@ beforeAll(() => {
     float: 'float16',
     vaeOutput: 'latent_parameters',
   });
+  writeTinySd(join(modelsDir, 'sd32'), { ...SD1_VARIANT, vaeOutput: 'latent_parameters' }); // float32 I/O
   writeTinyT5(join(modelsDir, 't5'), { plain: false, merged: true });
   writeTinyBlip(join(modelsDir, 'blip'));
   writeSlowModel(join(modelsDir, 'slow.onnx'), 384, 100);
@@ -113,6 +114,38 @@ describe('worker mode', () => {
     );
     const [blipA, blipB] = [await inProcess.loadBlip('blip'), await worker.loadBlip('blip')];
     expect(await blipB.caption(red)).toBe(await blipA.caption(red));
+  });
+
+  it('takes a handed-over input instead of a copy (its buffer moves to the worker), with the same numbers', async () => {
+    // float32 inputs (a float16 model's inputs are converted, never the caller's buffer)
+    const [a, b] = [await inProcess.loadDiffusion('sd32'), await worker.loadDiffusion('sd32')];
+    const values = seq(32, (i) => Math.sin(i));
+    const hidden = await a.encodePrompt(['a red apple', '']);
+    const expected = await a.unet(new Tensor([2, 4, 2, 2], values), 500, hidden);
+    const sample = new Tensor([2, 4, 2, 2], values.slice());
+    const handedHidden = hidden.clone();
+    const got = await b.unet(sample, 500, handedHidden, { handOverSample: true, handOverEmbeddings: true });
+    expect(Array.from(got.data)).toEqual(Array.from(expected.data));
+    expect(sample.data.length).toBe(0); // transferred, not copied
+    expect(handedHidden.data.length).toBe(0);
+    // a view into a larger buffer is never transferred (it would clone the whole buffer): copied as before
+    const big = new Tensor(
+      [4, 4, 2, 2],
+      seq(64, (i) => Math.sin(i % 32)),
+    );
+    const view = new Tensor([2, 4, 2, 2], big.data.subarray(0, 32));
+    expect(Array.from((await b.unet(view, 500, hidden, { handOverSample: true })).data)).toEqual(
+      Array.from(expected.data),
+    );
+    expect(big.data.length).toBe(64);
+    const image = new Tensor(
+      [1, 3, 16, 16],
+      seq(768, (i) => Math.cos(i)),
+    );
+    const encoded = await a.vaeEncode(image.clone());
+    const handed = image.clone();
+    expect(await b.vaeEncode(handed, { handOverInput: true })).toEqual(encoded);
+    expect(handed.data.length).toBe(0);
   });
 
   it('keeps the event loop responsive while a slow model runs', async () => {

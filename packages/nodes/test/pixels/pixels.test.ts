@@ -11,7 +11,9 @@ import {
   createGreyImage,
   createRgbImage,
   decodeImage,
+  encodePlanarRgbBytesPng,
   encodePngWithText,
+  encodeRgbBytesPng,
   fitMaskTo,
   fitPreviewProjection,
   ImageDecodeError,
@@ -204,5 +206,27 @@ describe('roundToByteLevels', () => {
     const rounded = roundToByteLevels(floats.slice());
     expect(toUint8(rounded)).toEqual(toUint8(floats));
     expect(toByteLevels(rounded)).toEqual(toUint8(floats));
+  });
+});
+
+describe('encodePlanarRgbBytesPng', () => {
+  it('writes the same PNG file as the interleaved bytes, text chunks included', async () => {
+    const [width, height] = [37, 23];
+    const plane = width * height;
+    const planar = new Uint8Array(3 * plane + 5).subarray(5); // a view at an offset, as a batch's image is
+    for (let i = 0; i < planar.length; i++) planar[i] = (i * 131 + (i >> 4)) & 255;
+    const interleaved = new Uint8Array(3 * plane);
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) interleaved[3 * p + c] = planar[c * plane + p];
+    }
+    const texts = { workflow: '{"a":1}' };
+    const a = await encodePlanarRgbBytesPng(planar, width, height, texts);
+    const b = await encodeRgbBytesPng(interleaved, width, height, texts);
+    expect(Buffer.compare(a, b)).toBe(0);
+    const { data, info } = await sharp(a).raw().toBuffer({ resolveWithObject: true });
+    expect(info.channels).toBe(3);
+    expect(Buffer.compare(data, Buffer.from(interleaved))).toBe(0);
+    expect(readPngTextChunks(a)).toEqual(texts);
+    await expect(encodePlanarRgbBytesPng(planar.subarray(1), width, height)).rejects.toThrow(/bytes for 3×/);
   });
 });

@@ -49,7 +49,7 @@ export async function encodeImage(
   image: Tensor,
   signal?: AbortSignal,
 ): Promise<EncodedImage> {
-  const encoding = await model.vaeEncode(imageToModelRange(image), { signal });
+  const encoding = await model.vaeEncode(imageToModelRange(image), { signal, handOverInput: true });
   const latent = encoding.kind === 'sample' ? encoding.sample : encoding.mean;
   const [, c, h, w] = latent.dims;
   const factor = image.dims[2] / h;
@@ -145,6 +145,9 @@ export async function decodeScaledLatents(
   latents: Tensor,
   signal?: AbortSignal,
 ): Promise<Tensor> {
-  const decoded = await model.vaeDecode(unscaleLatents(latents, model.scalingFactor), { signal });
+  const decoded = await model.vaeDecode(unscaleLatents(latents, model.scalingFactor), {
+    signal,
+    handOverInput: true,
+  });
   return modelRangeToImage(decoded, decoded);
 }

@@ -1,7 +1,12 @@
-import { defineNode, NodeInputError } from '@diffedit/core';
+import { defineNode, NodeInputError, notedByteLevels } from '@diffedit/core';
 import type { NodeContext, Workflow } from '@diffedit/core';
 
-import { asciiJson, encodeRgbBytesPng, readPngTextChunks } from '../../pixels/index.js';
+import {
+  asciiJson,
+  encodePlanarRgbBytesPng,
+  encodeRgbBytesPng,
+  readPngTextChunks,
+} from '../../pixels/index.js';
 import { requireImage, rgbBytesFromImageBatch } from './image-values.js';
 
 /** PNG text keywords SaveImage writes; the editor reads them back to restore the graph. */
@@ -47,7 +52,18 @@ export async function emitPngs(
   for (let i = 0; i < count; i++) {
     ctx.throwIfAborted();
     const name = count === 1 ? `${prefix}.png` : `${prefix}_${String(i).padStart(3, '0')}.png`;
-    const bytes = await encodeRgbBytesPng(rgbBytesFromImageBatch(batch, i), width, height, texts);
+    // an image whose producer noted its 8-bit levels (a grid): sharp interleaves the planes, off this thread
+    const levels = notedByteLevels(batch.data);
+    const plane = width * height;
+    const bytes =
+      levels !== undefined
+        ? await encodePlanarRgbBytesPng(
+            levels.subarray(i * 3 * plane, (i + 1) * 3 * plane),
+            width,
+            height,
+            texts,
+          )
+        : await encodeRgbBytesPng(rgbBytesFromImageBatch(batch, i), width, height, texts);
     ctx.emitFile({ name, mime: 'image/png', bytes });
     names.push(name);
   }
