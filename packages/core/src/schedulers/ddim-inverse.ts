@@ -68,22 +68,29 @@ export class DDIMInverseScheduler extends DDIMSchedulerBase {
     const aSrc = tSrc >= 0 ? this.alphaCumprodAt(tSrc, where) : this.initialAlphaCumprod;
     const aTgt = this.alphaCumprodAt(timestep, where);
     const cfg = this.config;
-    predictOriginal(cfg.prediction_type, aSrc, o, x, x0, cfg.clip_sample ? cfg.clip_sample_range : Infinity);
-
     const sqrtASrc = Math.sqrt(aSrc);
     const sqrtBSrc = Math.sqrt(1 - aSrc);
     const sqrtATgt = Math.sqrt(aTgt);
     const dirCoef = Math.sqrt(1 - aTgt);
     const type = cfg.prediction_type;
-    if (type === 'epsilon') {
-      // the product's case as a tight loop: the same expression per element
-      for (let i = 0; i < n; i++) out[i] = sqrtATgt * x0[i] + dirCoef * o[i];
+    if (type === 'epsilon' && !cfg.clip_sample) {
+      // the product's case in one pass: x̂0 as predictOriginal computes it, stored, then read back (rounded
+      // as the array holds it) for the step, which is what the two passes below give
+      for (let i = 0; i < n; i++) {
+        x0[i] = (x[i] - sqrtBSrc * o[i]) / sqrtASrc;
+        out[i] = sqrtATgt * x0[i] + dirCoef * o[i];
+      }
       return { prevSample, predOriginalSample };
     }
+    predictOriginal(type, aSrc, o, x, x0, cfg.clip_sample ? cfg.clip_sample_range : Infinity);
     for (let i = 0; i < n; i++) {
       // ε̂ is never recomputed from a clipped x̂0 here (as in diffusers).
       const eps =
-        type === 'v_prediction' ? sqrtASrc * o[i] + sqrtBSrc * x[i] : (x[i] - sqrtASrc * o[i]) / sqrtBSrc;
+        type === 'epsilon'
+          ? o[i]
+          : type === 'v_prediction'
+            ? sqrtASrc * o[i] + sqrtBSrc * x[i]
+            : (x[i] - sqrtASrc * o[i]) / sqrtBSrc;
       out[i] = sqrtATgt * x0[i] + dirCoef * eps;
     }
     return { prevSample, predOriginalSample };

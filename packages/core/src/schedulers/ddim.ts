@@ -247,6 +247,31 @@ export class DDIMScheduler extends DDIMSchedulerBase {
     const bT = 1 - aT;
     const cfg = this.config;
 
+    const std = eta * Math.sqrt(this.variance(timestep, prevT));
+    const sqrtAPrev = Math.sqrt(aPrev);
+    const dirCoef = Math.sqrt(1 - aPrev - std * std);
+    const sqrtAT = Math.sqrt(aT);
+    const sqrtBT = Math.sqrt(bT);
+    const clipped = options.useClippedModelOutput === true;
+
+    if (
+      cfg.prediction_type === 'epsilon' &&
+      !cfg.clip_sample &&
+      !cfg.thresholding &&
+      !clipped &&
+      !(eta > 0)
+    ) {
+      // the product's case in one pass: x̂0 as predictOriginal computes it, stored, then read back (rounded
+      // as the array holds it) for the step, which is what the two passes below give
+      const sa = Math.sqrt(aT);
+      const sb = Math.sqrt(1 - aT);
+      for (let i = 0; i < n; i++) {
+        x0[i] = (x[i] - sb * o[i]) / sa;
+        out[i] = sqrtAPrev * x0[i] + dirCoef * o[i];
+      }
+      return { prevSample, predOriginalSample };
+    }
+
     predictOriginal(
       cfg.prediction_type,
       aT,
@@ -259,13 +284,6 @@ export class DDIMScheduler extends DDIMSchedulerBase {
       dynamicThreshold(x0, batchRows(sample), cfg.dynamic_thresholding_ratio, cfg.sample_max_value);
     }
 
-    const std = eta * Math.sqrt(this.variance(timestep, prevT));
-    const sqrtAPrev = Math.sqrt(aPrev);
-    const dirCoef = Math.sqrt(1 - aPrev - std * std);
-    const sqrtAT = Math.sqrt(aT);
-    const sqrtBT = Math.sqrt(bT);
-    const clipped = options.useClippedModelOutput === true;
-
     let noise: ArrayLike<number> | null = null;
     const rng = options.generator;
     if (eta > 0) {
@@ -277,11 +295,6 @@ export class DDIMScheduler extends DDIMSchedulerBase {
     // 0: ε̂ from the clipped x̂0, 1: ε̂ = out, 2: from a sample prediction, 3: from a v prediction.
     const type = cfg.prediction_type;
     const mode = clipped ? 0 : type === 'epsilon' ? 1 : type === 'sample' ? 2 : 3;
-    if (mode === 1 && !(eta > 0)) {
-      // the product's case (ε prediction, η = 0) as a tight loop: the same expression per element
-      for (let i = 0; i < n; i++) out[i] = sqrtAPrev * x0[i] + dirCoef * o[i];
-      return { prevSample, predOriginalSample };
-    }
     for (let i = 0; i < n; i++) {
       const eps =
         mode === 1

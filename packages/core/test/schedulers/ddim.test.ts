@@ -237,3 +237,41 @@ describe('addNoise / getVelocity', () => {
     expectClose(r.predOriginalSample, Array.from(x0), 1e-12);
   });
 });
+
+describe('the one-pass ε step (no clipping, η = 0) against the two-pass formula, bit for bit', () => {
+  const n = 4 * 8 * 8;
+  const x = new SeededRng(1).fillNormal(new Float32Array(n));
+  const o = new SeededRng(2).fillNormal(new Float32Array(n));
+  // x̂0 = (x − √(1−ᾱ)·ε)/√ᾱ stored as float32, then prev = √ᾱ_prev·x̂0 + √(1 − ᾱ_prev)·ε
+  const twoPass = (aT: number, aPrev: number): { x0: Float32Array; prev: Float32Array } => {
+    const x0 = new Float32Array(n);
+    const prev = new Float32Array(n);
+    for (let i = 0; i < n; i++) x0[i] = (x[i] - Math.sqrt(1 - aT) * o[i]) / Math.sqrt(aT);
+    for (let i = 0; i < n; i++) prev[i] = Math.sqrt(aPrev) * x0[i] + Math.sqrt(1 - aPrev - 0 * 0) * o[i];
+    return { x0, prev };
+  };
+  it('DDIMScheduler.step, also in place (out = sample)', () => {
+    const s = scheduler({ clip_sample: false });
+    for (const t of [s.timesteps[0], s.timesteps[25], s.timesteps.at(-1)!]) {
+      const prevT = s.previousTimestep(t);
+      const ref = twoPass(s.alphasCumprod[t], prevT >= 0 ? s.alphasCumprod[prevT] : s.finalAlphaCumprod);
+      const sample = x.slice();
+      const x0 = new Float32Array(n);
+      s.step(o, t, sample, { out: sample, predOriginalOut: x0 });
+      expect(Buffer.from(sample.buffer)).toEqual(Buffer.from(ref.prev.buffer));
+      expect(Buffer.from(x0.buffer)).toEqual(Buffer.from(ref.x0.buffer));
+    }
+  });
+  it('DDIMInverseScheduler.step into another buffer', async () => {
+    const { DDIMInverseScheduler } = await import('@diffedit/core');
+    const s = DDIMInverseScheduler.fromConfig({ ...EPS_CONFIG, clip_sample: false });
+    s.setTimesteps(50);
+    for (const t of [s.timesteps[0], s.timesteps[30]]) {
+      const src = s.sourceTimestep(t);
+      const ref = twoPass(src >= 0 ? s.alphasCumprod[src] : s.initialAlphaCumprod, s.alphasCumprod[t]);
+      const { prevSample, predOriginalSample } = s.step(o, t, x);
+      expect(Buffer.from(prevSample.buffer)).toEqual(Buffer.from(ref.prev.buffer));
+      expect(Buffer.from(predOriginalSample.buffer)).toEqual(Buffer.from(ref.x0.buffer));
+    }
+  });
+});

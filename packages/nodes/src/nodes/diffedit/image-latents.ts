@@ -1,4 +1,5 @@
 import {
+  batchView,
   imageToModelRange,
   modelRangeToImage,
   NodeInputError,
@@ -133,10 +134,14 @@ export async function sampleImageLatents(
   }
   // latent_parameters (mean ‖ logvar along channels) once per sample; the draws go sample by sample.
   const { mean, logvar } = encoding;
-  const parameters = new Tensor([1, 2 * mean.dims[1], mean.dims[2], mean.dims[3]]);
+  const [, c, h, w] = mean.dims;
+  const parameters = new Tensor([1, 2 * c, h, w]);
   parameters.data.set(mean.data);
   parameters.data.set(logvar.data, mean.size);
-  return sampleVaePosterior(tileBatch(parameters, count), rng, s);
+  // sample by sample into the rows of one tensor: the draws of a tiled batch, without tiling it
+  const out = new Tensor([count, c, h, w]);
+  for (let i = 0; i < count; i++) sampleVaePosterior(parameters, rng, s, batchView(out, i));
+  return out;
 }
 
 /** Scaled latents [B, C, h, w] → IMAGE: vae.decode(latents / scaling_factor), clamp(x/2 + 0.5, 0, 1). */
