@@ -22,6 +22,14 @@ export const BENCH_MODEL = 'bench-sd';
 
 const median = (samples: readonly number[]): number => summarize(samples).median;
 
+/** The median of each node's figure over the runs that have it. */
+function medianByNode(runs: readonly Record<string, number>[]): Record<string, number> {
+  const ids = [...new Set(runs.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(
+    ids.map((id) => [id, round3(median(runs.flatMap((r) => (id in r ? [r[id]] : []))))]),
+  );
+}
+
 /** Runs before the measured ones: the first opens the sessions, the others let the JIT settle. */
 const WARM_UP_RUNS = 3;
 
@@ -64,6 +72,8 @@ interface MeasuredRun {
   mainThreadMs: number;
   /** main-thread CPU time (Linux /proc; undefined elsewhere): the same without time spent descheduled */
   mainThreadCpuMs: number | undefined;
+  /** main-thread CPU (ms) between each node's start and done events, by node id (where /proc has it) */
+  cpuByNode: Record<string, number>;
   /** Σ session.run as onnxruntime took it inside the run (measured in the worker) */
   sessionRunMs: number;
   sessionCalls: number;
@@ -78,10 +88,24 @@ async function measuredRun(
 ): Promise<MeasuredRun> {
   runtime.cache.clear();
   recorder.reset(record);
+  // per node: the CPU between its start and done events (nodes run one at a time)
+  const cpuByNode: Record<string, number> = {};
+  let nodeStart: number | undefined;
+  const unsubscribe = runtime.onEvent((event) => {
+    if (event.type === 'node:start') nodeStart = mainThreadCpuMs();
+    else if (event.type === 'node:done' && nodeStart !== undefined) {
+      const now = mainThreadCpuMs();
+      if (now !== undefined) cpuByNode[event.nodeId] = now - nodeStart;
+    }
+  });
   const cpuBefore = mainThreadCpuMs();
   const elu = performance.eventLoopUtilization();
   const start = performance.now();
-  await runTraced(runtime, document, 'measured run');
+  try {
+    await runTraced(runtime, document, 'measured run');
+  } finally {
+    unsubscribe();
+  }
   const wallMs = performance.now() - start;
   const mainThreadMs = performance.eventLoopUtilization(elu).active;
   const cpuAfter = mainThreadCpuMs();
@@ -91,6 +115,7 @@ async function measuredRun(
     wallMs,
     mainThreadMs,
     mainThreadCpuMs: cpuMs,
+    cpuByNode,
     sessionRunMs: recorder.runMs,
     sessionCalls: recorder.runCount,
   };
@@ -177,6 +202,7 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         mainThreadCpuMs: runs.map((r) =>
           r.mainThreadCpuMs === undefined ? null : round3(r.mainThreadCpuMs),
         ),
+        mainThreadCpuByNodeMedianMs: medianByNode(runs.map((r) => r.cpuByNode)),
         mainThreadCpuMedianMs: runs.every((r) => r.mainThreadCpuMs !== undefined)
           ? round3(median(runs.map((r) => r.mainThreadCpuMs!)))
           : null,
