@@ -69,4 +69,29 @@ export const TestHoldThreadNode = defineNode({
   },
 });
 
-export const nodes = [TestGateNode, TestHoldThreadNode];
+/**
+ * Waits (without holding its thread) until the file named by `flag` exists: a gate that works across processes
+ * (the queue workers of the scale-out tests). Its progress(0, 1) says it has reached the gate.
+ */
+export const TestFileGateNode = defineNode({
+  type: 'TestFileGate',
+  version: 1,
+  title: 'Test: wait for a file',
+  category: 'test',
+  description: 'Waits until the flag file exists, then outputs its name.',
+  output: true,
+  inputs: {},
+  params: { flag: { kind: 'string', default: '' } },
+  outputs: { text: { type: 'TEXT' } },
+  async run(ctx, _inputs, params) {
+    ctx.progress(0, 1);
+    while (!existsSync(params.flag)) {
+      if (ctx.signal.aborted) throw new Error('cancelled');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    ctx.progress(1, 1);
+    return { text: params.flag };
+  },
+});
+
+export const nodes = [TestGateNode, TestHoldThreadNode, TestFileGateNode];
