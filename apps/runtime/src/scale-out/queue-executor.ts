@@ -146,9 +146,19 @@ export class QueueExecutor implements RunExecutor {
         reject,
       };
       this.following.set(runId, following);
-      options.signal.addEventListener('abort', () => void this.cancel(following), { once: true });
-      void this.redis.xadd(keys.wake(this.serverId), 'MAXLEN', '~', '100', '*', 'run', runId);
+      options.signal.addEventListener(
+        'abort',
+        () =>
+          void this.cancel(following).catch((e: Error) => this.options.log(`[queue] cancel: ${e.message}`)),
+        { once: true },
+      );
+      this.wake();
     });
+  }
+
+  /** Interrupts the blocking read, so that it starts reading a newly followed run's stream at once. */
+  private wake(): void {
+    void this.redis.xadd(keys.wake(this.serverId), 'MAXLEN', '~', '100', '*', 'run', '1').catch(() => {});
   }
 
   async call<M extends WorkerCall>(method: M): Promise<Awaited<ReturnType<WorkerCalls[M]>>> {
@@ -169,7 +179,7 @@ export class QueueExecutor implements RunExecutor {
       }
     } finally {
       waiter.disconnect();
-      void this.redis.del(replyTo);
+      void this.redis.del(replyTo).catch(() => {});
     }
     return combine(method, replies) as Answer;
   }
@@ -219,10 +229,11 @@ export class QueueExecutor implements RunExecutor {
     const able = this.live.filter((w) => models.every((m) => w.models.includes(m)));
     const preferred = await this.redis.get(keys.affinity(key));
     const owner = able.find((w) => w.id === preferred);
+    // Busy: running one of this server's runs, as their streams say (fresher than the heartbeats).
     const busy = new Set(
       [...this.following.values()].filter((f) => f.worker !== undefined).map((f) => f.worker!),
     );
-    const idle = (w: Heartbeat): boolean => w.running === null && !this.claimed.has(w.id) && !busy.has(w.id);
+    const idle = (w: Heartbeat): boolean => !this.claimed.has(w.id) && !busy.has(w.id);
     if (owner && idle(owner)) {
       this.claimed.add(owner.id);
       await this.redis.sadd(keys.workers, owner.id);
@@ -289,7 +300,9 @@ export class QueueExecutor implements RunExecutor {
     else {
       following.resolve(result);
       if (following.worker && result.status === 'done')
-        void this.redis.set(keys.affinity(following.workflowKey), following.worker, 'EX', KEEP_S);
+        void this.redis
+          .set(keys.affinity(following.workflowKey), following.worker, 'EX', KEEP_S)
+          .catch(() => {});
     }
     void this.redis.del(keys.messages(runId), keys.jobQueue(runId), keys.cancelled(runId)).catch(() => {});
   }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
-import { UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -97,23 +97,30 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     }
   });
 
-  // One run at a time on this worker, whichever queue it came from.
-  let slot: Promise<void> = Promise.resolve();
-  const take = async (job: Job<JobData>): Promise<void> => {
-    const previous = slot;
-    let release!: () => void;
-    slot = new Promise((r) => (release = r));
-    await previous;
+  // One run at a time on this worker, whichever of its two queues it came from: while it runs, the other queue's
+  // BullMQ worker is paused; a job that one fetched just before is handed straight back (moved to delayed,
+  // which does not count as an attempt: attempts are counted by BullMQ's stalled counter).
+  let busy = false;
+  const bullWorkers: Worker<JobData>[] = [];
+  const take = async (job: Job<JobData>, token?: string): Promise<void> => {
+    if (busy) {
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
+    busy = true;
+    const others = bullWorkers.filter((w) => w.name !== job.queueName);
+    await Promise.all(others.map((w) => w.pause(true)));
     try {
       await execute(job);
     } finally {
-      release();
+      busy = false;
+      for (const w of others) void w.resume().catch(() => {});
     }
   };
 
   const execute = async (job: Job<JobData>): Promise<void> => {
     const data = job.data;
-    const attempt = data.attemptsUsed + job.attemptsStarted;
+    const attempt = data.attemptsUsed + job.stalledCounter + 1;
     const stream = keys.messages(data.runId);
     // Written in order on one connection; a lost connection queues them until it is back (ioredis).
     let sent: Promise<unknown> = Promise.resolve();
@@ -162,11 +169,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     // Retries of stalled jobs are bounded by the job's maxAttempts (checked above), not by BullMQ's count.
     maxStalledCount: 1000,
   };
-  const bullWorkers = [ownQueue(id), group].map((name) => {
+  for (const name of [ownQueue(id), group]) {
     const worker = new Worker<JobData>(name, take, workerOptions);
     worker.on('error', (error: Error) => options.log(`[worker ${id}] ${name}: ${error.message}`));
-    return worker;
-  });
+    bullWorkers.push(worker);
+  }
   await Promise.all(bullWorkers.map((w) => w.waitUntilReady()));
   options.log(`worker ${id} takes runs from ${options.url} (models: ${models.join(', ') || 'none'})`);
 

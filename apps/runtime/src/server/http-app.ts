@@ -227,7 +227,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, issues } = toProblem(error);
-    if (status >= 500) console.error(`[server] ${req.method} ${req.originalUrl}:`, error);
+    if (status >= 500 && !(error instanceof ApiProblem))
+      console.error(`[server] ${req.method} ${req.originalUrl}:`, error);
     if (!res.headersSent) res.status(status).json({ errors: issues });
   });
   return app;

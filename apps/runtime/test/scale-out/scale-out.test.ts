@@ -70,6 +70,7 @@ function cluster(options: { maxAttempts?: number } = {}): {
     startTestServer({
       queue: redis.url,
       dataDir,
+      ...(process.env.SCALE_DEBUG ? { log: (line: string) => console.error(line) } : {}),
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
     });
   beforeAll(async () => {
@@ -122,7 +123,7 @@ function startedOn(test: TestServer, runId: string, attempt = 1): Promise<RunDet
   }, `run ${runId} to start (attempt ${attempt})`);
 }
 
-describe.skipIf(skipRedis)('serve --queue with worker processes', () => {
+describe.skipIf(skipRedis)('serve --queue with worker processes', { timeout: 120_000 }, () => {
   describe('many runs on three workers', () => {
     const c = cluster();
 
@@ -210,6 +211,172 @@ describe.skipIf(skipRedis)('serve --queue with worker processes', () => {
       expect(run.status).toBe('failed');
       expect(run.error).toMatchObject({ nodeId: null, code: 'worker_lost' });
       expect(run.error!.message).toMatch(/started 2 times .*worker was lost.*limit is 2/);
+    });
+  });
+
+  describe('cancel and restart', () => {
+    const c = cluster();
+
+    it('cancels a run executing in a worker process, and one still waiting in the queue', async () => {
+      const test = c.server();
+      await c.worker('k1');
+      await workersSeen(test, ['k1']);
+      const runId = await submit(test, fileGateWorkflow(join(work, 'cancel-never')));
+      await startedOn(test, runId);
+      const waiting = await submit(test, textWorkflow('never runs'));
+      expect((await getRun(test, waiting)).status).toBe('queued');
+
+      const cancelledWaiting = await test.api.delete(`/api/runs/${waiting}`).expect(200);
+      expect(cancelledWaiting.body).toMatchObject({ status: 'cancelled' });
+      const cancelled = await test.api.delete(`/api/runs/${runId}`).expect(200);
+      expect(cancelled.body).toMatchObject({ status: 'cancelled', worker: 'k1' });
+      expect((cancelled.body as RunDetail).nodes.map((n) => n.state)).toEqual(['cancelled']);
+
+      // The worker is free again, and the waiting run never started.
+      const next = await submit(test, textWorkflow('after the cancel'));
+      const run = await runFinished(test, next);
+      expect(run).toMatchObject({ status: 'succeeded', worker: 'k1' });
+      const value = await test.api.get(run.files[0].url).expect(200);
+      expect(value.text).toBe('after the cancel\n');
+      const never = await getRun(test, waiting);
+      expect(never).toMatchObject({ status: 'cancelled', nodes: [] });
+      expect(never.worker).toBeUndefined();
+    });
+
+    it('a server restart loses nothing: the running run and the queued ones complete', async () => {
+      await c.worker('s1');
+      await workersSeen(c.server(), ['s1']);
+      const flag = join(work, 'restart');
+      const gated = await submit(c.server(), fileGateWorkflow(flag));
+      await startedOn(c.server(), gated);
+      const queued = [];
+      for (const text of ['one', 'two', 'three']) queued.push(await submit(c.server(), textWorkflow(text)));
+
+      await c.restartServer();
+      const test = c.server();
+      await openFileGate(flag);
+      const gate = await runFinished(test, gated);
+      expect(gate).toMatchObject({ status: 'succeeded', worker: 's1', attempts: 1 });
+      const texts = [];
+      for (const runId of queued) {
+        const run = await runFinished(test, runId);
+        expect(run.status).toBe('succeeded');
+        texts.push((await test.api.get(run.files[0].url).expect(200)).text.trim());
+      }
+      expect(texts).toEqual(['one', 'two', 'three']);
+    });
+  });
+
+  describe('routing and cache affinity', () => {
+    const c = cluster();
+    let blipOnly: string;
+    beforeAll(async () => {
+      blipOnly = join(work, 'models-blip-only');
+      await mkdir(blipOnly, { recursive: true });
+      await cp(join(models, 'toy-blip'), join(blipOnly, 'toy-blip'), { recursive: true });
+    });
+
+    it('refuses a run whose models no live worker holds, naming node and field; sends runs only to holders', async () => {
+      const test = c.server();
+      const none = await test.api
+        .post('/api/runs')
+        .send({ workflow: diffedit('a pear') })
+        .expect(503);
+      expect((none.body as { errors: ApiIssue[] }).errors[0]).toMatchObject({
+        nodeId: null,
+        code: 'no_worker',
+      });
+
+      await c.worker('blip', { models: blipOnly });
+      await workersSeen(test, ['blip']);
+      const refused = await test.api
+        .post('/api/runs')
+        .send({ workflow: diffedit('a pear') })
+        .expect(503);
+      expect((refused.body as { errors: ApiIssue[] }).errors).toEqual([
+        {
+          nodeId: 'model',
+          field: 'model',
+          code: 'no_worker_for_model',
+          message: "no live worker holds the model 'toy-sd' (the workers hold: toy-blip)",
+        },
+      ]);
+
+      await c.worker('full');
+      await workersSeen(test, ['blip', 'full']);
+      // Keep the full worker busy: a run that needs toy-sd must still wait for it, never go to 'blip'.
+      const flag = join(work, 'routing');
+      const gated = await submit(test, fileGateWorkflow(flag));
+      const busy = await startedOn(test, gated);
+      const other = busy.worker === 'full' ? 'blip' : 'full';
+      const needsSd = [await submit(test, diffedit('a pear')), await submit(test, diffedit('a plum'))];
+      const anyWorker = await submit(test, textWorkflow('anywhere'));
+      if (other === 'full') {
+        // The gate went to 'blip': the toy-sd runs run on 'full' meanwhile.
+        for (const runId of needsSd) expect(await runFinished(test, runId)).toMatchObject({ worker: 'full' });
+      } else {
+        // 'full' is busy: the run any worker can serve goes to 'blip'; the toy-sd runs wait.
+        expect(await runFinished(test, anyWorker)).toMatchObject({ status: 'succeeded', worker: 'blip' });
+        for (const runId of needsSd) expect((await getRun(test, runId)).status).toBe('queued');
+      }
+      await openFileGate(flag);
+      for (const runId of needsSd)
+        expect(await runFinished(test, runId)).toMatchObject({ status: 'succeeded', worker: 'full' });
+      expect((await runFinished(test, anyWorker)).status).toBe('succeeded');
+    });
+
+    it('a re-run goes back to the worker holding its cached intermediates, or to another when it is busy', async () => {
+      const test = c.server();
+      await Promise.all([c.worker('p'), c.worker('q')]);
+      await workersSeen(test, ['p', 'q']);
+      // Occupy one worker (B), so that the first DiffEdit run lands on the other (A).
+      const gateB = join(work, 'affinity-b');
+      const holdB = await submit(test, fileGateWorkflow(gateB, 'holdB'));
+      const B = (await startedOn(test, holdB)).worker!;
+      const first = await runFinished(test, await submit(test, diffedit('a green pear')));
+      const A = first.worker!;
+      expect(A).not.toBe(B);
+      // A gate workflow of another shape, run on A too, so that A can be made busy later.
+      const gateA = join(work, 'affinity-a');
+      const opened = join(work, 'affinity-open');
+      await openFileGate(opened);
+      const holdA1 = await runFinished(test, await submit(test, fileGateWorkflow(opened, 'holdA')));
+      expect(holdA1.worker).toBe(A);
+      await openFileGate(gateB);
+      await runFinished(test, holdB);
+
+      // Both idle: every edit goes back to A and re-uses the cached inversion.
+      for (const target of ['a blue cup', 'a yellow banana']) {
+        const run = await runFinished(test, await submit(test, diffedit(target)));
+        expect(run).toMatchObject({ status: 'succeeded', worker: A });
+        expect(run.cached).toContain('invert');
+      }
+      // A busy (its gate workflow goes back to it): the edit falls back to B, which computes everything.
+      const holdA2 = await submit(test, fileGateWorkflow(gateA, 'holdA'));
+      expect((await startedOn(test, holdA2)).worker).toBe(A);
+      const fallback = await runFinished(test, await submit(test, diffedit('a red cup')));
+      expect(fallback).toMatchObject({ status: 'succeeded', worker: B });
+      expect(fallback.cached).toEqual([]);
+      await openFileGate(gateA);
+      expect((await runFinished(test, holdA2)).status).toBe('succeeded');
+    });
+
+    it('a worker that loses its Redis connection mid-run reconnects and finishes the run', async () => {
+      const test = c.server();
+      await c.worker('n1');
+      await workersSeen(test, ['n1']);
+      const flag = join(work, 'reconnect');
+      const runId = await submit(test, fileGateWorkflow(flag));
+      await startedOn(test, runId);
+      // Drop every client connection (the worker's, BullMQ's, the server's): ioredis reconnects them.
+      const killed = Number(await c.redis().command('CLIENT', 'KILL', 'TYPE', 'normal'));
+      await c.redis().command('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      expect(killed).toBeGreaterThan(2);
+      await openFileGate(flag);
+      const run = await runFinished(test, runId);
+      expect(run).toMatchObject({ status: 'succeeded', worker: 'n1', attempts: 1 });
+      const next = await runFinished(test, await submit(test, textWorkflow('still connected')));
+      expect(next).toMatchObject({ status: 'succeeded', worker: 'n1' });
     });
   });
 });
