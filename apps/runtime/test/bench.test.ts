@@ -119,6 +119,7 @@ describe('the suite', () => {
       't5-sample-16',
       'blip-caption',
       'load-image-memory',
+      'scale-out-throughput',
     ]) {
       expect(names).toContain(expected);
     }
