@@ -118,3 +118,33 @@ export async function reachable(redis: Redis, url: string, timeoutMs = 10_000): 
     clearTimeout(timer);
   }
 }
+
+/**
+ * Waits for `work` (a shutdown step that talks to Redis), but gives up once Redis has been unreachable for
+ * `graceMs`: a process asked to stop must stop even when Redis is gone.
+ */
+export async function whileReachable(redis: Redis, work: Promise<unknown>, graceMs = 5000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gone = new Promise<void>((resolve) => {
+    let downSince: number | undefined;
+    timer = setInterval(() => {
+      if (redis.status === 'ready') downSince = undefined;
+      else if ((downSince ??= Date.now()) + graceMs <= Date.now()) resolve();
+    }, 200);
+  });
+  try {
+    await Promise.race([work.catch(() => {}), gone]);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Waits for `work` at most `ms` (a shutdown step that might wait for a Redis that is gone). */
+export async function bounded(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([work.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -12,7 +12,18 @@ import type { Runtime } from '../runtime.js';
 import { deliverRunMessage, RunLostError } from '../server/run-executor.js';
 import type { ExecuteOptions, RunExecutor, WorkerInfo } from '../server/run-executor.js';
 import type { WorkerCall, WorkerCalls, WorkerRunResult } from '../server/run-worker-protocol.js';
-import { connect, decode, groupQueue, KEEP_S, keys, ownQueue, PREFIX, reachable } from './protocol.js';
+import {
+  bounded,
+  connect,
+  decode,
+  groupQueue,
+  KEEP_S,
+  keys,
+  ownQueue,
+  PREFIX,
+  reachable,
+  whileReachable,
+} from './protocol.js';
 import type { Control, Heartbeat, JobData } from './protocol.js';
 import { inputFiles, modelNeeds, unservable, workflowKey } from './routing.js';
 
@@ -192,13 +203,18 @@ export class QueueExecutor implements RunExecutor {
     for (const following of this.following.values())
       following.reject(new Error('the server is stopping; the run goes on in the queue'));
     this.following.clear();
-    await this.redis.xadd(keys.wake(this.serverId), '*', 'close', '1').catch(() => {});
-    await this.reading?.catch(() => {});
-    await this.polling.catch(() => {});
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
-    await this.redis.del(keys.wake(this.serverId)).catch(() => {});
-    this.redis.disconnect();
+    // Disconnecting the reader ends its blocking read; nothing below may wait for a Redis that is gone.
     this.reader.disconnect();
+    if (this.reading) await bounded(this.reading, 1000);
+    await whileReachable(
+      this.redis,
+      (async () => {
+        await this.polling.catch(() => {});
+        await Promise.all([...this.queues.values()].map((q) => q.close()));
+        await this.redis.del(keys.wake(this.serverId)).catch(() => {});
+      })(),
+    );
+    this.redis.disconnect();
   }
 
   private queueNamed(name: string): Queue<JobData> {

@@ -11,7 +11,18 @@ import { confinedPath } from '../server/data-folder.js';
 import type { RunMessage } from '../server/run-executor.js';
 import { RunWorkerClient } from '../server/run-worker-client.js';
 import type { RunWorkerData } from '../server/run-worker-protocol.js';
-import { connect, encode, groupQueue, KEEP_S, keys, ownQueue, PREFIX, reachable } from './protocol.js';
+import {
+  bounded,
+  connect,
+  encode,
+  groupQueue,
+  KEEP_S,
+  keys,
+  ownQueue,
+  PREFIX,
+  reachable,
+  whileReachable,
+} from './protocol.js';
 import type { Control, Envelope, Heartbeat, JobData } from './protocol.js';
 
 export interface QueueWorkerOptions {
@@ -182,10 +193,18 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     models,
     close: async () => {
       clearInterval(beating);
-      await Promise.all(bullWorkers.map((w) => w.close()));
-      await redis.del(keys.worker(id)).catch(() => {});
-      await subscriber.quit().catch(() => {});
-      await redis.quit().catch(() => {});
+      // The running run finishes first (its result must reach Redis), unless Redis is gone for good.
+      await whileReachable(
+        redis,
+        (async () => {
+          await Promise.all(bullWorkers.map((w) => w.close()));
+          await redis.del(keys.worker(id));
+        })(),
+      );
+      await bounded(Promise.all(bullWorkers.map((w) => w.close(true))), 1000);
+      options.log(`[worker ${id}] closed the queues`);
+      subscriber.disconnect();
+      redis.disconnect();
       await client.close();
     },
   };

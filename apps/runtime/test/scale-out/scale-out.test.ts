@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { TestServer } from '../server/harness.js';
 import {
   cli,
   fileGateWorkflow,
+  freePort,
   getRun,
   openFileGate,
   root,
@@ -377,6 +379,75 @@ describe.skipIf(skipRedis)('serve --queue with worker processes', { timeout: 120
       expect(run).toMatchObject({ status: 'succeeded', worker: 'n1', attempts: 1 });
       const next = await runFinished(test, await submit(test, textWorkflow('still connected')));
       expect(next).toMatchObject({ status: 'succeeded', worker: 'n1' });
+    });
+  });
+
+  describe('docs/scale-out.md', () => {
+    const doc = readFileSync(join(root, 'docs/scale-out.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+    async function bash(
+      script: string,
+      env: Record<string, string>,
+    ): Promise<{ status: number | null; stdout: string; stderr: string }> {
+      const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
+        cwd: root,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const status = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      return { status, stdout, stderr };
+    }
+
+    it('runs "Try it on one machine" as written: two workers, a DiffEdit run through the queue', async () => {
+      const result = await bash(blocks[0], {
+        REDIS_PORT: String(await freePort()),
+        PORT: String(await freePort()),
+      });
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout).toContain('worker-a: toy-blip toy-flan-t5 toy-sd');
+      expect(result.stdout).toContain('worker-b: toy-blip toy-flan-t5 toy-sd');
+      expect(result.stdout).toMatch(/^succeeded worker-[ab] 1 \/api\/files\/out_[0-9a-f]{32}\.png$/m);
+    });
+
+    it('runs the several-machines commands (with loopback values), password and token included', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'diffedit-scale-out-doc-'));
+      const env = {
+        REDIS_HOST: '127.0.0.1',
+        REDIS_BIND: '127.0.0.1',
+        REDIS_PORT: String(await freePort()),
+        REDIS_PASSWORD: 'a-redis-password',
+        REDIS_DIR: dir,
+        SERVER_HOST: '127.0.0.1',
+        PORT: String(await freePort()),
+        DIFFEDIT_TOKEN: 'a-server-token',
+        DATA: join(dir, 'data'),
+        MODELS: models,
+      };
+      // The doc's lines start the three parts; this test then waits for them, runs a workflow and stops them.
+      const script = [
+        'set -m',
+        `trap 'for job in $(jobs -p); do kill -- -$job || true; done; wait; kill $(cat $REDIS_DIR/redis.pid)' EXIT`,
+        blocks[1],
+        'BASE=http://127.0.0.1:$PORT; AUTH="authorization: Bearer $DIFFEDIT_TOKEN"',
+        `until curl -fsS -H "$AUTH" $BASE/api/health 2>/dev/null | grep -q '"models":\\["toy-blip"'; do sleep 0.2; done`,
+        `curl -sS -o /dev/null -w '%{http_code}\\n' $BASE/api/health`,
+        `RUN_ID=$(curl -fsS -H "$AUTH" -H 'content-type: application/json' -d '{"workflow":${JSON.stringify(textWorkflow('through the queue'))}}' $BASE/api/runs | node -pe 'JSON.parse(require("fs").readFileSync(0)).runId')`,
+        `until curl -fsS -H "$AUTH" $BASE/api/runs/$RUN_ID | grep -q '"status":"succeeded"'; do sleep 0.2; done`,
+        `curl -fsS -H "$AUTH" $BASE/api/runs/$RUN_ID | node -pe 'const r = JSON.parse(require("fs").readFileSync(0)); r.status + " " + r.files.length'`,
+      ].join('\n');
+      try {
+        const result = await bash(script, env);
+        expect(result.status, result.stderr).toBe(0);
+        expect(result.stdout).toMatch(/^401$/m); // the API wants the token
+        expect(result.stdout).toMatch(/^succeeded 1$/m);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 });
