@@ -197,3 +197,56 @@ describe('DiffEdit input helpers', () => {
     expect(Array.from(mean.data)).toEqual([2, 2, 2, 2]);
   });
 });
+
+describe('display images in the output cache', () => {
+  it('keeps 8-bit images as bytes and serves the same pixels from the cache as the run made', async () => {
+    const width = 96;
+    const height = 64;
+    const raw = Buffer.alloc(width * height * 3);
+    for (let i = 0; i < raw.length; i++) raw[i] = (i * 97 + 13) % 256; // every level, no flat runs
+    await sharp(raw, { raw: { width, height, channels: 3 } })
+      .png()
+      .toFile(join(dir, 'levels.png'));
+    const runtime = createRuntime({ inputsDir: dir, modelsDir: dir });
+    const workflow = (prefix: string) =>
+      doc(
+        [
+          { id: 'load', type: 'LoadImage', params: { image: 'levels.png' } },
+          { id: 'grid', type: 'ImageGrid', params: { rows: 1, cols: 2 } },
+          { id: 'save', type: 'SaveImage', params: { filename_prefix: prefix } },
+        ],
+        [
+          ['load', 'image', 'grid', 'a'],
+          ['load', 'image', 'grid', 'b'],
+          ['grid', 'image', 'save', 'image'],
+        ],
+      );
+    const first = await runtime.run(workflow('first'));
+    expect(first.status, JSON.stringify(first.error)).toBe('done');
+    const values = (first.outputs.load.image as Tensor).size + (first.outputs.grid.image as Tensor).size;
+    // the PNG's bytes may sit in Node's shared 8 KiB Buffer pool: the cache counts what it keeps alive
+    const png = first.artifacts[0].bytes.buffer.byteLength;
+    // one byte a value (plus dims, names and the PNG), not four
+    expect(runtime.cache.stats().bytes).toBeLessThan(values + png + 1024);
+    expect(runtime.cache.stats().bytes).toBeGreaterThanOrEqual(values + png);
+
+    const cachedNodes: string[] = [];
+    const second = await runtime.run(workflow('second'), {
+      onEvent: (e: RunEvent) => {
+        if (e.type === 'node:cached') cachedNodes.push(e.nodeId);
+      },
+    });
+    expect(second.status).toBe('done');
+    expect(cachedNodes).toEqual(['grid']);
+    const before = first.outputs.grid.image as Tensor;
+    const after = second.outputs.grid.image as Tensor;
+    expect(after.data).toBeInstanceOf(Float32Array);
+    expect(after.dims).toEqual(before.dims);
+    expect(after.data).toEqual(before.data);
+    const pixels = async (bytes: Uint8Array) => sharp(bytes).raw().toBuffer();
+    expect(await pixels(second.artifacts[0].bytes)).toEqual(await pixels(first.artifacts[0].bytes));
+    expect((await pixels(first.artifacts[0].bytes)).subarray(0, width * 3)).toEqual(
+      raw.subarray(0, width * 3),
+    );
+  });
+});

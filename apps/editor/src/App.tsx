@@ -1,6 +1,7 @@
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useState } from 'react';
 
+import { getToken, onUnauthorized, setToken } from './api/auth.js';
 import { api } from './api/client.js';
 import { resumeRun, runWorkflow, startEvents, uploadToParam } from './api/runner.js';
 import { Canvas } from './components/flow/Canvas.js';
@@ -15,6 +16,8 @@ import { canvasToWorkflow } from './util/convert.js';
 import { importFileBytes, importJsonText } from './util/import-export.js';
 
 const AUTOSAVE = 'diffedit.autosave';
+/** Whether boot has put the saved (or default) workflow on the canvas: auto-save waits for it. */
+let opened = false;
 const DEFAULT_TEMPLATE = 'diffedit-prompts';
 
 function isTyping(target: EventTarget | null): boolean {
@@ -57,8 +60,12 @@ function useShortcuts(): void {
 function useAutosave(): void {
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const save = (): void =>
+    const save = (): void => {
+      // Until boot has opened the saved workflow (a refused token, an unreachable server) there is nothing of
+      // the user's on the canvas: saving it would replace their workflow with an empty one.
+      if (!opened) return;
       localStorage.setItem(AUTOSAVE, JSON.stringify(canvasToWorkflow(useEditor.getState().doc)));
+    };
     const unsubscribe = useEditor.subscribe((state, previous) => {
       if (state.doc === previous.doc || !state.catalog) return;
       clearTimeout(timer);
@@ -84,6 +91,7 @@ async function boot(): Promise<void> {
   }
   // Opening is not an edit: start with an empty undo history.
   useEditor.setState({ history: { past: [], future: [] } });
+  opened = true;
   startEvents();
   await resumeRun();
 }
@@ -108,9 +116,48 @@ function Notice(): React.JSX.Element | null {
   );
 }
 
+/** Asks for the server's token when it refused ours (or wanted one); the page then starts again with it. */
+function SignIn(): React.JSX.Element {
+  const [value, setValue] = useState('');
+  return (
+    <div className="sign-in-backdrop">
+      <form
+        className="sign-in"
+        role="dialog"
+        aria-label="Sign in"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (value.trim() === '') return;
+          setToken(value.trim());
+          window.location.reload();
+        }}
+      >
+        <h2>This server needs a token</h2>
+        <p>
+          {getToken() === undefined ? 'Enter' : 'The token was refused. Enter'} the token it was started with
+          (<code>diffedit serve --token</code>); the URL it printed carries it.
+        </p>
+        <label>
+          Token
+          <input
+            type="password"
+            autoComplete="current-password"
+            autoFocus
+            value={value}
+            onChange={(e) => setValue(e.target.value)}
+          />
+        </label>
+        <button type="submit">Sign in</button>
+      </form>
+    </div>
+  );
+}
+
 function Editor(): React.JSX.Element {
   const flow = useReactFlow();
   const [bootError, setBootError] = useState<string>();
+  const [signIn, setSignIn] = useState(false);
+  useEffect(() => onUnauthorized(() => setSignIn(true)), []);
   useShortcuts();
   useAutosave();
   useEffect(() => {
@@ -173,7 +220,8 @@ function Editor(): React.JSX.Element {
           <Legend />
         </aside>
       </div>
-      {bootError && <div className="notice error">Cannot reach the server: {bootError}</div>}
+      {bootError && !signIn && <div className="notice error">Cannot reach the server: {bootError}</div>}
+      {signIn && <SignIn />}
       <Notice />
     </div>
   );

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 import { workflowToCanvas, canvasToWorkflow } from '../src/util/convert.js';
 import { diffEditSources } from '../src/util/results.js';
-import { applyEvent, overallProgress } from '../src/util/run-state.js';
-import type { EditorEvent, RunView } from '../src/util/run-state.js';
+import { applyEvent, collectPreviews, overallProgress } from '../src/util/run-state.js';
+import type { EditorEvent, NodeRunState, RunView } from '../src/util/run-state.js';
 import { serverCatalog, shippedWorkflow } from './fixtures.js';
 
 const runId = '00000000-0000-4000-8000-000000000001';
@@ -120,7 +120,7 @@ describe('DiffEdit views', () => {
       runId,
       status: 'succeeded',
       planned: [],
-      nodes: { save: { phase: 'done', images: ['/api/files/grid.png'], warnings: [] } },
+      nodes: { save: { phase: 'done', images: ['/api/files/grid.png'], outputs: {}, warnings: [] } },
     };
     expect(diffEditSources(workflow, view, (id) => `/api/files/${id}`)).toEqual({
       original: { url: '/api/files/grid.png', tile: { index: 0, cols: 3, rows: 1 } },
@@ -136,10 +136,57 @@ describe('DiffEdit views', () => {
       status: 'succeeded',
       planned: [],
       nodes: {
-        denoise: { phase: 'done', images: ['/api/files/edited.png'], warnings: [] },
-        save: { phase: 'done', images: ['/g.png'], warnings: [] },
+        denoise: { phase: 'done', images: ['/api/files/edited.png'], outputs: {}, warnings: [] },
+        save: { phase: 'done', images: ['/g.png'], outputs: {}, warnings: [] },
       },
     };
     expect(diffEditSources(workflow, view, (id) => id).edited).toEqual({ url: '/api/files/edited.png' });
+  });
+
+  it('fall back on the output previews when no grid or file shows a role', () => {
+    const workflow = shippedWorkflow();
+    workflow.nodes = workflow.nodes.filter((n) => n.type !== 'ImageGrid' && n.type !== 'SaveImage');
+    workflow.edges = workflow.edges.filter((e) => workflow.nodes.some((n) => n.id === e.to.node));
+    const preview = (nodeId: string, output: string, socketType: 'IMAGE' | 'MASK'): NodeRunState => ({
+      phase: 'done',
+      images: [],
+      warnings: [],
+      outputs: {
+        [output]: {
+          output,
+          socketType,
+          fileId: `pv_${'c'.repeat(32)}.png`,
+          url: `/pv/${nodeId}.png`,
+          width: 64,
+          height: 64,
+          sourceWidth: 64,
+          sourceHeight: 64,
+          batch: 1,
+        },
+      },
+    });
+    let view: RunView = { runId, status: 'running', planned: [], nodes: {} };
+    for (const [nodeId, nodeType, output, socketType] of [
+      ['image', 'LoadImage', 'image', 'IMAGE'],
+      ['mask', 'GenerateMask', 'mask', 'MASK'],
+      ['denoise', 'MaskedDenoise', 'image', 'IMAGE'],
+    ] as const)
+      view = applyEvent(view, {
+        ...base,
+        type: 'node:preview',
+        nodeId,
+        nodeType,
+        preview: preview(nodeId, output, socketType).outputs[output],
+      });
+    expect(view.nodes.mask.outputs.mask.url).toBe('/pv/mask.png');
+    expect(diffEditSources(workflow, view, (id) => id)).toEqual({
+      original: { url: '/pv/image.png' },
+      mask: { url: '/pv/mask.png' },
+      edited: { url: '/pv/denoise.png' },
+    });
+    // collectPreviews keeps a finished node's own previews and nothing else.
+    const kept = collectPreviews({ other: preview('other', 'image', 'IMAGE').outputs }, view);
+    expect(Object.keys(kept).sort()).toEqual(['denoise', 'image', 'mask', 'other']);
+    expect(collectPreviews(kept, view)).toBe(kept);
   });
 });

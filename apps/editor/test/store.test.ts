@@ -1,6 +1,8 @@
+import type { OutputPreview, RunDetail } from '@diffedit/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { currentWorkflow, useEditor } from '../src/store/editor.js';
+import { viewFromDetail } from '../src/util/run-state.js';
 import { serverCatalog, shippedWorkflow } from './fixtures.js';
 
 const store = (): ReturnType<typeof useEditor.getState> => useEditor.getState();
@@ -12,6 +14,7 @@ beforeEach(() => {
     notice: undefined,
     knownKeys: new Set(),
     fingerprints: {},
+    previews: {},
   });
   store().setCatalog(serverCatalog());
   store().load({
@@ -125,5 +128,121 @@ describe('editor store', () => {
     expect(store().stale.size).toBe(0);
     store().setParam('target', 'text', 'a yellow banana');
     expect([...store().stale].sort()).toEqual(['denoise', 'grid', 'mask', 'mask_image', 'save', 'target']);
+  });
+
+  it('shows output previews as they arrive, keeps them across runs, replaces them when a node re-runs', () => {
+    store().load(shippedWorkflow());
+    const run1 = '00000000-0000-4000-8000-000000000001';
+    const run2 = '00000000-0000-4000-8000-000000000002';
+    const preview = (output: string, n: number, socketType: 'IMAGE' | 'MASK' = 'IMAGE'): OutputPreview => ({
+      output,
+      socketType,
+      fileId: `pv_${String(n).repeat(32)}.png`,
+      url: `/api/files/pv_${String(n).repeat(32)}.png`,
+      width: 64,
+      height: 64,
+      sourceWidth: 64,
+      sourceHeight: 64,
+      batch: 1,
+    });
+    const base = (runId: string) => ({ runId, time: 0 });
+    const node = (nodeId: string, nodeType: string) => ({ nodeId, nodeType });
+
+    store().startRun(run1);
+    store().applyServerEvent({
+      ...base(run1),
+      type: 'run:start',
+      planned: ['image', 'mask'],
+      cached: [],
+      targets: ['mask'],
+      keys: { image: 'k1', mask: 'k2' },
+    });
+    store().applyServerEvent({ ...base(run1), type: 'node:start', ...node('image', 'LoadImage') });
+    // Sent before node:done: shown at once.
+    store().applyServerEvent({
+      ...base(run1),
+      type: 'node:preview',
+      ...node('image', 'LoadImage'),
+      preview: preview('image', 1),
+    });
+    expect(store().previews.image.image.fileId).toBe(preview('image', 1).fileId);
+    const done = {
+      ...base(run1),
+      ...node('image', 'LoadImage'),
+      cacheKey: 'k1',
+      ms: 1,
+      outputs: {},
+      artifacts: [],
+    };
+    store().applyServerEvent({ ...done, type: 'node:done' });
+    store().applyServerEvent({
+      ...base(run1),
+      type: 'node:preview',
+      ...node('mask', 'GenerateMask'),
+      preview: preview('mask', 2, 'MASK'),
+    });
+    expect(Object.keys(store().previews).sort()).toEqual(['image', 'mask']);
+    const before = store().previews;
+    // Events of another run, and progress, change nothing.
+    store().applyServerEvent({
+      ...base(run2),
+      type: 'node:preview',
+      ...node('image', 'LoadImage'),
+      preview: preview('image', 9),
+    });
+    store().applyServerEvent({
+      ...base(run1),
+      type: 'node:progress',
+      ...node('mask', 'GenerateMask'),
+      step: 1,
+      total: 2,
+    });
+    expect(store().previews).toBe(before);
+
+    // The next run reaches only the mask: the image keeps its preview, the mask's is replaced.
+    store().startRun(run2);
+    store().applyServerEvent({
+      ...base(run2),
+      type: 'run:start',
+      planned: ['mask'],
+      cached: [],
+      targets: ['mask'],
+      keys: { mask: 'k3' },
+    });
+    expect(store().previews.mask.mask.fileId).toBe(preview('mask', 2).fileId);
+    store().applyServerEvent({
+      ...base(run2),
+      type: 'node:preview',
+      ...node('mask', 'GenerateMask'),
+      preview: preview('mask', 3, 'MASK'),
+    });
+    expect(store().previews.mask.mask.fileId).toBe(preview('mask', 3).fileId);
+    expect(store().previews.image.image.fileId).toBe(preview('image', 1).fileId);
+
+    // A run re-opened from the server (GET /api/runs/:id) brings its own previews back.
+    const detail = {
+      runId: run1,
+      status: 'succeeded',
+      name: 'x',
+      createdAt: 0,
+      files: [],
+      cached: [],
+      warnings: [],
+      workflow: {},
+      nodes: [
+        {
+          ...node('mask', 'GenerateMask'),
+          state: 'cached',
+          ms: 0,
+          files: [],
+          previews: [preview('mask', 2, 'MASK')],
+        },
+      ],
+    } satisfies RunDetail;
+    store().setRunView(viewFromDetail(detail));
+    expect(store().previews.mask.mask.fileId).toBe(preview('mask', 2).fileId);
+    // Opening another document drops them.
+    store().load(shippedWorkflow());
+    expect(store().previews).toEqual({});
   });
 });

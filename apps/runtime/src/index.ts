@@ -7,3 +7,4 @@ export * from './progress.js';
 export { runCli, EXIT, internalErrorMessage } from './cli/program.js';
 export type { CliIo } from './cli/program.js';
 export * from './server/index.js';
+export * from './batch/index.js';

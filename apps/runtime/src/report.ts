@@ -45,7 +45,7 @@ export interface RunReport {
  * File names for the artifacts in the output folder: a node's own name unless two nodes chose the same one,
  * in which case each is prefixed with its node id.
  */
-export function artifactFileNames(artifacts: readonly NodeArtifact[]): string[] {
+export function artifactFileNames(artifacts: readonly Pick<NodeArtifact, 'nodeId' | 'name'>[]): string[] {
   const counts = new Map<string, number>();
   for (const a of artifacts) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
   return artifacts.map((a) => (counts.get(a.name)! > 1 ? `${a.nodeId}-${a.name}` : a.name));

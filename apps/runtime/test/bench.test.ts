@@ -9,6 +9,7 @@ import type { BenchResult } from '../src/bench/bench-report.js';
 import { runBench } from '../src/bench/run.js';
 import { perSecond, summarize } from '../src/bench/stats.js';
 import { benchSuite, toResult } from '../src/bench/suite.js';
+import { mainThreadCpuMs } from '../src/bench/thread-cpu.js';
 import { countTypedArrayAllocations } from '../src/bench/typed-array-counter.js';
 import { maskBatchRows } from '../src/bench/unet-benches.js';
 import { traceRun } from '../src/bench/workflow-benches.js';
@@ -199,6 +200,11 @@ describe('headline figures', () => {
       peak_rss_mib_per_megapixel: null,
       scaling: null,
     });
+    // where the main thread's CPU time was measured (Linux), that is the figure, not its busy time
+    const withCpu = headlineFigures([
+      result('overhead-toy', { mainThreadBusyMedianMs: 120, mainThreadCpuMedianMs: 80 }),
+    ]);
+    expect(withCpu.non_model_ms_warm).toBe(80);
   });
 });
 
@@ -304,4 +310,24 @@ describe('runBench', () => {
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
     expect(lines.some((l) => l.includes('scheduler-loop'))).toBe(true);
   });
+});
+
+describe('mainThreadCpuMs', () => {
+  it.runIf(process.platform === 'linux')(
+    "counts the main thread's own CPU time: it grows while this thread computes",
+    () => {
+      const before = mainThreadCpuMs();
+      expect(before).toBeGreaterThanOrEqual(0);
+      // calibrated by CPU used, not by time: compute until the process has used 100 ms more CPU
+      const start = process.cpuUsage();
+      let x = 0;
+      for (;;) {
+        for (let i = 0; i < 100_000; i++) x += Math.sqrt(i);
+        const used = process.cpuUsage(start);
+        if (used.user + used.system >= 100_000) break;
+      }
+      expect(x).toBeGreaterThan(0);
+      expect(mainThreadCpuMs()!).toBeGreaterThan(before!);
+    },
+  );
 });

@@ -10,6 +10,8 @@ import type {
   WorkflowEntry,
 } from '@diffedit/core';
 
+import { authHeaders, reportUnauthorized } from './auth.js';
+
 /** An HTTP error of the API, with the validation issues of a 400 when there are some. */
 export class ApiError extends Error {
   constructor(
@@ -21,8 +23,11 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(path: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(path, init);
+async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const headers = new Headers(init.headers);
+  for (const [name, value] of Object.entries(authHeaders())) headers.set(name, value);
+  const response = await fetch(path, { ...init, headers });
+  if (response.status === 401) reportUnauthorized();
   const text = await response.text();
   let body: unknown = undefined;
   try {

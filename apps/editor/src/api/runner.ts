@@ -1,3 +1,5 @@
+import type { RunDetail } from '@diffedit/core';
+
 import { ApiError, api } from './client.js';
 import { clientId, connectEvents, subscribeRun } from './socket.js';
 import { currentWorkflow, useEditor } from '../store/editor.js';
@@ -5,6 +7,8 @@ import { viewFromDetail } from '../util/run-state.js';
 import type { EditorEvent } from '../util/run-state.js';
 
 const ACTIVE_RUN = 'diffedit.activeRun';
+/** The run the canvas shows (its states and previews come back after a reload). */
+const SHOWN_RUN = 'diffedit.shownRun';
 const RUN_END = new Set(['run:done', 'run:failed', 'run:cancelled']);
 
 export const runsChanged = (): boolean => window.dispatchEvent(new Event('diffedit:runs-changed'));
@@ -54,6 +58,7 @@ export async function runWorkflow(targets?: string[]): Promise<void> {
     const { runId } = await api.submit(currentWorkflow(), clientId(), targets);
     store.startRun(runId);
     localStorage.setItem(ACTIVE_RUN, runId);
+    localStorage.setItem(SHOWN_RUN, runId);
     subscribeRun(runId);
     runsChanged();
   } catch (error) {
@@ -75,10 +80,16 @@ export async function cancelRun(runId: string): Promise<void> {
   }
 }
 
-/** After a reload: show the run that was going on and follow it to its end. */
+/** Whether a run was made from the open canvas (every node it names is there, with the same type). */
+function runMatchesCanvas(run: RunDetail): boolean {
+  const types = new Map(useEditor.getState().doc.nodes.map((n) => [n.id, n.data.type]));
+  return run.nodes.length > 0 && run.nodes.every((n) => types.get(n.nodeId) === n.nodeType);
+}
+
+/** After a reload: show the run that was going on and follow it to its end, or the last run shown. */
 export async function resumeRun(): Promise<void> {
   const runId = localStorage.getItem(ACTIVE_RUN);
-  if (!runId) return;
+  if (!runId) return showLastRun();
   try {
     const run = await api.run(runId);
     useEditor.setState({ submittedKeys: useEditor.getState().keys });
@@ -93,9 +104,26 @@ export async function resumeRun(): Promise<void> {
   }
 }
 
+async function showLastRun(): Promise<void> {
+  const runId = localStorage.getItem(SHOWN_RUN);
+  if (!runId) return;
+  try {
+    const run = await api.run(runId);
+    if (!runMatchesCanvas(run)) return;
+    // The canvas may have been edited since that run: learn only the server's keys (with its fingerprints the
+    // browser computes the same ones), never the canvas's current keys as if the run had made them.
+    useEditor.setState({ submittedKeys: new Map() });
+    useEditor.getState().setRunView(viewFromDetail(run));
+    await learnFrom(runId);
+  } catch {
+    localStorage.removeItem(SHOWN_RUN);
+  }
+}
+
 /** Shows a past run on the canvas (states, outputs) and learns its keys. */
 export async function showRun(runId: string): Promise<void> {
   const run = await api.run(runId);
+  localStorage.setItem(SHOWN_RUN, runId);
   useEditor.setState({ submittedKeys: useEditor.getState().keys });
   useEditor.getState().setRunView(viewFromDetail(run));
   await learnFrom(runId);

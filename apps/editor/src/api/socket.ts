@@ -4,6 +4,7 @@ import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 
 import type { EditorEvent } from '../util/run-state.js';
+import { getToken, reportUnauthorized } from './auth.js';
 
 type EditorSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 let socket: EditorSocket | undefined;
@@ -25,7 +26,14 @@ export function clientId(): string {
 export function connectEvents(onEvent: (event: EditorEvent) => void, onQueue: () => void): void {
   socket?.disconnect();
   // WebSocket only: long-polling adds nothing on a local server.
-  const s: EditorSocket = io({ auth: { clientId: clientId() }, transports: ['websocket'] });
+  const token = getToken();
+  const s: EditorSocket = io({
+    auth: { clientId: clientId(), ...(token !== undefined ? { token } : {}) },
+    transports: ['websocket'],
+  });
+  s.on('connect_error', (error) => {
+    if (error.message.startsWith('unauthorized')) reportUnauthorized();
+  });
   const listener = (event: EditorEvent): void => onEvent(event);
   for (const name of SERVER_EVENT_NAMES) {
     if (name === 'queue:changed') s.on(name, onQueue);

@@ -13,8 +13,8 @@ import type { CanvasDoc, FlowNode } from '../util/convert.js';
 import { emptyHistory, endGroup, record, redo, undo } from '../util/history.js';
 import type { History } from '../util/history.js';
 import { canvasState, staleNodes } from '../util/keys.js';
-import { applyEvent } from '../util/run-state.js';
-import type { EditorEvent, RunView } from '../util/run-state.js';
+import { applyEvent, collectPreviews } from '../util/run-state.js';
+import type { EditorEvent, PreviewMap, RunView } from '../util/run-state.js';
 
 export interface Notice {
   kind: 'info' | 'error';
@@ -36,6 +36,8 @@ export interface EditorState {
   knownKeys: Set<string>;
   fingerprints: Record<string, Record<string, string>>;
   run?: RunView;
+  /** Output previews on the canvas (from the last run that produced each node's). */
+  previews: PreviewMap;
   /** The browser's keys of the canvas as it was submitted, by node (see learnRun). */
   submittedKeys: Map<string, string>;
   notice?: Notice;
@@ -118,6 +120,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     knownKeys: new Set(),
     submittedKeys: new Map(),
     fingerprints: {},
+    previews: {},
 
     setCatalog(catalog) {
       const { doc, knownKeys, fingerprints } = get();
@@ -127,6 +130,8 @@ export const useEditor = create<EditorState>()((set, get) => {
     load(workflow) {
       const doc = restore(workflow);
       change(doc);
+      // Another document: earlier previews belong to other nodes.
+      set({ previews: {} });
     },
 
     onNodesChange(changes) {
@@ -291,11 +296,11 @@ export const useEditor = create<EditorState>()((set, get) => {
       const { run } = get();
       if (!run) return;
       const next = applyEvent(run, event);
-      if (next !== run) set({ run: next });
+      if (next !== run) set({ run: next, previews: collectPreviews(get().previews, next) });
     },
 
     setRunView(view) {
-      set({ run: view });
+      set({ run: view, previews: collectPreviews(get().previews, view) });
     },
 
     learnRun(nodes, fingerprints) {

@@ -70,5 +70,12 @@ export function diffEditSources(
   const image = load?.params.image;
   if (!out.original && typeof image === 'string' && image !== '' && !image.includes('/'))
     out.original = { url: fileUrl(image) };
+  // Last, the output previews (at most 256 px): a workflow without a grid still gets its views.
+  const previewOf = (id: string, output: string): string | undefined => run?.nodes[id]?.outputs[output]?.url;
+  for (const node of workflow.nodes) {
+    const r = role(node.id) ?? (node.type === 'GenerateMask' ? 'mask' : undefined);
+    const url = previewOf(node.id, r === 'mask' && node.type === 'GenerateMask' ? 'mask' : 'image');
+    if (r && url && !out[r]) out[r] = { url };
+  }
   return out;
 }

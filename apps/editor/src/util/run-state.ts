@@ -1,4 +1,4 @@
-import type { FileRef, RunDetail, RunError, RunStatus, ServerEvent } from '@diffedit/core';
+import type { FileRef, OutputPreview, RunDetail, RunError, RunStatus, ServerEvent } from '@diffedit/core';
 
 /** What the canvas shows on one node during and after a run. */
 export type NodeRunPhase = 'queued' | 'running' | 'cached' | 'done' | 'error' | 'cancelled';
@@ -17,6 +17,8 @@ export interface NodeRunState {
   preview?: string;
   /** Image files this node produced, as URLs. */
   images: string[];
+  /** The preview of each IMAGE and MASK output, by output name. */
+  outputs: Record<string, OutputPreview>;
   error?: RunError;
   warnings: NodeWarning[];
   cacheKey?: string;
@@ -33,7 +35,10 @@ export interface RunView {
 /** Every socket event the editor folds into a run view (the executor's `node:warning` included). */
 export type EditorEvent = ServerEvent;
 
-const blank = (phase: NodeRunPhase): NodeRunState => ({ phase, images: [], warnings: [] });
+const blank = (phase: NodeRunPhase): NodeRunState => ({ phase, images: [], outputs: {}, warnings: [] });
+
+const byOutput = (previews: readonly OutputPreview[] = []): Record<string, OutputPreview> =>
+  Object.fromEntries(previews.map((p) => [p.output, p]));
 
 const imageUrls = (files: readonly FileRef[]): string[] =>
   files.filter((f) => f.mime.startsWith('image/')).map((f) => f.url);
@@ -56,6 +61,7 @@ export function viewFromDetail(run: RunDetail): RunView {
       step: n.progress?.step,
       total: n.progress?.total,
       images: imageUrls(n.files),
+      outputs: byOutput(n.previews),
       error: n.error,
       cacheKey: n.cacheKey,
     };
@@ -97,6 +103,12 @@ export function applyEvent(view: RunView, event: EditorEvent): RunView {
         phase: 'cached',
         cacheKey: event.cacheKey,
         images: imageUrls(event.artifacts),
+      }));
+      break;
+    case 'node:preview':
+      update(event.nodeId, (s) => ({
+        ...s,
+        outputs: { ...s.outputs, [event.preview.output]: event.preview },
       }));
       break;
     case 'node:start':
@@ -154,4 +166,30 @@ export function overallProgress(view: RunView): number {
     else if (s.phase === 'running' && s.total) sum += (s.step ?? 0) / s.total;
   }
   return sum / view.planned.length;
+}
+
+/** The output previews the canvas shows, by node id then output name; they outlive the run that made them. */
+export type PreviewMap = Record<string, Record<string, OutputPreview>>;
+
+/**
+ * Folds a run view into the previews shown on the canvas: a node's previews from this run replace those of
+ * earlier runs (they arrive before the node finishes: once it has, exactly its own remain); nodes the run did
+ * not reach keep theirs. Returns `previous` itself when nothing changed.
+ */
+export function collectPreviews(previous: PreviewMap, view: RunView | undefined): PreviewMap {
+  if (!view) return previous;
+  let next: PreviewMap | undefined;
+  for (const [id, state] of Object.entries(view.nodes)) {
+    const finished = state.phase === 'done' || state.phase === 'cached';
+    if (!finished && Object.keys(state.outputs).length === 0) continue;
+    const shown = finished ? state.outputs : { ...previous[id], ...state.outputs };
+    if (previous[id] && samePreviews(previous[id], shown)) continue;
+    (next ??= { ...previous })[id] = shown;
+  }
+  return next ?? previous;
+}
+
+function samePreviews(a: Record<string, OutputPreview>, b: Record<string, OutputPreview>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k].fileId === b[k]?.fileId);
 }

@@ -7,7 +7,15 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readPngText } from '../../src/util/png-text.js';
-import { addNodeBySearch, dragLink, launchBrowser, REPO, screenshot, startServer } from './harness.js';
+import {
+  addNodeBySearch,
+  dragLink,
+  handle,
+  launchBrowser,
+  REPO,
+  screenshot,
+  startServer,
+} from './harness.js';
 import type { Browser, Server } from './harness.js';
 
 // Ids the editor gives the nodes built below ↔ ids of workflows/diffedit-prompts.json.
@@ -83,6 +91,27 @@ async function waitForStale(expected: string[]): Promise<void> {
   );
 }
 
+/** The nodes' IMAGE and MASK outputs that have a preview, as `node.output`. */
+const PREVIEWED = [
+  `${IDS.image}.image`,
+  `${IDS.mask}.mask`,
+  `${IDS.denoise}.image`,
+  `${IDS.mask_image}.image`,
+  `${IDS.grid}.image`,
+].sort();
+
+async function outputPreviews(which = '.output-previews'): Promise<string[]> {
+  return (
+    await page
+      .locator(`${which} figure`)
+      .evaluateAll((els) =>
+        els.map(
+          (e) => `${e.closest('.dnode')?.getAttribute('data-node-id')}.${e.getAttribute('data-output')}`,
+        ),
+      )
+  ).sort();
+}
+
 async function phases(): Promise<Record<string, string>> {
   const pairs = await page
     .locator('.dnode')
@@ -125,6 +154,14 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     await page.locator(dnode('denoise')).waitFor();
     expect(Object.keys(await phases()).sort()).toEqual(shipped.nodes.map((n) => n.id).sort());
     expect(await page.locator('.react-flow__edge').count()).toBe(shipped.edges.length);
+    // The image param names a shipped example (assets/…): its thumbnail shows it.
+    await page.waitForFunction(
+      (sel) => {
+        const img = document.querySelector<HTMLImageElement>(sel);
+        return img !== null && img.complete && img.naturalWidth > 0;
+      },
+      `${dnode('image')} img.thumb`,
+    );
     await screenshot(page, '01-opened');
   });
 
@@ -186,6 +223,25 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     await saveImage.waitFor();
     await page.locator('[data-view="before-after"]').waitFor();
     await screenshot(page, '03-ran');
+
+    // A preview on every IMAGE and MASK output (DDIMInvert's images are an empty batch: none), all loaded.
+    expect(await outputPreviews()).toEqual(PREVIEWED);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLImageElement>('.output-previews img')].every(
+        (img) => img.complete && img.naturalWidth > 0,
+      ),
+    );
+    // The mask's is the mask: black and white, with some of each.
+    const maskPreview = await pixels(
+      await fetchBytes((await page.locator(`${dnode(IDS.mask)} .output-previews img`).getAttribute('src'))!),
+    );
+    const levels = new Set(maskPreview.data);
+    expect([...levels].sort((a, b) => a - b)).toEqual([0, 255]);
+    // The edited image's preview is the edited image (a 512 px output, shown at 256 px).
+    const editedPreview = page.locator(
+      `${dnode(IDS.denoise)} .output-previews figure[data-output="image"] img`,
+    );
+    expect(await editedPreview.getAttribute('title')).toMatch(/^image: IMAGE \d+×\d+/);
     savedPng = await fetchBytes((await saveImage.getAttribute('src'))!);
 
     // The PNG carries the graph that made it.
@@ -230,6 +286,10 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     const expected = [IDS.target, IDS.mask, IDS.mask_image, IDS.denoise, IDS.grid, IDS.save];
     await waitForStale(expected);
     await screenshot(page, '04-stale');
+    // The previews of nodes that would re-run are dimmed as out of date; the others are not.
+    expect(await outputPreviews('.output-previews.old')).toEqual(
+      PREVIEWED.filter((p) => expected.includes(p.split('.')[0])),
+    );
 
     // One undo takes back the whole typing; redo brings it back.
     await page.keyboard.press('Control+z');
@@ -255,6 +315,31 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     );
     await waitForStale([]);
     expect(await staleNodes()).toEqual([]);
+    // Re-run and cached nodes alike show current previews.
+    expect(await outputPreviews()).toEqual(PREVIEWED);
+    expect(await outputPreviews('.output-previews.old')).toEqual([]);
+
+    // An edit after the run survives a reload, and so do its stale badges and the run's previews.
+    await target.click();
+    await target.press('Control+a');
+    await target.pressSequentially('a blue ball');
+    await page.locator('.react-flow__pane').click({ position: { x: 700, y: 1000 } });
+    await waitForStale(expected);
+    await page.waitForTimeout(400); // auto-save runs 200 ms after the last change
+    await page.reload();
+    await page.locator(dnode(IDS.denoise)).waitFor();
+    expect(await target.inputValue()).toBe('a blue ball');
+    await expect.poll(() => outputPreviews()).toEqual(PREVIEWED);
+    await waitForStale(expected);
+    expect(await outputPreviews('.output-previews.old')).toEqual(
+      PREVIEWED.filter((p) => expected.includes(p.split('.')[0])),
+    );
+    // Back to the prompt of the last run: nothing is stale.
+    await target.click();
+    await target.press('Control+a');
+    await target.pressSequentially('a yellow banana');
+    await page.locator('.react-flow__pane').click({ position: { x: 700, y: 1000 } });
+    await waitForStale([]);
   });
 
   it('refuses an incompatible connection and says why', async () => {
@@ -267,6 +352,45 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     expect(await page.locator('.react-flow__edge').count()).toBe(edges);
     await screenshot(page, '05-refused');
     await notice.click();
+  });
+
+  it('offers the nodes that take a link released on empty canvas, and connects the one picked', async () => {
+    const nodes = await page.locator('.react-flow__node').count();
+    const edges = await page.locator('.react-flow__edge').count();
+    const from = await page.locator(handle(IDS.mask, 'source', 'mask')).boundingBox();
+    const pane = (await page.locator('.react-flow__pane').boundingBox())!;
+    const drop = { x: pane.x + 700, y: pane.y + 1000 };
+    await page.mouse.move(from!.x + from!.width / 2, from!.y + from!.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(drop.x, drop.y, { steps: 8 });
+    await page.mouse.up();
+    const search = page.getByRole('dialog', { name: 'Add a node' });
+    await search.waitFor();
+    const offered = await search
+      .locator('li[data-type]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-type')));
+    // Nodes with a MASK input (MaskToImage, MaskedDenoise, ShowValue's ANY…), and no node without one.
+    expect(offered).toEqual(expect.arrayContaining(['MaskToImage', 'MaskedDenoise']));
+    expect(offered).not.toContain('Text');
+    expect(offered).not.toContain('LoadImage');
+    await search.getByRole('textbox', { name: 'Search nodes' }).fill('mask to');
+    await search.locator('li[data-type="MaskToImage"]').click();
+    await search.waitFor({ state: 'detached' });
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(nodes + 1);
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(edges + 1);
+    const added = page.locator(
+      '.dnode[data-node-type="MaskToImage"]:not([data-node-id="' + IDS.mask_image + '"])',
+    );
+    const id = (await added.getAttribute('data-node-id'))!;
+    expect(await page.locator(`.react-flow__edge[data-id*="${IDS.mask}"][data-id*="${id}"]`).count()).toBe(1);
+    await screenshot(page, '05b-link-search');
+    // Undo takes the edge, then the node, back.
+    await page.locator('.react-flow__pane').click({ position: { x: 700, y: 1000 } });
+    await page.keyboard.press('Control+z');
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(nodes);
+    // (Restored nodes are measured again before their edges are drawn.)
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(edges);
   });
 
   it('exports then imports a workflow file', async () => {
@@ -334,6 +458,10 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
       .poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 120_000 })
       .toBeGreaterThan(first);
     expect(await steps.inputValue()).toBe('1000'); // the edit survived the reload (auto-save)
+    // Nodes that have already run (or came from the cache) show their previews after the reload too.
+    expect(await outputPreviews()).toEqual(
+      expect.arrayContaining([`${IDS.image}.image`, `${IDS.mask}.mask`]),
+    );
     await screenshot(page, '08-after-reload');
 
     await page.getByRole('button', { name: 'Cancel', exact: true }).first().click();

@@ -16,18 +16,33 @@ export const ARTIFACTS = join(REPO, 'test-artifacts', 'editor');
 export interface Server {
   url: string;
   dataDir: string;
+  /** Everything `serve` printed so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
-/** `diffedit serve` on a free loopback port with a fresh data folder; resolves once it prints its URL. */
-export async function startServer(): Promise<Server> {
+/**
+ * `diffedit serve` on a free loopback port with a fresh data folder (and `--token` when given); resolves once
+ * it prints its URL.
+ */
+export async function startServer(options: { token?: string } = {}): Promise<Server> {
   const cli = join(REPO, 'apps/runtime/dist/cli.js');
   if (!existsSync(cli) || !existsSync(join(REPO, 'apps/editor/dist/index.html')))
     throw new Error('build first (npm run build): the browser tests serve apps/editor/dist');
   const dataDir = mkdtempSync(join(tmpdir(), 'diffedit-e2e-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    [cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir],
+    [
+      cli,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--data',
+      dataDir,
+      ...(options.token !== undefined ? ['--token', options.token] : []),
+    ],
     {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,6 +62,7 @@ export async function startServer(): Promise<Server> {
   return {
     url,
     dataDir,
+    output: () => output,
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));

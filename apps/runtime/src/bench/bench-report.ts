@@ -124,7 +124,7 @@ export interface HeadlineFigures {
   overhead_ratio: number | null;
   /** the same on the toy models (512²) */
   overhead_ratio_toy: number | null;
-  /** main-thread busy ms of a warm run outside onnxruntime (toy, 512²) */
+  /** main-thread CPU ms of a warm run (toy, 512²; Linux, from /proc) — else its busy time (event-loop utilisation) */
   non_model_ms_warm: number | null;
   /** session calls of one cold run of the default workflow (toy, defaults) */
   unet_calls: number | null;
@@ -156,7 +156,8 @@ export function headlineFigures(results: readonly BenchResult[]): HeadlineFigure
   return {
     overhead_ratio: num(bench?.overheadRatio),
     overhead_ratio_toy: num(toy?.overheadRatio),
-    non_model_ms_warm: num(toy?.mainThreadBusyMedianMs),
+    // main-thread CPU where the OS reports it per thread (Linux), else its busy time
+    non_model_ms_warm: num(toy?.mainThreadCpuMedianMs) ?? num(toy?.mainThreadBusyMedianMs),
     unet_calls: num(calls?.unet),
     vae_encodes: num(calls?.vaeEncoder),
     text_encoder_calls: num(calls?.textEncoder),

@@ -9,6 +9,7 @@ import { createRuntime } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import type { BenchCheck } from './bench-report.js';
 import { MemorySampler } from './measure.js';
+import { mainThreadCpuMs } from './thread-cpu.js';
 import { callsByComponent, ModelCallRecorder, openReplay } from './model-calls.js';
 import type { BenchContext } from './resources.js';
 import { bytesToMiB, round3, summarize } from './stats.js';
@@ -58,6 +59,8 @@ interface MeasuredRun {
   wallMs: number;
   /** main-thread busy time (event-loop utilisation, active): the JavaScript the runtime adds */
   mainThreadMs: number;
+  /** main-thread CPU time (Linux /proc; undefined elsewhere): the same without time spent descheduled */
+  mainThreadCpuMs: number | undefined;
   /** Σ session.run as onnxruntime took it inside the run (measured in the worker) */
   sessionRunMs: number;
   sessionCalls: number;
@@ -72,13 +75,22 @@ async function measuredRun(
 ): Promise<MeasuredRun> {
   runtime.cache.clear();
   recorder.reset(record);
+  const cpuBefore = mainThreadCpuMs();
   const elu = performance.eventLoopUtilization();
   const start = performance.now();
   await runTraced(runtime, document, 'measured run');
   const wallMs = performance.now() - start;
   const mainThreadMs = performance.eventLoopUtilization(elu).active;
+  const cpuAfter = mainThreadCpuMs();
+  const cpuMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   recorder.recording = false;
-  return { wallMs, mainThreadMs, sessionRunMs: recorder.runMs, sessionCalls: recorder.runCount };
+  return {
+    wallMs,
+    mainThreadMs,
+    mainThreadCpuMs: cpuMs,
+    sessionRunMs: recorder.runMs,
+    sessionCalls: recorder.runCount,
+  };
 }
 
 /**
@@ -157,6 +169,9 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         // the same wall against onnxruntime's own time inside the run (measured where it ran: the worker)
         overheadRatioInRun: round3(wall / median(runs.map((r) => r.sessionRunMs))),
         mainThreadBusyMedianMs: round3(median(runs.map((r) => r.mainThreadMs))),
+        mainThreadCpuMedianMs: runs.every((r) => r.mainThreadCpuMs !== undefined)
+          ? round3(median(runs.map((r) => r.mainThreadCpuMs!)))
+          : null,
         nonModelMedianMs: round3(median(runs.map((r) => r.wallMs - r.sessionRunMs))),
         sessionCalls: callsByComponent(calls),
         rerunTargetPromptMedianMs: round3(median(reruns)),
@@ -208,6 +223,10 @@ export async function memoryTargetPromptRuns(ctx: BenchContext): Promise<BenchOu
       if ((i + 1) % 10 === 0) ctx.log(`  run ${i + 1}/${runs}: RSS ${bytesToMiB(rss[i]).toFixed(0)} MiB`);
     }
     const growth = ((rss[runs - 1] - rss[early - 1]) / rss[early - 1]) * 100;
+    // what the cache does not explain: RSS less the cache's bytes (exact: the buffers it holds), which stays
+    // flat unless something else grows; rssGrowthPct also counts the cache filling up to its budget
+    const outside = (i: number): number => rss[i] - cacheBytes[i];
+    const outsideGrowth = ((outside(runs - 1) - outside(early - 1)) / outside(early - 1)) * 100;
     const within = cacheBytes.every((b) => b <= budget);
     return {
       params: { model: 'toy-sd', image: '512×512', runs, cacheBudgetMiB: 256, changed: 'target prompt' },
@@ -215,6 +234,11 @@ export async function memoryTargetPromptRuns(ctx: BenchContext): Promise<BenchOu
       details: {
         rssGrowthPct: round3(growth),
         rssMiB: { [`run${early}`]: bytesToMiB(rss[early - 1]), [`run${runs}`]: bytesToMiB(rss[runs - 1]) },
+        cacheMiB: {
+          [`run${early}`]: bytesToMiB(cacheBytes[early - 1]),
+          [`run${runs}`]: bytesToMiB(cacheBytes[runs - 1]),
+        },
+        rssOutsideCacheGrowthPct: round3(outsideGrowth),
         cacheWithinBudget: within,
         cacheMiBAfterLastRun: bytesToMiB(cacheBytes[runs - 1]),
         cacheEntries: runtime.cache.stats().entries,

@@ -9,6 +9,8 @@ import { ModelManagerKey } from '@diffedit/nodes';
 import { ensureToyPack } from '@diffedit/toy-models';
 import type { RunResult, ValidationIssue } from '@diffedit/core';
 
+import { batchCommand } from '../batch/command.js';
+import type { BatchFlags } from '../batch/command.js';
 import { applyOverrides, parseOverride, UsageError } from '../overrides.js';
 import type { ParamOverride } from '../overrides.js';
 import { RunProgress } from '../progress.js';
@@ -111,6 +113,39 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--threads <n>', 'onnxruntime intra-op threads per model session (default: one per core)')
     .action(async (file: string, flags: RunFlags) => {
       exitCode = await runCommand(file, flags);
+    });
+
+  program
+    .command('batch')
+    .description(
+      'run a workflow once per CSV row or image file; OUT/<row>/ and OUT/summary.json (docs/batch.md)',
+    )
+    .argument('<workflow>', 'workflow JSON file')
+    .option(
+      '--set-from <rows.csv>',
+      'a CSV whose header cells are NODE.PARAM (and optionally name): one run per row',
+    )
+    .option('--images <dir>', 'one run per image file in DIR (png, jpg, jpeg, webp; by name)')
+    .option('--image-node <id>', 'with --images: the node that reads the image (default: the only LoadImage)')
+    .option('--set <NODE.PARAM=VALUE>', 'override a param in every row (as for run); repeatable', collect, [])
+    .requiredOption('--out <dir>', 'folder for OUT/<row>/… and summary.json, summary.csv')
+    .option('--server <url>', 'run through a diffedit server (its HTTP API) instead of in this process')
+    .option('--token <token>', 'with --server: its bearer token (default: $DIFFEDIT_TOKEN)')
+    .option('--parallel <n>', 'with --server: rows in flight at once (default 4)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--inputs <dir>', 'folder relative file params are read from (default: the workflow folder)')
+    .option('--models <dir>', 'folder relative model params are found in (default: ./models)')
+    .option('--cache-mb <n>', 'output cache budget in MiB (default 1024)')
+    .option('--providers <list>', 'onnxruntime execution providers to try in order (default: cuda,cpu)')
+    .option('--threads <n>', 'onnxruntime intra-op threads per model session (default: one per core)')
+    .action(async (file: string, flags: BatchFlags) => {
+      exitCode = await batchCommand(file, flags, {
+        print,
+        printErr,
+        runtimeFor,
+        ...(io.signal ? { signal: io.signal } : {}),
+        ...(io.outputFs ? { outputFs: io.outputFs } : {}),
+      });
     });
 
   program
@@ -274,6 +309,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT.invalid;
     }
     print(`DiffEdit Studio is serving on ${server.url}  (data: ${resolve(flags.data)})`);
+    const token = flags.token ?? process.env.DIFFEDIT_TOKEN;
+    // The editor takes the token from its address once (then forgets it there): a link to click.
+    if (token) print(`open the editor with its token: ${server.url}/?token=${encodeURIComponent(token)}`);
     const signal = io.signal ?? new AbortController().signal;
     await new Promise<void>((done) => {
       if (signal.aborted) return done();

@@ -1,15 +1,24 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import sharp from 'sharp';
 
 import { FILE_ID_PREFIX, fileUrl } from '@diffedit/core';
-import type { FileKind, FileRef, NodeArtifact, ProgressPreview, Upload, WirePreview } from '@diffedit/core';
+import type {
+  FileKind,
+  FileRef,
+  NodeArtifact,
+  OutputPreview,
+  ProgressPreview,
+  Upload,
+  WirePreview,
+} from '@diffedit/core';
 
 import { confinedPath } from './data-folder.js';
 import type { DataFolder } from './data-folder.js';
+import type { WorkerOutputPreview } from './run-worker-protocol.js';
 import type { FileRecord, ServerStore } from './store.js';
 
 const EXTENSION_OF_MIME: Record<string, string> = {
@@ -69,6 +78,41 @@ export class FileStore {
       size: artifact.bytes.byteLength,
       fileId: id,
       url: fileUrl(id),
+    };
+  }
+
+  /**
+   * Stores the preview PNG of a node's IMAGE/MASK output synchronously (the node's next event may name it). The
+   * id is the content's hash: a cached node's identical preview in a later run is the same file, written once.
+   */
+  storeOutputPreview(runId: string, preview: WorkerOutputPreview): OutputPreview {
+    const digest = createHash('sha256').update(preview.bytes).digest('hex');
+    const id = `${FILE_ID_PREFIX.preview}_${digest.slice(0, 32)}.png`;
+    if (!this.store.getFile(id) || !existsSync(join(this.data.files, id))) {
+      writeFileSync(join(this.data.files, id), preview.bytes);
+      this.record({
+        id,
+        kind: 'preview',
+        name: `${preview.nodeId}-${preview.output}.png`,
+        mime: 'image/png',
+        size: preview.bytes.byteLength,
+        runId,
+        nodeId: preview.nodeId,
+        width: preview.width,
+        height: preview.height,
+        createdAt: Date.now(),
+      });
+    }
+    return {
+      output: preview.output,
+      socketType: preview.socketType,
+      fileId: id,
+      url: fileUrl(id),
+      width: preview.width,
+      height: preview.height,
+      sourceWidth: preview.sourceWidth,
+      sourceHeight: preview.sourceHeight,
+      batch: preview.batch,
     };
   }
 

@@ -12,7 +12,7 @@ import type { ApiIssue, ApiRoute, CacheStats, Health } from '@diffedit/core';
 
 import type { Runtime } from '../runtime.js';
 import { bearerToken, hostNameOf, isLoopbackHost, isSameOrigin, tokenMatches } from './auth.js';
-import { PathRefusedError } from './data-folder.js';
+import { confinedPath, PathRefusedError } from './data-folder.js';
 import { UploadRejectedError } from './files.js';
 import type { FileStore } from './files.js';
 import { ApiProblem, problem } from './problems.js';
@@ -46,6 +46,8 @@ export interface HttpAppOptions {
   loopbackOnly: boolean;
   /** The built editor, served at `/` when present. */
   editorDir: string;
+  /** The shipped example images (`assets/NAME` params), served at /api/assets/NAME. */
+  assetsDir: string;
   /** Origins (`http://host:port`) whose pages may call the API (CORS); none by default. */
   corsOrigins: readonly string[];
 }
@@ -176,6 +178,24 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
           'Content-Type': asIs ? found.record.mime : 'application/octet-stream',
           'Content-Disposition': `${asIs ? 'inline' : 'attachment'}; filename="${found.record.name.replace(/[^\w.-]/g, '_')}"`,
           'Cache-Control': 'private, max-age=31536000, immutable',
+        },
+      },
+      (error) => error && next(error),
+    );
+  });
+
+  on(API_ROUTES.getAsset, (req, res, next) => {
+    const { name } = parse(API_ROUTES.getAsset.params, req.params, 'path');
+    const path = confinedPath(options.assetsDir, name, 'asset name');
+    if (!existsSync(path)) throw problem(404, 'not_found', `no example image ${name}`);
+    const extension = name.slice(name.lastIndexOf('.') + 1);
+    res.sendFile(
+      path,
+      {
+        headers: {
+          'Content-Type':
+            extension === 'png' ? 'image/png' : extension === 'webp' ? 'image/webp' : 'image/jpeg',
+          'Cache-Control': 'private, max-age=3600',
         },
       },
       (error) => error && next(error),

@@ -1,7 +1,13 @@
 import type { ApiIssue, NodeArtifact, RunEvent, ValidWorkflow } from '@diffedit/core';
 import type { ProviderInfo } from '@diffedit/nodes';
 
-import type { FromWorker, WorkerCall, WorkerCalls, WorkerRunResult } from './run-worker-protocol.js';
+import type {
+  FromWorker,
+  WorkerCall,
+  WorkerCalls,
+  WorkerOutputPreview,
+  WorkerRunResult,
+} from './run-worker-protocol.js';
 
 /** Where a run was executed (queue mode): the worker that started it and which attempt this is. */
 export interface RunStart {
@@ -17,6 +23,7 @@ export interface ExecuteOptions {
   onStart(start: RunStart): void;
   onEvent(event: RunEvent): void;
   onArtifact(artifact: NodeArtifact): void;
+  onPreview(preview: WorkerOutputPreview): void;
 }
 
 /**
@@ -66,7 +73,7 @@ export class RunLostError extends Error {
  */
 export function deliverRunMessage(
   message: RunMessage,
-  target: Pick<ExecuteOptions, 'onEvent' | 'onArtifact'>,
+  target: Pick<ExecuteOptions, 'onEvent' | 'onArtifact' | 'onPreview'>,
 ): { result: WorkerRunResult } | { crashed: string } | undefined {
   switch (message.type) {
     case 'event':
@@ -74,6 +81,9 @@ export function deliverRunMessage(
       return undefined;
     case 'artifact':
       target.onArtifact(message.artifact);
+      return undefined;
+    case 'preview':
+      target.onPreview(message.preview);
       return undefined;
     case 'result':
       return { result: message.result };

@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import type {
   ApiIssue,
   NodeArtifact,
+  NodePreviewEvent,
+  OutputPreview,
   RunAccepted,
   RunDetail,
   RunEvent,
@@ -18,7 +20,7 @@ import { ApiProblem, problem } from './problems.js';
 import { applyEvent, applyResult, newRun } from './run-record.js';
 import { RunLostError } from './run-executor.js';
 import type { RunExecutor, RunStart } from './run-executor.js';
-import type { WorkerRunResult } from './run-worker-protocol.js';
+import type { WorkerOutputPreview, WorkerRunResult } from './run-worker-protocol.js';
 import type { ServerStore } from './store.js';
 
 /** Where the queue's events go (socket.io rooms in the server). */
@@ -306,6 +308,30 @@ export class RunQueue {
       if (applyEvent(run, wire, typeOf)) this.store.updateRun(run);
       this.sink.toRun(run.runId, wire);
     };
+    const onPreview = (preview: WorkerOutputPreview): void => {
+      let stored: OutputPreview;
+      try {
+        stored = this.files.storeOutputPreview(run.runId, preview);
+      } catch (error) {
+        run.warnings.push({
+          nodeId: preview.nodeId,
+          nodeType: preview.nodeType,
+          code: 'preview_not_stored',
+          message: `could not store the preview of ${preview.output}: ${(error as Error).message}`,
+        });
+        return;
+      }
+      const event: NodePreviewEvent = {
+        type: 'node:preview',
+        runId: run.runId,
+        time: Date.now(),
+        nodeId: preview.nodeId,
+        nodeType: preview.nodeType,
+        preview: stored,
+      };
+      if (applyEvent(run, event, typeOf)) this.store.updateRun(run);
+      this.sink.toRun(run.runId, event);
+    };
     let result: WorkerRunResult | undefined;
     try {
       result = await this.executor.run(run.workflow, {
@@ -314,6 +340,7 @@ export class RunQueue {
         onStart: (start) => this.started(running, start),
         onEvent,
         onArtifact,
+        onPreview,
         ...(run.targets ? { targets: run.targets } : {}),
       });
     } catch (error) {

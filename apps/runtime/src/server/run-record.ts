@@ -1,4 +1,4 @@
-import type { RunDetail, RunStreamEvent, RunWarning } from '@diffedit/core';
+import type { NodePreviewEvent, RunDetail, RunStreamEvent, RunWarning } from '@diffedit/core';
 
 import type { WorkerRunResult } from './run-worker-protocol.js';
 
@@ -40,7 +40,7 @@ function isWarning(event: { type: string }): event is WarningEvent {
  */
 export function applyEvent(
   run: RunDetail,
-  event: RunStreamEvent | WarningEvent,
+  event: RunStreamEvent | NodePreviewEvent | WarningEvent,
   typeOf: (nodeId: string) => string,
 ): boolean {
   if (isWarning(event)) {
@@ -87,6 +87,13 @@ export function applyEvent(
     case 'node:start':
       if (node) node.state = 'running';
       return true;
+    case 'node:preview':
+      if (node)
+        node.previews = [
+          ...(node.previews ?? []).filter((p) => p.output !== event.preview.output),
+          event.preview,
+        ];
+      return node !== undefined;
     case 'node:progress':
       if (node) node.progress = { step: event.step, total: event.total };
       return false;

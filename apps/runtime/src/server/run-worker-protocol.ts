@@ -1,5 +1,5 @@
 import type { CacheStats, NodeArtifact, RunEvent, RunResult } from '@diffedit/core';
-import type { ModelListing, ProviderInfo } from '@diffedit/nodes';
+import type { EncodedOutputPreview, ModelListing, PreviewSocketType, ProviderInfo } from '@diffedit/nodes';
 
 /** What the run worker is started with (plain data: it crosses the thread boundary). */
 export interface RunWorkerData {
@@ -18,6 +18,14 @@ export interface RunWorkerData {
 /** A run's result as it crosses back: outputs stay in the worker (its cache), files came as artifact messages. */
 export type WorkerRunResult = Omit<RunResult, 'outputs' | 'artifacts'>;
 
+/** The preview PNG of one IMAGE or MASK output of a node, as the run's executor encoded it. */
+export interface WorkerOutputPreview extends EncodedOutputPreview {
+  nodeId: string;
+  nodeType: string;
+  output: string;
+  socketType: PreviewSocketType;
+}
+
 export interface WorkerCalls {
   cacheStats(): CacheStats;
   clearCache(): CacheStats;
@@ -35,6 +43,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'artifact'; runId: string; artifact: NodeArtifact }
+  /** Sent before the node:done / node:cached event of its node. */
+  | { type: 'preview'; runId: string; preview: WorkerOutputPreview }
   | { type: 'result'; runId: string; result: WorkerRunResult }
   | { type: 'crashed'; runId: string; message: string }
   | { type: 'reply'; id: number; ok: true; value: unknown }

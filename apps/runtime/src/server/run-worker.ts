@@ -5,6 +5,7 @@ import { createNodeCatalog, ModelManagerKey } from '@diffedit/nodes';
 
 import { createRuntime } from '../runtime.js';
 import { createInputResolver } from './data-folder.js';
+import { executeRun } from './run-execution.js';
 import type { FromWorker, RunWorkerData, ToWorker, WorkerCall } from './run-worker-protocol.js';
 
 /**
@@ -75,21 +76,13 @@ async function execute(runId: string, workflow: unknown, targets: string[] | und
   const controller = new AbortController();
   running.set(runId, controller);
   try {
-    const {
-      outputs: _outputs,
-      artifacts: _artifacts,
-      ...result
-    } = await runtime.run(workflow, {
+    await executeRun(runtime, {
       runId,
-      signal: controller.signal,
+      workflow,
       ...(targets ? { targets } : {}),
-      onEvent: (event) => post({ type: 'event', runId, event }),
-      // Each file goes before the event that names it; the bytes are copied, the cache keeps its own.
-      onArtifact: (artifact) => post({ type: 'artifact', runId, artifact }),
+      signal: controller.signal,
+      post: (message) => post(message),
     });
-    post({ type: 'result', runId, result });
-  } catch (error) {
-    post({ type: 'crashed', runId, message: (error as Error)?.stack ?? String(error) });
   } finally {
     running.delete(runId);
   }

@@ -166,6 +166,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DiffEdit
     loopbackOnly,
     corsOrigins,
     editorDir: options.editorDir ?? repoPath('apps/editor/dist'),
+    assetsDir,
   });
   listener.app = app;
   sockets.serve(queue);

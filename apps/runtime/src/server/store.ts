@@ -177,5 +177,11 @@ export class ServerStore {
 
 export function summaryOf(run: RunDetail): RunSummary {
   const { nodes: _n, cached: _c, warnings: _w, issues: _i, workflow: _wf, ...summary } = run;
-  return summary;
+  const image = run.files.find((f) => f.mime.startsWith('image/'));
+  const preview = run.nodes
+    .flatMap((n) => n.previews ?? [])
+    .filter((p) => p.socketType === 'IMAGE')
+    .at(-1);
+  const thumbnail = image?.url ?? preview?.url;
+  return { ...summary, ...(thumbnail !== undefined ? { thumbnail } : {}) };
 }

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiIssue, RunDetail } from '@diffedit/core';
 import { createRuntime } from '@diffedit/runtime';
 
+import { runCliCaptured } from '../capture-cli.js';
 import { startTestServer, textWorkflow } from '../server/harness.js';
 import type { TestServer } from '../server/harness.js';
 import {
@@ -153,6 +154,13 @@ describe.skipIf(skipRedis)('serve --queue with worker processes', { timeout: 120
       const runs = await Promise.all(runIds.map(({ runId }) => runFinished(test, runId, 300_000)));
       expect(runs.map((r) => r.status)).toEqual(Array(9).fill('succeeded'));
       expect(runs.every((r) => ['a', 'b', 'c'].includes(r.worker!))).toBe(true);
+      // Output previews (a message kind of the run worker protocol) come through the queue like the rest.
+      const previewed = runs[0].nodes.filter((n) => (n.previews ?? []).length > 0).map((n) => n.nodeId);
+      expect(previewed).toEqual(expect.arrayContaining(['image', 'mask', 'grid']));
+      const preview = await test.api
+        .get(runs[0].nodes.find((n) => n.nodeId === 'grid')!.previews![0].url)
+        .expect(200);
+      expect(preview.headers['content-type']).toBe('image/png');
 
       // The reference: the same workflows run locally, in this process.
       const local = createRuntime({ modelsDir: models, inputsDir: join(root, 'workflows'), log: () => {} });
@@ -172,6 +180,56 @@ describe.skipIf(skipRedis)('serve --queue with worker processes', { timeout: 120
       } finally {
         await local.close();
       }
+    });
+  });
+
+  describe('diffedit batch through a queue server', () => {
+    const c = cluster();
+
+    it('runs the documented CSV batch on two workers, uploads included: the pixels of a local batch', async () => {
+      await Promise.all([c.worker('b1'), c.worker('b2')]);
+      const test = c.server();
+      await workersSeen(test, ['b1', 'b2']);
+      const csv = join(root, 'docs/examples/batch-prompts.csv');
+      const workflow = join(root, 'workflows/diffedit-prompts.json');
+      const cheap = ['mask.num_inference_steps=10', 'invert.num_inference_steps=10'].flatMap((v) => [
+        '--set',
+        v,
+      ]);
+      const queued = join(work, 'batch-queue');
+      const remote = await runCliCaptured([
+        'batch',
+        workflow,
+        '--set-from',
+        csv,
+        '--out',
+        queued,
+        '--server',
+        test.url,
+        ...cheap,
+      ]);
+      expect(remote.code, remote.stderr).toBe(0);
+      const local = join(work, 'batch-local');
+      const here = await runCliCaptured(['batch', workflow, '--set-from', csv, '--out', local, ...cheap], {
+        runtimeOptions: { modelsDir: models },
+      });
+      expect(here.code, here.stderr).toBe(0);
+      const summary = JSON.parse(await readFile(join(queued, 'summary.json'), 'utf8')) as {
+        status: string;
+        rows: { name: string; runId: string; outputs: string[] }[];
+      };
+      expect(summary.status).toBe('succeeded');
+      const workers = new Set<string>();
+      for (const row of summary.rows) {
+        workers.add((await getRun(test, row.runId)).worker!);
+        const png = row.outputs.find((o) => o.endsWith('.png'))!;
+        const same = (await pixels(await readFile(join(queued, png)))).equals(
+          await pixels(await readFile(join(local, png))),
+        );
+        expect(same, `${row.name}: the queue's pixels differ from the local batch's`).toBe(true);
+      }
+      expect(summary.rows).toHaveLength(3);
+      expect([...workers].every((w) => ['b1', 'b2'].includes(w))).toBe(true);
     });
   });
 

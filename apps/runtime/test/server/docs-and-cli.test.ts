@@ -100,6 +100,44 @@ describe('diffedit serve', () => {
     }
   });
 
+  it('with --token prints the editor link carrying it, and the API wants it', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'diffedit-serve-'));
+    const child = spawn(
+      process.execPath,
+      [cli, 'serve', '--port', '0', '--data', data, '--token', 'tok/en+1'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    try {
+      const lines: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          lines.push(line);
+          if (lines.length === 2) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+      });
+      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(lines[0])?.[0];
+      expect(url, lines[0]).toBeDefined();
+      expect(lines[1]).toContain(`${url}/?token=tok%2Fen%2B1`);
+      const link = new URL(/http:\S+/.exec(lines[1])![0]);
+      expect(link.searchParams.get('token')).toBe('tok/en+1');
+      await request(url!).get('/api/health').expect(401);
+      const health = await request(url!)
+        .get('/api/health')
+        .set('authorization', 'Bearer tok/en+1')
+        .expect(200);
+      expect(health.body.auth).toBe(true);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      await rm(data, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a public address without a token (exit 2, saying why)', async () => {
     const data = await mkdtemp(join(tmpdir(), 'diffedit-serve-'));
     try {

@@ -77,6 +77,20 @@ describe('the DiffEdit prompts workflow through the server', () => {
     const catalog = catalogFromJSON((await test.api.get('/api/nodes').expect(200)).body);
     const { keys } = computeCanvasKeys(catalog, prompts, first.fingerprints);
     expect(Object.fromEntries(first.nodes.map((n) => [n.nodeId, n.cacheKey]))).toEqual(keys);
+    // Every IMAGE and MASK output has its preview, sent between its node's start and done (checked above).
+    for (const node of first.nodes) {
+      const outputs = Object.entries(catalog.get(node.nodeType)!.outputs)
+        .filter(([, spec]) => spec.type === 'IMAGE' || spec.type === 'MASK')
+        .map(([name]) => name)
+        // An empty batch (DDIMInvert's images without decode_latents) has nothing to show.
+        .filter((name) => !node.outputs?.[name]?.startsWith('Tensor[0×'));
+      expect((node.previews ?? []).map((p) => p.output).sort(), node.nodeId).toEqual(outputs.sort());
+      const sent = nodeEvents.filter((e) => e.type === 'node:preview' && e.nodeId === node.nodeId);
+      expect(sent).toHaveLength(outputs.length);
+    }
+    expect(first.nodes.find((n) => n.nodeId === 'invert')?.outputs?.images).toMatch(/^Tensor\[0×/);
+    expect(first.nodes.find((n) => n.nodeId === 'mask')?.previews?.[0]?.socketType).toBe('MASK');
+    expect(first.nodes.find((n) => n.nodeId === 'grid')?.previews?.[0]?.socketType).toBe('IMAGE');
 
     const saved = nodeEvents.find((e) => e.type === 'node:done' && e.nodeId === 'save') as Extract<
       ServerEvent,

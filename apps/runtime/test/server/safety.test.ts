@@ -216,6 +216,15 @@ describe('names a client can give resolve inside their folders', () => {
     }
   });
 
+  it('example image names: the shipped images only, byte for byte', async () => {
+    for (const name of [...traversals, '.hidden.png', 'x.svg', 'red-apple-on-blue'])
+      expect((await test.api.get(`/api/assets/${name}`)).status, name).toBe(400);
+    await test.api.get('/api/assets/no-such-image.png').expect(404);
+    const served = await test.api.get('/api/assets/red-apple-on-blue.png').buffer(true).expect(200);
+    expect(served.headers['content-type']).toBe('image/png');
+    expect(Buffer.compare(served.body as Buffer, apple)).toBe(0);
+  });
+
   it('run ids', async () => {
     for (const name of traversals) expect((await test.api.get(`/api/runs/${name}`)).status, name).toBe(400);
   });
@@ -428,6 +437,7 @@ describe('token', () => {
         ['post', '/api/runs'],
         ['post', '/api/uploads'],
         ['get', `/api/files/up_${HEX}.png`],
+        ['get', '/api/assets/red-apple-on-blue.png'],
         ['get', '/api/workflows'],
         ['delete', '/api/cache'],
         ['get', '/api/openapi.json'],
@@ -446,6 +456,33 @@ describe('token', () => {
       await expect(connectClient(secured.url, { token: 'wrong' })).rejects.toThrow(/unauthorized/);
       const client = await connectClient(secured.url, { token: 's3cret-token' });
       client.close();
+    } finally {
+      await secured.close();
+    }
+  });
+
+  it('serves files (what the editor shows) to the bearer header only, never to a token in the query', async () => {
+    const secured = await startTestServer({ token: 's3cret-token' });
+    try {
+      const png = await sharp({ create: { width: 5, height: 3, channels: 3, background: '#0a0' } })
+        .png()
+        .toBuffer();
+      const upload = await secured.api
+        .post('/api/uploads')
+        .set('authorization', 'Bearer s3cret-token')
+        .attach('file', png, 'green.png')
+        .expect(201);
+      const url = upload.body.url as string;
+      const served = await secured.api
+        .get(url)
+        .set('authorization', 'Bearer s3cret-token')
+        .buffer(true)
+        .expect(200);
+      expect(served.headers['content-type']).toBe('image/png');
+      expect(Buffer.compare(served.body as Buffer, png)).toBe(0);
+      await secured.api.get(url).expect(401);
+      await secured.api.get(`${url}?token=s3cret-token`).expect(401);
+      await secured.api.get(url).set('authorization', 'Bearer wrong').expect(401);
     } finally {
       await secured.close();
     }

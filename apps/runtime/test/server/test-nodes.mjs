@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 
-import { defineNode } from '@diffedit/core';
+import { defineNode, Tensor } from '@diffedit/core';
 
 /** Gates opened so far (a message may arrive before the node reaches its gate). */
 const opened = new Set();
@@ -94,4 +94,51 @@ export const TestFileGateNode = defineNode({
   },
 });
 
-export const nodes = [TestGateNode, TestHoldThreadNode, TestFileGateNode];
+/**
+ * An IMAGE and a MASK of the requested size, both computed from the pixel position (previews.test.ts computes
+ * the same): red grows left to right, green top to bottom, blue along the diagonal; the mask is 1 inside the
+ * disc of radius height/3 around the centre. `batch` images are stacked (all the same).
+ */
+export const TestPatternNode = defineNode({
+  type: 'TestPattern',
+  version: 1,
+  title: 'Test pattern',
+  category: 'test',
+  description: 'An IMAGE and a MASK computed from the pixel position.',
+  inputs: {},
+  params: {
+    width: { kind: 'int', default: 64, min: 1, max: 4096 },
+    height: { kind: 'int', default: 32, min: 1, max: 4096 },
+    batch: { kind: 'int', default: 1, min: 1, max: 4 },
+  },
+  outputs: { image: { type: 'IMAGE' }, mask: { type: 'MASK' }, label: { type: 'TEXT' } },
+  async run(_ctx, _inputs, { width, height, batch }) {
+    const image = new Tensor([batch, 3, height, width]);
+    const mask = new Tensor([batch, 1, height, width]);
+    const plane = width * height;
+    for (let b = 0; b < batch; b++)
+      for (let y = 0; y < height; y++)
+        for (let x = 0; x < width; x++) {
+          const [r, g, bl, m] = testPattern(x, y, width, height);
+          const p = y * width + x;
+          image.data[b * 3 * plane + p] = r;
+          image.data[b * 3 * plane + plane + p] = g;
+          image.data[b * 3 * plane + 2 * plane + p] = bl;
+          mask.data[b * plane + p] = m;
+        }
+    return { image, mask, label: `${width}x${height}` };
+  },
+});
+
+/** The pattern's [red, green, blue, mask] at pixel (x, y). */
+export function testPattern(x, y, width, height) {
+  const r = width > 1 ? x / (width - 1) : 0;
+  const g = height > 1 ? y / (height - 1) : 0;
+  const b = width + height > 2 ? (x + y) / (width + height - 2) : 0;
+  const dx = x + 0.5 - width / 2;
+  const dy = y + 0.5 - height / 2;
+  const m = dx * dx + dy * dy <= (height / 3) ** 2 ? 1 : 0;
+  return [r, g, b, m];
+}
+
+export const nodes = [TestGateNode, TestHoldThreadNode, TestPatternNode, TestFileGateNode];

@@ -1,5 +1,5 @@
 import type { RunEvent } from '../graph/events.js';
-import type { FileRef, RunDetail } from './schemas.js';
+import type { FileRef, OutputPreview, RunDetail } from './schemas.js';
 
 /**
  * socket.io events of the runtime server. The executor's RunEvents go out under their own `type` as the event
@@ -25,6 +25,19 @@ export type RunStreamEvent =
   | (Omit<EventOf<'node:progress'>, 'preview'> & { preview?: WirePreview })
   | (Omit<EventOf<'node:done'>, 'artifacts'> & { artifacts: FileRef[] })
   | (Omit<EventOf<'node:cached'>, 'artifacts'> & { artifacts: FileRef[] });
+
+/**
+ * A preview of one IMAGE or MASK output of a node, sent before the node's `node:done` / `node:cached` (once per
+ * such output, cached nodes included). It replaces any earlier preview of that output.
+ */
+export interface NodePreviewEvent {
+  type: 'node:preview';
+  runId: string;
+  time: number;
+  nodeId: string;
+  nodeType: string;
+  preview: OutputPreview;
+}
 
 /** Accepted and waiting: `position` runs are ahead of it. */
 export interface RunQueuedEvent {
@@ -52,7 +65,8 @@ export interface QueueChangedEvent {
   queued: string[];
 }
 
-export type ServerEvent = RunStreamEvent | RunQueuedEvent | RunStateEvent | QueueChangedEvent;
+export type ServerEvent =
+  RunStreamEvent | NodePreviewEvent | RunQueuedEvent | RunStateEvent | QueueChangedEvent;
 export type ServerEventName = ServerEvent['type'];
 
 /** Event names a client may listen to (`node:warning` arrives once the executor emits it). */
@@ -65,6 +79,7 @@ export const SERVER_EVENT_NAMES = [
   'node:progress',
   'node:log',
   'node:warning',
+  'node:preview',
   'node:done',
   'node:error',
   'run:done',

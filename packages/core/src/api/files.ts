@@ -41,6 +41,14 @@ export function fileUrl(fileId: string): string {
 /** Names of the shipped example images (`workflows/assets/NAME`) as image params: `assets/NAME`. */
 export const ASSET_PARAM_PATTERN = /^assets\/[A-Za-z0-9][A-Za-z0-9_-]{0,99}\.(png|jpg|jpeg|webp)$/;
 
+/** A shipped example image's NAME (what follows `assets/`). */
+export const ASSET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}\.(png|jpg|jpeg|webp)$/;
+
+/** The URL path the server serves a shipped example image at, from its param value `assets/NAME`. */
+export function assetUrl(param: string): string | undefined {
+  return ASSET_PARAM_PATTERN.test(param) ? `/api/${param}` : undefined;
+}
+
 /** Saved-workflow names: letters, digits, `_` and `-` (no dots, so no `..` and no extension games). */
 export const WORKFLOW_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 

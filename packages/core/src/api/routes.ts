@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   ApiErrorSchema,
   apiRegistry,
+  AssetNameParamsSchema,
   CacheStatsSchema,
   FileIdParamsSchema,
   HealthSchema,
@@ -142,6 +143,18 @@ export const API_ROUTES = {
       200: { description: 'The file', contentType: 'application/octet-stream' },
       400: error('Not a file id'),
       404: error('No such file'),
+    },
+  },
+  getAsset: {
+    method: 'get',
+    path: '/api/assets/:name',
+    operationId: 'getAsset',
+    summary: "A shipped example image (workflows/assets), what an image param 'assets/NAME' reads",
+    params: AssetNameParamsSchema,
+    responses: {
+      200: { description: 'The image', contentType: 'application/octet-stream' },
+      400: error('Not an example image name'),
+      404: error('No such example image'),
     },
   },
   listWorkflows: {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { NodeIdSchema, WorkflowSchema } from '../workflow/schema.js';
-import { FILE_ID_PATTERN, WORKFLOW_NAME_PATTERN } from './files.js';
+import { ASSET_NAME_PATTERN, FILE_ID_PATTERN, WORKFLOW_NAME_PATTERN } from './files.js';
 
 /** The API's named schemas: /api/openapi.json lists them under components.schemas by these ids. */
 export const apiRegistry = z.registry<{ id: string }>();
@@ -93,6 +93,22 @@ export const FileRefSchema = z
   .register(apiRegistry, { id: 'FileRef' });
 export type FileRef = z.infer<typeof FileRefSchema>;
 
+/** A small PNG of one IMAGE or MASK output of a node (the first image of a batch), stored as a `pv_` file. */
+export const OutputPreviewSchema = z
+  .object({
+    output: z.string().describe("The node's output name"),
+    socketType: z.enum(['IMAGE', 'MASK']),
+    fileId: FileIdSchema,
+    url: z.string().describe('GET it: /api/files/<fileId>'),
+    width: z.number().int().positive().describe('Of the preview (at most 256 on its longest side)'),
+    height: z.number().int().positive(),
+    sourceWidth: z.number().int().positive().describe('Of the output value itself'),
+    sourceHeight: z.number().int().positive(),
+    batch: z.number().int().positive().describe('Images in the output (the preview shows the first)'),
+  })
+  .register(apiRegistry, { id: 'OutputPreview' });
+export type OutputPreview = z.infer<typeof OutputPreviewSchema>;
+
 export const RunNodeSchema = z
   .object({
     nodeId: z.string(),
@@ -103,6 +119,10 @@ export const RunNodeSchema = z
     progress: z.object({ step: z.number(), total: z.number() }).optional(),
     outputs: z.record(z.string(), z.string()).optional().describe('A short description of each output'),
     files: z.array(FileRefSchema),
+    previews: z
+      .array(OutputPreviewSchema)
+      .optional()
+      .describe('A preview of each IMAGE and MASK output, once the node has run or come from the cache'),
     error: RunErrorSchema.optional(),
   })
   .register(apiRegistry, { id: 'RunNode' });
@@ -137,7 +157,15 @@ const runFields = {
     ),
 };
 
-export const RunSummarySchema = z.object(runFields).register(apiRegistry, { id: 'RunSummary' });
+export const RunSummarySchema = z
+  .object({
+    ...runFields,
+    thumbnail: z
+      .string()
+      .optional()
+      .describe("A picture of the run: its first image file, else its last IMAGE output's preview (a URL)"),
+  })
+  .register(apiRegistry, { id: 'RunSummary' });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
 export const RunDetailSchema = z
@@ -254,6 +282,11 @@ export type RunList = z.infer<typeof RunListSchema>;
 
 export const RunIdParamsSchema = z.strictObject({ id: RunIdSchema });
 export const FileIdParamsSchema = z.strictObject({ fileId: FileIdSchema });
+export const AssetNameParamsSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(ASSET_NAME_PATTERN, 'an example image name: letters, digits, "_", "-" + .png|.jpg|.jpeg|.webp'),
+});
 export const WorkflowNameParamsSchema = z.strictObject({ name: WorkflowNameSchema });
 
 export const UploadSchema = z

@@ -59,7 +59,21 @@ export interface RunOptions {
    * node:done / node:cached event, so a server can store it where that event's readers can fetch it.
    */
   onArtifact?: (artifact: NodeArtifact) => void;
+  /**
+   * Sees each planned node's output values (computed now or served from the cache), awaited before the node's
+   * node:done / node:cached event, so what it derives from them (a server's previews) goes out before that
+   * event. It must not change the values; whatever it throws is ignored.
+   */
+  onNodeOutputs?: (node: NodeOutputs) => void | Promise<void>;
   runId?: string;
+}
+
+/** A node's output values, by output name, as onNodeOutputs receives them. */
+export interface NodeOutputs {
+  nodeId: string;
+  nodeType: string;
+  outputs: Readonly<Record<string, unknown>>;
+  cached: boolean;
 }
 
 export type NodeRunStatus = 'cached' | 'ran' | 'failed' | 'cancelled' | 'pending';
@@ -213,6 +227,13 @@ export class Executor {
         }
       }
     };
+    const seeOutputs = async (node: NodeOutputs): Promise<void> => {
+      try {
+        await options.onNodeOutputs?.(node);
+      } catch {
+        // Like a broken event listener, a failing outputs hook must not break the run.
+      }
+    };
     const warnings: RunWarning[] = [];
     const warn = (nodeId: string, nodeType: string, warning: NodeWarningInit): void => {
       const entry: RunWarning = {
@@ -297,6 +318,7 @@ export class Executor {
         outputs[id] = cachedResult.outputs;
         record.artifacts = cachedResult.artifacts.map(artifactInfo);
         addArtifacts(id, cachedResult.artifacts);
+        await seeOutputs({ nodeId: id, nodeType: node.type, outputs: cachedResult.outputs, cached: true });
         emit({
           ...base(),
           type: 'node:cached',
@@ -356,6 +378,7 @@ export class Executor {
         artifacts: emitted,
         ...(raised.length > 0 ? { warnings: raised } : {}),
       });
+      await seeOutputs({ nodeId: id, nodeType: node.type, outputs: result, cached: false });
       emit({
         ...base(),
         type: 'node:done',

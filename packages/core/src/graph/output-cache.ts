@@ -1,3 +1,5 @@
+import { byteLevelsOf, fromByteLevels } from '../tensor/byte-levels.js';
+import { Tensor } from '../tensor/tensor.js';
 import type { Artifact, NodeWarningInit } from './node-definition.js';
 
 /** What the cache keeps for a node: its outputs, and the files it emitted (re-emitted on a hit). */
@@ -20,9 +22,16 @@ export interface CacheStats {
 /**
  * Node outputs by cache key, least recently used evicted first once the byte budget is exceeded. A result
  * larger than the whole budget is not kept.
+ *
+ * The byte count is what the entries keep alive: each buffer once however many entries or views hold it
+ * (reference counted), so `stats().bytes` is the memory the cache would free if cleared. Float32 tensor
+ * outputs made only of 8-bit levels (loaded images, masks, display images) are kept as bytes — a quarter of
+ * the size — and handed back as float32 tensors with exactly the same values.
  */
 export class OutputCache {
-  private readonly entries = new Map<string, { value: CachedNodeResult; bytes: number }>();
+  private readonly entries = new Map<string, StoredEntry>();
+  /** buffer → number of entries holding it */
+  private readonly bufferRefs = new Map<ArrayBufferLike, number>();
   private totalBytes = 0;
   private hits = 0;
   private misses = 0;
@@ -42,7 +51,7 @@ export class OutputCache {
     this.hits++;
     this.entries.delete(key);
     this.entries.set(key, entry);
-    return entry.value;
+    return { ...entry.value, outputs: unpackOutputs(entry.value.outputs) };
   }
 
   /** Whether a key is cached, without counting or reordering. */
@@ -53,14 +62,15 @@ export class OutputCache {
   /** Stores a result; returns false when it alone exceeds the budget (and is therefore not kept). */
   set(key: string, value: CachedNodeResult): boolean {
     this.delete(key);
-    const bytes = byteSizeOf(value);
-    if (bytes > this.budgetBytes) return false;
-    this.entries.set(key, { value, bytes });
-    this.totalBytes += bytes;
+    const stored = { ...value, outputs: packOutputs(value.outputs) };
+    const holding = holdingsOf(stored);
+    if (holding.ownBytes > this.budgetBytes) return false;
+    this.entries.set(key, { value: stored, holding });
+    this.hold(holding);
     for (const [oldest, entry] of this.entries) {
       if (this.totalBytes <= this.budgetBytes) break;
       this.entries.delete(oldest);
-      this.totalBytes -= entry.bytes;
+      this.release(entry.holding);
       this.evictions++;
     }
     return true;
@@ -70,12 +80,13 @@ export class OutputCache {
     const entry = this.entries.get(key);
     if (!entry) return false;
     this.entries.delete(key);
-    this.totalBytes -= entry.bytes;
+    this.release(entry.holding);
     return true;
   }
 
   clear(): void {
     this.entries.clear();
+    this.bufferRefs.clear();
     this.totalBytes = 0;
   }
 
@@ -93,6 +104,78 @@ export class OutputCache {
       evictions: this.evictions,
     };
   }
+
+  private hold(holding: Holdings): void {
+    this.totalBytes += holding.scalarBytes;
+    for (const buffer of holding.buffers) {
+      const refs = this.bufferRefs.get(buffer) ?? 0;
+      if (refs === 0) this.totalBytes += buffer.byteLength;
+      this.bufferRefs.set(buffer, refs + 1);
+    }
+  }
+
+  private release(holding: Holdings): void {
+    this.totalBytes -= holding.scalarBytes;
+    for (const buffer of holding.buffers) {
+      const refs = this.bufferRefs.get(buffer) ?? 0;
+      if (refs <= 1) {
+        this.bufferRefs.delete(buffer);
+        this.totalBytes -= buffer.byteLength;
+      } else this.bufferRefs.set(buffer, refs - 1);
+    }
+  }
+}
+
+interface StoredEntry {
+  value: CachedNodeResult;
+  holding: Holdings;
+}
+
+/** What one value keeps alive: its distinct buffers, and the rest (strings, numbers) estimated. */
+interface Holdings {
+  buffers: Set<ArrayBufferLike>;
+  scalarBytes: number;
+  /** scalarBytes + the buffers' bytes */
+  ownBytes: number;
+}
+
+function holdingsOf(value: unknown): Holdings {
+  const buffers = new Set<ArrayBufferLike>();
+  const scalarBytes = walkSize(value, new WeakSet(), buffers);
+  let ownBytes = scalarBytes;
+  for (const buffer of buffers) ownBytes += buffer.byteLength;
+  return { buffers, scalarBytes, ownBytes };
+}
+
+/** A float32 tensor output kept as its 8-bit levels (see toByteLevels). */
+class ByteLevelTensor {
+  constructor(
+    readonly dims: readonly number[],
+    readonly bytes: Uint8Array,
+  ) {}
+}
+
+function packOutputs(outputs: Record<string, unknown>): Record<string, unknown> {
+  let packed: Record<string, unknown> | undefined;
+  for (const [name, value] of Object.entries(outputs)) {
+    // only plain Tensors: a subclass could carry more than dims and data
+    if (!(value instanceof Tensor) || value.constructor !== Tensor) continue;
+    const bytes = byteLevelsOf(value.data);
+    if (bytes === undefined) continue;
+    packed ??= { ...outputs };
+    packed[name] = new ByteLevelTensor(value.dims, bytes);
+  }
+  return packed ?? outputs;
+}
+
+function unpackOutputs(outputs: Record<string, unknown>): Record<string, unknown> {
+  let unpacked: Record<string, unknown> | undefined;
+  for (const [name, value] of Object.entries(outputs)) {
+    if (!(value instanceof ByteLevelTensor)) continue;
+    unpacked ??= { ...outputs };
+    unpacked[name] = new Tensor(value.dims, fromByteLevels(value.bytes));
+  }
+  return unpacked ?? outputs;
 }
 
 /**
@@ -101,7 +184,15 @@ export class OutputCache {
  * scalars at 8, and containers (arrays, objects, class instances such as tensors, maps, sets) by what they
  * hold. Shared sub-values are counted once.
  */
-export function byteSizeOf(value: unknown, seen: WeakSet<object> = new WeakSet()): number {
+export function byteSizeOf(value: unknown): number {
+  const buffers = new Set<ArrayBufferLike>();
+  let total = walkSize(value, new WeakSet(), buffers);
+  for (const buffer of buffers) total += buffer.byteLength;
+  return total;
+}
+
+/** Adds the buffers `value` holds to `buffers`; returns the bytes of everything else. */
+function walkSize(value: unknown, seen: WeakSet<object>, buffers: Set<ArrayBufferLike>): number {
   if (value === null || value === undefined) return 0;
   switch (typeof value) {
     case 'string':
@@ -120,25 +211,28 @@ export function byteSizeOf(value: unknown, seen: WeakSet<object> = new WeakSet()
   seen.add(object);
   // a view holds its whole buffer alive: count the buffer (once), not the slice the view shows
   if (ArrayBuffer.isView(object)) {
-    const buffer = object.buffer;
-    if (seen.has(buffer)) return 0;
-    seen.add(buffer);
-    return buffer.byteLength;
+    buffers.add(object.buffer);
+    return 0;
   }
-  if (object instanceof ArrayBuffer || object instanceof SharedArrayBuffer) return object.byteLength;
+  if (object instanceof ArrayBuffer || object instanceof SharedArrayBuffer) {
+    buffers.add(object);
+    return 0;
+  }
   let total = 0;
+  const walk = (v: unknown): void => {
+    total += walkSize(v, seen, buffers);
+  };
   if (object instanceof Map) {
-    for (const [k, v] of object) total += byteSizeOf(k, seen) + byteSizeOf(v, seen);
+    for (const [k, v] of object) {
+      walk(k);
+      walk(v);
+    }
     return total;
   }
-  if (object instanceof Set) {
-    for (const v of object) total += byteSizeOf(v, seen);
+  if (object instanceof Set || Array.isArray(object)) {
+    for (const v of object as Iterable<unknown>) walk(v);
     return total;
   }
-  if (Array.isArray(object)) {
-    for (const v of object) total += byteSizeOf(v, seen);
-    return total;
-  }
-  for (const v of Object.values(object)) total += byteSizeOf(v, seen);
+  for (const v of Object.values(object)) walk(v);
   return total;
 }

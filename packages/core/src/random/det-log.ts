@@ -3,7 +3,10 @@
  * Math.log is "implementation-approximated" in ECMAScript, so engines may differ in the last bit; the Gaussian
  * sampler uses this instead so that a seed gives the same numbers everywhere.
  */
-const view = new DataView(new ArrayBuffer(8));
+// one double and its two 32-bit words, in the platform's byte order (typed arrays: cheaper than a DataView)
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // the word with sign and exponent
 const SQRT2 = 1.4142135623730951;
 const LN2_HI = 0.6931471803691238; // ln 2 split so that e·LN2_HI is exact for |e| < 2^11
 const LN2_LO = 1.9082149292705877e-10;
@@ -21,12 +24,13 @@ export function deterministicLog(x: number): number {
     m *= 18014398509481984; // 2^54, exact: brings subnormals into the normal range
     e -= 54;
   }
-  view.setFloat64(0, m);
-  const biased = (view.getUint32(0) >>> 20) & 0x7ff;
+  f64[0] = m;
+  const hi = u32[HI];
+  const biased = (hi >>> 20) & 0x7ff;
   e += biased - 1023;
   // m / 2^(biased−1023) in [1, 2), exact: rewrite the exponent field.
-  view.setUint32(0, (view.getUint32(0) & 0x800fffff) | (1023 << 20));
-  m = view.getFloat64(0);
+  u32[HI] = (hi & 0x800fffff) | (1023 << 20);
+  m = f64[0];
   if (m > SQRT2) {
     m *= 0.5;
     e += 1;

@@ -50,7 +50,9 @@ export class SeededRng {
   private s1 = 0;
   private s2 = 0;
   private s3 = 0;
-  private spare: number | null = null;
+  // the spare as a number plus a flag: a field that also holds null makes V8 box every double stored in it
+  private spare = 0;
+  private hasSpare = false;
 
   constructor(seed: Seed) {
     this.key = seedToBigint(seed, 'SeededRng');
@@ -110,10 +112,9 @@ export class SeededRng {
 
   /** A standard normal sample. */
   normal(): number {
-    if (this.spare !== null) {
-      const v = this.spare;
-      this.spare = null;
-      return v;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
     }
     for (;;) {
       const u = 2 * this.uniform() - 1;
@@ -122,6 +123,7 @@ export class SeededRng {
       if (s > 0 && s < 1) {
         const f = Math.sqrt((-2 * deterministicLog(s)) / s);
         this.spare = v * f;
+        this.hasSpare = true;
         return u * f;
       }
     }
@@ -148,7 +150,11 @@ export class SeededRng {
   }
 
   snapshot(): RngState {
-    return { key: this.key.toString(), s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+    return {
+      key: this.key.toString(),
+      s: [this.s0, this.s1, this.s2, this.s3],
+      spare: this.hasSpare ? this.spare : null,
+    };
   }
 
   /** Continues from a snapshot (any generator can restore any snapshot; the key decides future forks). */
@@ -170,7 +176,8 @@ export class SeededRng {
     this.s1 = b;
     this.s2 = c;
     this.s3 = d;
-    this.spare = state.spare;
+    this.hasSpare = state.spare !== null;
+    this.spare = state.spare ?? 0;
   }
 }
 

@@ -41,3 +41,4 @@ export { resizeNearest, resizeBilinear, resizeArea } from './resize.js';
 export { tensorFromOrt, intTensorFromOrt, tensorToOrt, intTensorToOrt } from './ort.js';
 export { float16BitsToNumber, numberToFloat16Bits, toFloat16Bits, fromFloat16Bits } from './float16.js';
 export type { OrtTensorLike, OrtFloatType, OrtFloat32Tensor, OrtFloat16Tensor, OrtIntTensor } from './ort.js';
+export { toByteLevels, fromByteLevels, noteByteLevels, byteLevelsOf } from './byte-levels.js';

@@ -109,6 +109,26 @@ export function transpose(t: Tensor, perm: readonly number[]): Tensor {
   const out = new Tensor(outDims);
   if (out.size === 0) return out;
   const strideForOut = perm.map((p) => inStrides[p]);
+  // trailing axes the permutation leaves in place form contiguous blocks: copy those whole
+  let kept = rank;
+  while (kept > 0 && perm[kept - 1] === kept - 1) kept--;
+  if (kept < rank && kept > 0) {
+    const block = inStrides[kept - 1];
+    const outer = outDims.slice(0, kept);
+    const at = new Array<number>(kept).fill(0);
+    for (let o = 0; ; o += block) {
+      let base = 0;
+      for (let a = 0; a < kept; a++) base += at[a] * strideForOut[a];
+      out.data.set(t.data.subarray(base, base + block), o);
+      let a = kept - 1;
+      while (a >= 0) {
+        if (++at[a] < outer[a]) break;
+        at[a] = 0;
+        a--;
+      }
+      if (a < 0) return out;
+    }
+  }
   const idx = new Array<number>(rank).fill(0);
   const last = rank - 1;
   const src = t.data;

@@ -73,6 +73,45 @@ describe('Executor', () => {
     expect(executor.cache.stats().hits).toBe(2);
   });
 
+  it('shows each node its outputs (ran or cached) before its node:done / node:cached, and survives a throwing hook', async () => {
+    const { catalog } = createTestCatalog();
+    const executor = createExecutor({ catalog });
+    const seen: string[] = [];
+    const sawFirst = async (
+      log: ReturnType<typeof eventLog>,
+      nodeId: string,
+      cached: boolean,
+      outputs: object,
+    ) => {
+      seen.push(`${nodeId}:${cached ? 'cached' : 'ran'}:${JSON.stringify(outputs)}`);
+      // Awaited before the node's event: it has not been sent yet.
+      await Promise.resolve();
+      expect(
+        log.events.some((e) => (e.type === 'node:done' || e.type === 'node:cached') && e.nodeId === nodeId),
+      ).toBe(false);
+    };
+    const first = eventLog();
+    await executor.run(graph(1), {
+      onEvent: first.onEvent,
+      onNodeOutputs: (n) => sawFirst(first, n.nodeId, n.cached, n.outputs),
+    });
+    expect(seen.filter((s) => s.startsWith('add:'))).toEqual(['add:ran:{"sum":11}']);
+    seen.length = 0;
+    const second = eventLog();
+    const result = await executor.run(graph(2), {
+      onEvent: second.onEvent,
+      onNodeOutputs: async (n) => {
+        await sawFirst(second, n.nodeId, n.cached, n.outputs);
+        throw new Error('a broken hook');
+      },
+    });
+    expect(result.status).toBe('done');
+    expect(seen.filter((s) => s.startsWith('y:') || s.startsWith('add:'))).toEqual([
+      'y:cached:{"value":10}',
+      'add:ran:{"sum":12}',
+    ]);
+  });
+
   it('treats a changed seed as a different computation', async () => {
     const { catalog, runs } = createTestCatalog();
     const executor = createExecutor({ catalog });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { byteSizeOf, OutputCache } from '@diffedit/core';
+import { byteSizeOf, fromByteLevels, OutputCache, Tensor, toByteLevels } from '@diffedit/core';
 
 const entry = (bytes: number) => ({ outputs: { data: new Uint8Array(bytes) }, artifacts: [] });
 
@@ -52,5 +52,83 @@ describe('OutputCache', () => {
     expect(cache.stats().bytes).toBe(20);
     cache.clear();
     expect(cache.stats()).toMatchObject({ bytes: 0, entries: 0 });
+  });
+});
+
+describe('OutputCache byte accounting', () => {
+  const held = (...buffers: ArrayBufferLike[]) => buffers.reduce((sum, b) => sum + b.byteLength, 0);
+
+  it('counts each buffer once however many entries and views hold it, until the last one goes', () => {
+    const cache = new OutputCache(1 << 20);
+    const shared = new Float32Array(1000); // 4000 bytes, not 8-bit levels
+    shared[0] = 0.5;
+    const own = new Float32Array(10).fill(0.25);
+    cache.set('a', { outputs: { x: shared.subarray(0, 10) }, artifacts: [] });
+    cache.set('b', { outputs: { y: shared, z: own }, artifacts: [] });
+    expect(cache.stats().bytes).toBe(held(shared.buffer, own.buffer));
+    cache.delete('b');
+    expect(cache.stats().bytes).toBe(held(shared.buffer));
+    cache.set('c', {
+      outputs: {},
+      artifacts: [{ name: 'f.png', mime: 'image/png', bytes: new Uint8Array(7) }],
+    });
+    // artifact name/mime strings are estimated at 2 bytes a character
+    expect(cache.stats().bytes).toBe(held(shared.buffer) + 7 + 2 * ('f.png'.length + 'image/png'.length));
+    cache.delete('a');
+    cache.delete('c');
+    expect(cache.stats().bytes).toBe(0);
+  });
+
+  it('evicts by what eviction frees: a buffer still held by another entry is not counted as freed', () => {
+    const buffer = new Uint8Array(100);
+    const cache = new OutputCache(150);
+    cache.set('a', { outputs: { v: buffer }, artifacts: [] });
+    cache.set('b', { outputs: { v: buffer.subarray(0, 5) }, artifacts: [] });
+    expect(cache.stats()).toMatchObject({ bytes: 100, entries: 2, evictions: 0 });
+    cache.set('c', { outputs: { v: new Uint8Array(60) }, artifacts: [] });
+    // a goes first (b still holds the buffer), then b: only then are the 100 bytes free
+    expect(cache.keys()).toEqual(['c']);
+    expect(cache.stats()).toMatchObject({ bytes: 60, evictions: 2 });
+  });
+
+  it('keeps 8-bit-level float32 tensors as bytes and hands back the same values as float32 tensors', () => {
+    const cache = new OutputCache(1 << 20);
+    const levels = new Tensor([1, 3, 4, 5]);
+    for (let i = 0; i < levels.size; i++) levels.data[i] = ((i * 37) % 256) / 255;
+    const latent = new Tensor(
+      [1, 4, 2, 2],
+      Float32Array.from({ length: 16 }, (_, i) => i * 0.1 - 0.7),
+    );
+    cache.set('k', { outputs: { image: levels, latents: latent, width: 5 }, artifacts: [] });
+    // the image is held as one byte a value (+ its 4 dims at 8 bytes); the latent stays float32
+    expect(cache.stats().bytes).toBe(levels.size + 4 * 8 + latent.data.buffer.byteLength + 4 * 8 + 8);
+    const hit = cache.get('k')!;
+    const image = hit.outputs.image as Tensor;
+    expect(image).toBeInstanceOf(Tensor);
+    expect(image.dims).toEqual(levels.dims);
+    expect(image.data).toBeInstanceOf(Float32Array);
+    expect(Array.from(image.data)).toEqual(Array.from(levels.data));
+    expect(hit.outputs.latents).toBe(latent);
+    expect(hit.outputs.width).toBe(5);
+  });
+});
+
+describe('toByteLevels / fromByteLevels', () => {
+  it('round-trips every 8-bit level exactly, as fromUint8-style k/255 floats', () => {
+    const all = Float32Array.from({ length: 256 }, (_, k) => k / 255);
+    const bytes = toByteLevels(all)!;
+    expect(Array.from(bytes)).toEqual(Array.from({ length: 256 }, (_, k) => k));
+    expect(fromByteLevels(bytes)).toEqual(all);
+  });
+
+  it('refuses values that are not levels (off by one float32 ulp, outside [0,1], NaN, -0)', () => {
+    const near = new Float32Array([0, 128 / 255]);
+    near[1] = Math.fround(near[1] + 1e-7);
+    expect(toByteLevels(near)).toBeUndefined();
+    expect(toByteLevels(new Float32Array([1, 2]))).toBeUndefined();
+    expect(toByteLevels(new Float32Array([0, Number.NaN]))).toBeUndefined();
+    expect(toByteLevels(new Float32Array([1, -0]))).toBeUndefined();
+    expect(toByteLevels(new Float32Array([-1 / 255]))).toBeUndefined();
+    expect(toByteLevels(new Float32Array(0))).toBeUndefined();
   });
 });

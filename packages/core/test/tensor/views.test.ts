@@ -77,4 +77,27 @@ describe('layout changes', () => {
     expect(values(transpose(t, [1, 0]))).toEqual([0, 3, 1, 4, 2, 5]);
     expect(() => transpose(t, [0, 0])).toThrow(/not a permutation/);
   });
+  it('transpose moves every element where the index formula says, with trailing axes kept in place or not', () => {
+    const dims = [3, 2, 2, 3, 4];
+    const t = seq(dims);
+    const strides = [48, 24, 12, 4, 1];
+    for (const perm of [
+      [1, 0, 2, 3, 4], // step-major ↔ batch-major latents: blocks of 2·3·4 … copied whole
+      [0, 2, 1, 3, 4],
+      [2, 0, 1, 3, 4],
+      [0, 1, 2, 4, 3], // nothing kept in place at the end: element by element
+      [4, 3, 2, 1, 0],
+    ]) {
+      const out = transpose(t, perm);
+      const outDims = perm.map((p) => dims[p]);
+      expect(out.dims).toEqual(outDims);
+      const expected: number[] = [];
+      const idx = [0, 0, 0, 0, 0];
+      for (let o = 0; o < t.size; o++) {
+        expected.push(perm.reduce((src, p, a) => src + idx[a] * strides[p], 0));
+        for (let a = 4; a >= 0 && ++idx[a] === outDims[a]; a--) idx[a] = 0;
+      }
+      expect(values(out)).toEqual(expected);
+    }
+  });
 });

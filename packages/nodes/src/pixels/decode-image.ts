@@ -144,6 +144,16 @@ export async function decodeImage(
   options: DecodeImageOptions = {},
   label = typeof input === 'string' ? input : '<bytes>',
 ): Promise<RgbImage> {
+  const { width, height, bytes } = await decodeImageBytes(input, options, label);
+  return createRgbImage(width, height, fromUint8(bytes));
+}
+
+/** decodeImage's pixels as sharp gives them: 8-bit RGB, channels last (HWC). */
+export async function decodeImageBytes(
+  input: string | Uint8Array,
+  options: DecodeImageOptions = {},
+  label = typeof input === 'string' ? input : '<bytes>',
+): Promise<{ width: number; height: number; bytes: Uint8Array }> {
   const multiple = options.multiple ?? 8;
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const meta = await checkImageFile(input, maxPixels, label);
@@ -157,7 +167,7 @@ export async function decodeImage(
     }
     const { data, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return createRgbImage(info.width, info.height, fromUint8(data));
+    return { width: info.width, height: info.height, bytes: data };
   } catch (err) {
     throw new ImageDecodeError(label, messageOf(err));
   }

@@ -45,6 +45,27 @@ function resizeInterleavedNearest(
   return out;
 }
 
+/**
+ * The nearest-neighbour resize (torch's index rule) of one plane `src` (`inWidth`×`inHeight`) into `out`
+ * (`width`×`height`), e.g. a mask into one channel plane of an IMAGE tensor.
+ */
+export function resizePlaneNearest(
+  src: Float32Array,
+  inWidth: number,
+  inHeight: number,
+  out: Float32Array,
+  width: number,
+  height: number,
+): void {
+  const xs = nearestIndices(inWidth, width);
+  const ys = nearestIndices(inHeight, height);
+  let dst = 0;
+  for (let y = 0; y < height; y++) {
+    const row = ys[y] * inWidth;
+    for (let x = 0; x < width; x++) out[dst++] = src[row + xs[x]];
+  }
+}
+
 /** Lanczos (lanczos3) resize through sharp, at 8-bit precision (as PIL does for RGB images). */
 export async function resizeRgbLanczos(image: RgbImage, width: number, height: number): Promise<RgbImage> {
   if (image.width === width && image.height === height) return image;

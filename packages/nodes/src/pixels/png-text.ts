@@ -22,9 +22,19 @@ export async function encodePngWithText(
   image: RgbImage,
   texts: Record<string, string> = {},
 ): Promise<Buffer> {
-  const bytes = toUint8(image.data); // wrapped, not copied, for sharp
+  return encodeRgbBytesPng(toUint8(image.data), image.width, image.height, texts);
+}
+
+/** Encodes 8-bit HWC RGB bytes as a PNG with tEXt chunks. */
+export async function encodeRgbBytesPng(
+  bytes: Uint8Array,
+  width: number,
+  height: number,
+  texts: Record<string, string> = {},
+): Promise<Buffer> {
+  // wrapped, not copied, for sharp
   const png = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
-    raw: { width: image.width, height: image.height, channels: 3 },
+    raw: { width, height, channels: 3 },
   })
     .png()
     .toBuffer();

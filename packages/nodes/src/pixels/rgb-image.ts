@@ -47,6 +47,16 @@ export function toUint8(data: Float32Array): Uint8Array {
   return out;
 }
 
+/**
+ * Rounds values in place to the 8-bit levels k/255 an 8-bit picture holds (what toUint8 then fromUint8 gives,
+ * without the two copies): display images are shown and saved at 8 bits, and the output cache keeps values
+ * made only of such levels as bytes.
+ */
+export function roundToByteLevels(data: Float32Array): Float32Array {
+  for (let i = 0; i < data.length; i++) data[i] = Math.round(clamp01(data[i]) * 255) / 255;
+  return data;
+}
+
 export function fromUint8(bytes: Uint8Array | Buffer): Float32Array {
   const out = new Float32Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] / 255;

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { toByteLevels } from '@diffedit/core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
@@ -18,6 +19,8 @@ import {
   makeImageGrid,
   maskToRgbImage,
   readPngTextChunks,
+  roundToByteLevels,
+  toUint8,
   resizeRgbNearest,
   rgbImageToBinaryMask,
 } from '../../src/pixels/index.js';
@@ -192,5 +195,14 @@ describe('fitPreviewProjection', () => {
         expect(rgb.data[p * 3 + k]).toBeCloseTo(image[k * h * f * w * f + y * w * f + x], 1);
       }
     }
+  });
+});
+
+describe('roundToByteLevels', () => {
+  it('rounds in place to k/255 floats that save to the same 8-bit pixels and pack to bytes', () => {
+    const floats = Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i * 12.9898) * 0.7 + 0.5); // some < 0 or > 1
+    const rounded = roundToByteLevels(floats.slice());
+    expect(toUint8(rounded)).toEqual(toUint8(floats));
+    expect(toByteLevels(rounded)).toEqual(toUint8(floats));
   });
 });

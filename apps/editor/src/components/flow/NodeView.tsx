@@ -1,10 +1,12 @@
 import { Handle, Position } from '@xyflow/react';
 import type { NodeProps } from '@xyflow/react';
+import type { OutputPreview } from '@diffedit/core';
 import { memo } from 'react';
 
 import { useEditor } from '../../store/editor.js';
 import { socketColor } from '../../util/colors.js';
 import type { FlowNode } from '../../util/convert.js';
+import { FileImage, FileLink } from '../FileImage.js';
 import { useModels } from '../panels/models.js';
 import { Widget } from './Widgets.js';
 
@@ -24,6 +26,7 @@ function NodeViewImpl({ id, data, selected }: NodeProps<FlowNode>): React.JSX.El
   const stale = useEditor((s) => s.stale.has(id));
   const hasRunInfo = useEditor((s) => s.knownKeys.size > 0);
   const runState = useEditor((s) => s.run?.nodes[id]);
+  const previews = useEditor((s) => s.previews[id]);
   const models = useModels();
 
   const fieldIssue = (field: string): string | undefined => {
@@ -133,17 +136,67 @@ function NodeViewImpl({ id, data, selected }: NodeProps<FlowNode>): React.JSX.El
         </div>
       ))}
       {phase === 'running' && runState?.preview && (
-        <img className="preview" src={runState.preview} alt="latent preview" />
+        <FileImage className="preview" src={runState.preview} alt="latent preview" />
+      )}
+      {previews && row && (
+        <OutputPreviews
+          nodeId={id}
+          outputs={row.outputs.map((o) => o.name)}
+          previews={previews}
+          // From an earlier run: the node would compute something else now, or is computing it.
+          old={(hasRunInfo && stale) || phase === 'queued' || phase === 'running'}
+        />
       )}
       {runState && phase !== 'running' && runState.images.length > 0 && (
         <div className="images">
           {runState.images.map((src) => (
-            <a key={src} href={src} target="_blank" rel="noreferrer">
-              <img className="preview" src={src} alt={`${id} output`} />
-            </a>
+            <FileLink key={src} href={src} target="_blank" rel="noreferrer">
+              <FileImage className="preview" src={src} alt={`${id} output`} />
+            </FileLink>
           ))}
         </div>
       )}
+    </div>
+  );
+}
+
+/** A preview of each IMAGE and MASK output, in the order of the node's outputs, named when there are several. */
+function OutputPreviews({
+  nodeId,
+  outputs,
+  previews,
+  old,
+}: {
+  nodeId: string;
+  outputs: string[];
+  previews: Record<string, OutputPreview>;
+  old: boolean;
+}): React.JSX.Element | null {
+  const shown = outputs.filter((name) => previews[name] !== undefined);
+  if (shown.length === 0) return null;
+  return (
+    <div className={`output-previews${old ? ' old' : ''}`}>
+      {shown.map((name) => {
+        const p = previews[name];
+        const size = `${p.sourceWidth}×${p.sourceHeight}${p.batch > 1 ? ` ×${p.batch}` : ''}`;
+        return (
+          <figure
+            key={name}
+            data-output={name}
+            data-file-id={p.fileId}
+            className={p.socketType.toLowerCase()}
+          >
+            <FileImage
+              src={p.url}
+              alt={`${nodeId}.${name} preview`}
+              width={p.width}
+              height={p.height}
+              title={`${name}: ${p.socketType} ${size}${old ? ' (from an earlier run)' : ''}`}
+            />
+            {shown.length > 1 && <figcaption>{name}</figcaption>}
+          </figure>
+        );
+      })}
     </div>
   );
 }

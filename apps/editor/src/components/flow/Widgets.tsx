@@ -1,9 +1,10 @@
-import { checkParamValue, MAX_SEED } from '@diffedit/core';
+import { assetUrl, checkParamValue, MAX_SEED } from '@diffedit/core';
 import type { ParamSpec, ParamValue, SerializedParam } from '@diffedit/core';
 import { useState } from 'react';
 
 import { api } from '../../api/client.js';
 import { uploadToParam } from '../../api/runner.js';
+import { FileImage } from '../FileImage.js';
 import type { ModelListing } from '@diffedit/core';
 import { useEditor } from '../../store/editor.js';
 
@@ -221,12 +222,17 @@ function FileWidget({
     await uploadToParam(nodeId, param, file);
     setBusy(false);
   };
-  // Uploaded files are served by id; shipped examples (assets/…) have no URL, so they show no thumbnail.
-  const thumb = value !== '' && !value.includes('/') ? api.fileUrl(value) : '';
+  // Uploaded files are served by id, the shipped examples (assets/NAME) at /api/assets/NAME.
+  const thumb = value !== '' && !value.includes('/') ? api.fileUrl(value) : (assetUrl(value) ?? '');
   return (
     <div className="file-widget nodrag">
       {thumb && (
-        <img className="thumb" src={thumb} alt="" onError={(e) => (e.currentTarget.style.display = 'none')} />
+        <FileImage
+          className="thumb"
+          src={thumb}
+          alt=""
+          onError={(e) => (e.currentTarget.style.display = 'none')}
+        />
       )}
       <input id={id} type="text" value={value} onChange={(e) => onChange(e.target.value)} />
       <label className="button small">

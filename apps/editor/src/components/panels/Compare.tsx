@@ -1,6 +1,7 @@
 import { useState } from 'react';
 
 import type { ImageSource } from '../../util/results.js';
+import { FileImage } from '../FileImage.js';
 
 /** An image, or one tile of a grid image, filling its box. */
 export function Picture({
@@ -20,7 +21,7 @@ export function Picture({
   const row = Math.floor(tile.index / tile.cols);
   return (
     <div className={`picture ${className ?? ''}`} style={{ aspectRatio: ratio, ...style }}>
-      <img
+      <FileImage
         src={source.url}
         alt={alt}
         style={{

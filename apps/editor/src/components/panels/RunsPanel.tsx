@@ -5,6 +5,7 @@ import { api } from '../../api/client.js';
 import { cancelRun, showRun } from '../../api/runner.js';
 import { useEditor } from '../../store/editor.js';
 import { importJsonText } from '../../util/import-export.js';
+import { FileImage, FileLink } from '../FileImage.js';
 
 /** Queue and history: newest first, with thumbnails; re-open a run's workflow, cancel, download outputs. */
 export function RunsPanel(): React.JSX.Element {
@@ -41,10 +42,10 @@ export function RunsPanel(): React.JSX.Element {
       {runs.length === 0 && <p className="muted">No runs yet.</p>}
       <ul>
         {runs.map((run) => {
-          const image = run.files.find((f) => f.mime.startsWith('image/'));
+          const image = run.thumbnail;
           return (
             <li key={run.runId} className={`run ${run.status}`} data-run-id={run.runId}>
-              {image ? <img src={image.url} alt="" className="run-thumb" /> : <div className="run-thumb" />}
+              {image ? <FileImage src={image} alt="" className="run-thumb" /> : <div className="run-thumb" />}
               <div className="run-info">
                 <b>{run.name}</b>
                 <span className={`badge ${run.status}`}>{run.status}</span>
@@ -60,9 +61,9 @@ export function RunsPanel(): React.JSX.Element {
                     </button>
                   )}
                   {run.files.map((f) => (
-                    <a key={f.fileId} className="button small" href={f.url} download={f.name}>
+                    <FileLink key={f.fileId} className="button small" href={f.url} download={f.name}>
                       ⬇ {f.name}
-                    </a>
+                    </FileLink>
                   ))}
                 </div>
               </div>

@@ -26,7 +26,9 @@ export class LatentPreviewer {
     }
     this.last = now;
     const [, c, h, w] = latent.dims;
-    const upscale = Math.max(1, Math.min(8, Math.floor(256 / Math.max(h, w))));
+    // about 128 px on the long side (a 512² image's 64² latent ×2): a quarter of the pixels of 256 px for
+    // the PNG encoder, and the client scales it up for display anyway
+    const upscale = Math.max(1, Math.min(8, Math.floor(128 / Math.max(h, w))));
     const rgb = latentToPreviewRgb(latent.data.subarray(0, c * h * w), c, h, w, this.projection, upscale);
     const bytes = await encodePngWithText(rgb);
     this.ctx.progress(step, total, { mime: 'image/png', bytes, width: rgb.width, height: rgb.height });

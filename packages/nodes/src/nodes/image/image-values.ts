@@ -1,4 +1,4 @@
-import { NodeInputError, Tensor } from '@diffedit/core';
+import { NodeInputError, noteByteLevels, Tensor } from '@diffedit/core';
 
 import { createGreyImage, createRgbImage, type GreyImage, type RgbImage } from '../../pixels/index.js';
 
@@ -56,6 +56,107 @@ export function imageBatchFromRgb(images: readonly RgbImage[]): Tensor {
       out.data[base + 2 * plane + p] = image.data[p * 3 + 2];
     }
   });
+  return out;
+}
+
+/** float32(k / 255) for k = 0…255: what fromUint8 gives for a byte. */
+const LEVELS = Float32Array.from({ length: 256 }, (_, k) => k / 255);
+
+/**
+ * 8-bit HWC RGB bytes (sharp's raw output) → an IMAGE [1,3,H,W], in one pass: the same values as fromUint8
+ * then imageBatchFromRgb, without the float HWC copy.
+ */
+export function imageBatchFromRgbBytes(bytes: Uint8Array, width: number, height: number): Tensor {
+  const plane = width * height;
+  if (bytes.length !== plane * 3) {
+    throw new Error(`imageBatchFromRgbBytes: ${bytes.length} bytes for ${width}×${height}×3`);
+  }
+  const out = new Tensor([1, 3, height, width]);
+  const data = out.data;
+  for (let p = 0, i = 0; p < plane; p++, i += 3) {
+    data[p] = LEVELS[bytes[i]];
+    data[plane + p] = LEVELS[bytes[i + 1]];
+    data[2 * plane + p] = LEVELS[bytes[i + 2]];
+  }
+  return out;
+}
+
+/**
+ * One image of an IMAGE batch → 8-bit HWC RGB bytes for sharp, in one pass: the same bytes as
+ * toUint8(rgbFromImageBatch(batch, index).data) (clamped to [0, 1], rounded half up).
+ */
+export function rgbBytesFromImageBatch(batch: Tensor, index = 0): Uint8Array {
+  const [, , height, width] = batch.dims;
+  const plane = width * height;
+  const base = index * 3 * plane;
+  const src = batch.data;
+  const out = new Uint8Array(plane * 3);
+  for (let p = 0, i = 0; p < plane; p++, i += 3) {
+    out[i] = byteOf(src[base + p]);
+    out[i + 1] = byteOf(src[base + plane + p]);
+    out[i + 2] = byteOf(src[base + 2 * plane + p]);
+  }
+  return out;
+}
+
+/**
+ * Math.round(clamp01(v) · 255) as toUint8 computes it, as a small integer (truncating v·255 + 0.5 is the same
+ * rounding for v in [0, 1]); NaN stays NaN (a Uint8Array stores it as 0, as toUint8's does).
+ */
+function byteOf(v: number): number {
+  return v >= 0 ? (v < 1 ? (v * 255 + 0.5) | 0 : 255) : v < 0 ? 0 : NaN;
+}
+
+/**
+ * Tiles IMAGE batches that all have `width`×`height` images into one 8-bit-level IMAGE [1,3,rows·H,cols·W],
+ * planar to planar in one pass: the same values as rgbListFromImageBatch → makeImageGrid → roundToByteLevels
+ * → imageBatchFromRgb, without the three copies.
+ */
+export function tileImageBatches(
+  batches: readonly Tensor[],
+  rows: number,
+  cols: number,
+  width: number,
+  height: number,
+): Tensor {
+  const outWidth = width * cols;
+  const outPlane = outWidth * height * rows;
+  const plane = width * height;
+  const out = new Tensor([1, 3, height * rows, outWidth]);
+  const dst = out.data;
+  // the levels as bytes too, written in the same pass: what the output cache keeps, without a scan
+  const bytes = new Uint8Array(dst.length);
+  let levels = true;
+  let cell = 0;
+  for (const batch of batches) {
+    const src = batch.data;
+    for (let b = 0; b < batch.dims[0]; b++, cell++) {
+      const x0 = (cell % cols) * width;
+      const y0 = Math.floor(cell / cols) * height;
+      for (let c = 0; c < 3; c++) {
+        for (let y = 0; y < height; y++) {
+          const from = (b * 3 + c) * plane + y * width;
+          const to = c * outPlane + (y0 + y) * outWidth + x0;
+          // Math.round(clamp01(v) · 255) by truncation (the same for v in [0, 1]); k / 255 stored as
+          // float32 is the level roundToByteLevels gives
+          for (let x = 0; x < width; x++) {
+            const v = src[from + x];
+            const k = v > 0 ? (v < 1 ? (v * 255 + 0.5) | 0 : 255) : 0;
+            bytes[to + x] = k;
+            if (v > 0) dst[to + x] = k / 255;
+            else if (v < 0) dst[to + x] = 0;
+            else {
+              // ±0 and NaN pass through as they are, as Math.round(clamp01(v) · 255) / 255 leaves them; -0 and
+              // NaN are no byte levels
+              dst[to + x] = v;
+              if (v !== 0 || 1 / v < 0) levels = false;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (levels) noteByteLevels(dst, bytes);
   return out;
 }
 

@@ -11,6 +11,7 @@ import { SaveImageNode } from './save-image.js';
 
 export * from './image-values.js';
 export * from './input-files.js';
+export * from './output-preview.js';
 export { ImageGridNode, LoadImageNode, LoadMaskNode, MaskToImageNode, PreviewImageNode, SaveImageNode };
 export { PNG_INPUTS_KEY, PNG_WORKFLOW_KEY, pngTextsFor, readWorkflowFromPng } from './save-image.js';
 

@@ -1,7 +1,7 @@
 import { defineNode, NodeInputError } from '@diffedit/core';
 
-import { decodeImage, ImageDecodeError, ImageTooLargeError } from '../../pixels/index.js';
-import { imageBatchFromRgb } from './image-values.js';
+import { decodeImageBytes, ImageDecodeError, ImageTooLargeError } from '../../pixels/index.js';
+import { imageBatchFromRgbBytes } from './image-values.js';
 import { maxMegapixelsParam, pixelLimit, resolveInputFile } from './input-files.js';
 
 const size = (label: string) =>
@@ -49,12 +49,16 @@ export const LoadImageNode = defineNode({
     }
     const path = resolveInputFile(ctx, params.image);
     try {
-      const rgb = await decodeImage(path, {
+      const rgb = await decodeImageBytes(path, {
         width: params.width,
         height: params.height,
         maxPixels: pixelLimit(ctx, params.max_megapixels),
       });
-      return { image: imageBatchFromRgb([rgb]), width: rgb.width, height: rgb.height };
+      return {
+        image: imageBatchFromRgbBytes(rgb.bytes, rgb.width, rgb.height),
+        width: rgb.width,
+        height: rgb.height,
+      };
     } catch (err) {
       if (err instanceof ImageDecodeError || err instanceof ImageTooLargeError) {
         throw new NodeInputError('image', `LoadImage: ${err.message}`);

@@ -1,7 +1,7 @@
-import { defineNode, NodeInputError } from '@diffedit/core';
+import { defineNode, NodeInputError, Tensor } from '@diffedit/core';
 
-import { maskToRgbImage } from '../../pixels/index.js';
-import { greyFromMaskBatch, imageBatchFromRgb, requireImage, requireMask } from './image-values.js';
+import { resizePlaneNearest } from '../../pixels/index.js';
+import { requireImage, requireMask } from './image-values.js';
 
 export const MaskToImageNode = defineNode({
   type: 'MaskToImage',
@@ -29,9 +29,16 @@ export const MaskToImageNode = defineNode({
       [height, width] = [like.dims[2], like.dims[3]];
     }
     if (width < 1 || height < 1) throw new NodeInputError('mask', 'MaskToImage: empty mask');
-    const images = Array.from({ length: mask.dims[0] }, (_, b) =>
-      maskToRgbImage(greyFromMaskBatch(mask, b), width, height),
-    );
-    return { image: imageBatchFromRgb(images) };
+    // straight into the IMAGE's planes: the same values as maskToRgbImage per mask, then imageBatchFromRgb
+    const batch = mask.dims[0];
+    const image = new Tensor([batch, 3, height, width]);
+    const plane = width * height;
+    for (let b = 0; b < batch; b++) {
+      const red = image.data.subarray(b * 3 * plane, (b * 3 + 1) * plane);
+      resizePlaneNearest(mask.data.subarray(b * h * w, (b + 1) * h * w), w, h, red, width, height);
+      image.data.set(red, (b * 3 + 1) * plane);
+      image.data.set(red, (b * 3 + 2) * plane);
+    }
+    return { image };
   },
 });

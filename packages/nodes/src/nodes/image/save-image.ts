@@ -1,8 +1,8 @@
 import { defineNode, NodeInputError } from '@diffedit/core';
 import type { NodeContext, Workflow } from '@diffedit/core';
 
-import { asciiJson, encodePngWithText, readPngTextChunks } from '../../pixels/index.js';
-import { requireImage, rgbListFromImageBatch } from './image-values.js';
+import { asciiJson, encodeRgbBytesPng, readPngTextChunks } from '../../pixels/index.js';
+import { requireImage, rgbBytesFromImageBatch } from './image-values.js';
 
 /** PNG text keywords SaveImage writes; the editor reads them back to restore the graph. */
 export const PNG_WORKFLOW_KEY = 'workflow';
@@ -42,12 +42,13 @@ export async function emitPngs(
 ): Promise<string[]> {
   const batch = requireImage(value, field);
   const texts = pngTextsFor(ctx.workflow, ctx.nodeId);
-  const images = rgbListFromImageBatch(batch);
+  const [count, , height, width] = batch.dims;
   const names: string[] = [];
-  for (const [i, rgb] of images.entries()) {
+  for (let i = 0; i < count; i++) {
     ctx.throwIfAborted();
-    const name = images.length === 1 ? `${prefix}.png` : `${prefix}_${String(i).padStart(3, '0')}.png`;
-    ctx.emitFile({ name, mime: 'image/png', bytes: await encodePngWithText(rgb, texts) });
+    const name = count === 1 ? `${prefix}.png` : `${prefix}_${String(i).padStart(3, '0')}.png`;
+    const bytes = await encodeRgbBytesPng(rgbBytesFromImageBatch(batch, i), width, height, texts);
+    ctx.emitFile({ name, mime: 'image/png', bytes });
     names.push(name);
   }
   return names;
