@@ -489,7 +489,7 @@ describe.skipIf(skipRedis)('serve --queue with worker processes', { timeout: 120
       // The doc's lines start the three parts; this test then waits for them, runs a workflow and stops them.
       const script = [
         'set -m',
-        `trap 'for job in $(jobs -p); do kill -- -$job || true; done; wait; kill $(cat $REDIS_DIR/redis.pid)' EXIT`,
+        `trap 'for job in $(jobs -p); do kill -- -$job || true; done; wait; redis-cli -p $REDIS_PORT -a $REDIS_PASSWORD --no-auth-warning shutdown' EXIT`,
         blocks[1],
         'BASE=http://127.0.0.1:$PORT; AUTH="authorization: Bearer $DIFFEDIT_TOKEN"',
         `until curl -fsS -H "$AUTH" $BASE/api/health 2>/dev/null | grep -q '"models":\\["toy-blip"'; do sleep 0.2; done`,
