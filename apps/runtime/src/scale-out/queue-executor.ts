@@ -157,12 +157,11 @@ export class QueueExecutor implements RunExecutor {
         reject,
       };
       this.following.set(runId, following);
-      options.signal.addEventListener(
-        'abort',
-        () =>
-          void this.cancel(following).catch((e: Error) => this.options.log(`[queue] cancel: ${e.message}`)),
-        { once: true },
-      );
+      const cancel = (): void =>
+        void this.cancel(following).catch((e: Error) => this.options.log(`[queue] cancel: ${e.message}`));
+      // Cancelled while the job was being queued (the signal fired before this listener existed): cancel now.
+      if (options.signal.aborted) cancel();
+      else options.signal.addEventListener('abort', cancel, { once: true });
       this.wake();
     });
   }

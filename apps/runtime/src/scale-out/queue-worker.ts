@@ -146,11 +146,18 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       throw new UnrecoverableError(message);
     }
     const controller = new AbortController();
+    let watch: NodeJS.Timeout | undefined;
     running = { runId: data.runId, controller };
     void beat().catch(() => {});
     try {
       send({ kind: 'start', attempt, worker: id });
-      if ((await redis.exists(keys.cancelled(data.runId))) === 1) controller.abort();
+      // The cancel message (pub/sub) may be missed (sent before this start, or while reconnecting): the key is
+      // checked now and every second while the run goes on.
+      const cancelled = async (): Promise<void> => {
+        if ((await redis.exists(keys.cancelled(data.runId))) === 1) controller.abort();
+      };
+      await cancelled();
+      watch = setInterval(() => void cancelled().catch(() => {}), 1000);
       await fetchInputs(redis, options.run.filesDir, data.inputs);
       await client.execute(
         data.workflow,
@@ -165,6 +172,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         message: { type: 'crashed', runId: data.runId, message: (error as Error).message },
       });
     } finally {
+      clearInterval(watch);
       running = null;
       void beat().catch(() => {});
     }

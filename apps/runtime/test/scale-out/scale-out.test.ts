@@ -255,6 +255,25 @@ describe.skipIf(skipRedis)('serve --queue with worker processes', { timeout: 120
       expect(run.nodes.map((n) => n.state)).toEqual(['ran']);
     });
 
+    it('a worker killed while running a run from its own (affinity) queue: the run moves to another', async () => {
+      const test = c.server();
+      const [w1, w2] = await Promise.all([c.worker('o1'), c.worker('o2')]);
+      await workersSeen(test, ['o1', 'o2']);
+      // A first run of this workflow makes its worker the preferred one; the second goes to that worker's queue.
+      const opened = join(work, 'own-open');
+      await openFileGate(opened);
+      const first = await runFinished(test, await submit(test, fileGateWorkflow(opened, 'own')));
+      const flag = join(work, 'own-killed');
+      const runId = await submit(test, fileGateWorkflow(flag, 'own'));
+      expect((await startedOn(test, runId)).worker).toBe(first.worker);
+      await (first.worker === 'o1' ? w1 : w2).kill();
+      // No other worker watches that queue: the server moves the job to the shared queue once its lock expires.
+      const second = await startedOn(test, runId, 2);
+      expect(second.worker).not.toBe(first.worker);
+      await openFileGate(flag);
+      expect(await runFinished(test, runId)).toMatchObject({ status: 'succeeded', attempts: 2 });
+    });
+
     it('when every attempt loses its worker, the run fails with the reason', async () => {
       const test = c.server();
       const [w1, w2] = await Promise.all([c.worker('x1'), c.worker('x2')]);
