@@ -153,7 +153,8 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     await page.goto(server.url);
     await page.locator(dnode('denoise')).waitFor();
     expect(Object.keys(await phases()).sort()).toEqual(shipped.nodes.map((n) => n.id).sort());
-    expect(await page.locator('.react-flow__edge').count()).toBe(shipped.edges.length);
+    // React Flow draws edges once it has measured the nodes' handles: a frame or more after the nodes.
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(shipped.edges.length);
     // The image param names a shipped example (assets/…): its thumbnail shows it.
     await page.waitForFunction(
       (sel) => {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 export const CHROMIUM = '/usr/bin/chromium';
@@ -129,6 +130,14 @@ export async function addNodeBySearch(
   const before = await page
     .locator('.react-flow__node')
     .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+  // Double-clicks open the search only on the bare pane: wait until nothing (a notice, a node still settling)
+  // covers the point, and name what does if it never clears.
+  const onPane = (): Promise<string> =>
+    page.evaluate(({ x, y }) => {
+      const el = document.elementFromPoint(x, y);
+      return el?.classList.contains('react-flow__pane') ? 'pane' : (el?.outerHTML.slice(0, 160) ?? 'nothing');
+    }, at);
+  await expect.poll(onPane, { timeout: 30_000 }).toBe('pane');
   await page.mouse.dblclick(at.x, at.y);
   const search = page.getByRole('dialog', { name: 'Add a node' });
   await search.getByRole('textbox', { name: 'Search nodes' }).fill(query);
