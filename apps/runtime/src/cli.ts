@@ -25,3 +25,6 @@ process.exitCode = await runCli(process.argv.slice(2), {
   interactive: process.stderr.isTTY === true,
   signal: controller.signal,
 });
+// The command is done: if a library still holds the event loop (a Redis client retrying a server that is gone
+// after `serve --queue` or `worker` stopped), exit anyway once output has had time to drain.
+setTimeout(() => process.exit(), 2000).unref();

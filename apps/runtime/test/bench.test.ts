@@ -120,6 +120,7 @@ describe('the suite', () => {
       't5-sample-16',
       'blip-caption',
       'load-image-memory',
+      'scale-out-throughput',
     ]) {
       expect(names).toContain(expected);
     }

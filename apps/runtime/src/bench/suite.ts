@@ -3,6 +3,7 @@ import { loadImageMemory } from './image-benches.js';
 import { MemorySampler } from './measure.js';
 import type { BenchContext } from './resources.js';
 import { schedulerLoop, schedulerLoopAllocating } from './scheduler-bench.js';
+import { scaleOutThroughput } from './scale-out-bench.js';
 import { serverApiLatency } from './server-bench.js';
 import { perSecond, summarize } from './stats.js';
 import { blipCaption, t5Sampling } from './text-model-benches.js';
@@ -82,6 +83,12 @@ export function benchSuite(): BenchDefinition[] {
       description:
         'GET /api/health answered while the server runs diffedit-prompts.json (api_latency_p99_ms)',
       run: serverApiLatency,
+    },
+    {
+      name: 'scale-out-throughput',
+      description:
+        'serve --queue with 1, 2 and 3 worker processes (1 thread each, toy models): DiffEdit runs per minute',
+      run: scaleOutThroughput,
     },
     ...unetBenchmarks(),
     {

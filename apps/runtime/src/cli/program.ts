@@ -20,6 +20,7 @@ import { createRuntime } from '../runtime.js';
 import type { Runtime, RuntimeOptions } from '../runtime.js';
 import { startServer } from '../server/server.js';
 import type { DiffEditServer, ServerOptions } from '../server/server.js';
+import { addWorkerCommand } from './worker-command.js';
 
 /**
  * Exit codes: 0 success, 1 the run failed (a node failed on its input), 2 invalid workflow or usage,
@@ -64,6 +65,8 @@ interface ServeFlags {
   cacheMb?: string;
   threads?: string;
   corsOrigin?: string;
+  queue?: string;
+  maxAttempts?: string;
 }
 
 interface RunFlags {
@@ -214,9 +217,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--cache-mb <n>', 'intermediate-result cache budget in MiB (default 1024)')
     .option('--threads <n>', 'onnxruntime intra-op threads per model session (default: one per core)')
     .option('--cors-origin <list>', 'comma-separated origins (http://host:port) whose pages may use the API')
+    .option(
+      '--queue <url>',
+      'queue runs in Redis for `diffedit worker` processes: redis://[:PASSWORD@]HOST:PORT',
+    )
+    .option(
+      '--max-attempts <n>',
+      'with --queue: times a run is started when its workers keep dying (default 3)',
+    )
     .action(async (flags: ServeFlags) => {
       exitCode = await serveCommand(flags);
     });
+
+  addWorkerCommand(program, {
+    ...(io.signal ? { signal: io.signal } : {}),
+    printErr,
+    setExit: (code) => (exitCode = code),
+  });
 
   program
     .command('toy-pack')
@@ -262,6 +279,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (cacheMb !== undefined && !(cacheMb >= 0))
       throw new UsageError(`--cache-mb expects a number of MiB, got '${flags.cacheMb}'`);
     const threads = parseThreads(flags.threads);
+    const maxAttempts = flags.maxAttempts === undefined ? undefined : Number(flags.maxAttempts);
+    if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1))
+      throw new UsageError(`--max-attempts expects a whole number ≥ 1, got '${flags.maxAttempts}'`);
     let server: DiffEditServer;
     try {
       server = await startServer({
@@ -276,6 +296,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         ...(cacheMb !== undefined ? { cacheBytes: cacheMb * 1024 * 1024 } : {}),
         ...(threads !== undefined ? { threads } : {}),
         ...(flags.corsOrigin !== undefined ? { corsOrigins: splitList(flags.corsOrigin) } : {}),
+        ...(flags.queue !== undefined ? { queue: flags.queue } : {}),
+        ...(maxAttempts !== undefined ? { maxAttempts } : {}),
         log: printErr,
         ...io.serverOptions,
       });

@@ -17,7 +17,7 @@ import { UploadRejectedError } from './files.js';
 import type { FileStore } from './files.js';
 import { ApiProblem, problem } from './problems.js';
 import type { RunQueue } from './run-queue.js';
-import type { RunWorkerClient } from './run-worker-client.js';
+import type { RunExecutor } from './run-executor.js';
 import type { ServerStore } from './store.js';
 import type { WorkflowLibrary } from './workflow-library.js';
 
@@ -31,8 +31,8 @@ export interface HttpLimits {
 export interface HttpAppOptions {
   /** The main thread's runtime: the catalog and validation. */
   runtime: Runtime;
-  /** The run worker: models, providers and the output cache live there. */
-  executor: RunWorkerClient;
+  /** The run worker (or the queue of workers): models, providers and the output cache live there. */
+  executor: RunExecutor;
   queue: RunQueue;
   store: ServerStore;
   files: FileStore;
@@ -116,6 +116,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
       uptimeS: Math.round((Date.now() - options.startedAt) / 100) / 10,
       auth: options.token !== undefined,
       queue: { running: queue.runningId, queued: queue.length },
+      ...(executor.workersNow ? { workers: executor.workersNow() } : {}),
       providers: {
         configured: [...info.configured],
         inUse,
@@ -246,7 +247,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, issues } = toProblem(error);
-    if (status >= 500) console.error(`[server] ${req.method} ${req.originalUrl}:`, error);
+    if (status >= 500 && !(error instanceof ApiProblem))
+      console.error(`[server] ${req.method} ${req.originalUrl}:`, error);
     if (!res.headersSent) res.status(status).json({ errors: issues });
   });
   return app;

@@ -18,7 +18,8 @@ import type { Runtime } from '../runtime.js';
 import type { FileStore } from './files.js';
 import { ApiProblem, problem } from './problems.js';
 import { applyEvent, applyResult, newRun } from './run-record.js';
-import type { RunWorkerClient } from './run-worker-client.js';
+import { RunLostError } from './run-executor.js';
+import type { RunExecutor, RunStart } from './run-executor.js';
 import type { WorkerOutputPreview, WorkerRunResult } from './run-worker-protocol.js';
 import type { ServerStore } from './store.js';
 
@@ -43,22 +44,27 @@ interface Running {
   run: RunDetail;
   controller: AbortController;
   done: Promise<void>;
+  /** Handed to the executor; started once it says a worker executes it (at once for the local worker). */
+  started: boolean;
 }
 
 /**
- * The run queue: validates submissions with the runtime, keeps queue and history in the store, executes one
- * run at a time in FIFO order, and turns the executor's events into wire events and stored state.
+ * The run queue: validates submissions with the runtime, keeps queue and history in the store, hands runs in
+ * FIFO order to the executor (one at a time for the local worker; all at once to a queue of workers, which
+ * start them as they free up), and turns the executor's events into wire events and stored state.
  */
 export class RunQueue {
+  /** Runs not started yet, oldest first (some may already be handed to a queue executor). */
   private readonly queued: string[] = [];
   private readonly queuedBy = new Map<string, string>();
-  private running: Running | undefined;
+  /** Runs handed to the executor. */
+  private readonly active = new Map<string, Running>();
   private closing = false;
 
   constructor(
     /** Validates and names node types (main thread); runs go to the worker. */
     private readonly runtime: Runtime,
-    private readonly executor: RunWorkerClient,
+    private readonly executor: RunExecutor,
     private readonly store: ServerStore,
     private readonly files: FileStore,
     private readonly sink: EventSink,
@@ -66,9 +72,17 @@ export class RunQueue {
     private readonly resolveInput: (value: string) => string,
   ) {}
 
-  /** Marks runs a dead process left running as failed, and resumes the queue. */
+  /**
+   * Marks runs a dead process left running as failed, and resumes the queue. With a durable executor (a queue
+   * of workers) those runs may still be executing, or be done: they are handed to it again, and it re-attaches.
+   */
   start(): void {
-    for (const run of this.store.interruptedRuns()) {
+    const resumed = this.executor.durable ? this.store.interruptedRuns() : [];
+    for (const run of resumed) {
+      this.queued.push(run.runId);
+      if (run.clientId !== undefined) this.queuedBy.set(run.runId, run.clientId);
+    }
+    for (const run of this.executor.durable ? [] : this.store.interruptedRuns()) {
       const node = run.nodes.find((n) => n.state === 'running');
       for (const n of run.nodes) if (n.state === 'running') n.state = 'failed';
       run.status = 'failed';
@@ -93,8 +107,16 @@ export class RunQueue {
     return this.queued.length;
   }
 
+  /** The oldest running run (queue mode runs several at once: GET /api/runs?status=running lists them). */
   get runningId(): string | null {
-    return this.running?.run.runId ?? null;
+    for (const running of this.active.values()) if (running.started) return running.run.runId;
+    return null;
+  }
+
+  private get startedCount(): number {
+    let n = 0;
+    for (const running of this.active.values()) if (running.started) n++;
+    return n;
   }
 
   /** Validates and queues a run; throws ApiProblem with every issue when it cannot be accepted. */
@@ -115,6 +137,8 @@ export class RunQueue {
     if (!validation.ok) throw new ApiProblem(400, validation.issues);
     const fileIssues = this.checkNamedFiles(validation.workflow);
     if (fileIssues.length > 0) throw new ApiProblem(400, fileIssues);
+    const refused = this.executor.admit(validation.workflow);
+    if (refused.length > 0) throw new ApiProblem(503, refused);
     const owner = request.clientId ?? clientKey;
     const waiting = [...this.queuedBy.values()].filter((key) => key === owner).length;
     if (waiting >= this.limits.maxQueuedPerClient)
@@ -150,7 +174,8 @@ export class RunQueue {
 
   /** The run as stored, with live state while it runs and its position while it waits. */
   get(runId: string): RunDetail | undefined {
-    if (this.running?.run.runId === runId) return structuredClone(this.running.run);
+    const running = this.active.get(runId);
+    if (running?.started) return structuredClone(running.run);
     const run = this.store.getRun(runId);
     if (run?.status === 'queued') run.position = this.positionOf(runId);
     return run;
@@ -160,8 +185,8 @@ export class RunQueue {
   async cancel(runId: string): Promise<RunDetail> {
     const run = this.get(runId);
     if (!run) throw problem(404, 'not_found', `no run ${runId}`);
-    if (this.running?.run.runId === runId) {
-      const running = this.running;
+    const running = this.active.get(runId);
+    if (running) {
       running.controller.abort();
       await running.done;
       return this.get(runId)!;
@@ -179,18 +204,21 @@ export class RunQueue {
     return run;
   }
 
-  /** Stops taking runs and cancels the running one; queued runs stay queued for the next start. */
+  /**
+   * Stops taking runs and cancels the running one; queued runs stay queued for the next start. A durable
+   * executor's runs are left to it (they go on on the workers; the next start re-attaches them).
+   */
   async close(): Promise<void> {
     this.closing = true;
-    const running = this.running;
-    if (running) {
+    if (this.executor.durable) return;
+    for (const running of this.active.values()) {
       running.controller.abort();
       await running.done;
     }
   }
 
   private positionOf(runId: string): number {
-    return this.queued.indexOf(runId) + (this.running ? 1 : 0);
+    return this.queued.indexOf(runId) + this.startedCount;
   }
 
   private removeQueued(runId: string): void {
@@ -209,27 +237,55 @@ export class RunQueue {
   }
 
   private pump(): void {
-    if (this.running || this.closing) return;
-    const runId = this.queued.shift();
-    if (runId === undefined) return;
-    this.queuedBy.delete(runId);
-    const run = this.store.getRun(runId);
-    if (!run || run.status !== 'queued') return this.pump();
-    run.status = 'running';
-    run.startedAt = Date.now();
-    this.store.updateRun(run);
-    const controller = new AbortController();
-    const running: Running = { run, controller, done: Promise.resolve() };
-    this.running = running;
-    this.queueChanged();
-    running.done = this.execute(run, controller.signal).finally(() => {
-      this.running = undefined;
-      this.queueChanged();
-      this.pump();
-    });
+    if (this.closing) return;
+    for (const runId of [...this.queued]) {
+      if (this.active.size >= this.executor.capacity) return;
+      if (this.active.has(runId)) continue;
+      const run = this.store.getRun(runId);
+      if (!run || (run.status !== 'queued' && !this.executor.durable)) {
+        this.removeQueued(runId);
+        continue;
+      }
+      const running: Running = {
+        run,
+        controller: new AbortController(),
+        done: Promise.resolve(),
+        started: false,
+      };
+      this.active.set(runId, running);
+      running.done = this.execute(running).finally(() => {
+        this.active.delete(runId);
+        this.removeQueued(runId);
+        this.queueChanged();
+        this.pump();
+      });
+    }
   }
 
-  private async execute(run: RunDetail, signal: AbortSignal): Promise<void> {
+  /** The executor says the run is executing now (again, on a retry: what the last attempt reported is reset). */
+  private started(running: Running, start: RunStart): void {
+    const { run } = running;
+    this.removeQueued(run.runId);
+    running.started = true;
+    run.status = 'running';
+    run.startedAt = Date.now();
+    run.nodes = [];
+    run.cached = [];
+    run.files = [];
+    run.warnings = [];
+    delete run.error;
+    delete run.issues;
+    if (start.worker !== undefined) {
+      run.worker = start.worker;
+      run.attempts = start.attempt;
+    }
+    this.store.updateRun(run);
+    this.queueChanged();
+  }
+
+  private async execute(running: Running): Promise<void> {
+    const { run } = running;
+    const signal = running.controller.signal;
     const fileRefs = new Map<string, ReturnType<FileStore['storeOutput']>>();
     const typeOf = (nodeId: string): string =>
       ((run.workflow as { nodes?: { id: string; type: string }[] }).nodes ?? []).find((n) => n.id === nodeId)
@@ -281,18 +337,22 @@ export class RunQueue {
       result = await this.executor.run(run.workflow, {
         runId: run.runId,
         signal,
+        onStart: (start) => this.started(running, start),
         onEvent,
         onArtifact,
         onPreview,
         ...(run.targets ? { targets: run.targets } : {}),
       });
     } catch (error) {
-      // A bug, not a failed node: say so, and keep serving.
+      // The server is stopping and the run goes on elsewhere (queue mode): the next start re-attaches it.
+      if (this.closing && this.executor.durable) return;
+      // A bug, not a failed node (or a run the queue lost, with its own code): say so, and keep serving.
+      const lost = error instanceof RunLostError;
       run.status = 'failed';
       run.error = {
         nodeId: null,
-        code: 'internal_error',
-        message: `internal error: ${(error as Error).message}`,
+        code: lost ? error.code : 'internal_error',
+        message: lost ? error.message : `internal error: ${(error as Error).message}`,
       };
       this.sink.toRun(run.runId, {
         type: 'run:failed',

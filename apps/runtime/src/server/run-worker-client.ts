@@ -1,17 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import type { NodeArtifact, RunEvent } from '@diffedit/core';
+import type { ApiIssue } from '@diffedit/core';
 import { DEFAULT_PROVIDERS } from '@diffedit/nodes';
 import type { ProviderInfo } from '@diffedit/nodes';
 
+import { deliverRunMessage } from './run-executor.js';
+import type { ExecuteOptions, RunExecutor, RunMessage } from './run-executor.js';
 import type {
   FromWorker,
   RunWorkerData,
   ToWorker,
   WorkerCall,
   WorkerCalls,
-  WorkerOutputPreview,
   WorkerRunResult,
 } from './run-worker-protocol.js';
 
@@ -23,20 +24,17 @@ export function defaultRunWorkerPath(): string {
   return fileURLToPath(new URL('../../dist/server/run-worker.js', import.meta.url));
 }
 
-interface PendingRun {
-  onEvent(event: RunEvent): void;
-  onArtifact(artifact: NodeArtifact): void;
-  onPreview(preview: WorkerOutputPreview): void;
-  resolve(result: WorkerRunResult): void;
-  reject(error: Error): void;
-}
-
 /** Runs workflows in the run worker and asks it about its cache and models; restarts it if it dies. */
-export class RunWorkerClient {
+export class RunWorkerClient implements RunExecutor {
+  readonly capacity = 1;
+  readonly durable = false;
   private worker: Worker | undefined;
   private nextCall = 0;
   private readonly calls = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
-  private readonly runs = new Map<string, PendingRun>();
+  private readonly runs = new Map<
+    string,
+    { onMessage(message: RunMessage): void; reject(error: Error): void }
+  >();
   private providers: ProviderInfo | undefined;
   private refreshing: Promise<void> | undefined;
 
@@ -46,32 +44,41 @@ export class RunWorkerClient {
     private readonly workerPath = defaultRunWorkerPath(),
   ) {}
 
-  run(
+  run(workflow: unknown, options: ExecuteOptions): Promise<WorkerRunResult> {
+    options.onStart({ attempt: 1 });
+    return new Promise<WorkerRunResult>((resolve, reject) => {
+      this.execute(workflow, options, (message) => {
+        const end = deliverRunMessage(message, options);
+        if (end && 'result' in end) resolve(end.result);
+        else if (end) reject(new Error(end.crashed));
+      }).catch(reject);
+    });
+  }
+
+  /**
+   * Runs a workflow and hands every message of the run, unchanged, to `onMessage` (a queue worker forwards them
+   * to the server); resolves once its result or crash has been handed over, rejects if the thread dies.
+   */
+  execute(
     workflow: unknown,
-    options: {
-      runId: string;
-      signal: AbortSignal;
-      targets?: string[];
-      onEvent(event: RunEvent): void;
-      onArtifact(artifact: NodeArtifact): void;
-      onPreview(preview: WorkerOutputPreview): void;
-    },
-  ): Promise<WorkerRunResult> {
+    options: { runId: string; signal: AbortSignal; targets?: string[] },
+    onMessage: (message: RunMessage) => void,
+  ): Promise<void> {
     const worker = this.ensureWorker();
     const { runId, signal } = options;
-    return new Promise<WorkerRunResult>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => this.send(worker, { type: 'cancel', runId });
       const settle = (): void => {
         signal.removeEventListener('abort', onAbort);
         this.runs.delete(runId);
       };
       this.runs.set(runId, {
-        onEvent: options.onEvent,
-        onArtifact: options.onArtifact,
-        onPreview: options.onPreview,
-        resolve: (result) => {
-          settle();
-          resolve(result);
+        onMessage: (message) => {
+          onMessage(message);
+          if (message.type === 'result' || message.type === 'crashed') {
+            settle();
+            resolve();
+          }
         },
         reject: (error) => {
           settle();
@@ -87,6 +94,10 @@ export class RunWorkerClient {
       });
       if (signal.aborted) onAbort();
     });
+  }
+
+  admit(): ApiIssue[] {
+    return [];
   }
 
   call<M extends WorkerCall>(method: M): Promise<Awaited<ReturnType<WorkerCalls[M]>>> {
@@ -150,22 +161,6 @@ export class RunWorkerClient {
 
   private receive(message: FromWorker): void {
     switch (message.type) {
-      case 'event':
-        this.runs.get(message.runId)?.onEvent(message.event);
-        return;
-      case 'artifact':
-        this.runs.get(message.runId)?.onArtifact(message.artifact);
-        return;
-      case 'preview':
-        this.runs.get(message.runId)?.onPreview(message.preview);
-        return;
-      case 'result':
-        this.runs.get(message.runId)?.resolve(message.result);
-        this.refreshProviders();
-        return;
-      case 'crashed':
-        this.runs.get(message.runId)?.reject(new Error(message.message));
-        return;
       case 'reply': {
         const call = this.calls.get(message.id);
         this.calls.delete(message.id);
@@ -175,6 +170,11 @@ export class RunWorkerClient {
       }
       case 'log':
         this.log(message.line);
+        return;
+      default:
+        // Every other message belongs to a run: handed over as it is, whatever its kind.
+        this.runs.get(message.runId)?.onMessage(message);
+        if (message.type === 'result') this.refreshProviders();
     }
   }
 }

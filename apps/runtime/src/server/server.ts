@@ -15,6 +15,8 @@ import { FileStore } from './files.js';
 import { createHttpApp } from './http-app.js';
 import type { HttpLimits } from './http-app.js';
 import { RunQueue } from './run-queue.js';
+import { QueueExecutor } from '../scale-out/queue-executor.js';
+import type { RunExecutor } from './run-executor.js';
 import { RunWorkerClient } from './run-worker-client.js';
 import type { QueueLimits } from './run-queue.js';
 import { createSocketServer } from './sockets.js';
@@ -47,6 +49,15 @@ export interface ServerOptions {
   corsOrigins?: readonly string[];
   providers?: readonly string[];
   cacheBytes?: number;
+  /** onnxruntime intra-op threads per model session (default: one per core). */
+  threads?: number;
+  /**
+   * redis://HOST:PORT: runs go into a BullMQ queue and `diffedit worker` processes execute them
+   * (docs/scale-out.md). Without it runs execute in this process's run worker thread.
+   */
+  queue?: string;
+  /** Queue mode: times a run is started before it fails when its workers keep dying (default 3). */
+  maxAttempts?: number;
   limits?: Partial<ServerLimits>;
   /** URLs of ES modules whose `nodes` export joins the catalog (tests, plug-ins); loaded in both threads. */
   nodeModules?: string[];
@@ -97,17 +108,39 @@ export async function startServer(options: ServerOptions = {}): Promise<DiffEdit
     inputsDir: data.files,
     resolveInput,
   });
-  const executor = new RunWorkerClient(
-    {
-      ...(options.modelsDir !== undefined ? { modelsDir: options.modelsDir } : {}),
-      ...(options.providers !== undefined ? { providers: [...options.providers] } : {}),
-      ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}),
+  const log = options.log ?? ((line: string) => console.error(line));
+  let executor: RunExecutor;
+  if (options.queue !== undefined) {
+    const queueExecutor = new QueueExecutor({
+      url: options.queue,
+      runtime,
       filesDir: data.files,
-      assetsDir,
-      nodeModules,
-    },
-    options.log ?? ((line) => console.error(line)),
-  );
+      ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+      log,
+    });
+    try {
+      await queueExecutor.start();
+    } catch (error) {
+      await queueExecutor.close();
+      await runtime.close();
+      store.close();
+      throw error;
+    }
+    executor = queueExecutor;
+  } else {
+    executor = new RunWorkerClient(
+      {
+        ...(options.modelsDir !== undefined ? { modelsDir: options.modelsDir } : {}),
+        ...(options.providers !== undefined ? { providers: [...options.providers] } : {}),
+        ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}),
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
+        filesDir: data.files,
+        assetsDir,
+        nodeModules,
+      },
+      log,
+    );
+  }
   const files = new FileStore(data, store, { uploadPixels: limits.uploadPixels });
   const library = new WorkflowLibrary(data.workflows, options.templatesDir ?? repoPath('workflows'));
 

@@ -70,6 +70,31 @@ export const TestHoldThreadNode = defineNode({
 });
 
 /**
+ * Waits (without holding its thread) until the file named by `flag` exists: a gate that works across processes
+ * (the queue workers of the scale-out tests). Its progress(0, 1) says it has reached the gate.
+ */
+export const TestFileGateNode = defineNode({
+  type: 'TestFileGate',
+  version: 1,
+  title: 'Test: wait for a file',
+  category: 'test',
+  description: 'Waits until the flag file exists, then outputs its name.',
+  output: true,
+  inputs: {},
+  params: { flag: { kind: 'string', default: '' } },
+  outputs: { text: { type: 'TEXT' } },
+  async run(ctx, _inputs, params) {
+    ctx.progress(0, 1);
+    while (!existsSync(params.flag)) {
+      if (ctx.signal.aborted) throw new Error('cancelled');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    ctx.progress(1, 1);
+    return { text: params.flag };
+  },
+});
+
+/**
  * An IMAGE and a MASK of the requested size, both computed from the pixel position (previews.test.ts computes
  * the same): red grows left to right, green top to bottom, blue along the diagonal; the mask is 1 inside the
  * disc of radius height/3 around the centre. `batch` images are stacked (all the same).
@@ -116,4 +141,4 @@ export function testPattern(x, y, width, height) {
   return [r, g, b, m];
 }
 
-export const nodes = [TestGateNode, TestHoldThreadNode, TestPatternNode];
+export const nodes = [TestGateNode, TestHoldThreadNode, TestPatternNode, TestFileGateNode];

@@ -146,6 +146,15 @@ const runFields = {
     .describe('While queued: how many runs will execute before it, the running one included'),
   error: RunErrorSchema.optional(),
   files: z.array(FileRefSchema.extend({ nodeId: z.string() })).describe('Every file the run emitted'),
+  worker: z.string().optional().describe('Queue mode (serve --queue): the id of the worker that executed it'),
+  attempts: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      'How many times it was started (more than 1 when a worker died or lost Redis while running it)',
+    ),
 };
 
 export const RunSummarySchema = z
@@ -187,6 +196,16 @@ export const HealthSchema = z
     uptimeS: z.number(),
     auth: z.boolean().describe('Whether API calls need a bearer token'),
     queue: z.object({ running: RunIdSchema.nullable(), queued: z.number().int().nonnegative() }),
+    workers: z
+      .array(
+        z.object({
+          id: z.string(),
+          models: z.array(z.string()).describe('Model folders it holds'),
+          running: RunIdSchema.nullable(),
+        }),
+      )
+      .optional()
+      .describe('Queue mode (serve --queue): the live workers, as their heartbeats advertise them'),
     providers: z.object({
       configured: z.array(z.string()).describe('Execution providers tried, in order'),
       inUse: z.array(z.string()).describe('Providers the open sessions run on'),

@@ -1,0 +1,3 @@
+export { startQueueWorker } from './queue-worker.js';
+export type { QueueWorker, QueueWorkerOptions } from './queue-worker.js';
+export { QueueExecutor } from './queue-executor.js';
