@@ -24,7 +24,8 @@ interface Child {
   stderr: () => string;
   /** Resolves once stderr matches. */
   waitFor: (pattern: RegExp) => Promise<void>;
-  exit: Promise<number | null>;
+  /** The exit code, or the signal that ended the process (a crash on exit, say). */
+  exit: Promise<number | NodeJS.Signals | null>;
   kill: (signal: NodeJS.Signals) => void;
 }
 
@@ -64,7 +65,9 @@ function startHeavyRun(): Child {
       }
     }
   });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exit = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal)),
+  );
   return {
     out,
     stderr: () => stderr,
@@ -99,6 +102,7 @@ describe('signals stop a run inside DDIMInvert’s regularisation', () => {
     await run.waitFor(/✓ mask \(GenerateMask\)/);
     run.kill('SIGINT');
     run.kill('SIGINT');
-    expect(await run.exit).toBe(130);
+    // Once (1 in ~10 full suites under load) this exited by a signal instead: say which, with the CLI's last words.
+    expect(await run.exit, run.stderr().slice(-800)).toBe(130);
   }, 120_000);
 });
