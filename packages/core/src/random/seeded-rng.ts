@@ -151,6 +151,8 @@ export class SeededRng {
       let u = 0;
       let v = 0;
       let sq = 0;
+      // The four generator steps are written out on purpose: a helper would have to return the state's four
+      // words (an allocation per step, or the fields this loop keeps out of memory).
       for (;;) {
         let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
         let t = s1 << 9;
