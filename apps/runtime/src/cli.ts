@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { closeModelWorkers } from '@diffedit/nodes';
+
 import { EXIT, internalErrorMessage, runCli } from './cli/program.js';
 
 // An exception nobody caught is a bug: say so and exit 70, never 1 (which means "a node failed").
@@ -10,10 +12,13 @@ process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 
 // Ctrl-C or SIGTERM cancels the run (nodes see ctx.signal; the report is still written); a second one exits
-// at once.
+// as soon as the model call in flight (if any) has returned: exiting during one makes onnxruntime abort.
 const controller = new AbortController();
 const onSignal = (): void => {
-  if (controller.signal.aborted) process.exit(EXIT.cancelled);
+  if (controller.signal.aborted) {
+    void closeModelWorkers().finally(() => process.exit(EXIT.cancelled));
+    return;
+  }
   controller.abort();
 };
 process.on('SIGINT', onSignal);

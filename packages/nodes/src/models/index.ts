@@ -32,7 +32,7 @@ export type { ModelErrorCode } from './model-errors.js';
 export { SessionPool } from './session-pool.js';
 export type { ModelLogger, SessionRunObserver } from './session-pool.js';
 export { InProcessBackend } from './in-process-backend.js';
-export { WorkerBackend } from './worker-backend.js';
+export { closeModelWorkers, WorkerBackend } from './worker-backend.js';
 export { createSessionBackend } from './session-backends.js';
 export { defaultWorkerPath } from './worker-location.js';
 export { openOrtSession, providerUnavailableReason, SessionOpenError, toOrtFeeds } from './ort-session.js';

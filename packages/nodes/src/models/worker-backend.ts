@@ -29,12 +29,16 @@ export class WorkerBackend implements SessionBackend {
   readonly workerPath: string;
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
+  /** Calls the worker has not answered yet, abandoned ones (aborted) included. */
+  private readonly unanswered = new Set<number>();
+  private answeredWaiters: Array<() => void> = [];
   private nextId = 1;
   /** Counts worker threads started; a session belongs to the one it was opened in. */
   private generation = 0;
 
   constructor(workerPath: string = defaultWorkerPath()) {
     this.workerPath = workerPath;
+    liveBackends.add(this);
   }
 
   private ensureWorker(): Worker {
@@ -54,6 +58,8 @@ export class WorkerBackend implements SessionBackend {
     worker.on('error', (error: Error) => this.failAll(worker, error));
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
+      this.unanswered.clear();
+      this.notifyAnswered();
       this.failAll(worker, new Error(`inference worker exited with code ${code}`));
     });
     worker.unref();
@@ -62,6 +68,8 @@ export class WorkerBackend implements SessionBackend {
   }
 
   private settle(reply: WorkerReply): void {
+    this.unanswered.delete(reply.id);
+    if (this.unanswered.size === 0) this.notifyAnswered();
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;
     this.pending.delete(reply.id);
@@ -76,6 +84,12 @@ export class WorkerBackend implements SessionBackend {
           : Object.assign(new Error(reply.error.message), { name: reply.error.name });
       pending.reject(error);
     }
+  }
+
+  private notifyAnswered(): void {
+    const waiters = this.answeredWaiters;
+    this.answeredWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Rejects the calls that were waiting on `worker` (a later worker's calls are not affected). */
@@ -116,6 +130,7 @@ export class WorkerBackend implements SessionBackend {
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       worker.ref();
+      this.unanswered.add(id);
       worker.postMessage({ ...request, id } as WorkerRequest, transfer);
     });
   }
@@ -157,11 +172,31 @@ export class WorkerBackend implements SessionBackend {
     };
   }
 
+  /**
+   * Stops the worker once it has answered every call sent to it: onnxruntime-node aborts the whole process
+   * (SIGABRT) when a thread is terminated, or the process exits, while a session.run is in flight there.
+   */
   async close(): Promise<void> {
+    liveBackends.delete(this);
     const worker = this.worker;
-    this.worker = undefined;
-    if (worker !== undefined) await worker.terminate();
+    if (worker === undefined) return;
+    worker.ref(); // keep the process alive until the call in flight has returned
+    while (this.unanswered.size > 0 && this.worker === worker) {
+      await new Promise<void>((resolve) => this.answeredWaiters.push(resolve));
+    }
+    if (this.worker === worker) this.worker = undefined;
+    await worker.terminate();
   }
+}
+
+const liveBackends = new Set<WorkerBackend>();
+
+/**
+ * Closes every inference worker once its in-flight model call has returned, so that the process can then exit
+ * without onnxruntime aborting it (a second Ctrl-C waits for at most one model call).
+ */
+export async function closeModelWorkers(): Promise<void> {
+  await Promise.all([...liveBackends].map((backend) => backend.close()));
 }
 
 /**
