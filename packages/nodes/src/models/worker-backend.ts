@@ -38,7 +38,6 @@ export class WorkerBackend implements SessionBackend {
 
   constructor(workerPath: string = defaultWorkerPath()) {
     this.workerPath = workerPath;
-    liveBackends.add(this);
   }
 
   private ensureWorker(): Worker {
@@ -53,6 +52,7 @@ export class WorkerBackend implements SessionBackend {
       );
     }
     const worker = new Worker(this.workerPath);
+    liveBackends.add(this); // registered per started worker: a backend used again after close() is found too
     this.generation++;
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (error: Error) => this.failAll(worker, error));
