@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks';
 
-import { defaultIntraOpThreads, openOrtSession, toOrtFeeds } from '@diffedit/nodes';
-import type { SessionRunObserver, WireFeeds, WireTensor } from '@diffedit/nodes';
+import { openOrtSession, toOrtFeeds } from '@diffedit/nodes';
+import type { SessionCreateOptions, SessionRunObserver, WireFeeds, WireTensor } from '@diffedit/nodes';
+
+import { round3, summarize } from './stats.js';
 
 /** One recorded session.run: the model file, a private copy of its feeds, the outputs asked for. */
 export interface RecordedCall {
@@ -19,6 +21,8 @@ export class ModelCallRecorder implements SessionRunObserver {
   calls: RecordedCall[] = [];
   runMs = 0;
   runCount = 0;
+  /** each session.run's time, in call order (so that calls can be compared one by one with a replay) */
+  callMs: number[] = [];
 
   beforeRun(path: string, feeds: WireFeeds, outputs: readonly string[] | undefined): void {
     if (!this.recording) return;
@@ -30,6 +34,7 @@ export class ModelCallRecorder implements SessionRunObserver {
   afterRun(_path: string, ms: number): void {
     this.runMs += ms;
     this.runCount++;
+    this.callMs.push(ms);
   }
 
   /** Starts a fresh tally (and recording when asked). */
@@ -38,64 +43,113 @@ export class ModelCallRecorder implements SessionRunObserver {
     this.calls = [];
     this.runMs = 0;
     this.runCount = 0;
+    this.callMs = [];
   }
 }
 
-/** Session options the runtime uses by default (cpu unless told otherwise), so the replay matches them. */
-export interface ReplayOptions {
-  providers: readonly string[];
-  intraOpNumThreads?: number;
-  allowSpinning?: boolean;
+/** One replay of every recorded call: Σ session.run and each call's time, in call order. */
+export interface ReplayPass {
+  ms: number;
+  callMs: number[];
 }
 
-/** A minimal replay of recorded calls: `pass()` runs them all once and returns Σ session.run in ms. */
+/** A minimal replay of recorded calls: `pass()` runs them all once. */
 export interface Replay {
-  pass(): Promise<number>;
+  pass(): Promise<ReplayPass>;
   close(): Promise<void>;
 }
 
 /**
  * The floor a runtime is measured against: the same session.run calls, replayed by a minimal loop (sessions
- * opened directly with the same options, feeds prepared before the clock starts, nothing else in between).
- * One untimed pass warms the sessions before this returns.
+ * opened directly with the options the runtime's model manager opens its own with, feeds prepared before the
+ * clock starts, nothing else in between). One untimed pass warms the sessions before this returns.
  */
-export async function openReplay(calls: readonly RecordedCall[], options: ReplayOptions): Promise<Replay> {
+export async function openReplay(
+  calls: readonly RecordedCall[],
+  options: SessionCreateOptions,
+): Promise<Replay> {
   const paths = [...new Set(calls.map((c) => c.path))];
-  const opened = await Promise.all(
-    paths.map((path) =>
-      openOrtSession(path, {
-        providers: options.providers,
-        intraOpNumThreads: options.intraOpNumThreads ?? defaultIntraOpThreads(),
-        allowSpinning: options.allowSpinning ?? false,
-      }),
-    ),
-  );
+  const opened = await Promise.all(paths.map((path) => openOrtSession(path, options)));
   const sessions = new Map(paths.map((path, i) => [path, opened[i].session]));
   const prepared = calls.map((c) => ({
     session: sessions.get(c.path)!,
     feeds: toOrtFeeds(c.feeds),
     outputs: c.outputs === undefined ? undefined : [...c.outputs],
   }));
-  const pass = async (): Promise<number> => {
-    let sum = 0;
+  const pass = async (): Promise<ReplayPass> => {
+    const callMs: number[] = [];
     for (const call of prepared) {
       const start = performance.now();
       if (call.outputs === undefined) await call.session.run(call.feeds);
       else await call.session.run(call.feeds, call.outputs);
-      sum += performance.now() - start;
+      callMs.push(performance.now() - start);
     }
-    return sum;
+    return { ms: callMs.reduce((sum, ms) => sum + ms, 0), callMs };
   };
   await pass();
   return { pass, close: async () => void (await Promise.all(opened.map((o) => o.session.release()))) };
+}
+
+/** The model component of a session file (…/unet/model.onnx → unet). */
+function componentOf(path: string): string {
+  return path.split(/[\\/]/).at(-2) ?? path;
 }
 
 /** Session calls per model component, by file name (…/unet/model.onnx → unet). */
 export function callsByComponent(calls: readonly RecordedCall[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const c of calls) {
-    const component = c.path.split(/[\\/]/).at(-2) ?? c.path;
+    const component = componentOf(c.path);
     out[component] = (out[component] ?? 0) + 1;
   }
   return out;
+}
+
+/** A call's component and the shape of its first input: `unet 2×4×32×32` (calls alike in cost share it). */
+export function callShape(call: RecordedCall): string {
+  const first = Object.values(call.feeds)[0];
+  return `${componentOf(call.path)} ${first === undefined ? '()' : first.dims.join('×')}`;
+}
+
+/** Σ session.run of one kind of call, inside the workflow and in the replay (medians over the repetitions). */
+export interface CallShapeTimes {
+  calls: number;
+  inRunMedianMs: number;
+  replayMedianMs: number;
+  /** inRunMedianMs ÷ replayMedianMs: above 1, onnxruntime took longer inside the workflow than alone */
+  ratio: number;
+}
+
+/**
+ * Where the in-run and replayed session.run times differ, by call shape: each repetition's per-call times (in
+ * call order, as `calls`) summed by shape, then the median over the repetitions.
+ */
+export function sessionRunByCallShape(
+  calls: readonly RecordedCall[],
+  inRun: readonly (readonly number[])[],
+  replay: readonly (readonly number[])[],
+): Record<string, CallShapeTimes> {
+  const shapes = calls.map(callShape);
+  const sums = (perCall: readonly number[]): Map<string, number> => {
+    if (perCall.length !== calls.length) {
+      throw new RangeError(`${perCall.length} call times for ${calls.length} recorded calls`);
+    }
+    const out = new Map<string, number>();
+    perCall.forEach((ms, i) => out.set(shapes[i], (out.get(shapes[i]) ?? 0) + ms));
+    return out;
+  };
+  const inRunSums = inRun.map(sums);
+  const replaySums = replay.map(sums);
+  const result: Record<string, CallShapeTimes> = {};
+  for (const shape of new Set(shapes)) {
+    const a = summarize(inRunSums.map((m) => m.get(shape) ?? 0)).median;
+    const b = summarize(replaySums.map((m) => m.get(shape) ?? 0)).median;
+    result[shape] = {
+      calls: shapes.filter((s) => s === shape).length,
+      inRunMedianMs: a,
+      replayMedianMs: b,
+      ratio: b > 0 ? round3(a / b) : 0,
+    };
+  }
+  return result;
 }

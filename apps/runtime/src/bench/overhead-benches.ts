@@ -1,7 +1,9 @@
+import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { defaultIntraOpThreads, ModelManagerKey } from '@diffedit/nodes';
+import type { SessionCreateOptions } from '@diffedit/nodes';
 
 import { applyOverrides } from '../overrides.js';
 import type { ParamOverride } from '../overrides.js';
@@ -10,7 +12,7 @@ import type { Runtime } from '../runtime.js';
 import type { BenchCheck } from './bench-report.js';
 import { MemorySampler } from './measure.js';
 import { mainThreadCpuMs } from './thread-cpu.js';
-import { callsByComponent, ModelCallRecorder, openReplay } from './model-calls.js';
+import { callsByComponent, ModelCallRecorder, openReplay, sessionRunByCallShape } from './model-calls.js';
 import type { BenchContext } from './resources.js';
 import { bytesToMiB, round3, summarize } from './stats.js';
 import type { BenchOutcome } from './suite.js';
@@ -77,7 +79,26 @@ interface MeasuredRun {
   /** Σ session.run as onnxruntime took it inside the run (measured in the worker) */
   sessionRunMs: number;
   sessionCalls: number;
+  /** each session.run's time in call order */
+  callMs: number[];
+  /** CPU time of the whole process (every thread: main, model worker, onnxruntime's pools, GC, libvips) */
+  processCpuMs: number;
 }
+
+/** CPU time (ms) of every thread of the process so far. */
+function processCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** The session options of the runtime's model manager (the replay opens its sessions with the same). */
+function runtimeSessionOptions(runtime: Runtime): SessionCreateOptions {
+  const manager = runtime.services.tryGet(ModelManagerKey);
+  if (manager === undefined) throw new Error('the runtime has no model manager');
+  return manager.sessionOptions;
+}
+
+const loadAverage = (): number[] => loadavg().map((l) => Math.round(l * 100) / 100);
 
 /** One run after clearing the output cache (sessions stay open, prompt embeddings stay remembered). */
 async function measuredRun(
@@ -99,6 +120,7 @@ async function measuredRun(
     }
   });
   const cpuBefore = mainThreadCpuMs();
+  const processBefore = processCpuMs();
   const elu = performance.eventLoopUtilization();
   const start = performance.now();
   try {
@@ -107,6 +129,7 @@ async function measuredRun(
     unsubscribe();
   }
   const wallMs = performance.now() - start;
+  const processMs = processCpuMs() - processBefore;
   const mainThreadMs = performance.eventLoopUtilization(elu).active;
   const cpuAfter = mainThreadCpuMs();
   const cpuMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
@@ -118,7 +141,18 @@ async function measuredRun(
     cpuByNode,
     sessionRunMs: recorder.runMs,
     sessionCalls: recorder.runCount,
+    callMs: recorder.callMs,
+    processCpuMs: processMs,
   };
+}
+
+/** One replay pass with the process's CPU time around it. */
+async function measuredReplay(
+  replayer: Awaited<ReturnType<typeof openReplay>>,
+): Promise<{ ms: number; callMs: number[]; processCpuMs: number }> {
+  const before = processCpuMs();
+  const pass = await replayer.pass();
+  return { ...pass, processCpuMs: processCpuMs() - before };
 }
 
 /**
@@ -130,7 +164,10 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
   const workflow = await loadDocument(ctx);
   const document = sizedWorkflow(workflow, ctx.workflowPath, model, size);
   const target = targetNode(workflow, ctx.workflowPath);
-  const repetitions = ctx.quick ? 3 : 5;
+  // the workflow and the replay alternate; wall times here move by ±15 % with the machine's load, so the
+  // medians need several pairs (each pair is ~1.5 s on the bench UNet)
+  const repetitions = ctx.quick ? 5 : 9;
+  const loadBefore = loadAverage();
   const recorder = new ModelCallRecorder();
   const runtime = recordingRuntime(ctx, recorder);
   try {
@@ -142,21 +179,19 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
     await measuredRun(runtime, recorder, document, true);
     const calls = recorder.calls;
     ctx.log(`  ${repetitions} × (workflow run, minimal replay of its ${calls.length} session calls)`);
-    const replayer = await openReplay(calls, {
-      providers: ctx.providers ?? ['cpu'],
-      ...(ctx.threads === undefined ? {} : { intraOpNumThreads: ctx.threads }),
-      ...(ctx.spin === undefined ? {} : { allowSpinning: ctx.spin }),
-    });
+    const sessionOptions = runtimeSessionOptions(runtime);
+    const replayer = await openReplay(calls, sessionOptions);
     const runs: MeasuredRun[] = [];
-    const replay: number[] = [];
+    const replays: { ms: number; callMs: number[]; processCpuMs: number }[] = [];
     try {
       for (let i = 0; i < repetitions; i++) {
         runs.push(await measuredRun(runtime, recorder, document, false));
-        replay.push(await replayer.pass());
+        replays.push(await measuredReplay(replayer));
       }
     } finally {
       await replayer.close();
     }
+    const replay = replays.map((r) => r.ms);
 
     // re-runs with only the target prompt changed (each prompt new), against the full run
     const reruns: number[] = [];
@@ -174,6 +209,10 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
     }
     const wall = median(runs.map((r) => r.wallMs));
     const floor = median(replay);
+    // each run against the replay right after it (the load drifts less within a pair than across the bench)
+    const paired = summarize(runs.map((r, i) => r.wallMs / replay[i]));
+    const cpuRun = median(runs.map((r) => r.processCpuMs));
+    const cpuReplay = median(replays.map((r) => r.processCpuMs));
     const checks: BenchCheck[] = [
       {
         name: 'every repetition made the same session calls',
@@ -189,12 +228,34 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         cache: 'emptied; sessions warm',
         intraOpThreads: ctx.threads ?? defaultIntraOpThreads(),
         spinning: ctx.spin ?? false,
+        sessionOptions,
       },
       samples: runs.map((r) => r.wallMs),
       details: {
         overheadRatio: round3(wall / floor),
         wallMedianMs: round3(wall),
         replaySessionRunMedianMs: round3(floor),
+        // the spread, and estimators less moved by the load than the ratio of medians
+        wallMs: summarize(runs.map((r) => r.wallMs)),
+        replaySessionRunMs: summarize(replay),
+        overheadRatioPaired: {
+          median: round3(paired.median),
+          min: round3(paired.min),
+          max: round3(paired.max),
+        },
+        overheadRatioOfMinima: round3(Math.min(...runs.map((r) => r.wallMs)) / Math.min(...replay)),
+        // CPU time of the whole process (all threads) per run ÷ per replay pass: the work the runtime adds,
+        // hardly moved by other processes taking the cores (onnxruntime's threads do not spin by default)
+        processCpuMedianMs: { run: round3(cpuRun), replay: round3(cpuReplay) },
+        overheadRatioCpu: round3(cpuRun / cpuReplay),
+        // Σ session.run by kind of call, inside the run (worker) against the replay (main thread)
+        sessionRunByCallShape: runs.every((r) => r.callMs.length === calls.length)
+          ? sessionRunByCallShape(
+              calls,
+              runs.map((r) => r.callMs),
+              replays.map((r) => r.callMs),
+            )
+          : null,
         inRunSessionRunMedianMs: round3(median(runs.map((r) => r.sessionRunMs))),
         // the same wall against onnxruntime's own time inside the run (measured where it ran: the worker)
         overheadRatioInRun: round3(wall / median(runs.map((r) => r.sessionRunMs))),
@@ -210,6 +271,7 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         sessionCalls: callsByComponent(calls),
         rerunTargetPromptMedianMs: round3(median(reruns)),
         rerunTargetPromptRatio: round3(median(reruns) / wall),
+        loadAverage: { before: loadBefore, after: loadAverage() },
       },
       checks,
     };

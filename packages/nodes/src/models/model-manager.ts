@@ -7,7 +7,7 @@ import { errorMessage, ModelError } from './model-errors.js';
 import type { ModelListing, ModelRole } from './model-registry.js';
 import { checkModelFiles, detectRole, scanModelsFolder } from './model-registry.js';
 import type { InferenceMode } from './model-session.js';
-import type { ProviderAttempt } from './ort-session.js';
+import type { ProviderAttempt, SessionCreateOptions } from './ort-session.js';
 import { createSessionBackend } from './session-backends.js';
 import type { ModelLogger, SessionRunObserver } from './session-pool.js';
 import { SessionPool } from './session-pool.js';
@@ -76,6 +76,8 @@ export class ModelManager {
   readonly modelsDir: string;
   readonly providers: readonly string[];
   readonly mode: InferenceMode;
+  /** The options every session of this manager is opened with (the bench's replay opens its own with them). */
+  readonly sessionOptions: SessionCreateOptions;
   private readonly pool: SessionPool;
   private readonly loaded = new Map<string, { role: ModelRole; model: Promise<AnyModel> }>();
   private readonly options: ModelManagerOptions;
@@ -87,14 +89,14 @@ export class ModelManager {
     this.providers = [...(options.providers ?? DEFAULT_PROVIDERS)];
     this.mode = options.mode ?? 'worker';
     const log = options.logger ?? ((line: string) => console.info(line));
-    const sessionOptions = {
+    this.sessionOptions = {
       providers: this.providers,
       intraOpNumThreads: options.intraOpNumThreads ?? defaultIntraOpThreads(),
       allowSpinning: options.allowSpinning ?? false,
     };
     this.pool = new SessionPool(
       createSessionBackend(this.mode, options.workerPath),
-      sessionOptions,
+      this.sessionOptions,
       log,
       options.observer,
     );
