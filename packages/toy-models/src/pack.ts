@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { toyBlipPackFiles } from './blip/index.js';
 import { TOY_PACK_VERSION } from './configs.js';
 import { packJson, writeFileAtomic, writePackFiles } from './pack-io.js';
-import { toySdPackFiles } from './sd-pack.js';
+import { benchSdPackFiles, toySdPackFiles } from './sd-pack.js';
 import { toyT5PackFiles } from './t5/index.js';
 
 /** Folder names of the toy packs inside a models directory. */
@@ -28,20 +28,45 @@ export async function writeToyPack(modelsDir: string): Promise<void> {
  * missing or was written by a different generator (pack version or any pack's bytes changed). Returns true if it wrote.
  */
 export async function ensureToyPack(modelsDir: string): Promise<boolean> {
-  return toyPackErrors(modelsDir, async () => {
+  return ensureStampedFiles(modelsDir, TOY_PACK_STAMP, toyPackFiles);
+}
+
+/** Written by ensureBenchSdPack inside the bench pack's folder. */
+export const BENCH_PACK_STAMP = 'bench-pack.json';
+
+/**
+ * Makes sure `folder` holds the bench SD pack of this code (benchSdPackFiles: the toy SD pack with the bench
+ * UNet), like ensureToyPack: an up-to-date pack is checked against its stamp (read and hashed, ~6 MB) instead
+ * of generated (the bench UNet's weights take 100–300 ms to build). Returns true if it wrote.
+ */
+export async function ensureBenchSdPack(folder: string): Promise<boolean> {
+  return ensureStampedFiles(folder, BENCH_PACK_STAMP, benchSdPackFiles);
+}
+
+/**
+ * Makes sure `dir` holds the files `generate` makes, with a stamp naming this generator: regenerates them when
+ * the stamp is missing or was written by a different generator (pack version or any file's bytes changed).
+ * Returns true if it wrote.
+ */
+async function ensureStampedFiles(
+  dir: string,
+  stampName: string,
+  generate: () => Map<string, Uint8Array>,
+): Promise<boolean> {
+  return toyPackErrors(dir, async () => {
     // Fast path: a stamp written by this very generator whose per-file hashes match the files on disk needs no
-    // generating (building the three packs in memory took ~40 ms of every cold start).
+    // generating (building the three toy packs in memory took ~40 ms of every cold start).
     const generator = await toyGeneratorFingerprint();
-    if (await packMatchesStamp(modelsDir, generator)) return false;
-    const files = toyPackFiles();
+    if (await packMatchesStamp(dir, stampName, generator)) return false;
+    const files = generate();
     const stamp = packJson(toyPackStamp(files, generator));
-    const stampPath = join(modelsDir, TOY_PACK_STAMP);
-    // Every file is compared with the bytes this code generates (about 115 kB in all), not only the stamp: a
-    // file damaged on disk (truncated, overwritten) is written again. An up-to-date pack is not touched, so
-    // a read-only models folder that holds one works.
-    const written = await writePackFiles(modelsDir, files);
+    const stampPath = join(dir, stampName);
+    // Every file is compared with the bytes this code generates, not only the stamp: a file damaged on disk
+    // (truncated, overwritten) is written again. An up-to-date pack is not touched, so a read-only models
+    // folder that holds one works.
+    const written = await writePackFiles(dir, files);
     const current = await readFile(stampPath).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EISDIR') throw new Error(`${stampPath} is a folder, not the toy pack's stamp file`);
+      if (error.code === 'EISDIR') throw new Error(`${stampPath} is a folder, not the pack's stamp file`);
       return undefined;
     });
     if (written.length === 0 && current !== undefined && Buffer.from(stamp).equals(current)) return false;
@@ -60,16 +85,14 @@ interface ToyPackStamp {
 }
 
 /** Whether the stamp names this generator and every file it lists is on disk with the hash it records. */
-async function packMatchesStamp(modelsDir: string, generator: string): Promise<boolean> {
+async function packMatchesStamp(dir: string, stampName: string, generator: string): Promise<boolean> {
   try {
-    const stamp = JSON.parse(
-      await readFile(join(modelsDir, TOY_PACK_STAMP), 'utf8'),
-    ) as Partial<ToyPackStamp>;
+    const stamp = JSON.parse(await readFile(join(dir, stampName), 'utf8')) as Partial<ToyPackStamp>;
     if (stamp.toyPackVersion !== TOY_PACK_VERSION || stamp.generator !== generator) return false;
     const listed = Object.entries(stamp.files ?? {});
     if (listed.length === 0) return false;
     for (const [path, sha] of listed) {
-      const bytes = await readFile(join(modelsDir, path));
+      const bytes = await readFile(join(dir, path));
       if (createHash('sha256').update(bytes).digest('hex') !== sha) return false;
     }
     return true;

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-import { benchSdPackFiles, writePackFiles, writeToyPack } from '@diffedit/toy-models';
+import {
+  benchSdPackFiles,
+  ensureBenchSdPack,
+  ensureToyPack,
+  toyGeneratorFingerprint,
+  writePackFiles,
+  writeToyPack,
+} from '@diffedit/toy-models';
 
 import { selectBenchmarks } from './args.js';
 import type { BenchArgs } from './args.js';
@@ -18,7 +25,36 @@ import { BENCH_MODEL } from './overhead-benches.js';
 /** The workflow the workflow benchmarks run (its 512×512 demo image sits in workflows/assets/). */
 const WORKFLOW = fileURLToPath(new URL('../../../../workflows/diffedit-prompts.json', import.meta.url));
 
-/** Runs the selected benchmarks on a freshly generated toy pack and returns the report. */
+/** Where the bench keeps the packs it generates between runs (npm ci clears it with node_modules). */
+const PACK_CACHE = fileURLToPath(new URL('../../../../node_modules/.cache/diffedit-bench', import.meta.url));
+
+/**
+ * The models folder the benchmarks read: the toy pack and the bench pack, generated once per version of the
+ * generator and checked against their stamps afterwards (hashing ~6 MB instead of building the bench UNet's
+ * weights, 100–300 ms). One folder per generator fingerprint, so benches of different checkouts or versions
+ * never rewrite each other's files; nothing in the bench writes to it. Falls back to a private temporary
+ * folder (removed at the end) when the cache cannot be written.
+ */
+async function benchModels(log: (line: string) => void): Promise<{ dir: string; temporary: boolean }> {
+  const dir = join(PACK_CACHE, (await toyGeneratorFingerprint()).slice(0, 16));
+  try {
+    const wroteToy = await ensureToyPack(dir);
+    const wrote = (await ensureBenchSdPack(join(dir, BENCH_MODEL))) || wroteToy;
+    log(`[bench] models in ${dir} (${wrote ? 'generated' : 'up to date, checked against their stamps'})`);
+    return { dir, temporary: false };
+  } catch (error) {
+    const temp = await mkdtemp(join(tmpdir(), 'diffedit-bench-'));
+    log(
+      `[bench] cannot keep the models in ${dir} (${error instanceof Error ? error.message : String(error)});`,
+    );
+    log(`[bench] writing the toy pack into ${temp}`);
+    await writeToyPack(temp);
+    await writePackFiles(join(temp, BENCH_MODEL), benchSdPackFiles());
+    return { dir: temp, temporary: true };
+  }
+}
+
+/** Runs the selected benchmarks on the toy and bench packs and returns the report. */
 export async function runBench(
   args: BenchArgs,
   log: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
@@ -32,15 +68,13 @@ export async function runBench(
   );
   const startedAt = new Date();
   const start = performance.now();
-  // a private models folder: other processes may be regenerating ./models
-  const modelsDir = await mkdtemp(join(tmpdir(), 'diffedit-bench-'));
+  // not ./models: other processes may be regenerating it
+  const models = await benchModels(log);
+  const modelsDir = models.dir;
   const resources = new BenchResources(modelsDir, log, generateMaskDefault('max_batch'), args.providers);
   const results: BenchResult[] = [];
   const failures: BenchFailure[] = [];
   try {
-    log(`[bench] writing the toy pack into ${modelsDir}`);
-    await writeToyPack(modelsDir);
-    await writePackFiles(join(modelsDir, BENCH_MODEL), benchSdPackFiles());
     const ctx = {
       quick: args.quick,
       modelsDir,
@@ -69,7 +103,7 @@ export async function runBench(
     }
   } finally {
     await resources.close();
-    await rm(modelsDir, { recursive: true, force: true });
+    if (models.temporary) await rm(modelsDir, { recursive: true, force: true });
   }
   const machine = machineInfo(resources.providerSummary());
   const report = buildBenchReport(

@@ -2,7 +2,10 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { benchSdPackFiles } from '../../src/sd-pack.js';
 import {
+  BENCH_PACK_STAMP,
+  ensureBenchSdPack,
   ensureToyPack,
   TOY_PACK_FOLDERS,
   TOY_PACK_STAMP,
@@ -85,5 +88,30 @@ describe('writeToyPack / ensureToyPack', () => {
     expect(await ensureToyPack(dir)).toBe(true);
     expect((await stat(unet)).mtimeMs).toBe(before);
     expect(JSON.parse(await readFile(stampPath, 'utf8'))).toEqual(stamp);
+  });
+});
+
+describe('ensureBenchSdPack', () => {
+  it('writes the bench pack once, then checks it against its stamp; a damaged file is written again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-pack-'));
+    dirs.push(dir);
+    const folder = join(dir, 'bench-sd');
+    expect(await ensureBenchSdPack(folder)).toBe(true);
+    const files = benchSdPackFiles();
+    const onDisk = await snapshot(folder);
+    expect([...onDisk.keys()].sort()).toEqual([...files.keys(), BENCH_PACK_STAMP].sort());
+    for (const [path, bytes] of files) expect(onDisk.get(path)!.equals(Buffer.from(bytes))).toBe(true);
+    const stampPath = join(folder, BENCH_PACK_STAMP);
+    const stamp = JSON.parse(await readFile(stampPath, 'utf8')) as Record<string, unknown>;
+    expect(stamp.generator).toBe(await toyGeneratorFingerprint());
+    // the fast path does not generate: a stamp whose combined hash was never computed still passes
+    await writeFile(stampPath, JSON.stringify({ ...stamp, sha256: 'not-computed' }));
+    const unet = join(folder, 'unet', 'model.onnx');
+    const before = (await stat(unet)).mtimeMs;
+    expect(await ensureBenchSdPack(folder)).toBe(false);
+    expect((await stat(unet)).mtimeMs).toBe(before);
+    await writeFile(unet, 'damaged');
+    expect(await ensureBenchSdPack(folder)).toBe(true);
+    expect((await readFile(unet)).equals(Buffer.from(files.get('unet/model.onnx')!))).toBe(true);
   });
 });
