@@ -17,6 +17,7 @@ import {
   sessionRunByCallShape,
 } from '../src/bench/model-calls.js';
 import type { RecordedCall } from '../src/bench/model-calls.js';
+import { threadCpuGroups, threadCpuTimes } from '../src/bench/thread-cpu.js';
 import { runTraced } from '../src/bench/workflow-benches.js';
 import { applyOverrides } from '../src/overrides.js';
 import { createRuntime } from '../src/runtime.js';
@@ -119,5 +120,33 @@ describe('recording and replaying a workflow’s session calls (toy models)', ()
     } finally {
       await runtime.close();
     }
+  });
+});
+
+describe('thread CPU groups', () => {
+  it('splits the CPU used between snapshots into main, libvips, earlier and later threads', () => {
+    const main = process.pid;
+    const before = new Map([
+      [main, { name: 'node', ms: 100 }],
+      [main + 1, { name: 'node', ms: 5 }],
+      [main + 7, { name: 'libvips worker', ms: 1 }],
+    ]);
+    const after = new Map([
+      [main, { name: 'node', ms: 130 }],
+      [main + 1, { name: 'node', ms: 12 }],
+      [main + 7, { name: 'libvips worker', ms: 4 }],
+      [main + 9, { name: 'node', ms: 50 }], // started between the snapshots
+    ]);
+    expect(threadCpuGroups(before, after, new Set([main, main + 1]))).toEqual({
+      main: 30,
+      libvips: 3,
+      earlierThreads: 7,
+      laterThreads: 50,
+    });
+  });
+
+  it.runIf(process.platform === 'linux')('reads every thread of this process, the main one included', () => {
+    const threads = threadCpuTimes()!;
+    expect(threads.get(process.pid)?.ms).toBeGreaterThan(0);
   });
 });

@@ -11,7 +11,8 @@ import { createRuntime } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import type { BenchCheck } from './bench-report.js';
 import { MemorySampler } from './measure.js';
-import { mainThreadCpuMs } from './thread-cpu.js';
+import { mainThreadCpuMs, threadCpuGroups, threadCpuTimes } from './thread-cpu.js';
+import type { ThreadCpu } from './thread-cpu.js';
 import { callsByComponent, ModelCallRecorder, openReplay, sessionRunByCallShape } from './model-calls.js';
 import type { BenchContext } from './resources.js';
 import { bytesToMiB, round3, summarize } from './stats.js';
@@ -83,6 +84,34 @@ interface MeasuredRun {
   callMs: number[];
   /** CPU time of the whole process (every thread: main, model worker, onnxruntime's pools, GC, libvips) */
   processCpuMs: number;
+  /** the same by group of threads (Linux), when measuredRun was told which threads existed before */
+  threadCpu: ThreadGroups | undefined;
+}
+
+type ThreadGroups = ReturnType<typeof threadCpuGroups>;
+
+/** CPU by group of threads between two snapshots (undefined off Linux). */
+function groupsBetween(
+  before: ThreadCpu | undefined,
+  after: ThreadCpu | undefined,
+  existing: ReadonlySet<number> | undefined,
+): ThreadGroups | undefined {
+  return before === undefined || after === undefined || existing === undefined
+    ? undefined
+    : threadCpuGroups(before, after, existing);
+}
+
+/** The median of each group over the runs (null when a run has no figures). */
+function medianGroups(groups: readonly (ThreadGroups | undefined)[]): ThreadGroups | null {
+  if (groups.length === 0 || groups.some((g) => g === undefined)) return null;
+  const all = groups as ThreadGroups[];
+  const pick = (key: keyof ThreadGroups): number => round3(median(all.map((g) => g[key])));
+  return {
+    main: pick('main'),
+    libvips: pick('libvips'),
+    earlierThreads: pick('earlierThreads'),
+    laterThreads: pick('laterThreads'),
+  };
 }
 
 /** CPU time (ms) of every thread of the process so far. */
@@ -106,6 +135,7 @@ async function measuredRun(
   recorder: ModelCallRecorder,
   document: unknown,
   record: boolean,
+  existingThreads?: ReadonlySet<number>,
 ): Promise<MeasuredRun> {
   runtime.cache.clear();
   recorder.reset(record);
@@ -120,6 +150,7 @@ async function measuredRun(
     }
   });
   const cpuBefore = mainThreadCpuMs();
+  const threadsBefore = existingThreads === undefined ? undefined : threadCpuTimes();
   const processBefore = processCpuMs();
   const elu = performance.eventLoopUtilization();
   const start = performance.now();
@@ -130,6 +161,7 @@ async function measuredRun(
   }
   const wallMs = performance.now() - start;
   const processMs = processCpuMs() - processBefore;
+  const threadsAfter = existingThreads === undefined ? undefined : threadCpuTimes();
   const mainThreadMs = performance.eventLoopUtilization(elu).active;
   const cpuAfter = mainThreadCpuMs();
   const cpuMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
@@ -143,16 +175,28 @@ async function measuredRun(
     sessionCalls: recorder.runCount,
     callMs: recorder.callMs,
     processCpuMs: processMs,
+    threadCpu: groupsBetween(threadsBefore, threadsAfter, existingThreads),
   };
 }
 
 /** One replay pass with the process's CPU time around it. */
 async function measuredReplay(
   replayer: Awaited<ReturnType<typeof openReplay>>,
-): Promise<{ ms: number; callMs: number[]; processCpuMs: number }> {
+  existingThreads: ReadonlySet<number>,
+): Promise<MeasuredReplay> {
+  const threadsBefore = threadCpuTimes();
   const before = processCpuMs();
   const pass = await replayer.pass();
-  return { ...pass, processCpuMs: processCpuMs() - before };
+  const processMs = processCpuMs() - before;
+  const threadCpu = groupsBetween(threadsBefore, threadCpuTimes(), existingThreads);
+  return { ...pass, processCpuMs: processMs, threadCpu };
+}
+
+interface MeasuredReplay {
+  ms: number;
+  callMs: number[];
+  processCpuMs: number;
+  threadCpu: ThreadGroups | undefined;
 }
 
 /**
@@ -168,6 +212,8 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
   // medians need several pairs (each pair is ~1.5 s on the bench UNet)
   const repetitions = ctx.quick ? 5 : 9;
   const loadBefore = loadAverage();
+  // threads alive before the runtime starts: V8's platform threads (the GC's helpers), libuv's pool
+  const existingThreads = new Set(threadCpuTimes()?.keys() ?? []);
   const recorder = new ModelCallRecorder();
   const runtime = recordingRuntime(ctx, recorder);
   try {
@@ -182,11 +228,11 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
     const sessionOptions = runtimeSessionOptions(runtime);
     const replayer = await openReplay(calls, sessionOptions);
     const runs: MeasuredRun[] = [];
-    const replays: { ms: number; callMs: number[]; processCpuMs: number }[] = [];
+    const replays: MeasuredReplay[] = [];
     try {
       for (let i = 0; i < repetitions; i++) {
-        runs.push(await measuredRun(runtime, recorder, document, false));
-        replays.push(await measuredReplay(replayer));
+        runs.push(await measuredRun(runtime, recorder, document, false, existingThreads));
+        replays.push(await measuredReplay(replayer, existingThreads));
       }
     } finally {
       await replayer.close();
@@ -248,6 +294,13 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         // hardly moved by other processes taking the cores (onnxruntime's threads do not spin by default)
         processCpuMedianMs: { run: round3(cpuRun), replay: round3(cpuReplay) },
         overheadRatioCpu: round3(cpuRun / cpuReplay),
+        // the same by thread group (Linux): main; libvips (sharp); earlierThreads, started before the
+        // runtime (V8's platform threads: the garbage collector's helpers); laterThreads (the model worker
+        // and onnxruntime's pools — in the replay, the main thread runs onnxruntime instead of the worker)
+        threadCpuMedianMs: {
+          run: medianGroups(runs.map((r) => r.threadCpu)),
+          replay: medianGroups(replays.map((r) => r.threadCpu)),
+        },
         // Σ session.run by kind of call, inside the run (worker) against the replay (main thread)
         sessionRunByCallShape: runs.every((r) => r.callMs.length === calls.length)
           ? sessionRunByCallShape(

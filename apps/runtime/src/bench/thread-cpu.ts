@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -50,4 +50,49 @@ let useSched: boolean | undefined;
 export function mainThreadCpuMs(): number | undefined {
   if (useSched === undefined) useSched = schedRuntimeMs() !== undefined;
   return useSched ? schedRuntimeMs() : statCpuMs();
+}
+
+/** CPU time (ms, nanosecond resolution) of each thread of this process, by thread id, with its name. */
+export type ThreadCpu = Map<number, { name: string; ms: number }>;
+
+/** Every thread's CPU so far from /proc/self/task/<tid>/schedstat (Linux; undefined elsewhere). */
+export function threadCpuTimes(): ThreadCpu | undefined {
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return undefined;
+  }
+  const out: ThreadCpu = new Map();
+  for (const tid of tids) {
+    try {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const name = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      if (Number.isFinite(ns)) out.set(Number(tid), { name, ms: ns / 1e6 });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU used between two snapshots, in groups: the main thread, libvips' workers (sharp), the threads that
+ * existed before `startedAfter` was taken (V8's platform threads — the garbage collector's helpers — and
+ * libuv's pool) and those started since (the model worker and onnxruntime's intra-op pools).
+ */
+export function threadCpuGroups(
+  before: ThreadCpu,
+  after: ThreadCpu,
+  existing: ReadonlySet<number>,
+): { main: number; libvips: number; earlierThreads: number; laterThreads: number } {
+  const groups = { main: 0, libvips: 0, earlierThreads: 0, laterThreads: 0 };
+  for (const [tid, { name, ms }] of after) {
+    const used = ms - (before.get(tid)?.ms ?? 0);
+    if (tid === process.pid) groups.main += used;
+    else if (name.startsWith('libvips')) groups.libvips += used;
+    else if (existing.has(tid)) groups.earlierThreads += used;
+    else groups.laterThreads += used;
+  }
+  return groups;
 }
