@@ -27,6 +27,11 @@ export class ModelCallRecorder implements SessionRunObserver {
     this.calls.push({ path, feeds: copy, outputs });
   }
 
+  /** Program calls (loops run in the model worker) copy their feeds only while recording. */
+  wantsFeeds(): boolean {
+    return this.recording;
+  }
+
   afterRun(_path: string, ms: number): void {
     this.runMs += ms;
     this.runCount++;

@@ -10,8 +10,14 @@ export type ModelLogger = (line: string) => void;
  * `feeds` are the caller's, before the call: copy what you keep (the worker mode transfers their buffers).
  */
 export interface SessionRunObserver {
+  /**
+   * Calls made inside a program (a loop run next to the sessions, see program.ts) reach beforeRun after they
+   * ran, and only while wantsFeeds() says so (default: whenever beforeRun exists), with a copy of their feeds.
+   */
   beforeRun?(path: string, feeds: WireFeeds, outputs: readonly string[] | undefined): void;
   afterRun?(path: string, ms: number): void;
+  /** Whether beforeRun wants program calls' feeds now (copying them costs; the bench records only some runs). */
+  wantsFeeds?(): boolean;
 }
 
 /**
@@ -96,8 +102,23 @@ export class SessionPool {
 
 function observed(session: ModelSession, observer: SessionRunObserver): ModelSession {
   const path = session.path;
+  const link = session.link;
+  const wantsFeeds = (): boolean => observer.beforeRun !== undefined && (observer.wantsFeeds?.() ?? true);
   return {
     ...session,
+    ...(link === undefined
+      ? {}
+      : {
+          link: {
+            ...link,
+            wantsFeeds: () => wantsFeeds() || link.wantsFeeds(),
+            onCall: (call) => {
+              if (call.feeds !== undefined) observer.beforeRun?.(path, call.feeds, call.outputs);
+              observer.afterRun?.(path, call.ms);
+              link.onCall(call);
+            },
+          },
+        }),
     run: (feeds, options) => {
       observer.beforeRun?.(path, feeds, options?.outputs);
       return session.run(feeds, {

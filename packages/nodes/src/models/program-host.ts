@@ -1,0 +1,95 @@
+// Runs a program on this thread with onnxruntime sessions: shared by the model worker and the in-process backend,
+// so a program behaves the same in both. Generic: it knows programs only by module and name.
+import type { InferenceSession } from 'onnxruntime-node';
+
+import type { SessionDescription } from './io-spec.js';
+import { errorMessage } from './model-errors.js';
+import { runOrtSession } from './ort-session.js';
+import { lookupProgram, ProgramSessionFailure } from './program.js';
+import type { ProgramCall, ProgramContext, ProgramResult } from './program.js';
+import type { WireFeeds, WireTensor } from './wire-tensor.js';
+
+export interface HostedSession extends SessionDescription {
+  readonly session: InferenceSession;
+}
+
+export interface HostedProgram {
+  readonly module: string;
+  readonly name: string;
+  readonly input: unknown;
+  readonly sessions: Readonly<Record<string, HostedSession>>;
+  readonly recordFeeds: readonly string[];
+  /** Aborted when the caller cancels; `cancelled` is read between steps (it may know sooner than the signal). */
+  readonly signal: AbortSignal;
+  readonly cancelled: () => boolean;
+  readonly cancelError: () => Error;
+  /** Delivers an event with the calls made since the last delivery. */
+  readonly emit: (event: unknown, calls: ProgramCall[], transfer: readonly ArrayBuffer[]) => void;
+  /** Delivers the calls a failed program made since the last delivery (before its error is reported). */
+  readonly deliverCalls: (calls: ProgramCall[]) => void;
+}
+
+/** Runs the program; resolves with its result and the calls not yet delivered. */
+export async function hostProgram(
+  hosted: HostedProgram,
+): Promise<{ result: ProgramResult<unknown>; calls: ProgramCall[] }> {
+  const program = await lookupProgram(hosted.module, hosted.name);
+  let calls: ProgramCall[] = [];
+  const record = new Set(hosted.recordFeeds);
+  const throwIfCancelled = (): void => {
+    if (hosted.cancelled()) throw hosted.cancelError();
+  };
+  const descriptions: Record<string, SessionDescription> = {};
+  for (const [role, s] of Object.entries(hosted.sessions)) {
+    descriptions[role] = { inputs: s.inputs, outputs: s.outputs };
+  }
+  const ctx: ProgramContext = {
+    sessions: descriptions,
+    signal: hosted.signal,
+    throwIfCancelled,
+    async run(role, feeds, outputs) {
+      const hostedSession = hosted.sessions[role];
+      if (hostedSession === undefined) throw new Error(`program ${hosted.name}: no session in role ${role}`);
+      throwIfCancelled();
+      const copy = record.has(role) ? copyFeeds(feeds) : undefined;
+      const start = performance.now();
+      let out: WireFeeds;
+      try {
+        out = await runOrtSession(hostedSession.session, feeds, outputs);
+      } catch (error) {
+        throw new ProgramSessionFailure(
+          role,
+          errorMessage(error),
+          error instanceof Error ? error.name : 'Error',
+        );
+      }
+      const ms = performance.now() - start;
+      calls.push({
+        role,
+        ms,
+        ...(copy === undefined ? {} : { feeds: copy }),
+        ...(outputs === undefined ? {} : { outputs: [...outputs] }),
+      });
+      return out;
+    },
+    emit(event, transfer = []) {
+      const delivered = calls;
+      calls = [];
+      hosted.emit(event, delivered, transfer);
+    },
+  };
+  try {
+    const result = await program(hosted.input, ctx);
+    return { result, calls };
+  } catch (error) {
+    if (calls.length > 0) hosted.deliverCalls(calls);
+    calls = [];
+    throw error;
+  }
+}
+
+function copyFeeds(feeds: WireFeeds): WireFeeds {
+  const out: Record<string, WireTensor> = {};
+  for (const [name, t] of Object.entries(feeds)) out[name] = { ...t, data: t.data.slice() };
+  return out;
+}
