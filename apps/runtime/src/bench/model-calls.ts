@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 
 import { defaultIntraOpThreads, openOrtSession, toOrtFeeds } from '@diffedit/nodes';
-import type { SessionRunObserver, WireFeeds, WireTensor } from '@diffedit/nodes';
+import type { ProgramStats, SessionRunObserver, WireFeeds, WireTensor } from '@diffedit/nodes';
 
 /** One recorded session.run: the model file, a private copy of its feeds, the outputs asked for. */
 export interface RecordedCall {
@@ -19,6 +19,9 @@ export class ModelCallRecorder implements SessionRunObserver {
   calls: RecordedCall[] = [];
   runMs = 0;
   runCount = 0;
+  /** CPU of the thread that ran the loop programs (the model worker's), in total and outside session.run */
+  programThreadCpuMs = 0;
+  programThreadCpuOutsideRunMs = 0;
 
   beforeRun(path: string, feeds: WireFeeds, outputs: readonly string[] | undefined): void {
     if (!this.recording) return;
@@ -37,12 +40,19 @@ export class ModelCallRecorder implements SessionRunObserver {
     this.runCount++;
   }
 
+  afterProgram(_path: string, stats: ProgramStats): void {
+    this.programThreadCpuMs += stats.threadCpuMs;
+    this.programThreadCpuOutsideRunMs += stats.threadCpuMs - stats.inRunThreadCpuMs;
+  }
+
   /** Starts a fresh tally (and recording when asked). */
   reset(record: boolean): void {
     this.recording = record;
     this.calls = [];
     this.runMs = 0;
     this.runCount = 0;
+    this.programThreadCpuMs = 0;
+    this.programThreadCpuOutsideRunMs = 0;
   }
 }
 

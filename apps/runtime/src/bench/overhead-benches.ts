@@ -77,6 +77,9 @@ interface MeasuredRun {
   /** Σ session.run as onnxruntime took it inside the run (measured in the worker) */
   sessionRunMs: number;
   sessionCalls: number;
+  /** CPU of the thread the loop programs ran on (the model worker's), outside session.run (Linux) */
+  programThreadCpuOutsideRunMs: number;
+  programThreadCpuMs: number;
 }
 
 /** One run after clearing the output cache (sessions stay open, prompt embeddings stay remembered). */
@@ -118,6 +121,8 @@ async function measuredRun(
     cpuByNode,
     sessionRunMs: recorder.runMs,
     sessionCalls: recorder.runCount,
+    programThreadCpuOutsideRunMs: recorder.programThreadCpuOutsideRunMs,
+    programThreadCpuMs: recorder.programThreadCpuMs,
   };
 }
 
@@ -207,6 +212,9 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
           ? round3(median(runs.map((r) => r.mainThreadCpuMs!)))
           : null,
         nonModelMedianMs: round3(median(runs.map((r) => r.wallMs - r.sessionRunMs))),
+        // the sampling loops run in the model worker: their JavaScript costs that thread, not the main one
+        loopThreadCpuOutsideRunMedianMs: round3(median(runs.map((r) => r.programThreadCpuOutsideRunMs))),
+        loopThreadCpuMedianMs: round3(median(runs.map((r) => r.programThreadCpuMs))),
         sessionCalls: callsByComponent(calls),
         rerunTargetPromptMedianMs: round3(median(reruns)),
         rerunTargetPromptRatio: round3(median(reruns) / wall),

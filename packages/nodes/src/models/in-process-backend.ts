@@ -26,7 +26,15 @@ export class InProcessBackend implements SessionBackend, ProgramHost {
       outputs: opened.outputs,
       mode: 'in-process',
       transfersInputs: false,
-      link: { host: this, key, wantsFeeds: () => false, onCall: () => {}, onFailure: (error) => error },
+      link: {
+        host: this,
+        key,
+        wantsFeeds: () => false,
+        onCall: () => {},
+        onFailure: (error) => error,
+        wantsStats: () => false,
+        onStats: () => {},
+      },
       async run(feeds: WireFeeds, runOptions?: RunOptions): Promise<WireFeeds> {
         if (released) throw sessionReleasedError(path);
         throwIfAborted(runOptions?.signal);
@@ -55,7 +63,7 @@ export class InProcessBackend implements SessionBackend, ProgramHost {
     }
     const signal = request.signal ?? new AbortController().signal;
     throwIfAborted(signal);
-    const { result, calls } = await hostProgram({
+    const { result, calls, stats } = await hostProgram({
       module: request.module,
       name: request.name,
       input: request.input,
@@ -69,8 +77,10 @@ export class InProcessBackend implements SessionBackend, ProgramHost {
         request.onEvent?.(event);
       },
       deliverCalls: (made) => request.onCalls(made),
+      measure: request.onStats !== undefined,
     });
     request.onCalls(calls);
+    if (stats !== undefined) request.onStats?.(stats);
     return result.value;
   }
 

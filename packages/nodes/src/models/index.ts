@@ -6,7 +6,14 @@ export { DiffusionModel, DIFFUSION_FILES } from './diffusion-model.js';
 export { timestepFeed, programUnet, unetIo } from './unet-call.js';
 export type { UnetIo } from './unet-call.js';
 export { defineProgram } from './program.js';
-export type { ProgramContext, ProgramFunction, ProgramRef, ProgramResult } from './program.js';
+export type {
+  ProgramCall,
+  ProgramContext,
+  ProgramFunction,
+  ProgramRef,
+  ProgramResult,
+  ProgramStats,
+} from './program.js';
 export { canRunProgram, runProgram } from './program-client.js';
 export type { ProgramInvocation } from './program-client.js';
 export type {

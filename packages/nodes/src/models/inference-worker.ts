@@ -96,7 +96,7 @@ async function runProgram(request: Extract<WorkerRequest, { op: 'program' }>): P
     ]);
   };
   try {
-    const { result, calls } = await hostProgram({
+    const { result, calls, stats } = await hostProgram({
       module: request.module,
       name: request.name,
       input: request.input,
@@ -107,9 +107,16 @@ async function runProgram(request: Extract<WorkerRequest, { op: 'program' }>): P
       cancelError: cancelledError,
       emit: post,
       deliverCalls: (calls) => post(undefined, calls, []),
+      measure: request.measure,
     });
     return {
-      reply: { id: request.id, ok: true, result: result.value, calls },
+      reply: {
+        id: request.id,
+        ok: true,
+        result: result.value,
+        calls,
+        ...(stats === undefined ? {} : { stats }),
+      },
       transfer: [...(result.transfer ?? []), ...callBuffers(calls)],
     };
   } finally {

@@ -1,6 +1,6 @@
 import type { SessionDescription } from './io-spec.js';
 import type { ProviderAttempt, SessionCreateOptions } from './ort-session.js';
-import type { ProgramCall, ProgramHost } from './program.js';
+import type { ProgramCall, ProgramHost, ProgramStats } from './program.js';
 import type { WireFeeds } from './wire-tensor.js';
 
 export type InferenceMode = 'in-process' | 'worker';
@@ -27,6 +27,9 @@ export interface ProgramLink {
   readonly onCall: (call: ProgramCall) => void;
   /** The error a failed call inside a program becomes (as run() would have thrown it). */
   readonly onFailure: (error: Error) => Error;
+  /** Whether a program calling this session (as its first role) should measure what it costs its thread. */
+  readonly wantsStats: () => boolean;
+  readonly onStats: (stats: ProgramStats) => void;
 }
 
 /** An open ONNX session, wherever it lives. Obtain through a SessionPool; the pool owns its lifetime. */

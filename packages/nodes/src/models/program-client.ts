@@ -41,7 +41,8 @@ export async function runProgram<I, O>(ref: ProgramRef<I, O>, invocation: Progra
   }
   if (!canRunProgram(invocation.sessions))
     throw new Error(`program ${ref.name}: sessions of several backends`);
-  const host = Object.values(links)[0].host;
+  const first = Object.values(links)[0];
+  const host = first.host;
   const onCalls = (calls: readonly ProgramCall[]): void => {
     for (const call of calls) links[call.role]?.onCall(call);
   };
@@ -56,6 +57,7 @@ export async function runProgram<I, O>(ref: ProgramRef<I, O>, invocation: Progra
       ...(invocation.signal === undefined ? {} : { signal: invocation.signal }),
       ...(invocation.onEvent === undefined ? {} : { onEvent: invocation.onEvent }),
       onCalls,
+      ...(first.wantsStats() ? { onStats: first.onStats } : {}),
     });
     return value as O;
   } catch (error) {

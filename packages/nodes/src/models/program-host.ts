@@ -6,7 +6,8 @@ import type { SessionDescription } from './io-spec.js';
 import { errorMessage } from './model-errors.js';
 import { runOrtSession } from './ort-session.js';
 import { lookupProgram, ProgramSessionFailure } from './program.js';
-import type { ProgramCall, ProgramContext, ProgramResult } from './program.js';
+import type { ProgramCall, ProgramContext, ProgramResult, ProgramStats } from './program.js';
+import { threadCpuMs } from './thread-cpu.js';
 import type { WireFeeds, WireTensor } from './wire-tensor.js';
 
 export interface HostedSession extends SessionDescription {
@@ -27,13 +28,19 @@ export interface HostedProgram {
   readonly emit: (event: unknown, calls: ProgramCall[], transfer: readonly ArrayBuffer[]) => void;
   /** Delivers the calls a failed program made since the last delivery (before its error is reported). */
   readonly deliverCalls: (calls: ProgramCall[]) => void;
+  /** Measure the thread's CPU (reads /proc around every session call: for the bench, not for production). */
+  readonly measure: boolean;
 }
 
 /** Runs the program; resolves with its result and the calls not yet delivered. */
 export async function hostProgram(
   hosted: HostedProgram,
-): Promise<{ result: ProgramResult<unknown>; calls: ProgramCall[] }> {
+): Promise<{ result: ProgramResult<unknown>; calls: ProgramCall[]; stats?: ProgramStats }> {
   const program = await lookupProgram(hosted.module, hosted.name);
+  const cpu = hosted.measure ? threadCpuMs : (): undefined => undefined;
+  const wallStart = performance.now();
+  const cpuStart = cpu();
+  let inRunCpu = 0;
   let calls: ProgramCall[] = [];
   const record = new Set(hosted.recordFeeds);
   const throwIfCancelled = (): void => {
@@ -53,9 +60,12 @@ export async function hostProgram(
       throwIfCancelled();
       const copy = record.has(role) ? copyFeeds(feeds) : undefined;
       const start = performance.now();
+      const runCpuStart = cpu();
       let out: WireFeeds;
       try {
         out = await runOrtSession(hostedSession.session, feeds, outputs);
+        const runCpuEnd = cpu();
+        if (runCpuStart !== undefined && runCpuEnd !== undefined) inRunCpu += runCpuEnd - runCpuStart;
       } catch (error) {
         throw new ProgramSessionFailure(
           role,
@@ -80,7 +90,17 @@ export async function hostProgram(
   };
   try {
     const result = await program(hosted.input, ctx);
-    return { result, calls };
+    const cpuEnd = cpu();
+    const stats =
+      cpuStart === undefined || cpuEnd === undefined
+        ? undefined
+        : {
+            name: hosted.name,
+            wallMs: performance.now() - wallStart,
+            threadCpuMs: cpuEnd - cpuStart,
+            inRunThreadCpuMs: inRunCpu,
+          };
+    return { result, calls, ...(stats === undefined ? {} : { stats }) };
   } catch (error) {
     if (calls.length > 0) hosted.deliverCalls(calls);
     calls = [];

@@ -71,6 +71,16 @@ export interface ProgramCall {
   readonly outputs?: readonly string[];
 }
 
+/** What a program cost the thread it ran on (Linux; measured only when asked: it reads /proc around each call). */
+export interface ProgramStats {
+  readonly name: string;
+  readonly wallMs: number;
+  /** CPU time of the host thread during the program */
+  readonly threadCpuMs: number;
+  /** the part of it inside session.run (onnxruntime computes on the calling thread too) */
+  readonly inRunThreadCpuMs: number;
+}
+
 /** A session call inside a program failed: the caller turns it into its own error for that session. */
 export class ProgramSessionFailure extends Error {
   constructor(
@@ -96,6 +106,8 @@ export interface HostProgramRequest {
   readonly onEvent?: (event: unknown) => void;
   /** the calls made so far, in order (reported before each event and before the result) */
   readonly onCalls: (calls: readonly ProgramCall[]) => void;
+  /** Told what the program cost its thread, when it ends (measured only when given). */
+  readonly onStats?: (stats: ProgramStats) => void;
 }
 
 /** A backend that can run programs next to the sessions it holds. */

@@ -1,6 +1,7 @@
 import { resolve, sep } from 'node:path';
 import type { ModelSession, SessionBackend } from './model-session.js';
 import type { SessionCreateOptions } from './ort-session.js';
+import type { ProgramStats } from './program.js';
 import type { WireFeeds } from './wire-tensor.js';
 
 export type ModelLogger = (line: string) => void;
@@ -18,6 +19,11 @@ export interface SessionRunObserver {
   afterRun?(path: string, ms: number): void;
   /** Whether beforeRun wants program calls' feeds now (copying them costs; the bench records only some runs). */
   wantsFeeds?(): boolean;
+  /**
+   * What each program that calls this session first cost the thread it ran on (the model worker's thread in
+   * worker mode); asking for it makes the program read /proc around each session call.
+   */
+  afterProgram?(path: string, stats: ProgramStats): void;
 }
 
 /**
@@ -116,6 +122,11 @@ function observed(session: ModelSession, observer: SessionRunObserver): ModelSes
               if (call.feeds !== undefined) observer.beforeRun?.(path, call.feeds, call.outputs);
               observer.afterRun?.(path, call.ms);
               link.onCall(call);
+            },
+            wantsStats: () => observer.afterProgram !== undefined || link.wantsStats(),
+            onStats: (stats) => {
+              observer.afterProgram?.(path, stats);
+              link.onStats(stats);
             },
           },
         }),

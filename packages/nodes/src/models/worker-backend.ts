@@ -4,7 +4,7 @@ import type { ModelSession, RunOptions, SessionBackend } from './model-session.j
 import { SessionOpenError } from './ort-session.js';
 import type { SessionCreateOptions } from './ort-session.js';
 import { ProgramSessionFailure } from './program.js';
-import type { HostProgramRequest, ProgramCall, ProgramHost } from './program.js';
+import type { HostProgramRequest, ProgramCall, ProgramHost, ProgramStats } from './program.js';
 import type { OpenResult, WorkerEvent, WorkerReply, WorkerRequest } from './worker-protocol.js';
 import { isWorkerEvent, transferList } from './worker-protocol.js';
 import type { WireFeeds } from './wire-tensor.js';
@@ -17,6 +17,7 @@ type Pending = {
   /** a program's calls (with its events and its reply) and events */
   calls?: (calls: readonly ProgramCall[]) => void;
   event?: (event: unknown) => void;
+  stats?: (stats: ProgramStats) => void;
 };
 
 // Requests without the id, which the backend assigns.
@@ -95,6 +96,7 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
     this.pending.delete(reply.id);
     if (this.pending.size === 0) this.worker?.unref();
     if (reply.calls !== undefined && reply.calls.length > 0) pending.calls?.(reply.calls);
+    if (reply.ok && reply.stats !== undefined) pending.stats?.(reply.stats);
     if (reply.ok) pending.resolve(reply.result, reply.ms);
     else {
       const { attempts, role, message, name } = reply.error;
@@ -128,7 +130,7 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
     transfer: readonly ArrayBuffer[] = [],
     signal?: AbortSignal,
     onMs?: (ms: number) => void,
-    program?: Pick<Pending, 'calls' | 'event'> & { cancel: (id: number) => void },
+    program?: Pick<Pending, 'calls' | 'event' | 'stats'> & { cancel: (id: number) => void },
   ): Promise<T> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
@@ -141,7 +143,9 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
         reject(abortError(signal as AbortSignal));
       };
       this.pending.set(id, {
-        ...(program === undefined ? {} : { calls: program.calls, event: program.event }),
+        ...(program === undefined
+          ? {}
+          : { calls: program.calls, event: program.event, stats: program.stats }),
         worker,
         resolve: (value, ms) => {
           signal?.removeEventListener('abort', onAbort);
@@ -188,11 +192,13 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
       sessions,
       input: request.input,
       recordFeeds: request.recordFeeds,
+      measure: request.onStats !== undefined,
       cancel,
     };
     return this.call<unknown>(call, request.transfer, request.signal, undefined, {
       calls: request.onCalls,
       ...(request.onEvent === undefined ? {} : { event: request.onEvent }),
+      ...(request.onStats === undefined ? {} : { stats: request.onStats }),
       cancel: (id) => {
         Atomics.store(new Int32Array(cancel), 0, 1);
         this.worker?.postMessage({ op: 'cancel', id } satisfies WorkerRequest);
@@ -220,6 +226,8 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
         wantsFeeds: () => false,
         onCall: () => {},
         onFailure: (error) => error,
+        wantsStats: () => false,
+        onStats: () => {},
       },
       run: async (feeds: WireFeeds, runOptions?: RunOptions): Promise<WireFeeds> => {
         if (released) throw sessionReleasedError(path);

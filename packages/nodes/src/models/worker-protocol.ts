@@ -1,6 +1,6 @@
 import type { SessionDescription } from './io-spec.js';
 import type { ProviderAttempt, SessionCreateOptions } from './ort-session.js';
-import type { ProgramCall } from './program.js';
+import type { ProgramCall, ProgramStats } from './program.js';
 import type { WireFeeds } from './wire-tensor.js';
 
 /** Messages from the main thread to the inference worker. */
@@ -27,6 +27,8 @@ export type WorkerRequest =
       readonly sessions: Readonly<Record<string, number>>;
       readonly input: unknown;
       readonly recordFeeds: readonly string[];
+      /** measure the worker thread's CPU (ProgramStats) */
+      readonly measure: boolean;
       /** Int32 [1]: the caller stores 1 to cancel (read between steps, while the worker's loop is busy) */
       readonly cancel: SharedArrayBuffer;
     }
@@ -56,6 +58,8 @@ export type WorkerReply =
       readonly ms?: number;
       /** for 'program': the session calls not reported with an event yet */
       readonly calls?: readonly ProgramCall[];
+      /** for 'program', when asked to measure */
+      readonly stats?: ProgramStats;
     }
   | {
       readonly id: number;
