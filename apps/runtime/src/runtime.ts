@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   services?: ServiceRegistry;
   /** Byte budget of the output cache (default 1 GiB). */
   cacheBytes?: number;
+  /** Results the output cache keeps per node (default 8; 0: no limit; the CLI's --cache-variants). */
+  cacheVariants?: number;
   /** Folder relative file params are read from (default: the current directory). */
   inputsDir?: string;
   /** Folder relative model params are found in (default: ./models). */
@@ -92,6 +94,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     catalog,
     services,
     cacheBytes: options.cacheBytes,
+    ...(options.cacheVariants === undefined ? {} : { variantsPerNode: options.cacheVariants }),
     fingerprintParam,
     ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
   });

@@ -220,7 +220,7 @@ describe('atomic outputs', () => {
       out,
       'x.json',
       result,
-      { hits: 0, misses: 0, entries: 0, bytes: 0, evictions: 0, budgetBytes: 0 },
+      { hits: 0, misses: 0, entries: 0, bytes: 0, evictions: 0, budgetBytes: 0, variantsPerNode: 8 },
       fs,
     );
     expect(renamed).toEqual([join(out, 's.txt'), join(out, 'report.json')]);

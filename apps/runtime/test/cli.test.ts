@@ -323,6 +323,19 @@ describe('diffedit run', () => {
     }
   });
 
+  it('refuses a --cache-variants that is not a whole number ≥ 0, for serve and worker, before starting', async () => {
+    for (const command of [
+      ['serve', '--port', '0'],
+      ['worker', '--queue', 'redis://127.0.0.1:1'],
+    ]) {
+      for (const bad of ['-1', '1.5', 'many']) {
+        const refused = await cli([...command, '--cache-variants', bad]);
+        expect(refused.code).toBe(EXIT.invalid);
+        expect(refused.stderr).toContain(`--cache-variants expects a whole number ≥ 0, got '${bad}'`);
+      }
+    }
+  });
+
   it('rejects a malformed --set, an unknown --set node, and unreadable or non-JSON files', async () => {
     const file = await writeWorkflow('usage.json', workflow());
     expect((await cli(['run', file, '--set', 'novalue'])).code).toBe(EXIT.invalid);

@@ -1,14 +1,14 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import type { RunDetail } from '@diffedit/core';
 
+import { redisServerPath, startLocalRedis, stopChild, waitForLine } from '../scale-out/local-processes.js';
+import type { LocalRedis } from '../scale-out/local-processes.js';
 import { startServer } from '../server/server.js';
 import type { BenchContext } from './resources.js';
 import { round3 } from './stats.js';
@@ -24,18 +24,12 @@ const TARGETS = ['a green pear', 'a blue cup', 'a yellow banana', 'a red cup', '
  * figure is reported, never asserted.
  */
 export async function scaleOutThroughput(ctx: BenchContext): Promise<BenchOutcome> {
-  const redisServer = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
-  if (redisServer === '') throw new Error('redis-server is not installed (apt-get install redis-server)');
+  const redisServer = redisServerPath();
+  if (redisServer === undefined)
+    throw new Error('redis-server is not installed (apt-get install redis-server)');
   const runs = ctx.quick ? 6 : 12;
   const dir = await mkdtemp(join(tmpdir(), 'diffedit-bench-scale-out-'));
-  const port = await freePort();
-  const redis = spawn(
-    redisServer,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const children: ChildProcess[] = [redis];
-  const url = `redis://127.0.0.1:${port}`;
+  const children: ChildProcess[] = [];
   const rounds: {
     workers: number;
     runs: number;
@@ -43,8 +37,10 @@ export async function scaleOutThroughput(ctx: BenchContext): Promise<BenchOutcom
     runsPerMinute: number;
     perWorker: Record<string, number>;
   }[] = [];
+  let redis: LocalRedis | undefined;
   try {
-    await line(redis, 'stdout', /Ready to accept connections/);
+    redis = await startLocalRedis(redisServer);
+    const url = redis.url;
     const server = await startServer({ port: 0, dataDir: join(dir, 'data'), queue: url, log: ctx.log });
     try {
       const base = JSON.parse(await readFile(ctx.workflowPath, 'utf8')) as {
@@ -76,7 +72,7 @@ export async function scaleOutThroughput(ctx: BenchContext): Promise<BenchOutcom
           );
           children.push(child);
           workers.push(child);
-          await line(child, 'stderr', /takes runs from/);
+          await waitForLine(child, 'stderr', /takes runs from/, `worker bench-${count}-${i}`);
         }
         await until(async () => {
           const health = (await (await fetch(`${server.url}/api/health`)).json()) as { workers?: unknown[] };
@@ -102,13 +98,14 @@ export async function scaleOutThroughput(ctx: BenchContext): Promise<BenchOutcom
           runsPerMinute: round3((runs / ms) * 60_000),
           perWorker,
         });
-        await Promise.all(workers.map(stop));
+        await Promise.all(workers.map((w) => stopChild(w)));
       }
     } finally {
       await server.close();
     }
   } finally {
-    await Promise.all(children.map(stop));
+    await Promise.all(children.map((c) => stopChild(c)));
+    await redis?.stop();
     await rm(dir, { recursive: true, force: true });
   }
   const one = rounds[0].runsPerMinute;
@@ -158,31 +155,4 @@ async function until<T>(check: () => Promise<T | undefined | false>, ms = 300_00
     if (Date.now() > end) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-function line(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<void> {
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child[stream]! }).on('line', (text) => pattern.test(text) && resolve());
-    child.once('exit', (code) => reject(new Error(`a child process exited with ${code}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

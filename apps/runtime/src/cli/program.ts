@@ -63,6 +63,7 @@ interface ServeFlags {
   token?: string;
   providers?: string;
   cacheMb?: string;
+  cacheVariants?: string;
   threads?: string;
   corsOrigin?: string;
   queue?: string;
@@ -215,6 +216,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       'onnxruntime execution providers to try in order (default: $DIFFEDIT_PROVIDERS or cuda,cpu)',
     )
     .option('--cache-mb <n>', 'intermediate-result cache budget in MiB (default 1024)')
+    .option(
+      '--cache-variants <n>',
+      'results kept per node: the last N variants (default 8; 0 = only the budget limits)',
+    )
     .option('--threads <n>', 'onnxruntime intra-op threads per model session (default: one per core)')
     .option('--cors-origin <list>', 'comma-separated origins (http://host:port) whose pages may use the API')
     .option(
@@ -279,6 +284,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (cacheMb !== undefined && !(cacheMb >= 0))
       throw new UsageError(`--cache-mb expects a number of MiB, got '${flags.cacheMb}'`);
     const threads = parseThreads(flags.threads);
+    const cacheVariants = parseCacheVariants(flags.cacheVariants);
     const maxAttempts = flags.maxAttempts === undefined ? undefined : Number(flags.maxAttempts);
     if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1))
       throw new UsageError(`--max-attempts expects a whole number ≥ 1, got '${flags.maxAttempts}'`);
@@ -294,6 +300,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           : {}),
         ...providersFrom(flags.providers ?? process.env.DIFFEDIT_PROVIDERS),
         ...(cacheMb !== undefined ? { cacheBytes: cacheMb * 1024 * 1024 } : {}),
+        ...(cacheVariants !== undefined ? { cacheVariants } : {}),
         ...(threads !== undefined ? { threads } : {}),
         ...(flags.corsOrigin !== undefined ? { corsOrigins: splitList(flags.corsOrigin) } : {}),
         ...(flags.queue !== undefined ? { queue: flags.queue } : {}),
@@ -534,6 +541,15 @@ function parseThreads(value: string | undefined): number | undefined {
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
     throw new UsageError(`--threads expects a whole number from 1 to 1024, got '${value}'`);
   return threads;
+}
+
+/** `--cache-variants N`: results the output cache keeps per node, a whole number ≥ 0 (0: no limit). */
+function parseCacheVariants(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--cache-variants expects a whole number ≥ 0, got '${value}'`);
+  return n;
 }
 
 /** `--providers cuda,cpu` (or $DIFFEDIT_PROVIDERS) as runtime options; nothing when unset. */

@@ -14,6 +14,7 @@ interface WorkerFlags {
   providers?: string;
   threads?: string;
   cacheMb?: string;
+  cacheVariants?: string;
   data?: string;
   id?: string;
   lockMs?: string;
@@ -37,6 +38,10 @@ export function addWorkerCommand(
     )
     .option('--threads <n>', 'onnxruntime intra-op threads per model session (default: one per core)')
     .option('--cache-mb <n>', 'intermediate-result cache budget in MiB (default 1024)')
+    .option(
+      '--cache-variants <n>',
+      'results kept per node: the last N variants (default 8; 0 = only the budget limits)',
+    )
     .option('--data <dir>', 'where input files fetched from the queue are kept (default: a temporary folder)')
     .option('--id <name>', 'worker id in Redis (default: host name and a random suffix)')
     .option('--lock-ms <n>', 'a worker silent this long is presumed dead and its run retried (default 30000)')
@@ -57,6 +62,7 @@ export function addWorkerCommand(
       };
       const threads = number(flags.threads, '--threads', 1);
       const cacheMb = number(flags.cacheMb, '--cache-mb', 0);
+      const cacheVariants = number(flags.cacheVariants, '--cache-variants', 0);
       const lockMs = number(flags.lockMs, '--lock-ms', 1000);
       const heartbeatMs = number(flags.heartbeatMs, '--heartbeat-ms', 100);
       if (flags.id !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(flags.id))
@@ -79,6 +85,7 @@ export function addWorkerCommand(
             ...(providers.length > 0 ? { providers } : {}),
             ...(threads !== undefined ? { threads } : {}),
             ...(cacheMb !== undefined ? { cacheBytes: cacheMb * 1024 * 1024 } : {}),
+            ...(cacheVariants !== undefined ? { cacheVariants } : {}),
             filesDir: resolve(flags.data ?? temporary!, 'files'),
             assetsDir: fileURLToPath(new URL('../../../../workflows/assets', import.meta.url)),
             nodeModules: flags.nodeModule,

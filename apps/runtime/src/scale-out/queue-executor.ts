@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
+import { DEFAULT_VARIANTS_PER_NODE } from '@diffedit/core';
 import type { ApiIssue, CacheStats, ValidWorkflow } from '@diffedit/core';
 import type { ModelListing, ProviderInfo } from '@diffedit/nodes';
 
@@ -485,6 +486,13 @@ function combine(method: Exclude<WorkerCall, 'close'>, replies: unknown[]): unkn
         hits: sum('hits'),
         misses: sum('misses'),
         evictions: sum('evictions'),
+        // the loosest worker's limit (0: one keeps every variant)
+        variantsPerNode:
+          all.length === 0
+            ? DEFAULT_VARIANTS_PER_NODE
+            : all.some((s) => s.variantsPerNode === 0)
+              ? 0
+              : Math.max(...all.map((s) => s.variantsPerNode)),
       };
     }
     case 'listModels': {

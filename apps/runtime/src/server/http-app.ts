@@ -262,6 +262,7 @@ function cacheStats(stats: CacheStats): z.infer<(typeof API_ROUTES)['cache']['re
     hits: stats.hits,
     misses: stats.misses,
     evictions: stats.evictions,
+    variantsPerNode: stats.variantsPerNode,
   };
 }
 

@@ -6,6 +6,7 @@ export interface RunWorkerData {
   modelsDir?: string;
   providers?: string[];
   cacheBytes?: number;
+  cacheVariants?: number;
   /** onnxruntime intra-op threads per model session (default: one per core). */
   threads?: number;
   /** The data folder's files (uploads, outputs) and the shipped example images: all LoadImage may read. */

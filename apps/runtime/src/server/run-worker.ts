@@ -27,6 +27,7 @@ const runtime = createRuntime({
   ...(data.modelsDir !== undefined ? { modelsDir: data.modelsDir } : {}),
   ...(data.providers !== undefined ? { providers: data.providers } : {}),
   ...(data.cacheBytes !== undefined ? { cacheBytes: data.cacheBytes } : {}),
+  ...(data.cacheVariants !== undefined ? { cacheVariants: data.cacheVariants } : {}),
   ...(data.threads !== undefined ? { threads: data.threads } : {}),
   inputsDir: data.filesDir,
   resolveInput: createInputResolver(data.filesDir, data.assetsDir),

@@ -49,6 +49,8 @@ export interface ServerOptions {
   corsOrigins?: readonly string[];
   providers?: readonly string[];
   cacheBytes?: number;
+  /** Results the output cache keeps per node (default 8; 0: no limit). */
+  cacheVariants?: number;
   /** onnxruntime intra-op threads per model session (default: one per core). */
   threads?: number;
   /**
@@ -133,6 +135,7 @@ export async function startServer(options: ServerOptions = {}): Promise<DiffEdit
         ...(options.modelsDir !== undefined ? { modelsDir: options.modelsDir } : {}),
         ...(options.providers !== undefined ? { providers: [...options.providers] } : {}),
         ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}),
+        ...(options.cacheVariants !== undefined ? { cacheVariants: options.cacheVariants } : {}),
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         filesDir: data.files,
         assetsDir,

@@ -1,15 +1,20 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import type { Health, RunDetail } from '@diffedit/core';
 
+import {
+  redisServerPath,
+  startLocalRedis,
+  stopChild,
+  waitForLine,
+} from '../../src/scale-out/local-processes.js';
 import type { TestServer } from '../server/harness.js';
+
+export { freePort } from '../../src/scale-out/local-processes.js';
 
 export const root = fileURLToPath(new URL('../../../../', import.meta.url));
 export const cli = join(root, 'apps/runtime/dist/cli.js');
@@ -19,10 +24,6 @@ export const TEST_NODES = new URL('../server/test-nodes.mjs', import.meta.url).h
  * redis-server from Debian's package (.ci/run installs it). Without it these tests fail, saying so — unless
  * DIFFEDIT_SKIP_REDIS_TESTS=1 (a local opt-out; CI never sets it).
  */
-export function redisServerPath(): string | undefined {
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
-  return found !== '' ? found : undefined;
-}
 export const skipRedis = redisServerPath() === undefined && process.env.DIFFEDIT_SKIP_REDIS_TESTS === '1';
 export function requireRedis(): string {
   const path = redisServerPath();
@@ -32,17 +33,6 @@ export function requireRedis(): string {
         'does). Set DIFFEDIT_SKIP_REDIS_TESTS=1 to skip them on a machine without it.',
     );
   return path;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface TestRedis {
@@ -56,18 +46,11 @@ export interface TestRedis {
 /** A redis-server on a free loopback port with a temporary folder, no persistence. */
 export async function startRedis(): Promise<TestRedis> {
   const path = requireRedis();
-  const dir = await mkdtemp(join(tmpdir(), 'diffedit-redis-'));
-  const port = await freePort();
-  const child = spawn(
-    path,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await waitForLine(child, 'stdout', /Ready to accept connections/, 'redis-server');
-  const url = `redis://127.0.0.1:${port}`;
+  const server = await startLocalRedis(path);
+  const { url } = server;
   return {
     url,
-    port,
+    port: server.port,
     command: async (...args) => {
       const { Redis } = await import('ioredis');
       const redis = new Redis(url);
@@ -77,10 +60,7 @@ export async function startRedis(): Promise<TestRedis> {
         redis.disconnect();
       }
     },
-    stop: async () => {
-      await stopChild(child);
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: server.stop,
   };
 }
 
@@ -131,32 +111,6 @@ export async function startWorker(
     kill: () => stopChild(child, 'SIGKILL'),
     stop: () => stopChild(child),
   };
-}
-
-function waitForLine(
-  child: ChildProcess,
-  stream: 'stdout' | 'stderr',
-  pattern: RegExp,
-  what: string,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const lines = createInterface({ input: child[stream]! });
-    lines.on('line', (line) => {
-      seen += `${line}\n`;
-      if (pattern.test(line)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}: ${seen}`)));
-  });
-}
-
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Polls until `check` returns a value (the scale-out state lives in other processes: no events to await). */

@@ -327,5 +327,7 @@ export const CacheStatsSchema = z
     hits: z.number().int().nonnegative(),
     misses: z.number().int().nonnegative(),
     evictions: z.number().int().nonnegative(),
+    /** results kept per node at most (0: no limit) */
+    variantsPerNode: z.number().int().nonnegative(),
   })
   .register(apiRegistry, { id: 'CacheStats' });

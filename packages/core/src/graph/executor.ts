@@ -32,9 +32,11 @@ export type ParamFingerprinter = (
 export interface ExecutorOptions {
   catalog: NodeCatalog;
   services?: ServiceRegistry;
-  /** A cache to share; otherwise one with `cacheBytes` (default 1 GiB) is created. */
+  /** A cache to share; otherwise one with `cacheBytes` (default 1 GiB) and `variantsPerNode` is created. */
   cache?: OutputCache;
   cacheBytes?: number;
+  /** Results the created cache keeps per node (default 8; 0: no limit): see OutputCache. */
+  variantsPerNode?: number;
   /**
    * Without one, nodes with file/model params are never served from the cache (their inputs could have
    * changed on disk unnoticed), and neither is anything downstream of them.
@@ -137,7 +139,11 @@ export class Executor {
     this.now = options.now ?? (() => performance.now());
     this.catalog = options.catalog;
     this.services = options.services ?? new ServiceRegistry();
-    this.cache = options.cache ?? new OutputCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    this.cache =
+      options.cache ??
+      new OutputCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES, {
+        ...(options.variantsPerNode === undefined ? {} : { variantsPerNode: options.variantsPerNode }),
+      });
     this.fingerprintParam = options.fingerprintParam;
   }
 
@@ -373,11 +379,11 @@ export class Executor {
       record.artifacts = emitted.map(artifactInfo);
       outputs[id] = result;
       addArtifacts(id, emitted);
-      this.cache.set(record.cacheKey, {
-        outputs: result,
-        artifacts: emitted,
-        ...(raised.length > 0 ? { warnings: raised } : {}),
-      });
+      this.cache.set(
+        record.cacheKey,
+        { outputs: result, artifacts: emitted, ...(raised.length > 0 ? { warnings: raised } : {}) },
+        `${node.type}:${id}`,
+      );
       await seeOutputs({ nodeId: id, nodeType: node.type, outputs: result, cached: false });
       emit({
         ...base(),

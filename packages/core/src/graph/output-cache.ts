@@ -17,6 +17,19 @@ export interface CacheStats {
   entries: number;
   budgetBytes: number;
   evictions: number;
+  /** Results kept per node at most (0: no limit). */
+  variantsPerNode: number;
+}
+
+/** How many results of one node the cache keeps by default: the latest few variants, not every one. */
+export const DEFAULT_VARIANTS_PER_NODE = 8;
+
+export interface OutputCacheOptions {
+  /**
+   * Results kept per node (the `node` given to `set`), the least recently used dropped first; 0 for no
+   * limit. Default DEFAULT_VARIANTS_PER_NODE.
+   */
+  variantsPerNode?: number;
 }
 
 /**
@@ -27,6 +40,11 @@ export interface CacheStats {
  * (reference counted), so `stats().bytes` is the memory the cache would free if cleared. Float32 tensor
  * outputs made only of 8-bit levels (loaded images, masks, display images) are kept as bytes — a quarter of
  * the size — and handed back as float32 tensors with exactly the same values.
+ *
+ * Besides the budget, each node keeps at most `variantsPerNode` results: iterating on a prompt keeps the
+ * last few edits ready to go back to, not every one, so memory levels off after a few runs instead of
+ * growing until the budget is reached (a parameter changed 50 times rarely returns to its first value).
+ * Results shared by several nodes (same key) count for the node that stored or last used them.
  */
 export class OutputCache {
   private readonly entries = new Map<string, StoredEntry>();
@@ -36,9 +54,20 @@ export class OutputCache {
   private hits = 0;
   private misses = 0;
   private evictions = 0;
+  /** node → its keys, least recently used first */
+  private readonly byNode = new Map<string, Set<string>>();
+  readonly variantsPerNode: number;
 
-  constructor(readonly budgetBytes: number) {
+  constructor(
+    readonly budgetBytes: number,
+    options: OutputCacheOptions = {},
+  ) {
     if (!(budgetBytes >= 0)) throw new RangeError(`cache budget must be ≥ 0 bytes, got ${budgetBytes}`);
+    const variants = options.variantsPerNode ?? DEFAULT_VARIANTS_PER_NODE;
+    if (!(Number.isInteger(variants) && variants >= 0)) {
+      throw new RangeError(`variants per node must be an integer ≥ 0, got ${variants}`);
+    }
+    this.variantsPerNode = variants;
   }
 
   /** Looks a key up, counting a hit or a miss and marking it recently used. */
@@ -51,6 +80,7 @@ export class OutputCache {
     this.hits++;
     this.entries.delete(key);
     this.entries.set(key, entry);
+    this.touchNode(entry.node, key);
     return { ...entry.value, outputs: unpackOutputs(entry.value.outputs) };
   }
 
@@ -59,19 +89,28 @@ export class OutputCache {
     return this.entries.has(key);
   }
 
-  /** Stores a result; returns false when it alone exceeds the budget (and is therefore not kept). */
-  set(key: string, value: CachedNodeResult): boolean {
+  /**
+   * Stores a result of `node` (any string naming where it comes from; the executor gives the node's type and
+   * id); returns false when it alone exceeds the budget (and is therefore not kept).
+   */
+  set(key: string, value: CachedNodeResult, node?: string): boolean {
     this.delete(key);
     const stored = { ...value, outputs: packOutputs(value.outputs) };
     const holding = holdingsOf(stored);
     if (holding.ownBytes > this.budgetBytes) return false;
-    this.entries.set(key, { value: stored, holding });
+    this.entries.set(key, { value: stored, holding, node });
     this.hold(holding);
-    for (const [oldest, entry] of this.entries) {
+    this.touchNode(node, key);
+    if (node !== undefined && this.variantsPerNode > 0) {
+      const keys = this.byNode.get(node)!;
+      for (const older of keys) {
+        if (keys.size <= this.variantsPerNode) break;
+        this.evict(older);
+      }
+    }
+    for (const oldest of this.entries.keys()) {
       if (this.totalBytes <= this.budgetBytes) break;
-      this.entries.delete(oldest);
-      this.release(entry.holding);
-      this.evictions++;
+      this.evict(oldest);
     }
     return true;
   }
@@ -81,13 +120,32 @@ export class OutputCache {
     if (!entry) return false;
     this.entries.delete(key);
     this.release(entry.holding);
+    if (entry.node !== undefined) {
+      const keys = this.byNode.get(entry.node);
+      keys?.delete(key);
+      if (keys?.size === 0) this.byNode.delete(entry.node);
+    }
     return true;
   }
 
   clear(): void {
     this.entries.clear();
     this.bufferRefs.clear();
+    this.byNode.clear();
     this.totalBytes = 0;
+  }
+
+  private evict(key: string): void {
+    if (this.delete(key)) this.evictions++;
+  }
+
+  /** Marks `key` as `node`'s most recently used result. */
+  private touchNode(node: string | undefined, key: string): void {
+    if (node === undefined) return;
+    let keys = this.byNode.get(node);
+    if (keys === undefined) this.byNode.set(node, (keys = new Set()));
+    keys.delete(key);
+    keys.add(key);
   }
 
   keys(): string[] {
@@ -102,6 +160,7 @@ export class OutputCache {
       entries: this.entries.size,
       budgetBytes: this.budgetBytes,
       evictions: this.evictions,
+      variantsPerNode: this.variantsPerNode,
     };
   }
 
@@ -129,6 +188,7 @@ export class OutputCache {
 interface StoredEntry {
   value: CachedNodeResult;
   holding: Holdings;
+  node: string | undefined;
 }
 
 /** What one value keeps alive: its distinct buffers, and the rest (strings, numbers) estimated. */

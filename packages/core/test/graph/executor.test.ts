@@ -59,6 +59,21 @@ describe('Executor', () => {
     expect(result.outputs.add.sum).toBe(12);
   });
 
+  it('keeps the last `variantsPerNode` results of each node: an older variant re-runs, a recent one is cached', async () => {
+    const { catalog } = createTestCatalog();
+    const executor = createExecutor({ catalog, variantsPerNode: 3 });
+    for (let x = 1; x <= 5; x++) await executor.run(graph(x));
+    // x, add and sink1 changed 5 times: 3 results each; y, n and sink2 one each
+    expect(executor.cache.stats()).toMatchObject({ entries: 3 * 3 + 3, variantsPerNode: 3 });
+    const recent = eventLog();
+    await executor.run(graph(3), { onEvent: recent.onEvent });
+    expect(recent.ids('node:start')).toEqual([]);
+    const old = eventLog();
+    await executor.run(graph(1), { onEvent: old.onEvent });
+    expect(old.ids('node:start')).toEqual(['x', 'add', 'sink1']);
+    expect(old.ids('node:cached')).toEqual(['y', 'sink2']);
+  });
+
   it('reuses cached outputs across runs and still re-emits output files', async () => {
     const { catalog, runs } = createTestCatalog();
     const executor = createExecutor({ catalog });

@@ -55,6 +55,41 @@ describe('OutputCache', () => {
   });
 });
 
+describe('OutputCache variants per node', () => {
+  it('keeps the last N results of each node, least recently used dropped first, other nodes untouched', () => {
+    const cache = new OutputCache(1e6, { variantsPerNode: 2 });
+    cache.set('invert', entry(10), 'DDIMInvert:invert');
+    cache.set('d1', entry(10), 'MaskedDenoise:denoise');
+    cache.set('d2', entry(10), 'MaskedDenoise:denoise');
+    expect(cache.get('d1')).toBeDefined(); // d1 is now the more recent of the two
+    cache.set('d3', entry(10), 'MaskedDenoise:denoise');
+    expect(cache.keys().sort()).toEqual(['d1', 'd3', 'invert']);
+    expect(cache.stats()).toMatchObject({ entries: 3, bytes: 30, evictions: 1, variantsPerNode: 2 });
+    // storing a key again is not a new variant
+    cache.set('d3', entry(10), 'MaskedDenoise:denoise');
+    expect(cache.keys().sort()).toEqual(['d1', 'd3', 'invert']);
+    // results stored without a node, and a deleted one, do not count
+    cache.set('loose1', entry(10));
+    cache.set('loose2', entry(10));
+    cache.delete('d1');
+    cache.set('d4', entry(10), 'MaskedDenoise:denoise');
+    expect(cache.keys().sort()).toEqual(['d3', 'd4', 'invert', 'loose1', 'loose2']);
+  });
+
+  it('keeps every variant with 0, 8 by default, and refuses a negative or fractional limit', () => {
+    const unlimited = new OutputCache(1e6, { variantsPerNode: 0 });
+    const byDefault = new OutputCache(1e6);
+    for (let i = 0; i < 20; i++) {
+      unlimited.set(`k${i}`, entry(1), 'Text:target');
+      byDefault.set(`k${i}`, entry(1), 'Text:target');
+    }
+    expect(unlimited.stats().entries).toBe(20);
+    expect(byDefault.keys()).toEqual(Array.from({ length: 8 }, (_, i) => `k${i + 12}`));
+    expect(() => new OutputCache(1e6, { variantsPerNode: -1 })).toThrow(RangeError);
+    expect(() => new OutputCache(1e6, { variantsPerNode: 1.5 })).toThrow(RangeError);
+  });
+});
+
 describe('OutputCache byte accounting', () => {
   const held = (...buffers: ArrayBufferLike[]) => buffers.reduce((sum, b) => sum + b.byteLength, 0);
 
