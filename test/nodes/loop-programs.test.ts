@@ -219,7 +219,7 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
         guidanceScale: 7.5,
         embeddings: { dims: embeddings.dims, data: embeddings.data },
         // three channels: the toy UNet takes four
-        latent: { dims: [1, 3, 8, 8], data: new Float32Array(3 * 64) },
+        latent: { kind: 'latents', latents: { dims: [1, 3, 8, 8], data: new Float32Array(3 * 64) } },
       },
     });
     await expect(run).rejects.toMatchObject({

@@ -17,7 +17,7 @@ import {
   UNSEEDED_POSTERIOR,
 } from './image-latents.js';
 import { previewSettings, ProgressRelay } from './latent-previews.js';
-import { INVERT_PROGRAM, ownedBuffers } from './loop-programs.js';
+import { INVERT_PROGRAM, latentSource } from './loop-programs.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
 import { ENCODED_IMAGE_SOCKET } from './vae-encode.js';
@@ -116,10 +116,13 @@ export const DDIMInvertNode = defineNode({
 
     const rng = new SeededRng(params.seed);
     const encoded = await requireEncodedImage(inputs.image, model, NODE, signal);
-    const x = await sampleImageLatents(model, encoded, 1, rng.fork('posterior'), {
-      signal,
-      warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
-    });
+    // (the program draws it from the posterior's parameters when the export gives them)
+    const x = await latentSource(encoded.encoding, model.scalingFactor, 1, params.seed, () =>
+      sampleImageLatents(model, encoded, 1, rng.fork('posterior'), {
+        signal,
+        warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
+      }),
+    );
     const regularise = params.num_reg_steps > 0;
     const steps = timesteps.length;
     const relay = new ProgressRelay(ctx);
@@ -132,7 +135,7 @@ export const DDIMInvertNode = defineNode({
           timesteps: [...timesteps],
           guidanceScale: g,
           embeddings: { dims: embeddings.dims, data: embeddings.data },
-          latent: { dims: x.dims, data: x.data },
+          latent: x.source,
           ...(regularise
             ? {
                 regularisation: {
@@ -146,8 +149,7 @@ export const DDIMInvertNode = defineNode({
             : {}),
           ...(params.previews ? { previews: previewSettings(encoded.previewProjection) } : {}),
         },
-        // the posterior sample was made for this call: the worker takes its buffer
-        transfer: ownedBuffers(x.data),
+        transfer: x.transfer,
         signal: loopSignal,
         onEvent: relay.onEvent,
       }),

@@ -10,7 +10,7 @@ import {
 
 import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
 import { ProgressRelay } from './latent-previews.js';
-import { MASK_PROGRAM, ownedBuffers } from './loop-programs.js';
+import { latentSource, MASK_PROGRAM, ownedBuffers } from './loop-programs.js';
 import { requireEncodedImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
 import { ENCODED_IMAGE_SOCKET } from './vae-encode.js';
 import { PROMPT_SOCKET, promptEmbedding } from './prompt-embeddings.js';
@@ -114,10 +114,13 @@ export const GenerateMaskNode = defineNode({
     // RNG draw 1: n posterior samples of the one VAE encoding; draw 2: one noise shared by source and target
     const rng = new SeededRng(params.seed);
     const encoded = await requireEncodedImage(inputs.image, model, NODE, signal);
-    const x0 = await sampleImageLatents(model, encoded, n, rng.fork('posterior'), {
-      signal,
-      warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
-    });
+    // (the program draws them from the posterior's parameters when the export gives them)
+    const x0 = await latentSource(encoded.encoding, model.scalingFactor, n, params.seed, () =>
+      sampleImageLatents(model, encoded, n, rng.fork('posterior'), {
+        signal,
+        warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
+      }),
+    );
     // the groups' embedding rows in one tensor [G, L, D], in the layout's order
     const first = groups[0];
     const packed = new Tensor([groups.length, ...first.dims.slice(1)]);
@@ -133,13 +136,13 @@ export const GenerateMaskNode = defineNode({
           numInferenceSteps: params.num_inference_steps,
           timestep: tEnc,
           seed: params.seed,
-          latents: { dims: x0.dims, data: x0.data },
+          latents: x0.source,
           groups: { dims: packed.dims, data: packed.data },
           guidanceScale: g,
           maskThresholdingRatio: params.mask_thresholding_ratio,
           chunk: params.max_batch,
         },
-        transfer: [...ownedBuffers(x0.data), ...ownedBuffers(packed.data)],
+        transfer: [...x0.transfer, ...ownedBuffers(packed.data)],
         signal: loopSignal,
         onEvent: relay.onEvent,
       }),

@@ -11,6 +11,7 @@ import {
   diffEditMaskFromUnetOutput,
   duplicateForGuidance,
   regulariseNoisePredictionAsync,
+  sampleVaePosterior,
   SeededRng,
   Tensor,
   usesClassifierFreeGuidance,
@@ -37,6 +38,37 @@ export interface TensorData {
 }
 
 const tensorOf = (t: TensorData): Tensor => new Tensor(t.dims, t.data);
+
+/**
+ * The image latents a loop starts from: given, or drawn here from the VAE posterior (diffusers'
+ * prepare_image_latents, spec §4: `count` samples of one encoding, sample by sample, from the node's
+ * 'posterior' stream), which keeps the seeded normals off the caller's thread.
+ */
+export type LatentSource =
+  | { readonly kind: 'latents'; readonly latents: TensorData }
+  | {
+      readonly kind: 'posterior';
+      readonly mean: TensorData;
+      readonly logvar: TensorData;
+      readonly scalingFactor: number;
+      readonly count: number;
+      readonly seed: Seed;
+    };
+
+function startLatents(source: LatentSource): Tensor {
+  if (source.kind === 'latents') return tensorOf(source.latents);
+  const mean = tensorOf(source.mean);
+  const [, c, h, w] = mean.dims;
+  // mean ‖ logvar along channels, once; the draws go sample by sample into the rows of one tensor
+  const parameters = new Tensor([1, 2 * c, h, w]);
+  parameters.data.set(mean.data);
+  parameters.data.set(source.logvar.data, mean.size);
+  const rng = new SeededRng(source.seed).fork('posterior');
+  const out = new Tensor([source.count, c, h, w]);
+  for (let i = 0; i < source.count; i++)
+    sampleVaePosterior(parameters, rng, source.scalingFactor, batchView(out, i));
+  return out;
+}
 
 /** What every loop needs to call the UNet the way DiffusionModel.unet does. */
 export interface UnetSetup {
@@ -90,7 +122,7 @@ export interface InvertInput {
   /** from promptConditioning */
   readonly embeddings: TensorData;
   /** the image latent [1, C, h, w] */
-  readonly latent: TensorData;
+  readonly latent: LatentSource;
   readonly regularisation?: {
     readonly numRegSteps: number;
     readonly lambdaAutoCorr: number;
@@ -108,7 +140,7 @@ export const INVERT_PROGRAM = defineProgram<InvertInput, Float32Array>(
   async (input, ctx) => {
     const inverse = new DDIMInverseScheduler(input.config);
     inverse.setTimesteps(input.numInferenceSteps);
-    let x = tensorOf(input.latent);
+    let x = startLatents(input.latent);
     const unet = new GuidedUnet(ctx, input.unet, tensorOf(input.embeddings), input.guidanceScale);
     const reporter = new StepReporter((event, transfer) => ctx.emit(event, transfer), input.previews);
     const reg = input.regularisation;
@@ -200,7 +232,7 @@ export interface MaskInput {
   /** the seed of the node's generator: the noise is its 'noise' stream */
   readonly seed: Seed;
   /** n image latents [n, C, h, w] */
-  readonly latents: TensorData;
+  readonly latents: LatentSource;
   /** one embedding row per group, in maskUnetBatchLayout's order: [G, L, D] */
   readonly groups: TensorData;
   readonly guidanceScale: number;
@@ -216,7 +248,7 @@ export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
   async (input, ctx) => {
     const scheduler = new DDIMScheduler(input.config);
     scheduler.setTimesteps(input.numInferenceSteps);
-    const x0 = tensorOf(input.latents);
+    const x0 = startLatents(input.latents);
     const n = x0.dims[0];
     const noise = new SeededRng(input.seed).fork('noise').randn(x0.dims);
     const xt = scheduler.addNoise(x0, noise, input.timestep, noise); // into the noise's buffer
@@ -271,4 +303,42 @@ export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
 export function ownedBuffers(data: Float32Array): ArrayBuffer[] {
   const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
   return whole && data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
+}
+
+/**
+ * The start of a loop for `count` latents of an encoded image: the posterior's parameters when the export
+ * gives them (the program draws the samples), else latents drawn here by `sample` (an export that samples
+ * inside its graph: those draws need the VAE again).
+ */
+export async function latentSource(
+  encoding: { kind: 'parameters'; mean: Tensor; logvar: Tensor } | { kind: 'sample' },
+  scalingFactor: number,
+  count: number,
+  seed: Seed,
+  sample: () => Promise<Tensor>,
+): Promise<{ source: LatentSource; transfer: ArrayBuffer[]; dims: readonly number[] }> {
+  if (encoding.kind === 'parameters') {
+    const { mean, logvar } = encoding;
+    const [, c, h, w] = mean.dims;
+    return {
+      // read only: the encoding stays cached here (a worker gets copies: two small latents)
+      source: {
+        kind: 'posterior',
+        mean: { dims: mean.dims, data: mean.data },
+        logvar: { dims: logvar.dims, data: logvar.data },
+        scalingFactor,
+        count,
+        seed,
+      },
+      transfer: [],
+      dims: [count, c, h, w],
+    };
+  }
+  const latents = await sample();
+  return {
+    source: { kind: 'latents', latents: { dims: latents.dims, data: latents.data } },
+    // made for this call: the worker takes the buffer
+    transfer: ownedBuffers(latents.data),
+    dims: latents.dims,
+  };
 }
