@@ -90,9 +90,7 @@ export class DDIMInverseScheduler extends DDIMSchedulerBase {
     for (let i = 0; i < n; i++) {
       // ε̂ is never recomputed from a clipped x̂0 here (as in diffusers); ε predictions took the path above
       const eps =
-        type === 'v_prediction'
-          ? sqrtASrc * o[i] + sqrtBSrc * x[i]
-          : (x[i] - sqrtASrc * o[i]) / sqrtBSrc;
+        type === 'v_prediction' ? sqrtASrc * o[i] + sqrtBSrc * x[i] : (x[i] - sqrtASrc * o[i]) / sqrtBSrc;
       out[i] = sqrtATgt * x0[i] + dirCoef * eps;
     }
     return { prevSample, predOriginalSample };
