@@ -23,6 +23,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
+  closeModelWorkers,
   DDIMInvertNode,
   GenerateMaskNode,
   INVERT_PROGRAM,
@@ -175,13 +176,14 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
       max_batch: 5,
       num_inference_steps: 10,
     });
-    const { mask } = await GenerateMaskNode.run(
+    const { mask: maskValue } = await GenerateMaskNode.run(
       ctx,
       { model, image, source: SOURCE, target: TARGET },
       maskParams,
     );
     expect(model.calls.unet - before).toBe(3);
     expect(progress.map((p) => `${p.step}/${p.total}`)).toEqual(['1/3', '2/3', '3/3']);
+    const mask = maskValue as Tensor;
     const expectedMask = await referenceMask(model, 3, 10, 5);
     expect(mask.dims).toEqual(expectedMask.dims);
     expect(mask.data).toEqual(expectedMask.data);
@@ -199,7 +201,7 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     const levels = (inverted as InvertedLatents).latents;
     expect(levels.dims).toEqual(reference.inverted.dims);
     expect(levels.data).toEqual(reference.inverted.data);
-    expect(latents.data).toEqual(reference.edited.data);
+    expect((latents as Tensor).data).toEqual(reference.edited.data);
     // previews: the last step of each loop always has one, as a PNG
     const previews = progress.filter((p) => p.preview !== undefined);
     expect(previews.length).toBeGreaterThanOrEqual(2);
@@ -228,6 +230,53 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
       folder: model.folder,
       file: 'unet/model.onnx',
     });
+  });
+});
+
+describe('a loop running in the model worker', () => {
+  // 1000 steps × strength 0.8: 800 UNet calls, far more than can run before the first progress event is handled
+  const LONG = { num_inference_steps: 1000, previews: false };
+
+  async function interrupted(
+    stop: (manager: ModelManager, model: DiffusionModel) => Promise<unknown>,
+  ): Promise<{ error: unknown; steps: number }> {
+    const manager = new ModelManager({ modelsDir, mode: 'worker', providers: ['cpu'], logger: () => {} });
+    try {
+      const model = await manager.loadDiffusion('toy-sd');
+      const { ctx: recording, progress } = recordingContext();
+      let stopping: Promise<unknown> | undefined;
+      const ctx = {
+        ...recording,
+        progress: (step: number, total: number) => {
+          recording.progress(step, total);
+          stopping ??= stop(manager, model);
+        },
+      };
+      const error = await DDIMInvertNode.run(
+        ctx,
+        { model, image, prompt: SOURCE },
+        paramsOf(DDIMInvertNode, LONG),
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await stopping;
+      return { error, steps: progress.length };
+    } finally {
+      await manager.close();
+    }
+  }
+
+  it('stops at its next step when the model workers close (a second Ctrl-C), and closing returns', async () => {
+    const { error, steps } = await interrupted(() => closeModelWorkers());
+    expect(error).toMatchObject({ name: 'AbortError' });
+    expect(steps).toBeLessThan(800);
+  });
+
+  it('fails as a run on a released session would when its model is released', async () => {
+    const { error, steps } = await interrupted((manager) => manager.release('toy-sd'));
+    expect(error).toMatchObject({ name: 'ModelError', code: 'model_released' });
+    expect(steps).toBeLessThan(800);
   });
 });
 

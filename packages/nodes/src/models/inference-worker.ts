@@ -18,6 +18,21 @@ const sessions = new Map<number, OpenedSession>();
 let nextSessionId = 1;
 /** Programs running, by request id: their cancellation. */
 const programs = new Map<number, AbortController>();
+/** Work in flight per session: a release waits for it (onnxruntime must not free a session mid-run). */
+const inFlight = new Map<number, Set<Promise<unknown>>>();
+
+function tracked<T>(sessionIds: readonly number[], work: Promise<T>): Promise<T> {
+  for (const id of sessionIds) {
+    const set = inFlight.get(id) ?? new Set();
+    set.add(work);
+    inFlight.set(id, set);
+  }
+  const untrack = (): void => {
+    for (const id of sessionIds) inFlight.get(id)?.delete(work);
+  };
+  work.then(untrack, untrack);
+  return work;
+}
 
 /** The buffers of recorded feeds (private copies) travel without a copy. */
 function callBuffers(calls: readonly ProgramCall[]): ArrayBuffer[] {
@@ -60,7 +75,10 @@ async function handle(request: WorkerRequest): Promise<Outgoing | undefined> {
       const session = sessions.get(request.sessionId);
       if (session === undefined) throw new Error(`session ${request.sessionId} is not open in the worker`);
       const start = performance.now();
-      const result = await runOrtSession(session.session, request.feeds, request.outputs);
+      const result = await tracked(
+        [request.sessionId],
+        runOrtSession(session.session, request.feeds, request.outputs),
+      );
       const ms = performance.now() - start;
       const owned = ownBuffers(result);
       return { reply: { id: request.id, ok: true, result: owned, ms }, transfer: transferList(owned) };
@@ -68,11 +86,13 @@ async function handle(request: WorkerRequest): Promise<Outgoing | undefined> {
     case 'release': {
       const session = sessions.get(request.sessionId);
       sessions.delete(request.sessionId);
+      await Promise.allSettled([...(inFlight.get(request.sessionId) ?? [])]);
+      inFlight.delete(request.sessionId);
       await session?.session.release();
       return { reply: { id: request.id, ok: true, result: null }, transfer: [] };
     }
     case 'program':
-      return runProgram(request);
+      return tracked(Object.values(request.sessions), runProgram(request));
     case 'cancel':
       programs.get(request.id)?.abort();
       return undefined;

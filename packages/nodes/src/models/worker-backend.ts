@@ -45,6 +45,10 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
   /** Open sessions by the key programs name them with: their id in the worker, and that worker's generation. */
   private readonly linked = new Map<number, { sessionId: number; generation: number }>();
   private nextLink = 1;
+  /** How to stop each program the worker has not answered yet (close() stops them at their next step). */
+  private readonly programStops = new Map<number, () => void>();
+  /** Programs running per session key: releasing the session stops them (they then fail as released). */
+  private readonly programsOfSession = new Map<number, Set<(path: string) => void>>();
 
   constructor(workerPath: string = defaultWorkerPath()) {
     this.workerPath = workerPath;
@@ -72,6 +76,7 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
       this.unanswered.clear();
+      this.programStops.clear();
       this.notifyAnswered();
       this.failAll(worker, new Error(`inference worker exited with code ${code}`));
     });
@@ -90,6 +95,7 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
 
   private settle(reply: WorkerReply): void {
     this.unanswered.delete(reply.id);
+    this.programStops.delete(reply.id);
     if (this.unanswered.size === 0) this.notifyAnswered();
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;
@@ -130,7 +136,10 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
     transfer: readonly ArrayBuffer[] = [],
     signal?: AbortSignal,
     onMs?: (ms: number) => void,
-    program?: Pick<Pending, 'calls' | 'event' | 'stats'> & { cancel: (id: number) => void },
+    program?: Pick<Pending, 'calls' | 'event' | 'stats'> & {
+      cancel: (id: number) => void;
+      started: (id: number) => void;
+    },
   ): Promise<T> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
@@ -160,6 +169,10 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
       signal?.addEventListener('abort', onAbort, { once: true });
       worker.ref();
       this.unanswered.add(id);
+      if (program !== undefined) {
+        this.programStops.set(id, () => program.cancel(id));
+        program.started(id);
+      }
       worker.postMessage({ ...request, id } as WorkerRequest, [...transfer]);
     });
   }
@@ -195,15 +208,41 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
       measure: request.onStats !== undefined,
       cancel,
     };
-    return this.call<unknown>(call, request.transfer, request.signal, undefined, {
-      calls: request.onCalls,
-      ...(request.onEvent === undefined ? {} : { event: request.onEvent }),
-      ...(request.onStats === undefined ? {} : { stats: request.onStats }),
-      cancel: (id) => {
-        Atomics.store(new Int32Array(cancel), 0, 1);
-        this.worker?.postMessage({ op: 'cancel', id } satisfies WorkerRequest);
-      },
-    });
+    const stop = (id: number): void => {
+      if (Atomics.exchange(new Int32Array(cancel), 0, 1) !== 0) return;
+      this.worker?.postMessage({ op: 'cancel', id } satisfies WorkerRequest);
+    };
+    // releasing one of its sessions stops the program, which then fails as a run on a released session would
+    let requestId: number | undefined;
+    let releasedPath: string | undefined;
+    const onRelease = (path: string): void => {
+      releasedPath ??= path;
+      if (requestId !== undefined) stop(requestId);
+    };
+    const keys = Object.values(request.sessions);
+    for (const key of keys) {
+      const set = this.programsOfSession.get(key) ?? new Set();
+      set.add(onRelease);
+      this.programsOfSession.set(key, set);
+    }
+    try {
+      return await this.call<unknown>(call, request.transfer, request.signal, undefined, {
+        calls: request.onCalls,
+        ...(request.onEvent === undefined ? {} : { event: request.onEvent }),
+        ...(request.onStats === undefined ? {} : { stats: request.onStats }),
+        cancel: stop,
+        started: (id) => {
+          requestId = id;
+        },
+      });
+    } catch (error) {
+      if (releasedPath !== undefined && !(request.signal?.aborted ?? false)) {
+        throw sessionReleasedError(releasedPath);
+      }
+      throw error;
+    } finally {
+      for (const key of keys) this.programsOfSession.get(key)?.delete(onRelease);
+    }
   }
 
   async open(path: string, options: SessionCreateOptions): Promise<ModelSession> {
@@ -249,6 +288,8 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
         if (released) return;
         released = true;
         this.linked.delete(linkKey);
+        for (const stopProgram of this.programsOfSession.get(linkKey) ?? []) stopProgram(path);
+        this.programsOfSession.delete(linkKey);
         if (this.worker === undefined || this.generation !== generation) return; // gone with its worker
         await this.call<null>({ op: 'release', sessionId: opened.sessionId });
       },
@@ -264,6 +305,8 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
     const worker = this.worker;
     if (worker === undefined) return;
     worker.ref(); // keep the process alive until the call in flight has returned
+    // a program stops at its next step (its caller gets an AbortError): at most one model call to wait for
+    for (const stop of this.programStops.values()) stop();
     while (this.unanswered.size > 0 && this.worker === worker) {
       await new Promise<void>((resolve) => this.answeredWaiters.push(resolve));
     }
