@@ -39,12 +39,26 @@ beforeAll(() => {
   ): Promise<ModelSession> {
     const session = await open.call(this, path, options);
     const file = relative(modelsDir, path);
+    const count = (): void => void calls.set(file, (calls.get(file) ?? 0) + 1);
+    const link = session.link;
     return {
       ...session,
       run: (feeds, runOptions) => {
-        calls.set(file, (calls.get(file) ?? 0) + 1);
+        count();
         return session.run(feeds, runOptions);
       },
+      // the sampling loops call the UNet inside a program, which reports each call through the link
+      ...(link === undefined
+        ? {}
+        : {
+            link: {
+              ...link,
+              onCall: (call) => {
+                count();
+                link.onCall(call);
+              },
+            },
+          }),
     };
   });
   manager = new ModelManager({ modelsDir, mode: 'in-process', providers: ['cpu'], logger: () => {} });

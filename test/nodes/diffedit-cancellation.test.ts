@@ -14,6 +14,7 @@ import { paramsOf, recordingContext } from './node-context.js';
 /**
  * Cancelling inside the long DiffEdit nodes: the node itself must stop at the next UNet call once the run's
  * signal aborts (the test context's progress() does not throw, so only the node's own signal handling counts).
+ * In-process: the loop program runs on this thread, so the counts show where it stopped.
  */
 let manager: ModelManager;
 let model: DiffusionModel;
@@ -35,30 +36,11 @@ beforeAll(async () => {
 });
 afterAll(() => manager.close());
 
-/** The toy model, but the run's controller aborts once `calls` UNet calls have returned. */
-function abortingAfter(
-  calls: number,
-  controller: AbortController,
-): { model: DiffusionModel; started: () => number } {
-  let started = 0;
-  let finished = 0;
-  const proxy = new Proxy(model, {
-    get(target, prop) {
-      if (prop === 'unet') {
-        return async (...args: Parameters<DiffusionModel['unet']>) => {
-          started++;
-          const out = await target.unet(...args);
-          if (++finished === calls) controller.abort();
-          return out;
-        };
-      }
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return { model: proxy, started: () => started };
-}
-
+/**
+ * Runs the node with a context whose signal aborts once the node has reported `calls` steps (one UNet call
+ * each: the loops run as programs next to the UNet, so the calls are counted by the model); returns how many
+ * UNet calls the node made and how many steps it reported.
+ */
 async function cancelled(
   def: NodeDefinition,
   inputs: (m: DiffusionModel) => Record<string, unknown>,
@@ -66,11 +48,18 @@ async function cancelled(
   calls: number,
 ): Promise<{ started: number; steps: number }> {
   const controller = new AbortController();
-  const { model: aborting, started } = abortingAfter(calls, controller);
-  const { ctx, progress } = recordingContext(controller.signal);
-  await expect(def.run(ctx, inputs(aborting), paramsOf(def, params))).rejects.toThrow(/abort/i);
+  const { ctx: recording, progress } = recordingContext(controller.signal);
+  const ctx = {
+    ...recording,
+    progress: (step: number, total: number) => {
+      recording.progress(step, total);
+      if (progress.length === calls) controller.abort();
+    },
+  };
+  const before = model.calls.unet;
+  await expect(def.run(ctx, inputs(model), paramsOf(def, params))).rejects.toThrow(/abort/i);
   expect(controller.signal.aborted).toBe(true);
-  return { started: started(), steps: progress.length };
+  return { started: model.calls.unet - before, steps: progress.length };
 }
 
 describe('cancellation inside the long DiffEdit nodes', () => {

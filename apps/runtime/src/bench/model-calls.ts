@@ -1,7 +1,13 @@
 import { performance } from 'node:perf_hooks';
 
 import { openOrtSession, toOrtFeeds } from '@diffedit/nodes';
-import type { SessionCreateOptions, SessionRunObserver, WireFeeds, WireTensor } from '@diffedit/nodes';
+import type {
+  ProgramStats,
+  SessionCreateOptions,
+  SessionRunObserver,
+  WireFeeds,
+  WireTensor,
+} from '@diffedit/nodes';
 
 import { round3, summarize } from './stats.js';
 
@@ -23,6 +29,9 @@ export class ModelCallRecorder implements SessionRunObserver {
   runCount = 0;
   /** each session.run's time, in call order (so that calls can be compared one by one with a replay) */
   callMs: number[] = [];
+  /** CPU of the thread that ran the loop programs (the model worker's), in total and outside session.run */
+  programThreadCpuMs = 0;
+  programThreadCpuOutsideRunMs = 0;
 
   beforeRun(path: string, feeds: WireFeeds, outputs: readonly string[] | undefined): void {
     if (!this.recording) return;
@@ -31,10 +40,20 @@ export class ModelCallRecorder implements SessionRunObserver {
     this.calls.push({ path, feeds: copy, outputs });
   }
 
+  /** Program calls (loops run in the model worker) copy their feeds only while recording. */
+  wantsFeeds(): boolean {
+    return this.recording;
+  }
+
   afterRun(_path: string, ms: number): void {
     this.runMs += ms;
     this.runCount++;
     this.callMs.push(ms);
+  }
+
+  afterProgram(_path: string, stats: ProgramStats): void {
+    this.programThreadCpuMs += stats.threadCpuMs;
+    this.programThreadCpuOutsideRunMs += stats.threadCpuMs - stats.inRunThreadCpuMs;
   }
 
   /** Starts a fresh tally (and recording when asked). */
@@ -44,6 +63,8 @@ export class ModelCallRecorder implements SessionRunObserver {
     this.runMs = 0;
     this.runCount = 0;
     this.callMs = [];
+    this.programThreadCpuMs = 0;
+    this.programThreadCpuOutsideRunMs = 0;
   }
 }
 

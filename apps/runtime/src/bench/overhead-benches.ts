@@ -86,6 +86,9 @@ interface MeasuredRun {
   processCpuMs: number;
   /** the same by group of threads (Linux), when measuredRun was told which threads existed before */
   threadCpu: ThreadGroups | undefined;
+  /** CPU of the thread the loop programs ran on (the model worker's), outside session.run (Linux) */
+  programThreadCpuOutsideRunMs: number;
+  programThreadCpuMs: number;
 }
 
 type ThreadGroups = ReturnType<typeof threadCpuGroups>;
@@ -176,6 +179,8 @@ async function measuredRun(
     callMs: recorder.callMs,
     processCpuMs: processMs,
     threadCpu: groupsBetween(threadsBefore, threadsAfter, existingThreads),
+    programThreadCpuOutsideRunMs: recorder.programThreadCpuOutsideRunMs,
+    programThreadCpuMs: recorder.programThreadCpuMs,
   };
 }
 
@@ -321,6 +326,9 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
           ? round3(median(runs.map((r) => r.mainThreadCpuMs!)))
           : null,
         nonModelMedianMs: round3(median(runs.map((r) => r.wallMs - r.sessionRunMs))),
+        // the sampling loops run in the model worker: their JavaScript costs that thread, not the main one
+        loopThreadCpuOutsideRunMedianMs: round3(median(runs.map((r) => r.programThreadCpuOutsideRunMs))),
+        loopThreadCpuMedianMs: round3(median(runs.map((r) => r.programThreadCpuMs))),
         sessionCalls: callsByComponent(calls),
         rerunTargetPromptMedianMs: round3(median(reruns)),
         rerunTargetPromptRatio: round3(median(reruns) / wall),

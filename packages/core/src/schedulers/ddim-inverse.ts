@@ -73,24 +73,24 @@ export class DDIMInverseScheduler extends DDIMSchedulerBase {
     const sqrtATgt = Math.sqrt(aTgt);
     const dirCoef = Math.sqrt(1 - aTgt);
     const type = cfg.prediction_type;
-    if (type === 'epsilon' && !cfg.clip_sample) {
-      // the product's case in one pass: x̂0 as predictOriginal computes it, stored, then read back (rounded
-      // as the array holds it) for the step, which is what the two passes below give
+    if (type === 'epsilon') {
+      // the product's case in one pass: x̂0 as predictOriginal computes it, stored, clipped as its second
+      // pass does, then read back (rounded as the array holds it) for the step: what the passes below give
+      const r = cfg.clip_sample ? cfg.clip_sample_range : Infinity;
       for (let i = 0; i < n; i++) {
         x0[i] = (x[i] - sqrtBSrc * o[i]) / sqrtASrc;
+        const v = x0[i];
+        if (v < -r) x0[i] = -r;
+        else if (v > r) x0[i] = r;
         out[i] = sqrtATgt * x0[i] + dirCoef * o[i];
       }
       return { prevSample, predOriginalSample };
     }
     predictOriginal(type, aSrc, o, x, x0, cfg.clip_sample ? cfg.clip_sample_range : Infinity);
     for (let i = 0; i < n; i++) {
-      // ε̂ is never recomputed from a clipped x̂0 here (as in diffusers).
+      // ε̂ is never recomputed from a clipped x̂0 here (as in diffusers); ε predictions took the path above
       const eps =
-        type === 'epsilon'
-          ? o[i]
-          : type === 'v_prediction'
-            ? sqrtASrc * o[i] + sqrtBSrc * x[i]
-            : (x[i] - sqrtASrc * o[i]) / sqrtBSrc;
+        type === 'v_prediction' ? sqrtASrc * o[i] + sqrtBSrc * x[i] : (x[i] - sqrtASrc * o[i]) / sqrtBSrc;
       out[i] = sqrtATgt * x0[i] + dirCoef * eps;
     }
     return { prevSample, predOriginalSample };

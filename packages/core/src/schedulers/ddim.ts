@@ -254,19 +254,17 @@ export class DDIMScheduler extends DDIMSchedulerBase {
     const sqrtBT = Math.sqrt(bT);
     const clipped = options.useClippedModelOutput === true;
 
-    if (
-      cfg.prediction_type === 'epsilon' &&
-      !cfg.clip_sample &&
-      !cfg.thresholding &&
-      !clipped &&
-      !(eta > 0)
-    ) {
-      // the product's case in one pass: x̂0 as predictOriginal computes it, stored, then read back (rounded
-      // as the array holds it) for the step, which is what the two passes below give
+    if (cfg.prediction_type === 'epsilon' && !cfg.thresholding && !clipped && !(eta > 0)) {
+      // the product's case in one pass: x̂0 as predictOriginal computes it, stored, clipped as its second
+      // pass does, then read back (rounded as the array holds it) for the step: what the passes below give
       const sa = Math.sqrt(aT);
       const sb = Math.sqrt(1 - aT);
+      const r = cfg.clip_sample ? cfg.clip_sample_range : Infinity;
       for (let i = 0; i < n; i++) {
         x0[i] = (x[i] - sb * o[i]) / sa;
+        const v = x0[i];
+        if (v < -r) x0[i] = -r;
+        else if (v > r) x0[i] = r;
         out[i] = sqrtAPrev * x0[i] + dirCoef * o[i];
       }
       return { prevSample, predOriginalSample };

@@ -238,15 +238,17 @@ describe('addNoise / getVelocity', () => {
   });
 });
 
-describe('the one-pass ε step (no clipping, η = 0) against the two-pass formula, bit for bit', () => {
+describe('the one-pass ε step (η = 0, clipped or not) against the two-pass formula, bit for bit', () => {
   const n = 4 * 8 * 8;
   const x = new SeededRng(1).fillNormal(new Float32Array(n));
   const o = new SeededRng(2).fillNormal(new Float32Array(n));
   // x̂0 = (x − √(1−ᾱ)·ε)/√ᾱ stored as float32, then prev = √ᾱ_prev·x̂0 + √(1 − ᾱ_prev)·ε
-  const twoPass = (aT: number, aPrev: number): { x0: Float32Array; prev: Float32Array } => {
+  // with clipping, x̂0 is clipped to ±r in a pass of its own, as predictOriginal does
+  const twoPass = (aT: number, aPrev: number, r = Infinity): { x0: Float32Array; prev: Float32Array } => {
     const x0 = new Float32Array(n);
     const prev = new Float32Array(n);
     for (let i = 0; i < n; i++) x0[i] = (x[i] - Math.sqrt(1 - aT) * o[i]) / Math.sqrt(aT);
+    for (let i = 0; i < n; i++) x0[i] = x0[i] < -r ? -r : x0[i] > r ? r : x0[i];
     for (let i = 0; i < n; i++) prev[i] = Math.sqrt(aPrev) * x0[i] + Math.sqrt(1 - aPrev - 0 * 0) * o[i];
     return { x0, prev };
   };
@@ -273,5 +275,33 @@ describe('the one-pass ε step (no clipping, η = 0) against the two-pass formul
       expect(Buffer.from(prevSample.buffer)).toEqual(Buffer.from(ref.prev.buffer));
       expect(Buffer.from(predOriginalSample.buffer)).toEqual(Buffer.from(ref.x0.buffer));
     }
+  });
+  it('both with clip_sample (the toy packs clip), x̂0 clipped where it exceeds the range', async () => {
+    const { DDIMInverseScheduler } = await import('@diffedit/core');
+    const config = { ...EPS_CONFIG, clip_sample: true, clip_sample_range: 0.8 };
+    const forward = scheduler(config);
+    const inverse = DDIMInverseScheduler.fromConfig(config);
+    inverse.setTimesteps(50);
+    let clippedValues = 0;
+    for (const t of [forward.timesteps[0], forward.timesteps[25], forward.timesteps.at(-1)!]) {
+      const prevT = forward.previousTimestep(t);
+      const aPrev = prevT >= 0 ? forward.alphasCumprod[prevT] : forward.finalAlphaCumprod;
+      const ref = twoPass(forward.alphasCumprod[t], aPrev, 0.8);
+      const sample = x.slice();
+      const x0 = new Float32Array(n);
+      forward.step(o, t, sample, { out: sample, predOriginalOut: x0 });
+      expect(Buffer.from(sample.buffer)).toEqual(Buffer.from(ref.prev.buffer));
+      expect(Buffer.from(x0.buffer)).toEqual(Buffer.from(ref.x0.buffer));
+      clippedValues += x0.filter((v) => Math.abs(v) === Math.fround(0.8)).length;
+    }
+    for (const t of [inverse.timesteps[0], inverse.timesteps[30]]) {
+      const src = inverse.sourceTimestep(t);
+      const aSrc = src >= 0 ? inverse.alphasCumprod[src] : inverse.initialAlphaCumprod;
+      const ref = twoPass(aSrc, inverse.alphasCumprod[t], 0.8);
+      const { prevSample, predOriginalSample } = inverse.step(o, t, x);
+      expect(Buffer.from(prevSample.buffer)).toEqual(Buffer.from(ref.prev.buffer));
+      expect(Buffer.from(predOriginalSample.buffer)).toEqual(Buffer.from(ref.x0.buffer));
+    }
+    expect(clippedValues).toBeGreaterThan(0);
   });
 });

@@ -22,16 +22,27 @@ export async function openComponent(pool: SessionPool, folder: string, file: str
 
 /** The session with run() failures rethrown as ModelErrors naming the model; aborts and ModelErrors pass. */
 function namingRunFailures(session: ModelSession, folder: string, file: string): ModelSession {
+  const named = (error: unknown): unknown =>
+    error instanceof ModelError || (error instanceof Error && error.name === 'AbortError')
+      ? error
+      : new ModelError('model_run_failed', folder, file, errorMessage(error), error);
   const run: ModelSession['run'] = async (feeds, options) => {
     try {
       return await session.run(feeds, options);
     } catch (error) {
-      if (error instanceof ModelError || (error instanceof Error && error.name === 'AbortError')) throw error;
       if (options?.signal?.aborted) throw error;
-      throw new ModelError('model_run_failed', folder, file, errorMessage(error), error);
+      throw named(error);
     }
   };
-  return { ...session, run };
+  const link = session.link;
+  return {
+    ...session,
+    run,
+    // a failed call inside a program is named the same way
+    ...(link === undefined
+      ? {}
+      : { link: { ...link, onFailure: (error: Error) => named(link.onFailure(error)) as Error } }),
+  };
 }
 
 /** An input/output the code relies on; its absence means the export does not have the expected layout. */

@@ -16,7 +16,13 @@ import { numberField, readJsonFile, readOptionalJson } from './model-files.js';
 import type { ModelSession } from './model-session.js';
 import type { SessionPool } from './session-pool.js';
 import { TextTokenizer } from './text-tokenizer.js';
-import type { WireDType, WireFeeds, WireTensor } from './wire-tensor.js';
+import { unetFeeds, unetIo } from './unet-call.js';
+import type { UnetIo } from './unet-call.js';
+import { runProgram } from './program-client.js';
+import type { ProgramInvocation } from './program-client.js';
+import { observingProgramCalls } from './program-client.js';
+import type { ProgramRef } from './program.js';
+import type { WireDType, WireFeeds } from './wire-tensor.js';
 import { floatFeed, numberFeed, wireToTensor } from './wire-tensor.js';
 
 export const DIFFUSION_FILES = {
@@ -305,7 +311,6 @@ export class DiffusionModel {
     options: UnetCallOptions = {},
   ): Promise<Tensor> {
     const session = this.sessions.unet;
-    const file = DIFFUSION_FILES.unet;
     const batch = sample.dims[0];
     if (encoderHiddenStates.dims[0] !== batch) {
       throw new RangeError(
@@ -315,30 +320,39 @@ export class DiffusionModel {
     const steps = typeof timestep === 'number' ? new Array<number>(batch).fill(timestep) : [...timestep];
     if (steps.length !== batch)
       throw new RangeError(`unet: ${steps.length} timesteps for a batch of ${batch}`);
-    const sampleSpec = findSpec(session.inputs, 'sample') as IoSpec;
-    const stepSpec = findSpec(session.inputs, 'timestep') as IoSpec;
-    const hiddenSpec = findSpec(session.inputs, 'encoder_hidden_states') as IoSpec;
-    const outName = (findSpec(session.outputs, 'out_sample') ?? session.outputs[0]).name;
+    const io = this.unetIo;
     const copy = session.transfersInputs;
-    return this.runChunked('unet', batch, outName, options.signal, (start, end) => {
+    return this.runChunked('unet', batch, io.outName, options.signal, (start, end) => {
       const x = sliceRows(sample, start, end);
       const h = sliceRows(encoderHiddenStates, start, end);
-      return {
-        sample: floatFeed(
-          floatType(sampleSpec, this, file),
-          x.dims,
-          x.data,
-          copy && !(options.handOverSample === true && isWhole(x.data)),
-        ),
-        timestep: timestepFeed(stepSpec, steps.slice(start, end), this.folder, file),
-        encoder_hidden_states: floatFeed(
-          floatType(hiddenSpec, this, file),
-          h.dims,
-          h.data,
-          copy && !(options.handOverEmbeddings === true && isWhole(h.data)),
-        ),
-      };
+      return unetFeeds(
+        io,
+        x,
+        steps.slice(start, end),
+        h,
+        copy && !(options.handOverSample === true && isWhole(x.data)),
+        copy && !(options.handOverEmbeddings === true && isWhole(h.data)),
+      );
     });
+  }
+
+  /** The UNet session's input types and output name (what a program needs to feed it). */
+  get unetIo(): UnetIo {
+    return unetIo(this.sessions.unet, this.folder);
+  }
+
+  /**
+   * Runs a loop program next to the UNet session (in the model worker, or on this thread in-process): its UNet
+   * calls count in `calls` and reach the session's observers as calls through unet() do.
+   */
+  runUnetProgram<I, O>(
+    program: ProgramRef<I, O>,
+    invocation: Omit<ProgramInvocation<I>, 'sessions'>,
+  ): Promise<O> {
+    const unet = observingProgramCalls(this.sessions.unet, () => {
+      this.calls.unet++;
+    });
+    return runProgram(program, { ...invocation, sessions: { unet } });
   }
 
   /** Image [B,3,H,W] in [-1,1] → posterior parameters or a sample (see VaeEncoding); unscaled. */
@@ -444,35 +458,6 @@ function intType(spec: IoSpec, model: DiffusionModel): WireDType {
     DIFFUSION_FILES.textEncoder,
     `input ${spec.name} has type ${spec.type}, expected int32 or int64`,
   );
-}
-
-/** Timesteps shaped and typed as the UNet declares: rank 0, [1] (one shared value) or [B]. */
-export function timestepFeed(
-  spec: IoSpec,
-  steps: readonly number[],
-  folder: string,
-  file: string,
-): WireTensor {
-  const type = spec.type;
-  if (!isFloatType(type) && !isIntType(type)) {
-    throw new ModelError('model_io_mismatch', folder, file, `timestep has unsupported type ${type}`);
-  }
-  const shared = spec.shape.length === 0 || fixedDim(spec, 0) === 1;
-  if (spec.shape.length > 1) {
-    throw new ModelError(
-      'model_io_mismatch',
-      folder,
-      file,
-      `timestep has rank ${spec.shape.length}, expected 0 or 1`,
-    );
-  }
-  if (shared) {
-    if (steps.some((s) => s !== steps[0])) {
-      throw new RangeError(`${file} takes one timestep for the whole batch; got ${steps.join(', ')}`);
-    }
-    return numberFeed(type, spec.shape.length === 0 ? [] : [1], [steps[0]]);
-  }
-  return numberFeed(type, [steps.length], steps);
 }
 
 /**

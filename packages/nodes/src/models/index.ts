@@ -2,7 +2,20 @@ export { ModelManager, DEFAULT_PROVIDERS, defaultIntraOpThreads } from './model-
 export type { ModelManagerOptions, ProviderInfo, SessionInfo } from './model-manager.js';
 export { detectRole, checkModelFiles, scanModelsFolder, folderSize } from './model-registry.js';
 export type { ModelListing, ModelRole, ScannedModel } from './model-registry.js';
-export { DiffusionModel, DIFFUSION_FILES, timestepFeed } from './diffusion-model.js';
+export { DiffusionModel, DIFFUSION_FILES } from './diffusion-model.js';
+export { timestepFeed, programUnet, unetIo } from './unet-call.js';
+export type { UnetIo } from './unet-call.js';
+export { defineProgram } from './program.js';
+export type {
+  ProgramCall,
+  ProgramContext,
+  ProgramFunction,
+  ProgramRef,
+  ProgramResult,
+  ProgramStats,
+} from './program.js';
+export { canRunProgram, runProgram } from './program-client.js';
+export type { ProgramInvocation } from './program-client.js';
 export type {
   DiffusionModelOptions,
   ModelCallCounts,

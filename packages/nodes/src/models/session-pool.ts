@@ -1,6 +1,7 @@
 import { resolve, sep } from 'node:path';
 import type { ModelSession, SessionBackend } from './model-session.js';
 import type { SessionCreateOptions } from './ort-session.js';
+import type { ProgramStats } from './program.js';
 import type { WireFeeds } from './wire-tensor.js';
 
 export type ModelLogger = (line: string) => void;
@@ -10,8 +11,19 @@ export type ModelLogger = (line: string) => void;
  * `feeds` are the caller's, before the call: copy what you keep (the worker mode transfers their buffers).
  */
 export interface SessionRunObserver {
+  /**
+   * Calls made inside a program (a loop run next to the sessions, see program.ts) reach beforeRun after they
+   * ran, and only while wantsFeeds() says so (default: whenever beforeRun exists), with a copy of their feeds.
+   */
   beforeRun?(path: string, feeds: WireFeeds, outputs: readonly string[] | undefined): void;
   afterRun?(path: string, ms: number): void;
+  /** Whether beforeRun wants program calls' feeds now (copying them costs; the bench records only some runs). */
+  wantsFeeds?(): boolean;
+  /**
+   * What each program that calls this session first cost the thread it ran on (the model worker's thread in
+   * worker mode); asking for it makes the program read /proc around each session call.
+   */
+  afterProgram?(path: string, stats: ProgramStats): void;
 }
 
 /**
@@ -96,8 +108,28 @@ export class SessionPool {
 
 function observed(session: ModelSession, observer: SessionRunObserver): ModelSession {
   const path = session.path;
+  const link = session.link;
+  const wantsFeeds = (): boolean => observer.beforeRun !== undefined && (observer.wantsFeeds?.() ?? true);
   return {
     ...session,
+    ...(link === undefined
+      ? {}
+      : {
+          link: {
+            ...link,
+            wantsFeeds: () => wantsFeeds() || link.wantsFeeds(),
+            onCall: (call) => {
+              if (call.feeds !== undefined) observer.beforeRun?.(path, call.feeds, call.outputs);
+              observer.afterRun?.(path, call.ms);
+              link.onCall(call);
+            },
+            wantsStats: () => observer.afterProgram !== undefined || link.wantsStats(),
+            onStats: (stats) => {
+              observer.afterProgram?.(path, stats);
+              link.onStats(stats);
+            },
+          },
+        }),
     run: (feeds, options) => {
       observer.beforeRun?.(path, feeds, options?.outputs);
       return session.run(feeds, {

@@ -1,5 +1,6 @@
 import type { SessionDescription } from './io-spec.js';
 import type { ProviderAttempt, SessionCreateOptions } from './ort-session.js';
+import type { ProgramCall, ProgramStats } from './program.js';
 import type { WireFeeds } from './wire-tensor.js';
 
 /** Messages from the main thread to the inference worker. */
@@ -17,7 +18,22 @@ export type WorkerRequest =
       readonly feeds: WireFeeds;
       readonly outputs?: readonly string[];
     }
-  | { readonly op: 'release'; readonly id: number; readonly sessionId: number };
+  | { readonly op: 'release'; readonly id: number; readonly sessionId: number }
+  | {
+      readonly op: 'program';
+      readonly id: number;
+      readonly module: string;
+      readonly name: string;
+      readonly sessions: Readonly<Record<string, number>>;
+      readonly input: unknown;
+      readonly recordFeeds: readonly string[];
+      /** measure the worker thread's CPU (ProgramStats) */
+      readonly measure: boolean;
+      /** Int32 [1]: the caller stores 1 to cancel (read between steps, while the worker's loop is busy) */
+      readonly cancel: SharedArrayBuffer;
+    }
+  /** Cancels program `id` (also aborts its signal); no reply of its own. */
+  | { readonly op: 'cancel'; readonly id: number };
 
 export interface OpenResult extends SessionDescription {
   readonly sessionId: number;
@@ -29,17 +45,40 @@ export interface WorkerFailure {
   readonly name: string;
   readonly message: string;
   readonly attempts?: readonly ProviderAttempt[];
+  /** A program's session call failed: the role of that session. */
+  readonly role?: string;
 }
 
 export type WorkerReply =
   | {
       readonly id: number;
       readonly ok: true;
-      readonly result: OpenResult | WireFeeds | null;
+      readonly result: unknown;
       /** for 'run': how long session.run took in the worker */
       readonly ms?: number;
+      /** for 'program': the session calls not reported with an event yet */
+      readonly calls?: readonly ProgramCall[];
+      /** for 'program', when asked to measure */
+      readonly stats?: ProgramStats;
     }
-  | { readonly id: number; readonly ok: false; readonly error: WorkerFailure };
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly error: WorkerFailure;
+      readonly calls?: readonly ProgramCall[];
+    };
+
+/** Sent by a running program (its reply comes later, with the same id). */
+export interface WorkerEvent {
+  readonly id: number;
+  readonly event: unknown;
+  /** the session calls made since the last message about this program */
+  readonly calls: readonly ProgramCall[];
+}
+
+export function isWorkerEvent(message: WorkerReply | WorkerEvent): message is WorkerEvent {
+  return 'event' in message;
+}
 
 /** Buffers to transfer with a set of tensors; views into a shared buffer are not transferable and are left out. */
 export function transferList(feeds: WireFeeds): ArrayBuffer[] {

@@ -4,21 +4,20 @@ import {
   defineNode,
   getInverseTimesteps,
   getTimesteps,
-  batchView,
-  regulariseNoisePredictionAsync,
   SeededRng,
   Tensor,
 } from '@diffedit/core';
 
 import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
-import { GuidedUnet, promptConditioning } from './guided-unet.js';
+import { promptConditioning } from './guided-unet.js';
 import {
   decodeScaledLatents,
   requireEncodedImage,
   sampleImageLatents,
   UNSEEDED_POSTERIOR,
 } from './image-latents.js';
-import { LatentPreviewer } from './latent-previews.js';
+import { previewSettings, ProgressRelay } from './latent-previews.js';
+import { INVERT_PROGRAM, latentSource } from './loop-programs.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
 import { ENCODED_IMAGE_SOCKET } from './vae-encode.js';
@@ -117,40 +116,47 @@ export const DDIMInvertNode = defineNode({
 
     const rng = new SeededRng(params.seed);
     const encoded = await requireEncodedImage(inputs.image, model, NODE, signal);
-    let x = await sampleImageLatents(model, encoded, 1, rng.fork('posterior'), {
-      signal,
-      warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
-    });
-    const previewer = new LatentPreviewer(ctx, params.previews ? encoded.previewProjection : undefined);
-    const regRng = rng.fork('regularisation');
+    // (the program draws it from the posterior's parameters when the export gives them)
+    const x = await latentSource(encoded.encoding, model.scalingFactor, 1, params.seed, () =>
+      sampleImageLatents(model, encoded, 1, rng.fork('posterior'), {
+        signal,
+        warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
+      }),
+    );
     const regularise = params.num_reg_steps > 0;
-    const unet = new GuidedUnet(model, embeddings, g, { signal, keepInput: regularise });
-    // every step writes straight into its slot of the output [1, S, C, h, w] (noisiest first, as diffusers
-    // stacks the reversed store): no per-step latents, no stack and transpose at the end
     const steps = timesteps.length;
+    const relay = new ProgressRelay(ctx);
+    const data = await relay.around((loopSignal) =>
+      model.runUnetProgram(INVERT_PROGRAM, {
+        input: {
+          unet: { io: model.unetIo, maxBatch: model.maxBatch },
+          config,
+          numInferenceSteps: params.num_inference_steps,
+          timesteps: [...timesteps],
+          guidanceScale: g,
+          embeddings: { dims: embeddings.dims, data: embeddings.data },
+          latent: x.source,
+          ...(regularise
+            ? {
+                regularisation: {
+                  numRegSteps: params.num_reg_steps,
+                  lambdaAutoCorr: params.lambda_auto_corr,
+                  lambdaKl: params.lambda_kl,
+                  numAutoCorrRolls: params.num_auto_corr_rolls,
+                  seed: params.seed,
+                },
+              }
+            : {}),
+          ...(params.previews ? { previews: previewSettings(encoded.previewProjection) } : {}),
+        },
+        transfer: x.transfer,
+        signal: loopSignal,
+        onEvent: relay.onEvent,
+      }),
+    );
     const [, c, h, w] = x.dims;
-    const latents = new Tensor([1, steps, c, h, w]);
+    const latents = new Tensor([1, steps, c, h, w], data);
     const slots = latents.reshape([steps, c, h, w]);
-    const predOriginal = new Tensor(x.dims);
-    for (const [i, t] of timesteps.entries()) {
-      const prediction = await unet.predict(x, t);
-      let eps = prediction.eps;
-      if (regularise) {
-        // off the event loop in slices: a Ctrl-C lands within a slice, not after the whole step
-        eps = await regulariseNoisePredictionAsync(inverse, eps, prediction.input as Tensor, t, {
-          signal,
-          numRegSteps: params.num_reg_steps,
-          lambdaAutoCorr: params.lambda_auto_corr,
-          lambdaKl: params.lambda_kl,
-          numAutoCorrRolls: params.num_auto_corr_rolls,
-          generator: regRng,
-        });
-      }
-      const slot = batchView(slots, steps - 1 - i);
-      inverse.step(eps, t, x, { out: slot, predOriginalOut: predOriginal });
-      x = slot;
-      await previewer.report(i + 1, steps, x);
-    }
     const inverted: InvertedLatents = {
       latents,
       timesteps: forwardTimesteps,

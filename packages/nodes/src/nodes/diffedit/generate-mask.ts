@@ -1,7 +1,6 @@
 import {
   DDIMScheduler,
   defineNode,
-  diffEditMaskFromUnetOutput,
   maskEncodeTimestep,
   maskUnetBatchLayout,
   NodeInputError,
@@ -10,6 +9,8 @@ import {
 } from '@diffedit/core';
 
 import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
+import { ProgressRelay } from './latent-previews.js';
+import { latentSource, MASK_PROGRAM, ownedBuffers } from './loop-programs.js';
 import { requireEncodedImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
 import { ENCODED_IMAGE_SOCKET } from './vae-encode.js';
 import { PROMPT_SOCKET, promptEmbedding } from './prompt-embeddings.js';
@@ -78,8 +79,9 @@ export const GenerateMaskNode = defineNode({
     }
     const n = params.num_maps_per_mask;
     const g = params.mask_guidance_scale;
+    const { config } = modelSchedulerConfig(model);
     const scheduler = asFieldError(NODE, 'num_inference_steps', () => {
-      const s = new DDIMScheduler(modelSchedulerConfig(model).config);
+      const s = new DDIMScheduler(config);
       s.setTimesteps(params.num_inference_steps);
       return s;
     });
@@ -112,48 +114,40 @@ export const GenerateMaskNode = defineNode({
     // RNG draw 1: n posterior samples of the one VAE encoding; draw 2: one noise shared by source and target
     const rng = new SeededRng(params.seed);
     const encoded = await requireEncodedImage(inputs.image, model, NODE, signal);
-    const x0 = await sampleImageLatents(model, encoded, n, rng.fork('posterior'), {
-      signal,
-      warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
-    });
-    const noise = rng.fork('noise').randn(x0.dims);
-    const xt = scheduler.addNoise(x0, noise, tEnc, noise); // into the noise's buffer: it is not read again
-
-    // diffusers' batch order (spec §5 quirk): [pos_src; neg_src; pos_tgt; neg_tgt], guided as o1 + g(o2 − o1).
-    // Row r of the UNet batch is latent xt[r mod n] with group ⌊r / n⌋'s embedding; each call's rows are built
-    // in buffers handed over to the model (a worker takes them instead of copies), not as one tiled batch.
-    const rows = groups.length * n;
-    const latentRow = xt.size / n;
-    const chunk = params.max_batch;
-    const calls = Math.ceil(rows / chunk);
-    let out: Tensor | undefined;
-    for (let i = 0; i < calls; i++) {
-      const [a, b] = [i * chunk, Math.min(rows, (i + 1) * chunk)];
-      const latents = new Tensor([b - a, ...xt.dims.slice(1)]);
-      const first = groups[0];
-      const embeddings = new Tensor([b - a, ...first.dims.slice(1)]);
-      for (let r = a; r < b; r++) {
-        latents.data.set(
-          xt.data.subarray((r % n) * latentRow, ((r % n) + 1) * latentRow),
-          (r - a) * latentRow,
-        );
-        embeddings.data.set(groups[Math.floor(r / n)].data, (r - a) * first.size);
-      }
-      const pred = await model.unet(latents, tEnc, embeddings, {
+    // (the program draws them from the posterior's parameters when the export gives them)
+    const x0 = await latentSource(encoded.encoding, model.scalingFactor, n, params.seed, () =>
+      sampleImageLatents(model, encoded, n, rng.fork('posterior'), {
         signal,
-        handOverSample: true,
-        handOverEmbeddings: true,
-      });
-      out ??= new Tensor([rows, ...pred.dims.slice(1)]);
-      out.data.set(pred.data, a * (out.size / rows));
-      ctx.progress(i + 1, calls);
-    }
-    if (out === undefined) throw new Error(`${NODE}: no UNet call was made`);
-    const { mask } = diffEditMaskFromUnetOutput(out, g, {
-      batchSize: 1,
-      numMapsPerMask: n,
-      maskThresholdingRatio: params.mask_thresholding_ratio,
-    });
+        warn: (message) => ctx.warn({ code: UNSEEDED_POSTERIOR, field: 'model', message }),
+      }),
+    );
+    // the groups' embedding rows in one tensor [G, L, D], in the layout's order
+    const first = groups[0];
+    const packed = new Tensor([groups.length, ...first.dims.slice(1)]);
+    groups.forEach((group, i) => packed.data.set(group.data, i * first.size));
+    const relay = new ProgressRelay(ctx);
+    // the noising, the UNet calls (in chunks of max_batch, diffusers' batch order) and the reduction to a
+    // mask all run next to the UNet: one request, the mask back
+    const result = await relay.around((loopSignal) =>
+      model.runUnetProgram(MASK_PROGRAM, {
+        input: {
+          unet: { io: model.unetIo, maxBatch: model.maxBatch },
+          config,
+          numInferenceSteps: params.num_inference_steps,
+          timestep: tEnc,
+          seed: params.seed,
+          latents: x0.source,
+          groups: { dims: packed.dims, data: packed.data },
+          guidanceScale: g,
+          maskThresholdingRatio: params.mask_thresholding_ratio,
+          chunk: params.max_batch,
+        },
+        transfer: [...x0.transfer, ...ownedBuffers(packed.data)],
+        signal: loopSignal,
+        onEvent: relay.onEvent,
+      }),
+    );
+    const mask = new Tensor(result.dims, result.data);
     return { mask: mask.reshape([1, 1, mask.dims[1], mask.dims[2]]) };
   },
 });

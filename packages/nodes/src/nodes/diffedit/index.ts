@@ -15,7 +15,10 @@ export type { EncodedImage, InvertedLatents } from './values.js';
 export { meanOverPrompts, promptEmbedding, promptWarnings } from './prompt-embeddings.js';
 export type { PromptValue } from './prompt-embeddings.js';
 export { encodeImage, requireSingleImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
-export { LatentPreviewer } from './latent-previews.js';
+export { LatentPreviewer, ProgressRelay } from './latent-previews.js';
+export { DENOISE_PROGRAM, INVERT_PROGRAM, MASK_PROGRAM } from './loop-programs.js';
+export type { DenoiseInput, InvertInput, MaskInput, TensorData, UnetSetup } from './loop-programs.js';
+export type { PreviewSettings, StepEvent } from './step-reporter.js';
 export { maskForLatents, maskWarnings } from './masked-denoise.js';
 export { T5_CAPTION_INSTRUCTION } from './prompt-t5.js';
 export {

@@ -1,36 +1,97 @@
-import type { Tensor } from '@diffedit/core';
-import type { NodeContext } from '@diffedit/core';
+import type { NodeContext, Tensor } from '@diffedit/core';
 
-import { encodePngWithText, latentToPreviewRgb, type LatentPreviewProjection } from '../../pixels/index.js';
+import { encodeRgbBytesPng, type LatentPreviewProjection } from '../../pixels/index.js';
+import { StepReporter } from './step-reporter.js';
+import type { PreviewSettings, StepEvent } from './step-reporter.js';
+
+/** Least time between two latent previews of a loop. */
+export const PREVIEW_INTERVAL_MS = 400;
+
+/** The preview settings of a loop program: none when previews are off (no projection). */
+export function previewSettings(
+  projection: LatentPreviewProjection | undefined,
+): PreviewSettings | undefined {
+  return projection === undefined ? undefined : { projection, intervalMs: PREVIEW_INTERVAL_MS };
+}
+
+/**
+ * Turns a loop program's StepEvents into ctx.progress calls, in order (a preview is PNG-encoded here, at most
+ * a few per loop). When ctx.progress throws (the run was cancelled), `signal` aborts with that error, so the
+ * program stops at its next step and the node fails with the same error as ctx.progress gave.
+ */
+export class ProgressRelay {
+  readonly signal: AbortSignal;
+  private readonly failed = new AbortController();
+  private chain: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly ctx: NodeContext) {
+    this.signal = AbortSignal.any([ctx.signal, this.failed.signal]);
+  }
+
+  readonly onEvent = (event: unknown): void => {
+    const { step, total, preview } = event as StepEvent;
+    this.chain = this.chain.then(async () => {
+      // a cancelled loop reports nothing more (its last step may finish before it sees the cancellation)
+      if (this.failure !== undefined || this.signal.aborted) return;
+      try {
+        if (preview === undefined) {
+          this.ctx.progress(step, total);
+          return;
+        }
+        const { width, height, rgb } = preview;
+        const bytes = await encodeRgbBytesPng(rgb, width, height);
+        this.ctx.progress(step, total, { mime: 'image/png', bytes, width, height });
+      } catch (error) {
+        this.failure = { error };
+        this.failed.abort(error);
+      }
+    });
+  };
+
+  /** Waits for the events delivered so far; throws what ctx.progress threw, if it did. */
+  async settled(): Promise<void> {
+    await this.chain;
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  /** Runs `loop` (given the relay's signal), then waits for its last events to reach ctx.progress. */
+  async around<T>(loop: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    let value: T;
+    try {
+      value = await loop(this.signal);
+    } catch (error) {
+      await this.settled();
+      throw error;
+    }
+    await this.settled();
+    return value;
+  }
+}
 
 /**
  * Streams cheap previews of the current latent through ctx.progress (the projection comes with the encoded
- * image, see VAEEncode; undefined turns previews off), at most one every `intervalMs` (and
- * always at the last step); other steps report progress without a preview.
+ * image, see VAEEncode; undefined turns previews off), at most one every `intervalMs` (and always at the
+ * last step); other steps report progress without a preview. For loops that run on this thread (the DiffEdit
+ * nodes' loops run as programs, which report with the same StepReporter).
  */
 export class LatentPreviewer {
-  private last = -Infinity;
+  private readonly relay: ProgressRelay;
+  private readonly reporter: StepReporter;
 
   constructor(
-    private readonly ctx: NodeContext,
-    private readonly projection: LatentPreviewProjection | undefined,
-    private readonly intervalMs = 400,
-  ) {}
+    ctx: NodeContext,
+    projection: LatentPreviewProjection | undefined,
+    intervalMs = PREVIEW_INTERVAL_MS,
+  ) {
+    this.relay = new ProgressRelay(ctx);
+    const settings = projection === undefined ? undefined : { projection, intervalMs };
+    this.reporter = new StepReporter((event) => this.relay.onEvent(event), settings);
+  }
 
   /** `latent`: the current sample [B, C, h, w] (batch row 0 is shown). */
   async report(step: number, total: number, latent: Tensor): Promise<void> {
-    const now = Date.now();
-    if (this.projection === undefined || (now - this.last < this.intervalMs && step < total)) {
-      this.ctx.progress(step, total);
-      return;
-    }
-    this.last = now;
-    const [, c, h, w] = latent.dims;
-    // about 128 px on the long side (a 512² image's 64² latent ×2): a quarter of the pixels of 256 px for
-    // the PNG encoder, and the client scales it up for display anyway
-    const upscale = Math.max(1, Math.min(8, Math.floor(128 / Math.max(h, w))));
-    const rgb = latentToPreviewRgb(latent.data.subarray(0, c * h * w), c, h, w, this.projection, upscale);
-    const bytes = await encodePngWithText(rgb);
-    this.ctx.progress(step, total, { mime: 'image/png', bytes, width: rgb.width, height: rgb.height });
+    this.reporter.report(step, total, latent);
+    await this.relay.settled();
   }
 }

@@ -1,22 +1,20 @@
 import type { NodeWarningInit } from '@diffedit/core';
 import {
   DDIMScheduler,
-  batchView,
   defineNode,
-  diffEditBlend,
   invertedLatentsStepMajor,
   maskedDenoisePlan,
   NodeInputError,
   resizeMaskToLatent,
-  SeededRng,
   Tensor,
 } from '@diffedit/core';
 
 import { requireMask } from '../image/image-values.js';
 import { asFieldError } from './diffusion-setup.js';
-import { GuidedUnet, promptConditioning } from './guided-unet.js';
+import { promptConditioning } from './guided-unet.js';
 import { decodeScaledLatents } from './image-latents.js';
-import { LatentPreviewer } from './latent-previews.js';
+import { previewSettings, ProgressRelay } from './latent-previews.js';
+import { DENOISE_PROGRAM } from './loop-programs.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
 
@@ -170,26 +168,28 @@ export const MaskedDenoiseNode = defineNode({
     });
 
     const stepMajor = invertedLatentsStepMajor(inverted.latents, 1); // [S, 1, C, h, w]
-    const background = (i: number) => batchView(stepMajor, i).reshape([1, c, h, w]);
-    // x is updated in place and x̂0 reuses one buffer: the loop allocates only what the UNet call needs.
-    const x = background(0).clone();
-    const predOriginal = Tensor.zeros(x.dims);
-    const generator = params.eta > 0 ? new SeededRng(params.seed) : undefined;
-    const projection = params.previews ? inverted.previewProjection : undefined;
-    const previewer = new LatentPreviewer(ctx, projection);
-    const unet = new GuidedUnet(model, embeddings, g, { signal });
-    for (const step of plan) {
-      const { eps } = await unet.predict(x, step.timestep);
-      scheduler.step(eps, step.timestep, x, {
-        eta: params.eta,
-        generator,
-        out: x,
-        predOriginalOut: predOriginal,
-      });
-      // P6: the background comes from the stored latent at level t (one step noisier than x now)
-      diffEditBlend(x, mask, background(step.latentIndex), x);
-      await previewer.report(step.index + 1, plan.length, x);
-    }
+    const relay = new ProgressRelay(ctx);
+    const data = await relay.around((loopSignal) =>
+      model.runUnetProgram(DENOISE_PROGRAM, {
+        input: {
+          unet: { io: model.unetIo, maxBatch: model.maxBatch },
+          config: inverted.schedulerConfig,
+          numInferenceSteps: inverted.numInferenceSteps,
+          plan,
+          // read only: copied to a worker (the inverted latents stay cached here)
+          stepMajor: { dims: stepMajor.dims, data: stepMajor.data },
+          mask: { dims: mask.dims, data: mask.data },
+          guidanceScale: g,
+          embeddings: { dims: embeddings.dims, data: embeddings.data },
+          eta: params.eta,
+          seed: params.seed,
+          ...(params.previews ? { previews: previewSettings(inverted.previewProjection) } : {}),
+        },
+        signal: loopSignal,
+        onEvent: relay.onEvent,
+      }),
+    );
+    const x = new Tensor([1, c, h, w], data);
     return { latents: x, image: await decodeScaledLatents(model, x, signal) };
   },
 });

@@ -1,0 +1,117 @@
+// Runs a program on this thread with onnxruntime sessions: shared by the model worker and the in-process backend,
+// so a program behaves the same in both. Generic: it knows programs only by module and name.
+import type { InferenceSession } from 'onnxruntime-node';
+
+import type { SessionDescription } from './io-spec.js';
+import { errorMessage } from './model-errors.js';
+import { runOrtSession } from './ort-session.js';
+import { lookupProgram, ProgramSessionFailure } from './program.js';
+import type { ProgramCall, ProgramContext, ProgramResult, ProgramStats } from './program.js';
+import { threadCpuMs } from './thread-cpu.js';
+import type { WireFeeds, WireTensor } from './wire-tensor.js';
+
+export interface HostedSession extends SessionDescription {
+  readonly session: InferenceSession;
+}
+
+export interface HostedProgram {
+  readonly module: string;
+  readonly name: string;
+  readonly input: unknown;
+  readonly sessions: Readonly<Record<string, HostedSession>>;
+  readonly recordFeeds: readonly string[];
+  /** Aborted when the caller cancels; `cancelled` is read between steps (it may know sooner than the signal). */
+  readonly signal: AbortSignal;
+  readonly cancelled: () => boolean;
+  readonly cancelError: () => Error;
+  /** Delivers an event with the calls made since the last delivery. */
+  readonly emit: (event: unknown, calls: ProgramCall[], transfer: readonly ArrayBuffer[]) => void;
+  /** Delivers the calls a failed program made since the last delivery (before its error is reported). */
+  readonly deliverCalls: (calls: ProgramCall[]) => void;
+  /** Measure the thread's CPU (reads /proc around every session call: for the bench, not for production). */
+  readonly measure: boolean;
+}
+
+/** Runs the program; resolves with its result and the calls not yet delivered. */
+export async function hostProgram(
+  hosted: HostedProgram,
+): Promise<{ result: ProgramResult<unknown>; calls: ProgramCall[]; stats?: ProgramStats }> {
+  const program = await lookupProgram(hosted.module, hosted.name);
+  const cpu = hosted.measure ? threadCpuMs : (): undefined => undefined;
+  const wallStart = performance.now();
+  const cpuStart = cpu();
+  let inRunCpu = 0;
+  let calls: ProgramCall[] = [];
+  const record = new Set(hosted.recordFeeds);
+  const throwIfCancelled = (): void => {
+    if (hosted.cancelled()) throw hosted.cancelError();
+  };
+  const descriptions: Record<string, SessionDescription> = {};
+  for (const [role, s] of Object.entries(hosted.sessions)) {
+    descriptions[role] = { inputs: s.inputs, outputs: s.outputs };
+  }
+  const ctx: ProgramContext = {
+    sessions: descriptions,
+    signal: hosted.signal,
+    throwIfCancelled,
+    async run(role, feeds, outputs) {
+      const hostedSession = hosted.sessions[role];
+      if (hostedSession === undefined) throw new Error(`program ${hosted.name}: no session in role ${role}`);
+      throwIfCancelled();
+      const copy = record.has(role) ? copyFeeds(feeds) : undefined;
+      // the thread's CPU is read outside the timed window, so that measuring does not inflate session.run
+      const runCpuStart = cpu();
+      const start = performance.now();
+      let out: WireFeeds;
+      let ms: number;
+      try {
+        out = await runOrtSession(hostedSession.session, feeds, outputs);
+        ms = performance.now() - start;
+        const runCpuEnd = cpu();
+        if (runCpuStart !== undefined && runCpuEnd !== undefined) inRunCpu += runCpuEnd - runCpuStart;
+      } catch (error) {
+        throw new ProgramSessionFailure(
+          role,
+          errorMessage(error),
+          error instanceof Error ? error.name : 'Error',
+        );
+      }
+      calls.push({
+        role,
+        ms,
+        ...(copy === undefined ? {} : { feeds: copy }),
+        ...(outputs === undefined ? {} : { outputs: [...outputs] }),
+      });
+      return out;
+    },
+    emit(event, transfer = []) {
+      const delivered = calls;
+      calls = [];
+      hosted.emit(event, delivered, transfer);
+    },
+  };
+  try {
+    const result = await program(hosted.input, ctx);
+    const cpuEnd = cpu();
+    const stats =
+      cpuStart === undefined || cpuEnd === undefined
+        ? undefined
+        : {
+            name: hosted.name,
+            wallMs: performance.now() - wallStart,
+            threadCpuMs: cpuEnd - cpuStart,
+            inRunThreadCpuMs: inRunCpu,
+          };
+    return { result, calls, ...(stats === undefined ? {} : { stats }) };
+  } catch (error) {
+    if (calls.length > 0) hosted.deliverCalls(calls);
+    calls = [];
+    throw error;
+  }
+}
+
+function copyFeeds(feeds: WireFeeds): WireFeeds {
+  const out: Record<string, WireTensor> = {};
+  for (const [name, t] of Object.entries(feeds)) out[name] = { ...t, data: t.data.slice() };
+  return out;
+}

@@ -1,0 +1,116 @@
+// Programs: loops that run next to the sessions they call (in the model worker, or on this thread with the
+// in-process backend), so that a whole sampling loop is one request instead of one round trip per model call.
+// The hosts know programs only by module and name; the programs themselves live with the nodes.
+import type { SessionDescription } from './io-spec.js';
+import type { WireFeeds } from './wire-tensor.js';
+
+/** What a program is given: its sessions by role, and a channel back to its caller. */
+export interface ProgramContext {
+  readonly sessions: Readonly<Record<string, SessionDescription>>;
+  /** Aborted when the caller cancels (seen at the next macrotask; throwIfCancelled sees it at once). */
+  readonly signal: AbortSignal;
+  /** One session.run of the session in `role`; the caller's observers see it. */
+  run(role: string, feeds: WireFeeds, outputs?: readonly string[]): Promise<WireFeeds>;
+  /** Sends `event` to the caller's onEvent (buffers in `transfer` move instead of being copied). */
+  emit(event: unknown, transfer?: readonly ArrayBuffer[]): void;
+  /** Throws the cancellation when the caller has cancelled; call it between steps. */
+  throwIfCancelled(): void;
+}
+
+export interface ProgramResult<O> {
+  readonly value: O;
+  /** Buffers of `value` to move to the caller instead of copying them (ignored on the same thread). */
+  readonly transfer?: readonly ArrayBuffer[];
+}
+
+export type ProgramFunction<I, O> = (input: I, ctx: ProgramContext) => Promise<ProgramResult<O>>;
+
+/**
+ * How a caller names a program: the module that registers it (a file URL the model worker can import)
+ * and its name there. I and O type the input and the value; the wire carries structured-cloneable data.
+ */
+export interface ProgramRef<I, O> {
+  readonly module: string;
+  readonly name: string;
+  /** phantom: the input and output types */
+  readonly types?: (input: I) => O;
+}
+
+// A program's input and output cross the worker boundary by structured clone; the registry keeps them opaque.
+type AnyProgram = ProgramFunction<never, unknown>;
+const registry = new Map<string, AnyProgram>();
+
+/** Registers `run` under `name` (in the module `module`); returns the reference callers use. */
+export function defineProgram<I, O>(
+  module: string,
+  name: string,
+  run: ProgramFunction<I, O>,
+): ProgramRef<I, O> {
+  registry.set(`${module}#${name}`, run as AnyProgram);
+  return { module, name };
+}
+
+/** The registered program, importing its module first when this thread has not loaded it yet. */
+export async function lookupProgram(
+  module: string,
+  name: string,
+): Promise<ProgramFunction<unknown, unknown>> {
+  const key = `${module}#${name}`;
+  if (!registry.has(key)) await import(module);
+  const run = registry.get(key);
+  if (run === undefined) throw new Error(`program ${name} is not registered by ${module}`);
+  return run as ProgramFunction<unknown, unknown>;
+}
+
+/** One session call made by a program, as the caller's observers see it. */
+export interface ProgramCall {
+  readonly role: string;
+  readonly ms: number;
+  /** a private copy of the feeds, when the session's observers asked for them */
+  readonly feeds?: WireFeeds;
+  readonly outputs?: readonly string[];
+}
+
+/** What a program cost the thread it ran on (Linux; measured only when asked: it reads /proc around each call). */
+export interface ProgramStats {
+  readonly name: string;
+  readonly wallMs: number;
+  /** CPU time of the host thread during the program */
+  readonly threadCpuMs: number;
+  /** the part of it inside session.run (onnxruntime computes on the calling thread too) */
+  readonly inRunThreadCpuMs: number;
+}
+
+/** A session call inside a program failed: the caller turns it into its own error for that session. */
+export class ProgramSessionFailure extends Error {
+  constructor(
+    readonly role: string,
+    message: string,
+    readonly causeName: string,
+  ) {
+    super(message);
+    this.name = 'ProgramSessionFailure';
+  }
+}
+
+/** A request as a host receives it: sessions by role as the host's own keys. */
+export interface HostProgramRequest {
+  readonly module: string;
+  readonly name: string;
+  readonly sessions: Readonly<Record<string, number>>;
+  readonly input: unknown;
+  readonly transfer: readonly ArrayBuffer[];
+  /** roles whose calls are reported with a copy of their feeds */
+  readonly recordFeeds: readonly string[];
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: unknown) => void;
+  /** the calls made so far, in order (reported before each event and before the result) */
+  readonly onCalls: (calls: readonly ProgramCall[]) => void;
+  /** Told what the program cost its thread, when it ends (measured only when given). */
+  readonly onStats?: (stats: ProgramStats) => void;
+}
+
+/** A backend that can run programs next to the sessions it holds. */
+export interface ProgramHost {
+  runProgram(request: HostProgramRequest): Promise<unknown>;
+}

@@ -1,0 +1,344 @@
+// The DiffEdit sampling loops as programs (see models/program.ts): each runs next to the UNet session, in the
+// model worker or on the main thread in-process, so a whole loop is one request with no round trip per UNet
+// call. This is the only implementation of the three loops; the nodes prepare inputs and read the results.
+// Imported by the model worker too: nothing here may import Node-only or heavy modules (no sharp, tokenizers).
+import {
+  batchView,
+  classifierFreeGuidance,
+  DDIMInverseScheduler,
+  DDIMScheduler,
+  diffEditBlend,
+  diffEditMaskFromUnetOutput,
+  duplicateForGuidance,
+  regulariseNoisePredictionAsync,
+  sampleVaePosterior,
+  SeededRng,
+  Tensor,
+  usesClassifierFreeGuidance,
+} from '@diffedit/core';
+import type { MaskedDenoiseStep, ResolvedSchedulerConfig, Seed } from '@diffedit/core';
+
+import { defineProgram } from '../../models/program.js';
+import type { ProgramContext } from '../../models/program.js';
+import { programUnet } from '../../models/unet-call.js';
+import type { UnetIo } from '../../models/unet-call.js';
+import { StepReporter } from './step-reporter.js';
+import type { PreviewSettings, StepEvent } from './step-reporter.js';
+
+/**
+ * This module as the model worker imports it: its compiled file in the package's dist/ (from the sources under
+ * vitest too; src/ and dist/ sit at the same depth, see worker-location.ts).
+ */
+const MODULE = new URL('../../../dist/nodes/diffedit/loop-programs.js', import.meta.url).href;
+
+/** A tensor as it crosses to a program: dims and float32 values. */
+export interface TensorData {
+  readonly dims: readonly number[];
+  readonly data: Float32Array;
+}
+
+const tensorOf = (t: TensorData): Tensor => new Tensor(t.dims, t.data);
+
+/**
+ * The image latents a loop starts from: given, or drawn here from the VAE posterior (diffusers'
+ * prepare_image_latents, spec §4: `count` samples of one encoding, sample by sample, from the node's
+ * 'posterior' stream), which keeps the seeded normals off the caller's thread.
+ */
+export type LatentSource =
+  | { readonly kind: 'latents'; readonly latents: TensorData }
+  | {
+      readonly kind: 'posterior';
+      readonly mean: TensorData;
+      readonly logvar: TensorData;
+      readonly scalingFactor: number;
+      readonly count: number;
+      readonly seed: Seed;
+    };
+
+function startLatents(source: LatentSource): Tensor {
+  if (source.kind === 'latents') return tensorOf(source.latents);
+  const mean = tensorOf(source.mean);
+  const [, c, h, w] = mean.dims;
+  // mean ‖ logvar along channels, once; the draws go sample by sample into the rows of one tensor
+  const parameters = new Tensor([1, 2 * c, h, w]);
+  parameters.data.set(mean.data);
+  parameters.data.set(source.logvar.data, mean.size);
+  const rng = new SeededRng(source.seed).fork('posterior');
+  const out = new Tensor([source.count, c, h, w]);
+  for (let i = 0; i < source.count; i++)
+    sampleVaePosterior(parameters, rng, source.scalingFactor, batchView(out, i));
+  return out;
+}
+
+/** What every loop needs to call the UNet the way DiffusionModel.unet does. */
+export interface UnetSetup {
+  readonly io: UnetIo;
+  readonly maxBatch: number | undefined;
+}
+
+/**
+ * The guided noise predictions of one loop: ε_u + g·(ε_c − ε_u) from one UNet call on `[x; x]` with CFG, the
+ * plain prediction without. The UNet input and the guided result live in buffers reused every step (valid
+ * until the next predict).
+ */
+class GuidedUnet {
+  private readonly cfg: boolean;
+  private input: Tensor | undefined;
+  private guided: Tensor | undefined;
+
+  constructor(
+    private readonly ctx: ProgramContext,
+    private readonly unet: UnetSetup,
+    private readonly embeddings: Tensor,
+    private readonly guidanceScale: number,
+  ) {
+    this.cfg = usesClassifierFreeGuidance(guidanceScale);
+  }
+
+  /** The prediction for the single latent `x` [1, C, h, w] at `timestep`, and what the UNet got. */
+  async predict(x: Tensor, timestep: number): Promise<{ input: Tensor; eps: Tensor }> {
+    const { io, maxBatch } = this.unet;
+    if (!this.cfg) {
+      const eps = await programUnet(this.ctx, io, maxBatch, x, timestep, this.embeddings);
+      return { input: x, eps };
+    }
+    if (this.input?.dims[0] !== 2 * x.dims[0] || this.input.size !== 2 * x.size) {
+      this.input = new Tensor([2 * x.dims[0], ...x.dims.slice(1)]);
+    }
+    const input = duplicateForGuidance(x, this.input);
+    const raw = await programUnet(this.ctx, io, maxBatch, input, timestep, this.embeddings);
+    if (this.guided === undefined || !this.guided.sameShape(x)) this.guided = new Tensor(x.dims);
+    return { input, eps: classifierFreeGuidance(raw, this.guidanceScale, this.guided) };
+  }
+}
+
+export interface InvertInput {
+  readonly unet: UnetSetup;
+  readonly config: ResolvedSchedulerConfig;
+  readonly numInferenceSteps: number;
+  /** the inversion's timesteps (getInverseTimesteps) */
+  readonly timesteps: readonly number[];
+  readonly guidanceScale: number;
+  /** from promptConditioning */
+  readonly embeddings: TensorData;
+  /** the image latent [1, C, h, w] */
+  readonly latent: LatentSource;
+  readonly regularisation?: {
+    readonly numRegSteps: number;
+    readonly lambdaAutoCorr: number;
+    readonly lambdaKl: number;
+    readonly numAutoCorrRolls: number;
+    readonly seed: Seed;
+  };
+  readonly previews?: PreviewSettings;
+}
+
+/** DDIMInvert's loop: every level of the inversion, [1, S, C, h, w] noisiest first (diffusers' stack). */
+export const INVERT_PROGRAM = defineProgram<InvertInput, Float32Array>(
+  MODULE,
+  'diffedit-invert',
+  async (input, ctx) => {
+    const inverse = new DDIMInverseScheduler(input.config);
+    inverse.setTimesteps(input.numInferenceSteps);
+    let x = startLatents(input.latent);
+    const unet = new GuidedUnet(ctx, input.unet, tensorOf(input.embeddings), input.guidanceScale);
+    const reporter = new StepReporter((event, transfer) => ctx.emit(event, transfer), input.previews);
+    const reg = input.regularisation;
+    const regRng = reg === undefined ? undefined : new SeededRng(reg.seed).fork('regularisation');
+    // every step writes straight into its slot of the output (noisiest first): no per-step latents
+    const steps = input.timesteps.length;
+    const [, c, h, w] = x.dims;
+    const latents = new Tensor([1, steps, c, h, w]);
+    const slots = latents.reshape([steps, c, h, w]);
+    const predOriginal = new Tensor(x.dims);
+    for (const [i, t] of input.timesteps.entries()) {
+      const prediction = await unet.predict(x, t);
+      let eps = prediction.eps;
+      if (reg !== undefined && regRng !== undefined) {
+        // in slices that yield: a cancellation lands within a slice, not after the whole step
+        eps = await regulariseNoisePredictionAsync(inverse, eps, prediction.input, t, {
+          signal: ctx.signal,
+          numRegSteps: reg.numRegSteps,
+          lambdaAutoCorr: reg.lambdaAutoCorr,
+          lambdaKl: reg.lambdaKl,
+          numAutoCorrRolls: reg.numAutoCorrRolls,
+          generator: regRng,
+        });
+      }
+      const slot = batchView(slots, steps - 1 - i);
+      inverse.step(eps, t, x, { out: slot, predOriginalOut: predOriginal });
+      x = slot;
+      reporter.report(i + 1, steps, x);
+    }
+    return { value: latents.data, transfer: [latents.data.buffer as ArrayBuffer] };
+  },
+);
+
+export interface DenoiseInput {
+  readonly unet: UnetSetup;
+  readonly config: ResolvedSchedulerConfig;
+  readonly numInferenceSteps: number;
+  readonly plan: readonly MaskedDenoiseStep[];
+  /** the inverted latents step-major [S, 1, C, h, w] (read only) */
+  readonly stepMajor: TensorData;
+  /** [1, 1, h, w], 1 = repaint */
+  readonly mask: TensorData;
+  readonly guidanceScale: number;
+  readonly embeddings: TensorData;
+  readonly eta: number;
+  readonly seed: Seed;
+  readonly previews?: PreviewSettings;
+}
+
+/** MaskedDenoise's loop: the edited latent [1, C, h, w]. */
+export const DENOISE_PROGRAM = defineProgram<DenoiseInput, Float32Array>(
+  MODULE,
+  'diffedit-denoise',
+  async (input, ctx) => {
+    const scheduler = new DDIMScheduler(input.config);
+    scheduler.setTimesteps(input.numInferenceSteps);
+    const stepMajor = tensorOf(input.stepMajor);
+    const [, , c, h, w] = stepMajor.dims;
+    const background = (i: number): Tensor => batchView(stepMajor, i).reshape([1, c, h, w]);
+    const mask = tensorOf(input.mask);
+    // x is updated in place and x̂0 reuses one buffer: the loop allocates only what the UNet call needs
+    const x = background(0).clone();
+    const predOriginal = Tensor.zeros(x.dims);
+    const generator = input.eta > 0 ? new SeededRng(input.seed) : undefined;
+    const unet = new GuidedUnet(ctx, input.unet, tensorOf(input.embeddings), input.guidanceScale);
+    const reporter = new StepReporter((event, transfer) => ctx.emit(event, transfer), input.previews);
+    for (const step of input.plan) {
+      const { eps } = await unet.predict(x, step.timestep);
+      scheduler.step(eps, step.timestep, x, {
+        eta: input.eta,
+        generator,
+        out: x,
+        predOriginalOut: predOriginal,
+      });
+      // P6: the background comes from the stored latent at level t (one step noisier than x now)
+      diffEditBlend(x, mask, background(step.latentIndex), x);
+      reporter.report(step.index + 1, input.plan.length, x);
+    }
+    return { value: x.data, transfer: [x.data.buffer as ArrayBuffer] };
+  },
+);
+
+export interface MaskInput {
+  readonly unet: UnetSetup;
+  readonly config: ResolvedSchedulerConfig;
+  readonly numInferenceSteps: number;
+  /** the encode timestep */
+  readonly timestep: number;
+  /** the seed of the node's generator: the noise is its 'noise' stream */
+  readonly seed: Seed;
+  /** n image latents [n, C, h, w] */
+  readonly latents: LatentSource;
+  /** one embedding row per group, in maskUnetBatchLayout's order: [G, L, D] */
+  readonly groups: TensorData;
+  readonly guidanceScale: number;
+  readonly maskThresholdingRatio: number;
+  /** largest UNet batch per call (the node's max_batch) */
+  readonly chunk: number;
+}
+
+/** GenerateMask's UNet calls and mask: [1, h, w] in {0, 1} (one progress event per call). */
+export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
+  MODULE,
+  'diffedit-mask',
+  async (input, ctx) => {
+    const scheduler = new DDIMScheduler(input.config);
+    scheduler.setTimesteps(input.numInferenceSteps);
+    const x0 = startLatents(input.latents);
+    const n = x0.dims[0];
+    const noise = new SeededRng(input.seed).fork('noise').randn(x0.dims);
+    const xt = scheduler.addNoise(x0, noise, input.timestep, noise); // into the noise's buffer
+    // diffusers' batch order (spec §5 quirk): [pos_src; neg_src; pos_tgt; neg_tgt], guided as o1 + g(o2 − o1).
+    // Row r of the UNet batch is latent xt[r mod n] with group ⌊r / n⌋'s embedding.
+    const [groupCount, ...embeddingTail] = input.groups.dims;
+    const embeddingRow = input.groups.data.length / groupCount;
+    const rows = groupCount * n;
+    const latentRow = xt.size / n;
+    const chunk = input.chunk;
+    const calls = Math.ceil(rows / chunk);
+    let out: Tensor | undefined;
+    for (let i = 0; i < calls; i++) {
+      ctx.throwIfCancelled();
+      const [a, b] = [i * chunk, Math.min(rows, (i + 1) * chunk)];
+      const latents = new Tensor([b - a, ...xt.dims.slice(1)]);
+      const embeddings = new Tensor([b - a, ...embeddingTail]);
+      for (let r = a; r < b; r++) {
+        const g = Math.floor(r / n);
+        latents.data.set(
+          xt.data.subarray((r % n) * latentRow, ((r % n) + 1) * latentRow),
+          (r - a) * latentRow,
+        );
+        embeddings.data.set(
+          input.groups.data.subarray(g * embeddingRow, (g + 1) * embeddingRow),
+          (r - a) * embeddingRow,
+        );
+      }
+      const pred = await programUnet(
+        ctx,
+        input.unet.io,
+        input.unet.maxBatch,
+        latents,
+        input.timestep,
+        embeddings,
+      );
+      out ??= new Tensor([rows, ...pred.dims.slice(1)]);
+      out.data.set(pred.data, a * (out.size / rows));
+      ctx.emit({ step: i + 1, total: calls } satisfies StepEvent);
+    }
+    if (out === undefined) throw new Error('GenerateMask: no UNet call was made');
+    const { mask } = diffEditMaskFromUnetOutput(out, input.guidanceScale, {
+      batchSize: 1,
+      numMapsPerMask: n,
+      maskThresholdingRatio: input.maskThresholdingRatio,
+    });
+    return { value: { dims: mask.dims, data: mask.data }, transfer: [mask.data.buffer as ArrayBuffer] };
+  },
+);
+
+/** `data`'s buffer when `data` spans all of it (a buffer to hand over to a program), else none. */
+export function ownedBuffers(data: Float32Array): ArrayBuffer[] {
+  const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+  return whole && data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
+}
+
+/**
+ * The start of a loop for `count` latents of an encoded image: the posterior's parameters when the export
+ * gives them (the program draws the samples), else latents drawn here by `sample` (an export that samples
+ * inside its graph: those draws need the VAE again).
+ */
+export async function latentSource(
+  encoding: { kind: 'parameters'; mean: Tensor; logvar: Tensor } | { kind: 'sample' },
+  scalingFactor: number,
+  count: number,
+  seed: Seed,
+  sample: () => Promise<Tensor>,
+): Promise<{ source: LatentSource; transfer: ArrayBuffer[]; dims: readonly number[] }> {
+  if (encoding.kind === 'parameters') {
+    const { mean, logvar } = encoding;
+    const [, c, h, w] = mean.dims;
+    return {
+      // read only: the encoding stays cached here (a worker gets copies: two small latents)
+      source: {
+        kind: 'posterior',
+        mean: { dims: mean.dims, data: mean.data },
+        logvar: { dims: logvar.dims, data: logvar.data },
+        scalingFactor,
+        count,
+        seed,
+      },
+      transfer: [],
+      dims: [count, c, h, w],
+    };
+  }
+  const latents = await sample();
+  return {
+    source: { kind: 'latents', latents: { dims: latents.dims, data: latents.data } },
+    // made for this call: the worker takes the buffer
+    transfer: ownedBuffers(latents.data),
+    dims: latents.dims,
+  };
+}

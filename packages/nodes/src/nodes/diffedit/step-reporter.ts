@@ -1,0 +1,60 @@
+// Per-step progress of a sampling loop with throttled latent previews; runs inside loop programs (the model
+// worker included), so it imports only light, thread-agnostic modules.
+import type { Tensor } from '@diffedit/core';
+
+import { latentToPreviewRgb } from '../../pixels/latent-preview.js';
+import type { LatentPreviewProjection } from '../../pixels/latent-preview.js';
+import { toUint8 } from '../../pixels/rgb-image.js';
+
+export interface PreviewSettings {
+  readonly projection: LatentPreviewProjection;
+  /** least time between two previews (the last step always has one) */
+  readonly intervalMs: number;
+}
+
+/** A step done; `preview`: 8-bit RGB (HWC) of the current latent, when one is due. */
+export interface StepEvent {
+  readonly step: number;
+  readonly total: number;
+  readonly preview?: { readonly width: number; readonly height: number; readonly rgb: Uint8Array };
+}
+
+/**
+ * Emits a StepEvent per step, with a small preview of the latent (core's cheap linear projection, see
+ * VAEEncode) at most every intervalMs and always at the last step; no previews without settings.
+ */
+export class StepReporter {
+  private last = -Infinity;
+
+  constructor(
+    private readonly emit: (event: StepEvent, transfer: ArrayBuffer[]) => void,
+    private readonly previews: PreviewSettings | undefined,
+  ) {}
+
+  /** `latent`: the current sample [B, C, h, w] (batch row 0 is shown). */
+  report(step: number, total: number, latent: Tensor): void {
+    const now = Date.now();
+    const settings = this.previews;
+    if (settings === undefined || (now - this.last < settings.intervalMs && step < total)) {
+      this.emit({ step, total }, []);
+      return;
+    }
+    this.last = now;
+    const [, c, h, w] = latent.dims;
+    // about 128 px on the long side (a 512² image's 64² latent ×2): a quarter of the pixels of 256 px for
+    // the PNG encoder, and the client scales it up for display anyway
+    const upscale = Math.max(1, Math.min(8, Math.floor(128 / Math.max(h, w))));
+    const image = latentToPreviewRgb(
+      latent.data.subarray(0, c * h * w),
+      c,
+      h,
+      w,
+      settings.projection,
+      upscale,
+    );
+    const rgb = toUint8(image.data);
+    this.emit({ step, total, preview: { width: image.width, height: image.height, rgb } }, [
+      rgb.buffer as ArrayBuffer,
+    ]);
+  }
+}
