@@ -75,12 +75,23 @@ export function unscaleLatents(latents: Tensor, scalingFactor = SD_VAE_SCALING_F
   return result;
 }
 
-/** Image values in [0, 1] → model range [−1, 1] (VaeImageProcessor.normalize: 2x − 1). */
+/** float32(float32(k / 255) · 2 − 1): what imageToModelRange gives for the 8-bit level k. */
+const MODEL_RANGE_OF_LEVEL = Float32Array.from({ length: 256 }, (_, k) => Math.fround(k / 255) * 2 - 1);
+
+/**
+ * Image values in [0, 1] → model range [−1, 1] (VaeImageProcessor.normalize: 2x − 1); an image made of 8-bit
+ * levels is converted from its bytes (the same values, looked up), without reading its floats.
+ */
 export function imageToModelRange(image: Tensor, out?: Tensor): Tensor {
   const result = out ?? new Tensor(image.dims);
   assertSameDims(result, image, 'imageToModelRange (out)');
-  const src = image.data;
   const dst = result.data;
+  const levels = image.byteLevels;
+  if (levels !== undefined) {
+    for (let i = 0; i < dst.length; i++) dst[i] = MODEL_RANGE_OF_LEVEL[levels[i]];
+    return result;
+  }
+  const src = image.data;
   for (let i = 0; i < dst.length; i++) dst[i] = src[i] * 2 - 1;
   return result;
 }

@@ -1,4 +1,4 @@
-import { byteLevelsOf, fromByteLevels } from '../tensor/byte-levels.js';
+import { toByteLevels } from '../tensor/byte-levels.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Artifact, NodeWarningInit } from './node-definition.js';
 
@@ -220,7 +220,8 @@ function packOutputs(outputs: Record<string, unknown>): Record<string, unknown> 
   for (const [name, value] of Object.entries(outputs)) {
     // only plain Tensors: a subclass could carry more than dims and data
     if (!(value instanceof Tensor) || value.constructor !== Tensor) continue;
-    const bytes = byteLevelsOf(value.data);
+    // the bytes a tensor was made from or noted, without a scan (or reading floats it never computed)
+    const bytes = value.byteLevels ?? toByteLevels(value.data);
     if (bytes === undefined) continue;
     packed ??= { ...outputs };
     packed[name] = new ByteLevelTensor(value.dims, bytes);
@@ -233,7 +234,8 @@ function unpackOutputs(outputs: Record<string, unknown>): Record<string, unknown
   for (const [name, value] of Object.entries(outputs)) {
     if (!(value instanceof ByteLevelTensor)) continue;
     unpacked ??= { ...outputs };
-    unpacked[name] = new Tensor(value.dims, fromByteLevels(value.bytes));
+    // the floats only when a consumer reads them
+    unpacked[name] = Tensor.ofByteLevels(value.dims, value.bytes);
   }
   return unpacked ?? outputs;
 }

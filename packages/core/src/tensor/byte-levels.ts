@@ -1,3 +1,5 @@
+import { notedLevels } from './tensor.js';
+
 /**
  * 8-bit levels: the float32 values k/255 (k = 0…255) that decoded images, masks and display images hold.
  * A float32 array made only of them converts to bytes and back without changing a single value, which lets
@@ -27,7 +29,7 @@ export function toByteLevels(data: Float32Array): Uint8Array | undefined {
 }
 
 /** Byte levels their producers computed alongside the floats (see noteByteLevels). */
-const noted = new WeakMap<Float32Array, Uint8Array>();
+const noted = notedLevels;
 
 /**
  * Records that `data` holds exactly the levels `bytes` (data[i] === float32(bytes[i] / 255)), for a producer

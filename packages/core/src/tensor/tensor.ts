@@ -34,15 +34,27 @@ export function resolveReshape(dims: readonly number[], size: number, where: str
   return out;
 }
 
+/** float32(k / 255) for k = 0…255: the value of an 8-bit level. */
+const LEVEL_VALUES = Float32Array.from({ length: 256 }, (_, k) => k / 255);
+
+/** Noted byte levels of float arrays (see byte-levels.ts); set there, read here without an import cycle. */
+export const notedLevels = new WeakMap<Float32Array, Uint8Array>();
+
 /**
  * A dense, row-major float32 tensor (NCHW for images/latents). `data` may be a view into a larger buffer
  * (see `reshape`, `batchView`), so code must use `data.length`, never `data.buffer.byteLength`.
+ *
+ * A tensor made from 8-bit levels (`Tensor.ofByteLevels`: loaded images, masks shown as images, grids) holds
+ * only the bytes until `data` is first read: consumers that can work on the bytes (`byteLevels`: saving,
+ * tiling, the output cache) never pay for the float copy. Values never change after they are produced (a node
+ * must not modify its inputs), so the bytes stay true.
  */
 export class Tensor {
   readonly dims: readonly number[];
-  readonly data: Float32Array;
+  private floats: Float32Array | undefined;
+  private readonly levels: Uint8Array | undefined;
 
-  constructor(dims: readonly number[], data?: Float32Array) {
+  constructor(dims: readonly number[], data?: Float32Array, levels?: Uint8Array) {
     const size = sizeOfDims(dims);
     if (data !== undefined) {
       if (!(data instanceof Float32Array)) throw new TypeError('Tensor: data must be a Float32Array');
@@ -52,17 +64,48 @@ export class Tensor {
         );
       }
     }
+    if (levels !== undefined && levels.length !== size) {
+      throw new RangeError(`Tensor: dims [${dims.join(', ')}] need ${size} levels, got ${levels.length}`);
+    }
     this.dims = Object.freeze([...dims]);
-    this.data = data ?? new Float32Array(size);
+    this.levels = levels;
+    this.floats = data ?? (levels === undefined ? new Float32Array(size) : undefined);
+  }
+
+  /**
+   * A tensor whose values are the 8-bit levels float32(bytes[i] / 255); the floats are computed on first
+   * read of `data`. The bytes are kept as they are (not copied).
+   */
+  static ofByteLevels(dims: readonly number[], bytes: Uint8Array): Tensor {
+    return new Tensor(dims, undefined, bytes);
+  }
+
+  /** The float32 values (computed from the byte levels on first read for a tensor made from them). */
+  get data(): Float32Array {
+    return this.floats ?? this.floatsOfLevels();
+  }
+
+  /** The 8-bit levels of the values when known without a scan (made from bytes, or noted), else undefined. */
+  get byteLevels(): Uint8Array | undefined {
+    return this.levels ?? (this.floats === undefined ? undefined : notedLevels.get(this.floats));
+  }
+
+  private floatsOfLevels(): Float32Array {
+    const bytes = this.levels as Uint8Array;
+    const out = new Float32Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) out[i] = LEVEL_VALUES[bytes[i]];
+    notedLevels.set(out, bytes);
+    this.floats = out;
+    return out;
   }
 
   /** Number of elements. */
   get size(): number {
-    return this.data.length;
+    return (this.floats ?? (this.levels as Uint8Array)).length;
   }
 
   get byteLength(): number {
-    return this.data.byteLength;
+    return this.size * Float32Array.BYTES_PER_ELEMENT;
   }
 
   get rank(): number {

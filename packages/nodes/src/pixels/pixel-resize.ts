@@ -49,11 +49,11 @@ function resizeInterleavedNearest(
  * The nearest-neighbour resize (torch's index rule) of one plane `src` (`inWidth`×`inHeight`) into `out`
  * (`width`×`height`), e.g. a mask into one channel plane of an IMAGE tensor.
  */
-export function resizePlaneNearest(
-  src: Float32Array,
+export function resizePlaneNearest<T extends Float32Array | Uint8Array>(
+  src: T,
   inWidth: number,
   inHeight: number,
-  out: Float32Array,
+  out: T,
   width: number,
   height: number,
 ): void {

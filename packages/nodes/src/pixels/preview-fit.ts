@@ -4,10 +4,11 @@ import type { LatentPreviewProjection } from './latent-preview.js';
  * Fits the linear latent → signed-RGB map of a preview from one image and its own latent (no VAE decode): each
  * latent cell's channels against the mean colour of the `factor`×`factor` pixels it covers, by least squares with
  * a little ridge (a flat image gives the bias alone instead of a singular system).
- * `image` is planar RGB [3, H, W] in [0, 1]; `latent` planar [C, h, w] with H = h·factor, W = w·factor.
+ * `image` is planar RGB [3, H, W] in [0, 1] (or its 8-bit levels, read as float32(k / 255)); `latent` planar
+ * [C, h, w] with H = h·factor, W = w·factor.
  */
 export function fitPreviewProjection(
-  image: Float32Array,
+  image: Float32Array | Uint8Array,
   latent: Float32Array,
   channels: number,
   height: number,
@@ -16,26 +17,18 @@ export function fitPreviewProjection(
 ): LatentPreviewProjection {
   const n = channels + 1; // the channels, then the constant 1 for the bias
   const plane = height * width;
-  const bigWidth = width * factor;
-  const bigPlane = plane * factor * factor;
   const gram = new Float64Array(n * n);
   const rhs = new Float64Array(n * 3);
   const features = new Float64Array(n);
   const colour = new Float64Array(3);
   const area = factor * factor;
+  const sums = previewBlockSums(image, plane, width, height, factor);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const p = y * width + x;
       for (let c = 0; c < channels; c++) features[c] = latent[c * plane + p];
       features[channels] = 1;
-      for (let k = 0; k < 3; k++) {
-        let sum = 0;
-        for (let dy = 0; dy < factor; dy++) {
-          const row = k * bigPlane + (y * factor + dy) * bigWidth + x * factor;
-          for (let dx = 0; dx < factor; dx++) sum += image[row + dx];
-        }
-        colour[k] = (2 * sum) / area - 1;
-      }
+      for (let k = 0; k < 3; k++) colour[k] = (2 * sums[k * plane + p]) / area - 1;
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) gram[i * n + j] += features[i] * features[j];
         for (let k = 0; k < 3; k++) rhs[i * 3 + k] += features[i] * colour[k];
@@ -55,6 +48,41 @@ export function fitPreviewProjection(
     solution[channels * 3 + 2],
   ];
   return { weights, bias };
+}
+
+/** float32(k / 255): the value of an 8-bit level. */
+const LEVELS = Float32Array.from({ length: 256 }, (_, k) => k / 255);
+
+/**
+ * The sum of each channel over each latent cell's factor×factor pixels, in one row-major pass. Each cell's
+ * values are added in the order a loop over the cell's rows, then columns, adds them (the same sums, bit for
+ * bit), reading the image's rows once instead of cell by cell.
+ */
+export function previewBlockSums(
+  image: Float32Array | Uint8Array,
+  plane: number,
+  width: number,
+  height: number,
+  factor: number,
+): Float64Array {
+  const sums = new Float64Array(3 * plane);
+  const bigWidth = width * factor;
+  const bigPlane = plane * factor * factor;
+  const levels = image instanceof Uint8Array;
+  for (let k = 0; k < 3; k++) {
+    for (let Y = 0; Y < height * factor; Y++) {
+      const cellRow = k * plane + Math.floor(Y / factor) * width;
+      const row = k * bigPlane + Y * bigWidth;
+      for (let x = 0; x < width; x++) {
+        let sum = sums[cellRow + x];
+        const at = row + x * factor;
+        if (levels) for (let dx = 0; dx < factor; dx++) sum += LEVELS[image[at + dx]];
+        else for (let dx = 0; dx < factor; dx++) sum += image[at + dx];
+        sums[cellRow + x] = sum;
+      }
+    }
+  }
+  return sums;
 }
 
 /** Solves A·X = B (A n×n, B n×m, row-major) by Gaussian elimination with partial pivoting. */

@@ -56,7 +56,14 @@ export async function encodeImage(
   const factor = image.dims[2] / h;
   const previewProjection =
     Number.isInteger(factor) && image.dims[3] === w * factor
-      ? fitPreviewProjection(image.data, scale(latent, model.scalingFactor).data, c, h, w, factor)
+      ? fitPreviewProjection(
+          image.byteLevels ?? image.data,
+          scale(latent, model.scalingFactor).data,
+          c,
+          h,
+          w,
+          factor,
+        )
       : { weights: [], bias: [0, 0, 0] as const };
   return {
     encoding,

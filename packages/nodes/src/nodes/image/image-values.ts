@@ -1,4 +1,4 @@
-import { NodeInputError, notedByteLevels, noteByteLevels, Tensor } from '@diffedit/core';
+import { NodeInputError, Tensor } from '@diffedit/core';
 
 import { createGreyImage, createRgbImage, type GreyImage, type RgbImage } from '../../pixels/index.js';
 
@@ -63,31 +63,21 @@ export function imageBatchFromRgb(images: readonly RgbImage[]): Tensor {
 const LEVELS = Float32Array.from({ length: 256 }, (_, k) => k / 255);
 
 /**
- * 8-bit HWC RGB bytes (sharp's raw output) → an IMAGE [1,3,H,W], in one pass: the same values as fromUint8
- * then imageBatchFromRgb, without the float HWC copy.
+ * 8-bit HWC RGB bytes (sharp's raw output) → an IMAGE [1,3,H,W] of their levels: the same values as fromUint8
+ * then imageBatchFromRgb, held as planar bytes (the floats are computed only if a consumer reads them).
  */
 export function imageBatchFromRgbBytes(bytes: Uint8Array, width: number, height: number): Tensor {
   const plane = width * height;
   if (bytes.length !== plane * 3) {
     throw new Error(`imageBatchFromRgbBytes: ${bytes.length} bytes for ${width}×${height}×3`);
   }
-  const out = new Tensor([1, 3, height, width]);
-  const data = out.data;
-  // the planar bytes too, in the same pass: what the output cache keeps, without a scan of the floats
   const planar = new Uint8Array(plane * 3);
   for (let p = 0, i = 0; p < plane; p++, i += 3) {
-    const r = bytes[i];
-    const g = bytes[i + 1];
-    const b = bytes[i + 2];
-    planar[p] = r;
-    planar[plane + p] = g;
-    planar[2 * plane + p] = b;
-    data[p] = LEVELS[r];
-    data[plane + p] = LEVELS[g];
-    data[2 * plane + p] = LEVELS[b];
+    planar[p] = bytes[i];
+    planar[plane + p] = bytes[i + 1];
+    planar[2 * plane + p] = bytes[i + 2];
   }
-  noteByteLevels(data, planar);
-  return out;
+  return Tensor.ofByteLevels([1, 3, height, width], planar);
 }
 
 /**
@@ -98,10 +88,9 @@ export function rgbBytesFromImageBatch(batch: Tensor, index = 0): Uint8Array {
   const [, , height, width] = batch.dims;
   const plane = width * height;
   const base = index * 3 * plane;
-  const src = batch.data;
   const out = new Uint8Array(plane * 3);
-  // an image whose producer noted its 8-bit levels (a grid, a loaded file): interleave those bytes
-  const levels = notedByteLevels(src);
+  // an image made of 8-bit levels (a grid, a loaded file): interleave those bytes
+  const levels = batch.byteLevels;
   if (levels !== undefined) {
     for (let p = 0, i = 0, at = base; p < plane; p++, i += 3, at++) {
       out[i] = levels[at];
@@ -110,6 +99,7 @@ export function rgbBytesFromImageBatch(batch: Tensor, index = 0): Uint8Array {
     }
     return out;
   }
+  const src = batch.data;
   for (let p = 0, i = 0; p < plane; p++, i += 3) {
     out[i] = byteOf(src[base + p]);
     out[i + 1] = byteOf(src[base + plane + p]);
@@ -129,7 +119,8 @@ function byteOf(v: number): number {
 /**
  * Tiles IMAGE batches that all have `width`×`height` images into one 8-bit-level IMAGE [1,3,rows·H,cols·W],
  * planar to planar in one pass: the same values as rgbListFromImageBatch → makeImageGrid → roundToByteLevels
- * → imageBatchFromRgb, without the three copies.
+ * → imageBatchFromRgb, without the three copies. The grid is held as bytes (its floats are computed only if a
+ * consumer reads them); a source holding -0 or NaN, which pass through as they are, takes the float path.
  */
 export function tileImageBatches(
   batches: readonly Tensor[],
@@ -141,58 +132,69 @@ export function tileImageBatches(
   const outWidth = width * cols;
   const outPlane = outWidth * height * rows;
   const plane = width * height;
-  const out = new Tensor([1, 3, height * rows, outWidth]);
-  const dst = out.data;
-  // the levels as bytes too, written in the same pass: what the output cache keeps, without a scan
-  const bytes = new Uint8Array(dst.length);
-  let levels = true;
+  const bytes = new Uint8Array(3 * outPlane);
   let cell = 0;
   for (const batch of batches) {
-    const src = batch.data;
-    // a source with noted 8-bit levels already holds what this pass would compute: copy its rows
-    const srcLevels = notedByteLevels(src);
+    // a source made of 8-bit levels already holds what this pass would compute: copy its rows
+    const srcLevels = batch.byteLevels;
+    const src = srcLevels === undefined ? batch.data : undefined;
     for (let b = 0; b < batch.dims[0]; b++, cell++) {
       const x0 = (cell % cols) * width;
       const y0 = Math.floor(cell / cols) * height;
-      if (srcLevels !== undefined) {
-        for (let c = 0; c < 3; c++) {
-          for (let y = 0; y < height; y++) {
-            const from = (b * 3 + c) * plane + y * width;
-            const to = c * outPlane + (y0 + y) * outWidth + x0;
-            bytes.set(srcLevels.subarray(from, from + width), to);
-            dst.set(src.subarray(from, from + width), to);
-          }
-        }
-        continue;
-      }
       for (let c = 0; c < 3; c++) {
         for (let y = 0; y < height; y++) {
           const from = (b * 3 + c) * plane + y * width;
           const to = c * outPlane + (y0 + y) * outWidth + x0;
-          // Math.round(clamp01(v) · 255) by truncation (the same for v in [0, 1]); k / 255 stored as
-          // float32 is the level roundToByteLevels gives
+          if (src === undefined) {
+            bytes.set((srcLevels as Uint8Array).subarray(from, from + width), to);
+            continue;
+          }
+          // Math.round(clamp01(v) · 255) by truncation (the same for v in [0, 1])
           for (let x = 0; x < width; x++) {
             const v = src[from + x];
-            if (v > 0) {
-              const k = v < 1 ? (v * 255 + 0.5) | 0 : 255;
-              bytes[to + x] = k;
-              dst[to + x] = LEVELS[k];
-            } else if (v < 0) {
-              bytes[to + x] = 0;
-              dst[to + x] = 0;
-            } else {
-              bytes[to + x] = 0;
-              // ±0 and NaN pass through as they are, as Math.round(clamp01(v) · 255) / 255 leaves them; -0 and
-              // NaN are no byte levels
-              dst[to + x] = v;
-              if (v !== 0 || 1 / v < 0) levels = false;
-            }
+            if (v > 0) bytes[to + x] = v < 1 ? (v * 255 + 0.5) | 0 : 255;
+            else if (v < 0 || (v === 0 && 1 / v > 0)) bytes[to + x] = 0;
+            else return tileImageBatchesAsFloats(batches, rows, cols, width, height); // -0, NaN
           }
         }
       }
     }
   }
-  if (levels) noteByteLevels(dst, bytes);
+  return Tensor.ofByteLevels([1, 3, height * rows, outWidth], bytes);
+}
+
+/** tileImageBatches as float values, for sources holding -0 or NaN (no byte levels: they pass through). */
+export function tileImageBatchesAsFloats(
+  batches: readonly Tensor[],
+  rows: number,
+  cols: number,
+  width: number,
+  height: number,
+): Tensor {
+  const outWidth = width * cols;
+  const outPlane = outWidth * height * rows;
+  const plane = width * height;
+  const out = new Tensor([1, 3, height * rows, outWidth]);
+  const dst = out.data;
+  let cell = 0;
+  for (const batch of batches) {
+    const src = batch.data;
+    for (let b = 0; b < batch.dims[0]; b++, cell++) {
+      const x0 = (cell % cols) * width;
+      const y0 = Math.floor(cell / cols) * height;
+      for (let c = 0; c < 3; c++) {
+        for (let y = 0; y < height; y++) {
+          const from = (b * 3 + c) * plane + y * width;
+          const to = c * outPlane + (y0 + y) * outWidth + x0;
+          for (let x = 0; x < width; x++) {
+            const v = src[from + x];
+            // ±0 and NaN pass through as they are, as Math.round(clamp01(v) · 255) / 255 leaves them
+            dst[to + x] = v > 0 ? LEVELS[v < 1 ? (v * 255 + 0.5) | 0 : 255] : v < 0 ? 0 : v;
+          }
+        }
+      }
+    }
+  }
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { defineNode, NodeInputError, noteByteLevels, Tensor, toByteLevels } from '@diffedit/core';
+import { defineNode, NodeInputError, Tensor, toByteLevels } from '@diffedit/core';
 
 import { resizePlaneNearest } from '../../pixels/index.js';
 import { requireImage, requireMask } from './image-values.js';
@@ -29,22 +29,29 @@ export const MaskToImageNode = defineNode({
       [height, width] = [like.dims[2], like.dims[3]];
     }
     if (width < 1 || height < 1) throw new NodeInputError('mask', 'MaskToImage: empty mask');
-    // straight into the IMAGE's planes: the same values as maskToRgbImage per mask, then imageBatchFromRgb
     const batch = mask.dims[0];
-    const image = new Tensor([batch, 3, height, width]);
     const plane = width * height;
-    // the 8-bit levels of a 0/1 mask (what the output cache keeps), from one plane instead of a scan of three
-    let bytes: Uint8Array | undefined = new Uint8Array(image.size);
+    // a 0/1 mask is made of 8-bit levels: the image as bytes, resized from the small mask's bytes (the floats
+    // only if a consumer reads them)
+    const maskLevels = toByteLevels(mask.data);
+    if (maskLevels !== undefined) {
+      const bytes = new Uint8Array(batch * 3 * plane);
+      for (let b = 0; b < batch; b++) {
+        const red = bytes.subarray(b * 3 * plane, (b * 3 + 1) * plane);
+        resizePlaneNearest(maskLevels.subarray(b * h * w, (b + 1) * h * w), w, h, red, width, height);
+        bytes.copyWithin((b * 3 + 1) * plane, b * 3 * plane, (b * 3 + 1) * plane);
+        bytes.copyWithin((b * 3 + 2) * plane, b * 3 * plane, (b * 3 + 1) * plane);
+      }
+      return { image: Tensor.ofByteLevels([batch, 3, height, width], bytes) };
+    }
+    // straight into the IMAGE's planes: the same values as maskToRgbImage per mask, then imageBatchFromRgb
+    const image = new Tensor([batch, 3, height, width]);
     for (let b = 0; b < batch; b++) {
       const red = image.data.subarray(b * 3 * plane, (b * 3 + 1) * plane);
       resizePlaneNearest(mask.data.subarray(b * h * w, (b + 1) * h * w), w, h, red, width, height);
       image.data.set(red, (b * 3 + 1) * plane);
       image.data.set(red, (b * 3 + 2) * plane);
-      const levels = bytes === undefined ? undefined : toByteLevels(red);
-      if (levels === undefined) bytes = undefined;
-      else for (let c = 0; c < 3; c++) bytes?.set(levels, (b * 3 + c) * plane);
     }
-    if (bytes !== undefined) noteByteLevels(image.data, bytes);
     return { image };
   },
 });

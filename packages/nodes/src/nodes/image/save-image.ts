@@ -1,4 +1,4 @@
-import { defineNode, NodeInputError, notedByteLevels } from '@diffedit/core';
+import { defineNode, NodeInputError } from '@diffedit/core';
 import type { NodeContext, Workflow } from '@diffedit/core';
 
 import {
@@ -52,8 +52,8 @@ export async function emitPngs(
   for (let i = 0; i < count; i++) {
     ctx.throwIfAborted();
     const name = count === 1 ? `${prefix}.png` : `${prefix}_${String(i).padStart(3, '0')}.png`;
-    // an image whose producer noted its 8-bit levels (a grid): sharp interleaves the planes, off this thread
-    const levels = notedByteLevels(batch.data);
+    // an image made of 8-bit levels (a grid): sharp interleaves the planes, off this thread
+    const levels = batch.byteLevels;
     const plane = width * height;
     const bytes =
       levels !== undefined
