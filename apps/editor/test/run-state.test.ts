@@ -1,9 +1,9 @@
-import type { FileRef } from '@diffedit/core';
+import type { FileRef, RunDetail } from '@diffedit/core';
 import { describe, expect, it } from 'vitest';
 
 import { workflowToCanvas, canvasToWorkflow } from '../src/util/convert.js';
 import { diffEditSources } from '../src/util/results.js';
-import { applyEvent, collectPreviews, overallProgress } from '../src/util/run-state.js';
+import { applyEvent, collectPreviews, overallProgress, upToDateNodes } from '../src/util/run-state.js';
 import type { EditorEvent, NodeRunState, RunView } from '../src/util/run-state.js';
 import { serverCatalog, shippedWorkflow } from './fixtures.js';
 
@@ -188,5 +188,42 @@ describe('DiffEdit views', () => {
     const kept = collectPreviews({ other: preview('other', 'image', 'IMAGE').outputs }, view);
     expect(Object.keys(kept).sort()).toEqual(['denoise', 'image', 'mask', 'other']);
     expect(collectPreviews(kept, view)).toBe(kept);
+  });
+});
+
+describe('nodes a finished run shows up to date', () => {
+  // the output node came from the cache: nothing upstream was planned, run:start still keyed it all
+  const live = applyEvent(
+    { runId, status: 'queued', nodes: {}, planned: [] },
+    {
+      ...base,
+      type: 'run:start',
+      planned: ['save'],
+      cached: ['save'],
+      targets: ['save'],
+      keys: { image: 'k1', invert: 'k2', save: 'k3' },
+    },
+  );
+  const detail = (status: RunDetail['status'], id = runId): RunDetail =>
+    ({
+      runId: id,
+      status,
+      nodes: [{ nodeId: 'save', nodeType: 'SaveImage', state: 'cached', cacheKey: 'k3' }],
+    }) as unknown as RunDetail;
+
+  it('counts every node the targets depend on when the run succeeded and its events were seen', () => {
+    expect(upToDateNodes(detail('succeeded'), live)).toEqual([
+      { nodeId: 'save', nodeType: 'SaveImage', state: 'cached', cacheKey: 'k3' },
+      { nodeId: 'image', cacheKey: 'k1' },
+      { nodeId: 'invert', cacheKey: 'k2' },
+    ]);
+  });
+
+  it('counts only the nodes that ran or were cached for a failed run, or without its events', () => {
+    const only = [{ nodeId: 'save', nodeType: 'SaveImage', state: 'cached', cacheKey: 'k3' }];
+    expect(upToDateNodes(detail('failed'), live)).toEqual(only);
+    expect(upToDateNodes(detail('succeeded'), undefined)).toEqual(only);
+    const other = '00000000-0000-4000-8000-000000000002';
+    expect(upToDateNodes(detail('succeeded', other), live)).toEqual(only);
   });
 });

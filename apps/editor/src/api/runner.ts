@@ -3,7 +3,7 @@ import type { RunDetail } from '@diffedit/core';
 import { ApiError, api } from './client.js';
 import { clientId, connectEvents, subscribeRun } from './socket.js';
 import { currentWorkflow, useEditor } from '../store/editor.js';
-import { viewFromDetail } from '../util/run-state.js';
+import { upToDateNodes, viewFromDetail } from '../util/run-state.js';
 import type { EditorEvent } from '../util/run-state.js';
 
 const ACTIVE_RUN = 'diffedit.activeRun';
@@ -17,9 +17,8 @@ export const runsChanged = (): boolean => window.dispatchEvent(new Event('diffed
 async function learnFrom(runId: string): Promise<void> {
   try {
     const run = await api.run(runId);
-    const produced = run.nodes.filter((n) => n.state === 'ran' || n.state === 'cached');
     const store = useEditor.getState();
-    store.learnRun(produced, run.fingerprints);
+    store.learnRun(upToDateNodes(run, store.run), run.fingerprints);
     if (store.run?.runId === runId) {
       // Keep the live previews; take states and files from the server's record.
       const detail = viewFromDetail(run);

@@ -29,6 +29,8 @@ export interface RunView {
   status: RunStatus;
   nodes: Record<string, NodeRunState>;
   planned: string[];
+  /** run:start's keys: every node the targets depend on, planned or not (a cached output covers the rest) */
+  keys?: Record<string, string>;
   error?: RunError;
 }
 
@@ -95,7 +97,7 @@ export function applyEvent(view: RunView, event: EditorEvent): RunView {
       const cached = new Set(event.cached);
       for (const id of event.planned)
         nodes[id] = { ...blank(cached.has(id) ? 'cached' : 'queued'), cacheKey: event.keys[id] };
-      return { ...view, status: 'running', planned: event.planned, nodes };
+      return { ...view, status: 'running', planned: event.planned, keys: event.keys, nodes };
     }
     case 'node:cached':
       update(event.nodeId, (s) => ({
@@ -192,4 +194,24 @@ export function collectPreviews(previous: PreviewMap, view: RunView | undefined)
 function samePreviews(a: Record<string, OutputPreview>, b: Record<string, OutputPreview>): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k].fileId === b[k]?.fileId);
+}
+
+/**
+ * The nodes a finished run shows up to date, with the server's keys: those that ran or came from the cache
+ * and, when the run succeeded and `live` is its view (the events were seen), every node its targets depend
+ * on. A run whose output node came from the cache plans nothing upstream, yet running it again would not run
+ * those nodes either: they are not stale.
+ */
+export function upToDateNodes(
+  detail: RunDetail,
+  live: RunView | undefined,
+): { nodeId: string; cacheKey?: string }[] {
+  const nodes: { nodeId: string; cacheKey?: string }[] = detail.nodes.filter(
+    (n) => n.state === 'ran' || n.state === 'cached',
+  );
+  if (detail.status !== 'succeeded' || live?.runId !== detail.runId) return nodes;
+  const listed = new Set(nodes.map((n) => n.nodeId));
+  for (const [nodeId, cacheKey] of Object.entries(live.keys ?? {}))
+    if (!listed.has(nodeId)) nodes.push({ nodeId, cacheKey });
+  return nodes;
 }
