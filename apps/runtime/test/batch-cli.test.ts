@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeToyPack } from '@diffedit/toy-models';
 import type { BatchSummary } from '@diffedit/runtime';
 
+import { runBash } from './bash-script.js';
 import { startTestServer } from './server/harness.js';
 import type { TestServer } from './server/harness.js';
 
@@ -25,22 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Runs a bash script; resolves with its exit status and output. */
-function bash(script: string, cwd: string, env: Record<string, string> = {}) {
-  const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('close', (status) => resolve({ status, stdout, stderr })),
-  );
-}
 
 async function summaryOf(out: string): Promise<BatchSummary> {
   return JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as BatchSummary;
@@ -70,7 +55,7 @@ describe('docs/batch.md', () => {
   it('runs its commands as written: the CSV batch, the image folder, and through a server', async () => {
     const blocks = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
     expect(blocks).toHaveLength(3);
-    const result = await bash(blocks.join('\n'), clone, { BASE: test.url });
+    const result = await runBash(blocks.join('\n'), clone, { BASE: test.url });
     expect(result.stderr).not.toContain('✗');
     expect(result.status, result.stderr).toBe(0);
 

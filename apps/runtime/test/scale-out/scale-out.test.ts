@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiIssue, RunDetail } from '@diffedit/core';
 import { createRuntime } from '@diffedit/runtime';
 
+import { runBash } from '../bash-script.js';
 import { runCliCaptured } from '../capture-cli.js';
 import { startTestServer, textWorkflow } from '../server/harness.js';
 import type { TestServer } from '../server/harness.js';
@@ -463,22 +464,7 @@ describe.skipIf(skipRedis)('serve --queue with worker processes', { timeout: 120
     const doc = readFileSync(join(root, 'docs/scale-out.md'), 'utf8');
     const blocks = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
 
-    async function bash(
-      script: string,
-      env: Record<string, string>,
-    ): Promise<{ status: number | null; stdout: string; stderr: string }> {
-      const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
-        cwd: root,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const status = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      return { status, stdout, stderr };
-    }
+    const bash = (script: string, env: Record<string, string>) => runBash(script, root, env);
 
     it('runs "Try it on one machine" as written: two workers, a DiffEdit run through the queue', async () => {
       const result = await bash(blocks[0], {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { API_ROUTES } from '@diffedit/core';
 
+import { runBash } from '../bash-script.js';
 import { startTestServer } from './harness.js';
 import type { TestServer } from './harness.js';
 
@@ -46,17 +47,7 @@ describe('docs/api.md', () => {
 
   it('runs the route examples as written against a live server', async () => {
     // Not spawnSync: the server runs in this process and must keep answering while the script runs.
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', routeExamples()], {
-      cwd: root,
-      env: { ...process.env, BASE: test.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const status = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const result = { status, stdout, stderr };
+    const result = await runBash(routeExamples(), root, { BASE: test.url });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const out = result.stdout;
