@@ -24,6 +24,7 @@ import { observingProgramCalls } from './program-client.js';
 import type { ProgramRef } from './program.js';
 import type { WireDType, WireFeeds } from './wire-tensor.js';
 import { floatFeed, numberFeed, wireToTensor } from './wire-tensor.js';
+import { wholeBuffer } from './worker-protocol.js';
 
 export const DIFFUSION_FILES = {
   textEncoder: 'text_encoder/model.onnx',
@@ -436,9 +437,7 @@ export class DiffusionModel {
 }
 
 /** Whether `data` spans its whole buffer: only such a buffer travels as it is (a view would be cloned whole). */
-function isWhole(data: Float32Array): boolean {
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-}
+const isWhole = (data: Float32Array): boolean => wholeBuffer(data) !== undefined;
 
 function floatType(spec: IoSpec, model: DiffusionModel, file: string): WireDType {
   if (isFloatType(spec.type)) return spec.type;

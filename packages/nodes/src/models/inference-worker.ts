@@ -8,7 +8,7 @@ import type { HostedSession } from './program-host.js';
 import { ProgramSessionFailure } from './program.js';
 import type { ProgramCall } from './program.js';
 import type { WorkerEvent, WorkerReply, WorkerRequest } from './worker-protocol.js';
-import { transferList } from './worker-protocol.js';
+import { transferList, wholeBuffer } from './worker-protocol.js';
 import type { WireFeeds, WireTensor } from './wire-tensor.js';
 
 const port = parentPort;
@@ -49,8 +49,7 @@ function cancelledError(): Error {
 function ownBuffers(feeds: WireFeeds): WireFeeds {
   const out: Record<string, WireTensor> = {};
   for (const [name, t] of Object.entries(feeds)) {
-    const whole = t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength;
-    out[name] = whole && t.data.buffer instanceof ArrayBuffer ? t : { ...t, data: t.data.slice() };
+    out[name] = wholeBuffer(t.data) !== undefined ? t : { ...t, data: t.data.slice() };
   }
   return out;
 }

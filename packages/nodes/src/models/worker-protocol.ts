@@ -80,14 +80,23 @@ export function isWorkerEvent(message: WorkerReply | WorkerEvent): message is Wo
   return 'event' in message;
 }
 
-/** Buffers to transfer with a set of tensors; views into a shared buffer are not transferable and are left out. */
+/**
+ * The buffer `data` spans whole, when it is a transferable ArrayBuffer: only such a buffer can move to another
+ * thread as it is (a view would be cloned with its whole buffer; a SharedArrayBuffer is shared, not moved).
+ */
+export function wholeBuffer(data: ArrayBufferView): ArrayBuffer | undefined {
+  const buffer = data.buffer;
+  return buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buffer.byteLength
+    ? buffer
+    : undefined;
+}
+
+/** Buffers to transfer with a set of tensors; views into a larger buffer are not transferable and are left out. */
 export function transferList(feeds: WireFeeds): ArrayBuffer[] {
   const seen = new Set<ArrayBuffer>();
   for (const t of Object.values(feeds)) {
-    const buffer = t.data.buffer;
-    if (buffer instanceof ArrayBuffer && t.data.byteOffset === 0 && t.data.byteLength === buffer.byteLength) {
-      seen.add(buffer);
-    }
+    const buffer = wholeBuffer(t.data);
+    if (buffer !== undefined) seen.add(buffer);
   }
   return [...seen];
 }

@@ -21,6 +21,7 @@ import type { MaskedDenoiseStep, ResolvedSchedulerConfig, Seed } from '@diffedit
 import { defineProgram } from '../../models/program.js';
 import type { ProgramContext } from '../../models/program.js';
 import { programUnet } from '../../models/unet-call.js';
+import { wholeBuffer } from '../../models/worker-protocol.js';
 import type { UnetIo } from '../../models/unet-call.js';
 import { StepReporter } from './step-reporter.js';
 import type { PreviewSettings, StepEvent } from './step-reporter.js';
@@ -301,8 +302,8 @@ export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
 
 /** `data`'s buffer when `data` spans all of it (a buffer to hand over to a program), else none. */
 export function ownedBuffers(data: Float32Array): ArrayBuffer[] {
-  const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-  return whole && data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
+  const buffer = wholeBuffer(data);
+  return buffer === undefined ? [] : [buffer];
 }
 
 /**
