@@ -33,6 +33,7 @@ export type {
 export {
   SD_VAE_SCALING_FACTOR,
   sampleVaePosterior,
+  sampleVaePosteriorDraws,
   vaePosteriorMean,
   unscaleLatents,
   imageToModelRange,

@@ -2,7 +2,7 @@ import { resolveSchedulerConfig } from './config.js';
 import type { ResolvedSchedulerConfig, SchedulerConfig } from './config.js';
 import { DDIMSchedulerBase } from './ddim.js';
 import type { SchedulerOptions } from './ddim.js';
-import { predictOriginal } from './step-math.js';
+import { epsilonStep, predictOriginal } from './step-math.js';
 import type { SchedulerOutput, StepValue } from './step-math.js';
 import { checkNumInferenceSteps, ddimInverseTimesteps } from './timesteps.js';
 
@@ -77,13 +77,7 @@ export class DDIMInverseScheduler extends DDIMSchedulerBase {
       // the product's case in one pass: x̂0 as predictOriginal computes it, stored, clipped as its second
       // pass does, then read back (rounded as the array holds it) for the step: what the passes below give
       const r = cfg.clip_sample ? cfg.clip_sample_range : Infinity;
-      for (let i = 0; i < n; i++) {
-        x0[i] = (x[i] - sqrtBSrc * o[i]) / sqrtASrc;
-        const v = x0[i];
-        if (v < -r) x0[i] = -r;
-        else if (v > r) x0[i] = r;
-        out[i] = sqrtATgt * x0[i] + dirCoef * o[i];
-      }
+      epsilonStep(x, o, out, x0, sqrtASrc, sqrtBSrc, sqrtATgt, dirCoef, r);
       return { prevSample, predOriginalSample };
     }
     predictOriginal(type, aSrc, o, x, x0, cfg.clip_sample ? cfg.clip_sample_range : Infinity);

@@ -3,7 +3,15 @@ import { alphasCumprodFromBetas, betasFromConfig } from './betas.js';
 import type { AlphasPrecision } from './betas.js';
 import { resolveSchedulerConfig } from './config.js';
 import type { ResolvedSchedulerConfig, SchedulerConfig } from './config.js';
-import { allocLike, batchRows, checkLength, dataOf, dynamicThreshold, predictOriginal } from './step-math.js';
+import {
+  allocLike,
+  batchRows,
+  checkLength,
+  dataOf,
+  dynamicThreshold,
+  epsilonStep,
+  predictOriginal,
+} from './step-math.js';
 import type { FloatArray, SchedulerOutput, StepValue } from './step-math.js';
 import { checkNumInferenceSteps, ddimTimesteps } from './timesteps.js';
 
@@ -257,16 +265,8 @@ export class DDIMScheduler extends DDIMSchedulerBase {
     if (cfg.prediction_type === 'epsilon' && !cfg.thresholding && !clipped && !(eta > 0)) {
       // the product's case in one pass: x̂0 as predictOriginal computes it, stored, clipped as its second
       // pass does, then read back (rounded as the array holds it) for the step: what the passes below give
-      const sa = Math.sqrt(aT);
-      const sb = Math.sqrt(1 - aT);
       const r = cfg.clip_sample ? cfg.clip_sample_range : Infinity;
-      for (let i = 0; i < n; i++) {
-        x0[i] = (x[i] - sb * o[i]) / sa;
-        const v = x0[i];
-        if (v < -r) x0[i] = -r;
-        else if (v > r) x0[i] = r;
-        out[i] = sqrtAPrev * x0[i] + dirCoef * o[i];
-      }
+      epsilonStep(x, o, out, x0, Math.sqrt(aT), Math.sqrt(1 - aT), sqrtAPrev, dirCoef, r);
       return { prevSample, predOriginalSample };
     }
 

@@ -63,6 +63,75 @@ export function predictOriginal(
   }
 }
 
+// float32 bits of a clip range, and the int32 views of x̂0 buffers, kept while the buffer lives (loops reuse
+// one x̂0 buffer for every step: no view made per step)
+const f32 = new Float32Array(1);
+const f32Bits = new Int32Array(f32.buffer);
+const bitViews = new WeakMap<Float32Array, Int32Array>();
+
+function bitsView(a: Float32Array): Int32Array {
+  let view = bitViews.get(a);
+  if (view === undefined) {
+    view = new Int32Array(a.buffer, a.byteOffset, a.length);
+    bitViews.set(a, view);
+  }
+  return view;
+}
+
+/**
+ * The ε-prediction step of DDIM and DDIM-inverse in one pass, what predictOriginal then the step's second pass
+ * give: x̂0 = (x − sb·o)/sa stored in `x0` (rounded as its array holds it), clipped to ±clipRange as
+ * predictOriginal clips it, then out = c1·x̂0 + c2·o with x̂0 read back as stored. `out` may be `x` or `o`.
+ *
+ * For float32 arrays the clip compares the stored value's bits with the range's (|x̂0| above the range takes
+ * the range with x̂0's sign; NaN stays): the same bits as the comparisons — a float32 beyond ±clipRange is beyond
+ * ±float32(clipRange) or equal to it — without a branch whose outcome the data decides (on the toy models half
+ * the values clip at high noise levels, and mispredicted branches doubled the step's time).
+ */
+export function epsilonStep(
+  x: FloatArray,
+  o: FloatArray,
+  out: FloatArray,
+  x0: FloatArray,
+  sa: number,
+  sb: number,
+  c1: number,
+  c2: number,
+  clipRange: number,
+): void {
+  const n = x0.length;
+  const r = clipRange;
+  if (x0 instanceof Float32Array && r === Infinity) {
+    for (let i = 0; i < n; i++) {
+      x0[i] = (x[i] - sb * o[i]) / sa;
+      out[i] = c1 * x0[i] + c2 * o[i];
+    }
+    return;
+  }
+  if (x0 instanceof Float32Array && r >= 0) {
+    f32[0] = r;
+    const rb = f32Bits[0];
+    const bits = bitsView(x0);
+    for (let i = 0; i < n; i++) {
+      x0[i] = (x[i] - sb * o[i]) / sa;
+      const b = bits[i];
+      const m = b & 0x7fffffff;
+      // all ones where |x̂0| > float32(r) and x̂0 is not NaN (magnitude bits above infinity's)
+      const clip = ((rb - m) >> 31) & ~((0x7f800000 - m) >> 31);
+      bits[i] = (b & ~clip) | (((b & 0x80000000) | rb) & clip);
+      out[i] = c1 * x0[i] + c2 * o[i];
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    x0[i] = (x[i] - sb * o[i]) / sa;
+    const v = x0[i];
+    if (v < -r) x0[i] = -r;
+    else if (v > r) x0[i] = r;
+    out[i] = c1 * x0[i] + c2 * o[i];
+  }
+}
+
 /**
  * diffusers' dynamic thresholding (Imagen): per batch row, s = clamp(quantile(|x̂0|, ratio), 1, maxValue),
  * x̂0 = clamp(x̂0, −s, s)/s. Quantile with linear interpolation like torch.quantile.

@@ -11,7 +11,7 @@ import {
   diffEditMaskFromUnetOutput,
   duplicateForGuidance,
   regulariseNoisePredictionAsync,
-  sampleVaePosterior,
+  sampleVaePosteriorDraws,
   SeededRng,
   Tensor,
   usesClassifierFreeGuidance,
@@ -60,15 +60,10 @@ function startLatents(source: LatentSource): Tensor {
   if (source.kind === 'latents') return tensorOf(source.latents);
   const mean = tensorOf(source.mean);
   const [, c, h, w] = mean.dims;
-  // mean ‖ logvar along channels, once; the draws go sample by sample into the rows of one tensor
-  const parameters = new Tensor([1, 2 * c, h, w]);
-  parameters.data.set(mean.data);
-  parameters.data.set(source.logvar.data, mean.size);
+  // sample by sample into the rows of one tensor (sampleVaePosterior's draws, std computed once)
   const rng = new SeededRng(source.seed).fork('posterior');
   const out = new Tensor([source.count, c, h, w]);
-  for (let i = 0; i < source.count; i++)
-    sampleVaePosterior(parameters, rng, source.scalingFactor, batchView(out, i));
-  return out;
+  return sampleVaePosteriorDraws(mean, tensorOf(source.logvar), rng, source.scalingFactor, out);
 }
 
 /** What every loop needs to call the UNet the way DiffusionModel.unet does. */
