@@ -11,6 +11,7 @@ export {
   maskGuidedEstimates,
   diffEditMaskFromEstimates,
   diffEditMaskFromUnetOutput,
+  diffEditMaskFromUnetRowBlocks,
   maskToInt64,
 } from './mask.js';
 export type { MaskEmbeddingOrder, MaskPromptSlot, DiffEditMaskOptions, DiffEditMask } from './mask.js';

@@ -4,6 +4,8 @@ import {
   Tensor,
   batchView,
   diffEditBlend,
+  diffEditMaskFromUnetOutput,
+  diffEditMaskFromUnetRowBlocks,
   maskedBlend,
   sampleVaePosterior,
   sampleVaePosteriorDraws,
@@ -97,5 +99,56 @@ describe('diffEditBlend', () => {
     const inPlace = x.clone();
     diffEditBlend(inPlace, mask, bg, inPlace);
     expect(bitsOf(inPlace.data)).toEqual(bitsOf(expected.data));
+  });
+});
+
+describe('diffEditMaskFromUnetRowBlocks', () => {
+  const split = (t: Tensor, sizes: number[]): Tensor[] => {
+    const row = t.size / t.dims[0];
+    const blocks: Tensor[] = [];
+    let start = 0;
+    for (const size of sizes) {
+      blocks.push(new Tensor([size, ...t.dims.slice(1)], t.data.slice(start * row, (start + size) * row)));
+      start += size;
+    }
+    return blocks;
+  };
+  it.each([
+    [1, 10, 7.5, [16, 16, 8]],
+    [1, 3, 7.5, [5, 5, 2]],
+    [2, 3, 4, [7, 1, 9, 7]],
+    [1, 10, 7.5, [40]],
+    [1, 4, 1, [3, 5]],
+  ])('gives the stacked output’s mask (B %i, %i maps, g %d, blocks %j)', (B, n, g, sizes) => {
+    const rng = new SeededRng(B * 100 + n);
+    const rows = sizes.reduce((a, b) => a + b, 0);
+    const [c, h, w] = [4, 6, 5];
+    const output = new Tensor([rows, c, h, w], randomValues(rows * c * h * w, rng, 2));
+    // specials in some rows only, so that the threshold stays finite for others
+    for (let i = 0; i < output.size; i += 97) output.data[i] = [0, -0, 1e-45, -1e-45][i % 4];
+    const options = { batchSize: B, numMapsPerMask: n, maskThresholdingRatio: 3 };
+    const expected = diffEditMaskFromUnetOutput(output, g, options);
+    const got = diffEditMaskFromUnetRowBlocks(split(output, sizes), g, options);
+    expect(bitsOf(got.mask.data)).toEqual(bitsOf(expected.mask.data));
+    expect(bitsOf(got.map.data)).toEqual(bitsOf(expected.map.data));
+    expect(got.mapValues).toEqual(expected.mapValues);
+    expect(Object.is(got.clampLevel, expected.clampLevel)).toBe(true);
+  });
+
+  it('gives NaN and infinite outputs the same mask as the stacked output', () => {
+    const rng = new SeededRng(77);
+    const output = new Tensor([8, 4, 3, 3], randomValues(8 * 36, rng));
+    const options = { batchSize: 1, numMapsPerMask: 2, maskThresholdingRatio: 3 };
+    const expected = diffEditMaskFromUnetOutput(output, 7.5, options);
+    const got = diffEditMaskFromUnetRowBlocks(split(output, [3, 3, 2]), 7.5, options);
+    expect(bitsOf(got.mask.data)).toEqual(bitsOf(expected.mask.data));
+    expect(got.mapValues).toEqual(expected.mapValues);
+  });
+
+  it('refuses blocks of different shapes', () => {
+    const options = { batchSize: 1, numMapsPerMask: 1, maskThresholdingRatio: 3 };
+    expect(() =>
+      diffEditMaskFromUnetRowBlocks([new Tensor([2, 4, 2, 2]), new Tensor([2, 4, 2, 3])], 7.5, options),
+    ).toThrow(RangeError);
   });
 });

@@ -8,7 +8,7 @@ import {
   DDIMInverseScheduler,
   DDIMScheduler,
   diffEditBlend,
-  diffEditMaskFromUnetOutput,
+  diffEditMaskFromUnetRowBlocks,
   duplicateForGuidance,
   regulariseNoisePredictionAsync,
   sampleVaePosteriorDraws,
@@ -256,12 +256,20 @@ export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
     const latentRow = xt.size / n;
     const chunk = input.chunk;
     const calls = Math.ceil(rows / chunk);
-    let out: Tensor | undefined;
+    // one pair of row buffers for every call (the last, shorter call uses their first rows): the UNet reads
+    // them during its call only
+    const width = Math.min(rows, chunk);
+    const latentRows = new Float32Array(width * latentRow);
+    const embeddingRows = new Float32Array(width * embeddingRow);
+    const blocks: Tensor[] = [];
     for (let i = 0; i < calls; i++) {
       ctx.throwIfCancelled();
       const [a, b] = [i * chunk, Math.min(rows, (i + 1) * chunk)];
-      const latents = new Tensor([b - a, ...xt.dims.slice(1)]);
-      const embeddings = new Tensor([b - a, ...embeddingTail]);
+      const latents = new Tensor([b - a, ...xt.dims.slice(1)], latentRows.subarray(0, (b - a) * latentRow));
+      const embeddings = new Tensor(
+        [b - a, ...embeddingTail],
+        embeddingRows.subarray(0, (b - a) * embeddingRow),
+      );
       for (let r = a; r < b; r++) {
         const g = Math.floor(r / n);
         latents.data.set(
@@ -281,12 +289,12 @@ export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
         input.timestep,
         embeddings,
       );
-      out ??= new Tensor([rows, ...pred.dims.slice(1)]);
-      out.data.set(pred.data, a * (out.size / rows));
+      blocks.push(pred);
       ctx.emit({ step: i + 1, total: calls } satisfies StepEvent);
     }
-    if (out === undefined) throw new Error('GenerateMask: no UNet call was made');
-    const { mask } = diffEditMaskFromUnetOutput(out, input.guidanceScale, {
+    if (blocks.length === 0) throw new Error('GenerateMask: no UNet call was made');
+    // reduced from the calls' outputs as they are (no stacked copy of the whole output)
+    const { mask } = diffEditMaskFromUnetRowBlocks(blocks, input.guidanceScale, {
       batchSize: 1,
       numMapsPerMask: n,
       maskThresholdingRatio: input.maskThresholdingRatio,
