@@ -79,6 +79,18 @@ function bitsView(a: Float32Array): Int32Array {
 }
 
 /**
+ * The coefficients of epsilonStep for one scheduler step: x̂0 = (x − sb·o)/sa clipped to ±clipRange (Infinity:
+ * no clip), out = c1·x̂0 + c2·o.
+ */
+export interface EpsilonStepCoefficients {
+  readonly sa: number;
+  readonly sb: number;
+  readonly c1: number;
+  readonly c2: number;
+  readonly clipRange: number;
+}
+
+/**
  * The ε-prediction step of DDIM and DDIM-inverse in one pass, what predictOriginal then the step's second pass
  * give: x̂0 = (x − sb·o)/sa stored in `x0` (rounded as its array holds it), clipped to ±clipRange as
  * predictOriginal clips it, then out = c1·x̂0 + c2·o with x̂0 read back as stored. `out` may be `x` or `o`.
@@ -141,6 +153,57 @@ export function epsilonStep(
     const clip = ((rb - m) >> 31) & ~((0x7f800000 - m) >> 31);
     bits[i] = (b & ~clip) | (((b & 0x80000000) | rb) & clip);
     out[i] = c1 * x0[i] + c2 * o[i];
+  }
+}
+
+/**
+ * epsilonStep on the classifier-free-guided model output o = u + g·(c − u) rounded to float32 (what guide()
+ * stores), computed where the step reads it instead of in a pass and a buffer of its own: the same bits as
+ * guide() into a float32 buffer then epsilonStep. `out` may be `x`, not `u` or `c`.
+ */
+export function guidedEpsilonStep(
+  u: Float32Array,
+  c: Float32Array,
+  g: number,
+  x: FloatArray,
+  out: FloatArray,
+  x0: FloatArray,
+  sa: number,
+  sb: number,
+  c1: number,
+  c2: number,
+  clipRange: number,
+): void {
+  const n = x0.length;
+  const r = clipRange;
+  if (!(x0 instanceof Float32Array) || !(r >= 0) || sharesMemory(out, u) || sharesMemory(out, c)) {
+    const o = new Float32Array(n);
+    for (let i = 0; i < n; i++) o[i] = u[i] + g * (c[i] - u[i]);
+    epsilonStep(x, o, out, x0, sa, sb, c1, c2, r);
+    return;
+  }
+  const fround = Math.fround;
+  let beyond = 0;
+  for (let i = 0; i < n; i++) {
+    const ui = u[i];
+    const o = fround(ui + g * (c[i] - ui));
+    x0[i] = (x[i] - sb * o) / sa;
+    const v = x0[i];
+    out[i] = c1 * v + c2 * o;
+    beyond |= +(v > r) | +(v < -r);
+  }
+  if (beyond === 0) return;
+  f32[0] = r;
+  const rb = f32Bits[0];
+  const bits = bitsView(x0);
+  for (let i = 0; i < n; i++) {
+    const ui = u[i];
+    const o = fround(ui + g * (c[i] - ui));
+    const b = bits[i];
+    const m = b & 0x7fffffff;
+    const clip = ((rb - m) >> 31) & ~((0x7f800000 - m) >> 31);
+    bits[i] = (b & ~clip) | (((b & 0x80000000) | rb) & clip);
+    out[i] = c1 * x0[i] + c2 * o;
   }
 }
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DDIMInverseScheduler, DDIMScheduler, SeededRng } from '@diffedit/core';
+import {
+  DDIMInverseScheduler,
+  DDIMScheduler,
+  SeededRng,
+  Tensor,
+  classifierFreeGuidance,
+  guide,
+  guidedEpsilonStep,
+} from '@diffedit/core';
 
 import { epsilonStep } from '../../src/schedulers/step-math.js';
 import type { FloatArray } from '../../src/schedulers/step-math.js';
@@ -134,5 +142,79 @@ describe('epsilonStep (DDIM and DDIM-inverse ε step in one pass)', () => {
       expect(bitsOf(up.prevSample)).toEqual(bitsOf(expected.out));
       expect(bitsOf(up.predOriginalSample)).toEqual(bitsOf(expected.x0));
     }
+  });
+});
+
+describe('guidedEpsilonStep (guidance computed where the ε step reads it)', () => {
+  it.each([1, 0.1, Infinity, 1e-40])('gives guide() then epsilonStep’s bits (range %s)', (r) => {
+    const rng = new SeededRng(21);
+    const n = 3001;
+    for (const g of [7.5, 1.5, 0, -2, 1e30]) {
+      for (const [sa, sb, c1, c2] of [
+        [0.3, 0.95, 0.8, 0.6],
+        [0.9991, 0.0412, 1, 0],
+      ]) {
+        const u = inputs(n, r, rng);
+        const c = inputs(n, r, rng);
+        const x = inputs(n, r, rng);
+        const guided = guide(new Tensor([n], u), new Tensor([n], c), g).data;
+        const expected = { out: new Float32Array(n), x0: new Float32Array(n) };
+        epsilonStep(x, guided, expected.out, expected.x0, sa, sb, c1, c2, r);
+        const got = { out: new Float32Array(n), x0: new Float32Array(n) };
+        guidedEpsilonStep(u, c, g, x, got.out, got.x0, sa, sb, c1, c2, r);
+        expect(bitsOf(got.x0)).toEqual(bitsOf(expected.x0));
+        expect(bitsOf(got.out)).toEqual(bitsOf(expected.out));
+        // in place on the sample, and onto the model output (the fallback through a guided buffer)
+        const xs = x.slice();
+        const x0 = new Float32Array(n);
+        guidedEpsilonStep(u, c, g, xs, xs, x0, sa, sb, c1, c2, r);
+        expect(bitsOf(xs)).toEqual(bitsOf(expected.out));
+        expect(bitsOf(x0)).toEqual(bitsOf(expected.x0));
+        const us = u.slice();
+        guidedEpsilonStep(us, c, g, x, us, x0, sa, sb, c1, c2, r);
+        expect(bitsOf(us)).toEqual(bitsOf(expected.out));
+      }
+    }
+  });
+
+  it('with the schedulers’ coefficients, is classifierFreeGuidance then step (DDIM η = 0, DDIM-inverse)', () => {
+    const config = { clip_sample: true, clip_sample_range: 1, set_alpha_to_one: false, steps_offset: 1 };
+    const forward = new DDIMScheduler(config);
+    forward.setTimesteps(50);
+    const inverse = new DDIMInverseScheduler(config);
+    inverse.setTimesteps(50);
+    const rng = new SeededRng(12);
+    const dims = [1, 4, 8, 8];
+    const n = 256;
+    for (const t of [981, 501, 1]) {
+      const raw = new Tensor([2, 4, 8, 8], Float32Array.from([...inputs(n, 1, rng), ...inputs(n, 1, rng)]));
+      const x = new Tensor(dims, inputs(n, 1, rng));
+      for (const s of [forward, inverse]) {
+        const expected = s.step(classifierFreeGuidance(raw, 7.5), t, x);
+        const k = s.epsilonStepCoefficients(t)!;
+        const out = new Float32Array(n);
+        const x0 = new Float32Array(n);
+        const [u, c] = [raw.data.subarray(0, n), raw.data.subarray(n)];
+        guidedEpsilonStep(u, c, 7.5, x.data, out, x0, k.sa, k.sb, k.c1, k.c2, k.clipRange);
+        expect(bitsOf(out)).toEqual(bitsOf(expected.prevSample.data));
+        expect(bitsOf(x0)).toEqual(bitsOf(expected.predOriginalSample.data));
+      }
+    }
+  });
+
+  it('no single-pass coefficients where step() takes another path', () => {
+    const make = (config: object): DDIMScheduler => {
+      const s = new DDIMScheduler(config);
+      s.setTimesteps(50);
+      return s;
+    };
+    expect(make({}).epsilonStepCoefficients(501)).toBeDefined();
+    expect(make({}).epsilonStepCoefficients(501, 1)).toBeUndefined();
+    expect(make({}).epsilonStepCoefficients(501, -1)).toBeUndefined();
+    expect(make({ prediction_type: 'v_prediction' }).epsilonStepCoefficients(501)).toBeUndefined();
+    expect(make({ thresholding: true }).epsilonStepCoefficients(501)).toBeUndefined();
+    const inverse = new DDIMInverseScheduler({ prediction_type: 'sample' });
+    inverse.setTimesteps(50);
+    expect(inverse.epsilonStepCoefficients(501)).toBeUndefined();
   });
 });
