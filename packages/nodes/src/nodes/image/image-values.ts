@@ -1,6 +1,13 @@
 import { NodeInputError, Tensor } from '@diffedit/core';
 
-import { createGreyImage, createRgbImage, type GreyImage, type RgbImage } from '../../pixels/index.js';
+import {
+  createGreyImage,
+  createRgbImage,
+  notedDisplayBytes,
+  roundToDisplayBytes,
+  type GreyImage,
+  type RgbImage,
+} from '../../pixels/index.js';
 
 /**
  * IMAGE values are float32 tensors [B, 3, H, W] (NCHW, the VAE's layout) with values in [0, 1].
@@ -100,6 +107,16 @@ export function rgbBytesFromImageBatch(batch: Tensor, index = 0): Uint8Array {
     return out;
   }
   const src = batch.data;
+  // a decoded image comes with its display bytes (Math.round(clamp01(v) · 255), what byteOf gives)
+  const shown = notedDisplayBytes(src);
+  if (shown !== undefined) {
+    for (let p = 0, i = 0, at = base; p < plane; p++, i += 3, at++) {
+      out[i] = shown[at];
+      out[i + 1] = shown[at + plane];
+      out[i + 2] = shown[at + 2 * plane];
+    }
+    return out;
+  }
   for (let p = 0, i = 0; p < plane; p++, i += 3) {
     out[i] = byteOf(src[base + p]);
     out[i + 1] = byteOf(src[base + plane + p]);
@@ -135,9 +152,10 @@ export function tileImageBatches(
   const bytes = new Uint8Array(3 * outPlane);
   let cell = 0;
   for (const batch of batches) {
-    // a source made of 8-bit levels already holds what this pass would compute: copy its rows
-    const srcLevels = batch.byteLevels;
-    const src = srcLevels === undefined ? batch.data : undefined;
+    // a source made of 8-bit levels already holds what this pass would compute, and so do the display
+    // bytes a decoded image comes with (see display-bytes.ts): copy their rows
+    const srcBytes = batch.byteLevels ?? notedDisplayBytes(batch.data);
+    const src = srcBytes === undefined ? batch.data : undefined;
     for (let b = 0; b < batch.dims[0]; b++, cell++) {
       const x0 = (cell % cols) * width;
       const y0 = Math.floor(cell / cols) * height;
@@ -145,16 +163,9 @@ export function tileImageBatches(
         for (let y = 0; y < height; y++) {
           const from = (b * 3 + c) * plane + y * width;
           const to = c * outPlane + (y0 + y) * outWidth + x0;
-          if (src === undefined) {
-            bytes.set((srcLevels as Uint8Array).subarray(from, from + width), to);
-            continue;
-          }
-          // Math.round(clamp01(v) · 255) by truncation (the same for v in [0, 1])
-          for (let x = 0; x < width; x++) {
-            const v = src[from + x];
-            if (v > 0) bytes[to + x] = v < 1 ? (v * 255 + 0.5) | 0 : 255;
-            else if (v < 0 || (v === 0 && 1 / v > 0)) bytes[to + x] = 0;
-            else return tileImageBatchesAsFloats(batches, rows, cols, width, height); // -0, NaN
+          if (src === undefined) bytes.set((srcBytes as Uint8Array).subarray(from, from + width), to);
+          else if (!roundToDisplayBytes(src, from, bytes, to, width)) {
+            return tileImageBatchesAsFloats(batches, rows, cols, width, height); // -0, NaN
           }
         }
       }
