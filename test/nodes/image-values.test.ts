@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 import {
   createRgbImage,
+  deinterleaveBytes,
+  deinterleaveWords,
   fromUint8,
   greyFromMaskBatch,
   imageBatchFromRgb,
@@ -39,6 +41,23 @@ describe('one-pass IMAGE conversions', () => {
     const got = imageBatchFromRgbBytes(bytes, 7, 5);
     expect(got.dims).toEqual(expected.dims);
     expect(got.data).toEqual(expected.data);
+  });
+
+  it('imageBatchFromRgbBytes four pixels at a time gives what the byte-by-byte pass gives', () => {
+    // 8×6: the word path; the same bytes at an odd offset: the byte path
+    const bytes = Uint8Array.from({ length: 8 * 6 * 3 }, (_, i) => (i * 151 + (i >> 3)) % 256);
+    const expected = imageBatchFromRgb([createRgbImage(8, 6, fromUint8(bytes))]);
+    const aligned = imageBatchFromRgbBytes(bytes, 8, 6);
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const unaligned = imageBatchFromRgbBytes(shifted.subarray(1), 8, 6);
+    expect(aligned.data).toEqual(expected.data);
+    expect(unaligned.byteLevels).toEqual(aligned.byteLevels);
+    const planar = new Uint8Array(bytes.length);
+    const words = new Uint8Array(bytes.length);
+    deinterleaveBytes(bytes, planar, 48);
+    deinterleaveWords(bytes, words, 48);
+    expect(words).toEqual(planar);
   });
 
   it('rgbBytesFromImageBatch = toUint8(rgbFromImageBatch(batch, i).data), clamping, rounding and NaN alike', () => {
