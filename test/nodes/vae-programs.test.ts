@@ -5,20 +5,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { scale, Tensor } from '@diffedit/core';
+import { byteSizeOf, displayBytesOf, notedDisplayBytes, scale, Tensor } from '@diffedit/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   decodeScaledLatents,
   decodeScaledLatentsHere,
-  displayBytesOf,
   ENCODE_IMAGE_PROGRAM,
   encodeImage,
   encodeImageHere,
   imageBatchFromRgbBytes,
   ModelManager,
-  notedDisplayBytes,
   rgbBytesFromImageBatch,
   tileImageBatches,
 } from '@diffedit/nodes';
@@ -132,6 +130,8 @@ describe.each(['worker', 'in-process'] as const)('VAE programs (%s sessions)', (
       tileImageBatches([apple, image], 1, 3, 64, 48).byteLevels;
     expect(grid(program)).toEqual(grid(here));
     expect(rgbBytesFromImageBatch(program, 1)).toEqual(rgbBytesFromImageBatch(here, 1));
+    // the output cache counts the noted bytes with the image they belong to
+    expect(byteSizeOf(program)).toBe(byteSizeOf(here) + (shown?.byteLength ?? 0));
   });
 });
 

@@ -6,4 +6,3 @@ export * from './grid-tiling.js';
 export * from './mask-image.js';
 export * from './latent-preview.js';
 export * from './preview-fit.js';
-export * from './display-bytes.js';

@@ -3,6 +3,7 @@ import {
   imageToModelRange,
   modelRangeToImage,
   NodeInputError,
+  noteDisplayBytes,
   sampleVaePosterior,
   scale,
   Tensor,
@@ -12,7 +13,7 @@ import {
 import type { SeededRng } from '@diffedit/core';
 
 import type { DiffusionModel, VaeEncoding } from '../../models/diffusion-model.js';
-import { fitPreviewProjection, noteDisplayBytes } from '../../pixels/index.js';
+import { fitPreviewProjection } from '../../pixels/index.js';
 import { requireImage } from '../image/image-values.js';
 import { DECODE_IMAGE_PROGRAM, ENCODE_IMAGE_PROGRAM } from './vae-programs.js';
 import type { EncodedImage } from './values.js';

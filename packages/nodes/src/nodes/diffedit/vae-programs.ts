@@ -3,7 +3,14 @@
 // preview fit back, or sends latents and gets the decoded image with its display bytes, instead of converting
 // megabytes of floats on the main thread. The conversions are core's, unchanged: the same values either way.
 // Imported by the model worker too: nothing here may import Node-only or heavy modules (no sharp, tokenizers).
-import { imageToModelRange, modelRangeToImage, scale, Tensor, unscaleLatents } from '@diffedit/core';
+import {
+  displayBytesOf,
+  imageToModelRange,
+  modelRangeToImage,
+  scale,
+  Tensor,
+  unscaleLatents,
+} from '@diffedit/core';
 
 import { batchChunks, concatRows, sliceRows } from '../../models/batching.js';
 import { defineProgram } from '../../models/program.js';
@@ -11,7 +18,6 @@ import type { ProgramContext } from '../../models/program.js';
 import { floatFeed, wireToTensor } from '../../models/wire-tensor.js';
 import type { WireDType } from '../../models/wire-tensor.js';
 import { wholeBuffer } from '../../models/worker-protocol.js';
-import { displayBytesOf } from '../../pixels/display-bytes.js';
 import type { LatentPreviewProjection } from '../../pixels/latent-preview.js';
 import { fitPreviewProjection } from '../../pixels/preview-fit.js';
 
@@ -128,7 +134,7 @@ export interface DecodeImageOutput {
   /** the image [B, 3, H, W]: clamp(x/2 + 0.5, 0, 1) of the decoder's output */
   readonly dims: readonly number[];
   readonly data: Float32Array;
-  /** its display bytes (see display-bytes.ts), unless it holds a -0 or NaN */
+  /** its display bytes (see core's display-bytes.ts), unless it holds a -0 or NaN */
   readonly display?: Uint8Array;
 }
 

@@ -1,13 +1,6 @@
-import { NodeInputError, Tensor } from '@diffedit/core';
+import { NodeInputError, notedDisplayBytes, roundToDisplayBytes, Tensor } from '@diffedit/core';
 
-import {
-  createGreyImage,
-  createRgbImage,
-  notedDisplayBytes,
-  roundToDisplayBytes,
-  type GreyImage,
-  type RgbImage,
-} from '../../pixels/index.js';
+import { createGreyImage, createRgbImage, type GreyImage, type RgbImage } from '../../pixels/index.js';
 
 /**
  * IMAGE values are float32 tensors [B, 3, H, W] (NCHW, the VAE's layout) with values in [0, 1].
@@ -183,7 +176,7 @@ export function tileImageBatches(
   let cell = 0;
   for (const batch of batches) {
     // a source made of 8-bit levels already holds what this pass would compute, and so do the display
-    // bytes a decoded image comes with (see display-bytes.ts): copy their rows
+    // bytes a decoded image comes with (see core's display-bytes.ts): copy their rows
     const srcBytes = batch.byteLevels ?? notedDisplayBytes(batch.data);
     const src = srcBytes === undefined ? batch.data : undefined;
     for (let b = 0; b < batch.dims[0]; b++, cell++) {

@@ -1,6 +1,7 @@
 // Display bytes: the 8-bit values a float image is shown and saved with, Math.round(clamp01(v) · 255) each.
 // The VAE decode program computes them next to the image (in the model worker), so that the grid and
-// SaveImage copy bytes instead of rounding 786k floats on the main thread. No imports: the worker loads this.
+// SaveImage copy bytes instead of rounding 786k floats on the main thread. The output cache counts noted
+// bytes with the values they belong to (they live as long as those do).
 
 /**
  * Rounds `count` values of `src` (from `from`) into `out` (from `to`): Math.round(clamp01(v) · 255), computed
