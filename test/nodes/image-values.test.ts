@@ -6,6 +6,9 @@ import {
   deinterleaveBytes,
   deinterleaveWords,
   fromUint8,
+  interleaveBytes,
+  interleavePlanes,
+  interleaveWords,
   greyFromMaskBatch,
   imageBatchFromRgb,
   imageBatchFromRgbBytes,
@@ -58,6 +61,28 @@ describe('one-pass IMAGE conversions', () => {
     deinterleaveBytes(bytes, planar, 48);
     deinterleaveWords(bytes, words, 48);
     expect(words).toEqual(planar);
+  });
+
+  it('interleavePlanes four pixels at a time gives what the byte-by-byte pass gives', () => {
+    const plane = 8 * 6;
+    const planes = Uint8Array.from({ length: 2 * 3 * plane + 3 }, (_, i) => (i * 151 + (i >> 3)) % 256);
+    for (const base of [0, 3 * plane, 1, 3]) {
+      const bytes = new Uint8Array(3 * plane);
+      interleaveBytes(planes, base, plane, bytes);
+      const words = new Uint8Array(3 * plane);
+      interleaveWords(planes, base - (base % 4), plane, words); // aligned bases only
+      if (base % 4 === 0) expect(words).toEqual(bytes);
+      const chosen = new Uint8Array(3 * plane);
+      interleavePlanes(planes, base, plane, chosen); // words or bytes, as alignment allows
+      expect(chosen).toEqual(bytes);
+    }
+    // batch image 1 of a byte-level IMAGE, against the interleaving by hand
+    const image = Tensor.ofByteLevels([2, 3, 6, 8], planes.subarray(0, 2 * 3 * plane));
+    const expected = Uint8Array.from(
+      { length: 3 * plane },
+      (_, i) => planes[3 * plane + (i % 3) * plane + Math.floor(i / 3)],
+    );
+    expect(rgbBytesFromImageBatch(image, 1)).toEqual(expected);
   });
 
   it('rgbBytesFromImageBatch = toUint8(rgbFromImageBatch(batch, i).data), clamping, rounding and NaN alike', () => {

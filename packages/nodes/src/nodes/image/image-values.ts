@@ -91,6 +91,47 @@ export function deinterleaveBytes(bytes: Uint8Array, planar: Uint8Array, plane: 
   }
 }
 
+/** Three planes of `plane` bytes from `base` (planar RGB) → HWC RGB bytes in `out`, four pixels a step when it can. */
+export function interleavePlanes(planes: Uint8Array, base: number, plane: number, out: Uint8Array): void {
+  if (LITTLE_ENDIAN && plane % 4 === 0 && (planes.byteOffset + base) % 4 === 0 && out.byteOffset % 4 === 0) {
+    interleaveWords(planes, base, plane, out);
+  } else interleaveBytes(planes, base, plane, out);
+}
+
+/** interleavePlanes byte by byte. */
+export function interleaveBytes(planes: Uint8Array, base: number, plane: number, out: Uint8Array): void {
+  for (let p = 0, i = 0, at = base; p < plane; p++, i += 3, at++) {
+    out[i] = planes[at];
+    out[i + 1] = planes[at + plane];
+    out[i + 2] = planes[at + 2 * plane];
+  }
+}
+
+/**
+ * interleaveBytes four pixels at a time (little-endian; `plane` a multiple of 4, both sides 4-byte aligned): one
+ * 32-bit word per plane in, three words R0 G0 B0 R1 | G1 B1 R2 G2 | B2 R3 G3 B3 out.
+ */
+export function interleaveWords(planes: Uint8Array, base: number, plane: number, out: Uint8Array): void {
+  const q = plane >> 2;
+  const at = planes.byteOffset + base;
+  const r = new Uint32Array(planes.buffer, at, q);
+  const g = new Uint32Array(planes.buffer, at + plane, q);
+  const b = new Uint32Array(planes.buffer, at + 2 * plane, q);
+  const o = new Uint32Array(out.buffer, out.byteOffset, 3 * q);
+  for (let k = 0, j = 0; k < q; k++, j += 3) {
+    const R = r[k];
+    const G = g[k];
+    const B = b[k];
+    o[j] = (R & 0xff) | ((G & 0xff) << 8) | ((B & 0xff) << 16) | (((R >>> 8) & 0xff) << 24);
+    o[j + 1] =
+      ((G >>> 8) & 0xff) |
+      (((B >>> 8) & 0xff) << 8) |
+      (((R >>> 16) & 0xff) << 16) |
+      (((G >>> 16) & 0xff) << 24);
+    o[j + 2] = ((B >>> 16) & 0xff) | ((R >>> 24) << 8) | ((G >>> 24) << 16) | ((B >>> 24) << 24);
+  }
+}
+
 /**
  * deinterleaveBytes four pixels at a time (little-endian; `plane` a multiple of 4, `bytes` 4-byte aligned):
  * three 32-bit words R0 G0 B0 R1 | G1 B1 R2 G2 | B2 R3 G3 B3 in, one word per plane out.
@@ -119,27 +160,14 @@ export function rgbBytesFromImageBatch(batch: Tensor, index = 0): Uint8Array {
   const plane = width * height;
   const base = index * 3 * plane;
   const out = new Uint8Array(plane * 3);
-  // an image made of 8-bit levels (a grid, a loaded file): interleave those bytes
-  const levels = batch.byteLevels;
+  // an image made of 8-bit levels (a grid, a loaded file), or a decoded image with its display bytes
+  // (Math.round(clamp01(v) · 255), what byteOf gives): interleave those bytes
+  const levels = batch.byteLevels ?? notedDisplayBytes(batch.data);
   if (levels !== undefined) {
-    for (let p = 0, i = 0, at = base; p < plane; p++, i += 3, at++) {
-      out[i] = levels[at];
-      out[i + 1] = levels[at + plane];
-      out[i + 2] = levels[at + 2 * plane];
-    }
+    interleavePlanes(levels, base, plane, out);
     return out;
   }
   const src = batch.data;
-  // a decoded image comes with its display bytes (Math.round(clamp01(v) · 255), what byteOf gives)
-  const shown = notedDisplayBytes(src);
-  if (shown !== undefined) {
-    for (let p = 0, i = 0, at = base; p < plane; p++, i += 3, at++) {
-      out[i] = shown[at];
-      out[i + 1] = shown[at + plane];
-      out[i + 2] = shown[at + 2 * plane];
-    }
-    return out;
-  }
   for (let p = 0, i = 0; p < plane; p++, i += 3) {
     out[i] = byteOf(src[base + p]);
     out[i + 1] = byteOf(src[base + plane + p]);

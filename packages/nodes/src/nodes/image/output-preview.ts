@@ -4,6 +4,7 @@ import { notedDisplayBytes, Tensor } from '@diffedit/core';
 import type { SocketType } from '@diffedit/core';
 
 import { clamp01 } from '../../pixels/index.js';
+import { interleavePlanes } from './image-values.js';
 
 /** Longest side of an output preview, in pixels. */
 export const OUTPUT_PREVIEW_SIDE = 256;
@@ -95,10 +96,8 @@ function firstImageBytes(source: Tensor, channels: 1 | 3, plane: number): Uint8A
   const out = new Uint8Array(plane * channels);
   const bytes = source.byteLevels ?? notedDisplayBytes(source.data);
   if (bytes !== undefined) {
-    for (let c = 0; c < channels; c++) {
-      const base = c * plane;
-      for (let p = 0, o = c; p < plane; p++, o += channels) out[o] = bytes[base + p];
-    }
+    if (channels === 3) interleavePlanes(bytes, 0, plane, out);
+    else out.set(bytes.subarray(0, plane));
     return out;
   }
   const data = source.data;
