@@ -8,6 +8,7 @@ import {
   guide,
   guidedEpsilonStep,
 } from '@diffedit/core';
+import type { SchedulerConfig } from '@diffedit/core';
 
 import { epsilonStep } from '../../src/schedulers/step-math.js';
 import type { FloatArray } from '../../src/schedulers/step-math.js';
@@ -203,7 +204,7 @@ describe('guidedEpsilonStep (guidance computed where the ε step reads it)', () 
   });
 
   it('no single-pass coefficients where step() takes another path', () => {
-    const make = (config: object): DDIMScheduler => {
+    const make = (config: SchedulerConfig): DDIMScheduler => {
       const s = new DDIMScheduler(config);
       s.setTimesteps(50);
       return s;
