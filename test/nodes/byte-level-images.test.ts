@@ -39,6 +39,37 @@ function floatImage(batch: number, height: number, width: number, seed: number):
   return t;
 }
 
+/** resizePlaneNearest as it was: every output pixel gathered with torch's index rule. */
+function gatherNearest(src: Uint8Array, inW: number, inH: number, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(inH - 1, Math.floor(y * (inH / height)));
+    for (let x = 0; x < width; x++)
+      out[y * width + x] = src[sy * inW + Math.min(inW - 1, Math.floor(x * (inW / width)))];
+  }
+  return out;
+}
+
+describe('resizePlaneNearest', () => {
+  it('copies repeated rows and gives what gathering every pixel gives, up, down and uneven', () => {
+    const src = randomBytes(64 * 48, 5);
+    for (const [width, height] of [
+      [512, 384],
+      [64, 48],
+      [32, 20],
+      [100, 77],
+      [7, 300],
+    ]) {
+      const out = new Uint8Array(width * height);
+      resizePlaneNearest(src, 64, 48, out, width, height);
+      expect(out).toEqual(gatherNearest(src, 64, 48, width, height));
+      const floats = new Float32Array(width * height);
+      resizePlaneNearest(Float32Array.from(src), 64, 48, floats, width, height);
+      expect(floats).toEqual(Float32Array.from(out));
+    }
+  });
+});
+
 describe('IMAGE tensors held as 8-bit levels', () => {
   it('compute their floats from the bytes on first read, the values fromByteLevels gives', () => {
     const bytes = randomBytes(2 * 3 * 5 * 4, 7);

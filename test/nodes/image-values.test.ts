@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 
 import {
   createRgbImage,
+  deinterleaveBytes,
+  deinterleaveWords,
   fromUint8,
+  interleaveBytes,
+  interleavePlanes,
+  interleaveWords,
   greyFromMaskBatch,
   imageBatchFromRgb,
   imageBatchFromRgbBytes,
@@ -39,6 +44,45 @@ describe('one-pass IMAGE conversions', () => {
     const got = imageBatchFromRgbBytes(bytes, 7, 5);
     expect(got.dims).toEqual(expected.dims);
     expect(got.data).toEqual(expected.data);
+  });
+
+  it('imageBatchFromRgbBytes four pixels at a time gives what the byte-by-byte pass gives', () => {
+    // 8×6: the word path; the same bytes at an odd offset: the byte path
+    const bytes = Uint8Array.from({ length: 8 * 6 * 3 }, (_, i) => (i * 151 + (i >> 3)) % 256);
+    const expected = imageBatchFromRgb([createRgbImage(8, 6, fromUint8(bytes))]);
+    const aligned = imageBatchFromRgbBytes(bytes, 8, 6);
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const unaligned = imageBatchFromRgbBytes(shifted.subarray(1), 8, 6);
+    expect(aligned.data).toEqual(expected.data);
+    expect(unaligned.byteLevels).toEqual(aligned.byteLevels);
+    const planar = new Uint8Array(bytes.length);
+    const words = new Uint8Array(bytes.length);
+    deinterleaveBytes(bytes, planar, 48);
+    deinterleaveWords(bytes, words, 48);
+    expect(words).toEqual(planar);
+  });
+
+  it('interleavePlanes four pixels at a time gives what the byte-by-byte pass gives', () => {
+    const plane = 8 * 6;
+    const planes = Uint8Array.from({ length: 2 * 3 * plane + 3 }, (_, i) => (i * 151 + (i >> 3)) % 256);
+    for (const base of [0, 3 * plane, 1, 3]) {
+      const bytes = new Uint8Array(3 * plane);
+      interleaveBytes(planes, base, plane, bytes);
+      const words = new Uint8Array(3 * plane);
+      interleaveWords(planes, base - (base % 4), plane, words); // aligned bases only
+      if (base % 4 === 0) expect(words).toEqual(bytes);
+      const chosen = new Uint8Array(3 * plane);
+      interleavePlanes(planes, base, plane, chosen); // words or bytes, as alignment allows
+      expect(chosen).toEqual(bytes);
+    }
+    // batch image 1 of a byte-level IMAGE, against the interleaving by hand
+    const image = Tensor.ofByteLevels([2, 3, 6, 8], planes.subarray(0, 2 * 3 * plane));
+    const expected = Uint8Array.from(
+      { length: 3 * plane },
+      (_, i) => planes[3 * plane + (i % 3) * plane + Math.floor(i / 3)],
+    );
+    expect(rgbBytesFromImageBatch(image, 1)).toEqual(expected);
   });
 
   it('rgbBytesFromImageBatch = toUint8(rgbFromImageBatch(batch, i).data), clamping, rounding and NaN alike', () => {

@@ -1,7 +1,7 @@
 import type { DDIMScheduler } from '../schedulers/ddim.js';
 import { getTimesteps } from '../schedulers/strength.js';
 import { maskedBlend } from '../tensor/ops.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor, sameDims } from '../tensor/tensor.js';
 import { stack, transpose } from '../tensor/views.js';
 
 /** One step of the masked DDIM decoding (__call__), with diffusers' index/level semantics (pitfall P6). */
@@ -54,7 +54,43 @@ export function maskedDenoisePlan(
  * `mask` broadcasts over channels ((B,1,h,w), (1,1,h,w) or (h,w)); `out` may be `x` (in place).
  */
 export function diffEditBlend(x: Tensor, mask: Tensor, invertedLatent: Tensor, out?: Tensor): Tensor {
-  return maskedBlend(x, mask, invertedLatent, out);
+  const planes = channelPlanes(x, mask);
+  if (
+    planes === undefined ||
+    !sameDims(invertedLatent.dims, x.dims) ||
+    (out !== undefined && !sameDims(out.dims, x.dims))
+  ) {
+    return maskedBlend(x, mask, invertedLatent, out);
+  }
+  // the loops' case, a (B | 1, 1, h, w) mask over (B, C, h, w) latents: plane by plane, with maskedBlend's
+  // arithmetic (its general odometer walk costs more than the blend itself)
+  const result = out ?? new Tensor(x.dims);
+  const [B, C] = x.dims;
+  const plane = planes.plane;
+  const f = x.data;
+  const g = invertedLatent.data;
+  const m = mask.data;
+  const d = result.data;
+  for (let b = 0; b < B; b++) {
+    const mBase = planes.perBatch ? b * plane : 0;
+    for (let c = 0; c < C; c++) {
+      const base = (b * C + c) * plane;
+      for (let k = 0; k < plane; k++) {
+        const w = m[mBase + k];
+        d[base + k] = f[base + k] * w + g[base + k] * (1 - w);
+      }
+    }
+  }
+  return result;
+}
+
+/** For x (B, C, h, w) and a mask (B, 1, h, w) or (1, 1, h, w): the plane size and whether the mask has rows per batch. */
+function channelPlanes(x: Tensor, mask: Tensor): { plane: number; perBatch: boolean } | undefined {
+  if (x.rank !== 4 || mask.rank !== 4 || mask.dims[1] !== 1) return undefined;
+  const [B, , h, w] = x.dims;
+  if (mask.dims[2] !== h || mask.dims[3] !== w || (mask.dims[0] !== 1 && mask.dims[0] !== B))
+    return undefined;
+  return { plane: h * w, perBatch: mask.dims[0] === B && B > 1 };
 }
 
 /**

@@ -11,6 +11,7 @@ export {
   maskGuidedEstimates,
   diffEditMaskFromEstimates,
   diffEditMaskFromUnetOutput,
+  diffEditMaskFromUnetRowBlocks,
   maskToInt64,
 } from './mask.js';
 export type { MaskEmbeddingOrder, MaskPromptSlot, DiffEditMaskOptions, DiffEditMask } from './mask.js';
@@ -33,6 +34,7 @@ export type {
 export {
   SD_VAE_SCALING_FACTOR,
   sampleVaePosterior,
+  sampleVaePosteriorDraws,
   vaePosteriorMean,
   unscaleLatents,
   imageToModelRange,

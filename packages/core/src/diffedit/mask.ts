@@ -197,6 +197,86 @@ export function diffEditMaskFromUnetOutput(
   return thresholdMap(acc, B, n * C, h, w, options.maskThresholdingRatio ?? 3);
 }
 
+/**
+ * diffEditMaskFromUnetOutput (with CFG, g > 1) on an output that comes in consecutive row blocks (one per UNet
+ * call) instead of one tensor: the same numbers, without stacking the blocks into one output-sized copy.
+ */
+export function diffEditMaskFromUnetRowBlocks(
+  blocks: readonly Tensor[],
+  guidanceScale: number,
+  options: DiffEditMaskOptions,
+): DiffEditMask {
+  if (blocks.length === 0) throw new RangeError('generate_mask: no UNet output');
+  const tail = blocks[0].dims.slice(1);
+  let rows = 0;
+  for (const b of blocks) {
+    if (b.rank !== tail.length + 1 || !sameDims(b.dims.slice(1), tail)) {
+      throw new RangeError(`generate_mask: UNet output blocks ${b} and ${blocks[0]} do not match`);
+    }
+    rows += b.dims[0];
+  }
+  if (!(guidanceScale > 1) || blocks.length === 1) {
+    let whole = blocks[0];
+    if (blocks.length > 1) {
+      whole = new Tensor([rows, ...tail]);
+      let offset = 0;
+      for (const b of blocks) {
+        whole.data.set(b.data, offset);
+        offset += b.size;
+      }
+    }
+    return diffEditMaskFromUnetOutput(whole, guidanceScale, options);
+  }
+  if (!Number.isFinite(guidanceScale))
+    throw new RangeError(`guidance scale must be finite, got ${guidanceScale}`);
+  if (rows % 4 !== 0) {
+    throw new RangeError(
+      `generate_mask: UNet output [${[rows, ...tail].join(', ')}] must have a batch divisible by 4 (g = ${guidanceScale})`,
+    );
+  }
+  const q = rows / 4;
+  const estimateDims = [q, ...tail];
+  checkMaskOptions(estimateDims, estimateDims, options);
+  const { batchSize: B, numMapsPerMask: n } = options;
+  const [, C, h, w] = estimateDims;
+  const plane = h * w;
+  const rowSize = C * plane;
+  // row r of the whole output: its block and the row's start in that block's data
+  const rowBlock: Float32Array[] = [];
+  const rowStart: number[] = [];
+  for (const b of blocks) {
+    for (let r = 0; r < b.dims[0]; r++) {
+      rowBlock.push(b.data);
+      rowStart.push(r * rowSize);
+    }
+  }
+  const g = guidanceScale;
+  const fround = Math.fround;
+  const acc = new Float64Array(B * plane);
+  for (let b = 0; b < B; b++) {
+    const dst = b * plane;
+    for (let j = 0; j < n; j++) {
+      // the four groups' row for map j of image b: o1 (rows of group 0), o2, o3, o4
+      const r = b * n + j;
+      const [d1, d2, d3, d4] = [rowBlock[r], rowBlock[q + r], rowBlock[2 * q + r], rowBlock[3 * q + r]];
+      for (let c = 0; c < C; c++) {
+        const s1 = rowStart[r] + c * plane;
+        const s2 = rowStart[q + r] + c * plane;
+        const s3 = rowStart[2 * q + r] + c * plane;
+        const s4 = rowStart[3 * q + r] + c * plane;
+        for (let p = 0; p < plane; p++) {
+          const u1 = d1[s1 + p];
+          const u2 = d3[s3 + p];
+          const sv = fround(u1 + g * (d2[s2 + p] - u1));
+          const tv = fround(u2 + g * (d4[s4 + p] - u2));
+          acc[dst + p] += Math.abs(tv - sv);
+        }
+      }
+    }
+  }
+  return thresholdMap(acc, B, n * C, h, w, options.maskThresholdingRatio ?? 3);
+}
+
 /** A 0/1 float mask as diffusers' int64 array (what generate_mask returns with output_type "np"). */
 export function maskToInt64(mask: Tensor): IntTensor {
   const out = IntTensor.zeros(mask.dims, 'int64');

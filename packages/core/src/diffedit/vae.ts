@@ -53,6 +53,41 @@ export function sampleVaePosterior(
   return result;
 }
 
+/**
+ * `count` posterior samples of one encoding into the rows of `out` [count, C, h, w]: what sampleVaePosterior
+ * gives called once per row on mean ‖ logvar (the same draws from `rng`, in the same order, and the same
+ * arithmetic), with std = exp(0.5·clamp(logvar)) computed once for all rows instead of once per row and value.
+ */
+export function sampleVaePosteriorDraws(
+  mean: Tensor,
+  logvar: Tensor,
+  rng: SeededRng,
+  scalingFactor: number,
+  out: Tensor,
+): Tensor {
+  const where = 'sampleVaePosteriorDraws';
+  if (mean.rank !== 4 || mean.dims[0] !== 1)
+    throw new RangeError(`${where}: mean must be (1, C, h, w), got ${mean}`);
+  assertSameDims(logvar, mean, `${where} (logvar)`);
+  const [, C, h, w] = mean.dims;
+  if (out.rank !== 4 || out.dims[1] !== C || out.dims[2] !== h || out.dims[3] !== w) {
+    throw new RangeError(`${where}: out must be (count, ${C}, ${h}, ${w}), got ${out}`);
+  }
+  const size = mean.size;
+  const m = mean.data;
+  const lv = logvar.data;
+  const std = new Float64Array(size);
+  for (let k = 0; k < size; k++) std[k] = Math.exp(0.5 * Math.min(Math.max(lv[k], -30), 20));
+  const drawn = new Float64Array(size);
+  const d = out.data;
+  for (let row = 0; row < out.dims[0]; row++) {
+    rng.fillNormal(drawn);
+    const base = row * size;
+    for (let k = 0; k < size; k++) d[base + k] = (m[k] + std[k] * drawn[k]) * scalingFactor;
+  }
+  return out;
+}
+
 /** The posterior mean·scalingFactor (deterministic latents; diffusers' DiffEdit samples instead). */
 export function vaePosteriorMean(latentParameters: Tensor, scalingFactor = SD_VAE_SCALING_FACTOR): Tensor {
   const { B, C, plane } = splitMoments(latentParameters, 'vaePosteriorMean');

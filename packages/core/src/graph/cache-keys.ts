@@ -60,8 +60,31 @@ export function computeCacheKeys(
       inputs,
       files,
     };
-    if (def.readsWorkflow) material.workflow = workflowDigest ??= sha256Text(canonicalJson(document));
-    keys.set(id, sha256Text(canonicalJson(material)));
+    if (def.readsWorkflow) material.workflow = workflowDigest ??= hashOf(canonicalJson(document));
+    keys.set(id, hashOf(canonicalJson(material)));
   }
   return keys;
+}
+
+/** The texts hashed lately and their hashes: a workflow run again (or edited a little) hashes the same texts. */
+const recentHashes = new Map<string, string>();
+let recentChars = 0;
+/** Characters the memo keeps at most (about 2 MiB); it starts over when full. */
+const RECENT_CHARS = 1 << 20;
+
+/** sha256Text, remembered for recent texts. */
+function hashOf(text: string): string {
+  let hash = recentHashes.get(text);
+  if (hash === undefined) {
+    hash = sha256Text(text);
+    if (recentChars + text.length > RECENT_CHARS) {
+      recentHashes.clear();
+      recentChars = 0;
+    }
+    if (text.length <= RECENT_CHARS) {
+      recentHashes.set(text, hash);
+      recentChars += text.length;
+    }
+  }
+  return hash;
 }

@@ -1,3 +1,4 @@
+import { notedDisplayBytes } from '../tensor/display-bytes.js';
 import { toByteLevels } from '../tensor/byte-levels.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Artifact, NodeWarningInit } from './node-definition.js';
@@ -274,6 +275,9 @@ function walkSize(value: unknown, seen: WeakSet<object>, buffers: Set<ArrayBuffe
   // a view holds its whole buffer alive: count the buffer (once), not the slice the view shows
   if (ArrayBuffer.isView(object)) {
     buffers.add(object.buffer);
+    // display bytes noted for an image's floats live as long as they do
+    const shown = object instanceof Float32Array ? notedDisplayBytes(object) : undefined;
+    if (shown !== undefined) buffers.add(shown.buffer);
     return 0;
   }
   if (object instanceof ArrayBuffer || object instanceof SharedArrayBuffer) {

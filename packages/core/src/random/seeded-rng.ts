@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
-import { deterministicLog } from './det-log.js';
+import { deterministicLog, deterministicLogPair, logPair } from './det-log.js';
 import { GOLDEN_GAMMA, fnv1a64, mix64, splitmix64, toUint64 } from './splitmix64.js';
 
 export type Seed = number | bigint;
@@ -148,59 +148,78 @@ export class SeededRng {
     let s2 = this.s2 | 0;
     let s3 = this.s3 | 0;
     while (i < n) {
+      // a pair (u, v) as normal() accepts it; a second pair when more than this one's two values are needed,
+      // so that both logarithms are computed together (the same draws in the same order, the same numbers)
       let u = 0;
       let v = 0;
       let sq = 0;
-      // The four generator steps are written out on purpose: a helper would have to return the state's four
-      // words (an allocation per step, or the fields this loop keeps out of memory).
-      for (;;) {
-        let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
-        let t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 11);
-        const a1 = r >>> 5;
-        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
-        t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 11);
-        const b1 = r >>> 6;
-        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
-        t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 11);
-        const a2 = r >>> 5;
-        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
-        t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 11);
-        const b2 = r >>> 6;
-        // uniform() twice, mapped to [−1, 1) as normal() does
-        u = 2 * ((a1 * 67108864 + b1) / 9007199254740992) - 1;
-        v = 2 * ((a2 * 67108864 + b2) / 9007199254740992) - 1;
-        sq = u * u + v * v;
-        if (sq > 0 && sq < 1) break;
+      let u2 = 0;
+      let v2 = 0;
+      let sq2 = 0;
+      const pairs = i + 2 < n ? 2 : 1;
+      for (let k = 0; k < pairs; k++) {
+        // The four generator steps are written out on purpose: a helper would have to return the state's four
+        // words (an allocation per step, or the fields this loop keeps out of memory).
+        for (;;) {
+          let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+          let t = s1 << 9;
+          s2 ^= s0;
+          s3 ^= s1;
+          s1 ^= s2;
+          s0 ^= s3;
+          s2 ^= t;
+          s3 = rotl(s3, 11);
+          const a1 = r >>> 5;
+          r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+          t = s1 << 9;
+          s2 ^= s0;
+          s3 ^= s1;
+          s1 ^= s2;
+          s0 ^= s3;
+          s2 ^= t;
+          s3 = rotl(s3, 11);
+          const b1 = r >>> 6;
+          r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+          t = s1 << 9;
+          s2 ^= s0;
+          s3 ^= s1;
+          s1 ^= s2;
+          s0 ^= s3;
+          s2 ^= t;
+          s3 = rotl(s3, 11);
+          const a2 = r >>> 5;
+          r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+          t = s1 << 9;
+          s2 ^= s0;
+          s3 ^= s1;
+          s1 ^= s2;
+          s0 ^= s3;
+          s2 ^= t;
+          s3 = rotl(s3, 11);
+          const b2 = r >>> 6;
+          // uniform() twice, mapped to [−1, 1) as normal() does
+          u2 = 2 * ((a1 * 67108864 + b1) / 9007199254740992) - 1;
+          v2 = 2 * ((a2 * 67108864 + b2) / 9007199254740992) - 1;
+          sq2 = u2 * u2 + v2 * v2;
+          if (sq2 > 0 && sq2 < 1) break;
+        }
+        if (k + 1 < pairs) {
+          u = u2;
+          v = v2;
+          sq = sq2;
+        }
       }
-      const f = Math.sqrt((-2 * deterministicLog(sq)) / sq);
-      out[i++] = mean + std * (u * f);
-      if (i < n) out[i++] = mean + std * (v * f);
+      if (pairs === 2) {
+        deterministicLogPair(sq, sq2);
+        const f = Math.sqrt((-2 * logPair[0]) / sq);
+        out[i++] = mean + std * (u * f);
+        out[i++] = mean + std * (v * f);
+      }
+      const f2 = Math.sqrt((-2 * (pairs === 2 ? logPair[1] : deterministicLog(sq2))) / sq2);
+      out[i++] = mean + std * (u2 * f2);
+      if (i < n) out[i++] = mean + std * (v2 * f2);
       else {
-        this.spare = v * f;
+        this.spare = v2 * f2;
         this.hasSpare = true;
       }
     }

@@ -2,8 +2,8 @@ import { resolveSchedulerConfig } from './config.js';
 import type { ResolvedSchedulerConfig, SchedulerConfig } from './config.js';
 import { DDIMSchedulerBase } from './ddim.js';
 import type { SchedulerOptions } from './ddim.js';
-import { predictOriginal } from './step-math.js';
-import type { SchedulerOutput, StepValue } from './step-math.js';
+import { epsilonStep, predictOriginal } from './step-math.js';
+import type { EpsilonStepCoefficients, SchedulerOutput, StepValue } from './step-math.js';
 import { checkNumInferenceSteps, ddimInverseTimesteps } from './timesteps.js';
 
 export interface DDIMInverseStepOptions<V extends StepValue> {
@@ -48,6 +48,24 @@ export class DDIMInverseScheduler extends DDIMSchedulerBase {
     return Math.min(t - this.stepRatio, this.config.num_train_timesteps - 1);
   }
 
+  /** step()'s coefficients at `timestep` for ε predictions (its single-pass path, see epsilonStep), else undefined. */
+  epsilonStepCoefficients(timestep: number): EpsilonStepCoefficients | undefined {
+    const where = 'DDIMInverseScheduler.step';
+    const cfg = this.config;
+    if (cfg.prediction_type !== 'epsilon') return undefined;
+    this.requireSteps(where);
+    const tSrc = this.sourceTimestep(timestep);
+    const aSrc = tSrc >= 0 ? this.alphaCumprodAt(tSrc, where) : this.initialAlphaCumprod;
+    const aTgt = this.alphaCumprodAt(timestep, where);
+    return {
+      sa: Math.sqrt(aSrc),
+      sb: Math.sqrt(1 - aSrc),
+      c1: Math.sqrt(aTgt),
+      c2: Math.sqrt(1 - aTgt),
+      clipRange: cfg.clip_sample ? cfg.clip_sample_range : Infinity,
+    };
+  }
+
   /** One inversion step: from level sourceTimestep(t) to level t. */
   step<V extends StepValue>(
     modelOutput: V,
@@ -73,17 +91,12 @@ export class DDIMInverseScheduler extends DDIMSchedulerBase {
     const sqrtATgt = Math.sqrt(aTgt);
     const dirCoef = Math.sqrt(1 - aTgt);
     const type = cfg.prediction_type;
-    if (type === 'epsilon') {
+    const single = this.epsilonStepCoefficients(timestep);
+    if (single !== undefined) {
       // the product's case in one pass: x̂0 as predictOriginal computes it, stored, clipped as its second
       // pass does, then read back (rounded as the array holds it) for the step: what the passes below give
-      const r = cfg.clip_sample ? cfg.clip_sample_range : Infinity;
-      for (let i = 0; i < n; i++) {
-        x0[i] = (x[i] - sqrtBSrc * o[i]) / sqrtASrc;
-        const v = x0[i];
-        if (v < -r) x0[i] = -r;
-        else if (v > r) x0[i] = r;
-        out[i] = sqrtATgt * x0[i] + dirCoef * o[i];
-      }
+      const { sa, sb, c1, c2, clipRange } = single;
+      epsilonStep(x, o, out, x0, sa, sb, c1, c2, clipRange);
       return { prevSample, predOriginalSample };
     }
     predictOriginal(type, aSrc, o, x, x0, cfg.clip_sample ? cfg.clip_sample_range : Infinity);

@@ -3,8 +3,16 @@ import { alphasCumprodFromBetas, betasFromConfig } from './betas.js';
 import type { AlphasPrecision } from './betas.js';
 import { resolveSchedulerConfig } from './config.js';
 import type { ResolvedSchedulerConfig, SchedulerConfig } from './config.js';
-import { allocLike, batchRows, checkLength, dataOf, dynamicThreshold, predictOriginal } from './step-math.js';
-import type { FloatArray, SchedulerOutput, StepValue } from './step-math.js';
+import {
+  allocLike,
+  batchRows,
+  checkLength,
+  dataOf,
+  dynamicThreshold,
+  epsilonStep,
+  predictOriginal,
+} from './step-math.js';
+import type { EpsilonStepCoefficients, FloatArray, SchedulerOutput, StepValue } from './step-math.js';
 import { checkNumInferenceSteps, ddimTimesteps } from './timesteps.js';
 
 /** Construction options that are not part of scheduler_config.json. */
@@ -220,6 +228,28 @@ export class DDIMScheduler extends DDIMSchedulerBase {
   }
 
   /**
+   * step()'s coefficients at `timestep` when it takes its single-pass ε path (ε prediction, no thresholding,
+   * η = 0, model output not recomputed from a clipped x̂0), for epsilonStep; undefined otherwise.
+   */
+  epsilonStepCoefficients(timestep: number, eta = 0): EpsilonStepCoefficients | undefined {
+    const where = 'DDIMScheduler.step';
+    const cfg = this.config;
+    if (cfg.prediction_type !== 'epsilon' || cfg.thresholding || eta !== 0) return undefined;
+    this.requireSteps(where);
+    const prevT = this.previousTimestep(timestep);
+    const aT = this.alphaCumprodAt(timestep, where);
+    const aPrev = prevT >= 0 ? this.alphaCumprodAt(prevT, where) : this.finalAlphaCumprod;
+    const std = eta * Math.sqrt(this.variance(timestep, prevT));
+    return {
+      sa: Math.sqrt(aT),
+      sb: Math.sqrt(1 - aT),
+      c1: Math.sqrt(aPrev),
+      c2: Math.sqrt(1 - aPrev - std * std),
+      clipRange: cfg.clip_sample ? cfg.clip_sample_range : Infinity,
+    };
+  }
+
+  /**
    * One reverse DDIM step from level t to t − T div N. Returns { prevSample, predOriginalSample } of the same
    * kind as `sample` (Tensor or typed array). Pass `out`/`predOriginalOut` to reuse buffers across steps.
    */
@@ -254,19 +284,12 @@ export class DDIMScheduler extends DDIMSchedulerBase {
     const sqrtBT = Math.sqrt(bT);
     const clipped = options.useClippedModelOutput === true;
 
-    if (cfg.prediction_type === 'epsilon' && !cfg.thresholding && !clipped && !(eta > 0)) {
+    const single = clipped ? undefined : this.epsilonStepCoefficients(timestep, eta);
+    if (single !== undefined) {
       // the product's case in one pass: x̂0 as predictOriginal computes it, stored, clipped as its second
       // pass does, then read back (rounded as the array holds it) for the step: what the passes below give
-      const sa = Math.sqrt(aT);
-      const sb = Math.sqrt(1 - aT);
-      const r = cfg.clip_sample ? cfg.clip_sample_range : Infinity;
-      for (let i = 0; i < n; i++) {
-        x0[i] = (x[i] - sb * o[i]) / sa;
-        const v = x0[i];
-        if (v < -r) x0[i] = -r;
-        else if (v > r) x0[i] = r;
-        out[i] = sqrtAPrev * x0[i] + dirCoef * o[i];
-      }
+      const { sa, sb, c1, c2, clipRange } = single;
+      epsilonStep(x, o, out, x0, sa, sb, c1, c2, clipRange);
       return { prevSample, predOriginalSample };
     }
 

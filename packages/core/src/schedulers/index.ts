@@ -13,7 +13,8 @@ export { DDIMScheduler, DDIMSchedulerBase } from './ddim.js';
 export type { DDIMStepOptions, SchedulerOptions } from './ddim.js';
 export { DDIMInverseScheduler } from './ddim-inverse.js';
 export type { DDIMInverseStepOptions } from './ddim-inverse.js';
-export type { FloatArray, StepValue, SchedulerOutput } from './step-math.js';
+export type { EpsilonStepCoefficients, FloatArray, StepValue, SchedulerOutput } from './step-math.js';
+export { guidedEpsilonStep } from './step-math.js';
 export { getTimesteps, getInverseTimesteps, maskEncodeTimestep, strengthToSteps } from './strength.js';
 export type { StrengthSlice } from './strength.js';
 export {

@@ -63,6 +63,156 @@ export function predictOriginal(
   }
 }
 
+// float32 bits of a clip range, and the int32 views of x̂0 buffers, kept while the buffer lives (loops reuse
+// one x̂0 buffer for every step: no view made per step)
+const f32 = new Float32Array(1);
+const f32Bits = new Int32Array(f32.buffer);
+const bitViews = new WeakMap<Float32Array, Int32Array>();
+
+function bitsView(a: Float32Array): Int32Array {
+  let view = bitViews.get(a);
+  if (view === undefined) {
+    view = new Int32Array(a.buffer, a.byteOffset, a.length);
+    bitViews.set(a, view);
+  }
+  return view;
+}
+
+/**
+ * The coefficients of epsilonStep for one scheduler step: x̂0 = (x − sb·o)/sa clipped to ±clipRange (Infinity:
+ * no clip), out = c1·x̂0 + c2·o.
+ */
+export interface EpsilonStepCoefficients {
+  readonly sa: number;
+  readonly sb: number;
+  readonly c1: number;
+  readonly c2: number;
+  readonly clipRange: number;
+}
+
+/**
+ * The ε-prediction step of DDIM and DDIM-inverse in one pass, what predictOriginal then the step's second pass
+ * give: x̂0 = (x − sb·o)/sa stored in `x0` (rounded as its array holds it), clipped to ±clipRange as
+ * predictOriginal clips it, then out = c1·x̂0 + c2·o with x̂0 read back as stored. `out` may be `x` or `o`.
+ *
+ * Float32 arrays (the product's): the step runs without the clip, noting whether any x̂0 lies beyond the range;
+ * only then a second pass clips x̂0 and recomputes `out` from it (exact: x̂0 and o are what the first pass read;
+ * with `out` on `o` the clip goes in the same pass). The clip compares the stored value's bits with the
+ * range's (|x̂0| above the range takes the range with x̂0's sign; NaN stays): the comparisons' result — a float32
+ * beyond ±clipRange is beyond ±float32(clipRange) or equal to it — without a branch the data decides.
+ */
+export function epsilonStep(
+  x: FloatArray,
+  o: FloatArray,
+  out: FloatArray,
+  x0: FloatArray,
+  sa: number,
+  sb: number,
+  c1: number,
+  c2: number,
+  clipRange: number,
+): void {
+  const n = x0.length;
+  const r = clipRange;
+  if (!(x0 instanceof Float32Array) || !(r >= 0)) {
+    for (let i = 0; i < n; i++) {
+      x0[i] = (x[i] - sb * o[i]) / sa;
+      const v = x0[i];
+      if (v < -r) x0[i] = -r;
+      else if (v > r) x0[i] = r;
+      out[i] = c1 * x0[i] + c2 * o[i];
+    }
+    return;
+  }
+  f32[0] = r;
+  const rb = f32Bits[0];
+  const bits = bitsView(x0);
+  if (sharesMemory(out, o)) {
+    for (let i = 0; i < n; i++) {
+      x0[i] = (x[i] - sb * o[i]) / sa;
+      const b = bits[i];
+      const m = b & 0x7fffffff;
+      // all ones where |x̂0| > float32(r) and x̂0 is not NaN (magnitude bits above infinity's)
+      const clip = ((rb - m) >> 31) & ~((0x7f800000 - m) >> 31);
+      bits[i] = (b & ~clip) | (((b & 0x80000000) | rb) & clip);
+      out[i] = c1 * x0[i] + c2 * o[i];
+    }
+    return;
+  }
+  let beyond = 0;
+  for (let i = 0; i < n; i++) {
+    x0[i] = (x[i] - sb * o[i]) / sa;
+    const v = x0[i];
+    out[i] = c1 * v + c2 * o[i];
+    beyond |= +(v > r) | +(v < -r);
+  }
+  if (beyond === 0) return;
+  for (let i = 0; i < n; i++) {
+    const b = bits[i];
+    const m = b & 0x7fffffff;
+    const clip = ((rb - m) >> 31) & ~((0x7f800000 - m) >> 31);
+    bits[i] = (b & ~clip) | (((b & 0x80000000) | rb) & clip);
+    out[i] = c1 * x0[i] + c2 * o[i];
+  }
+}
+
+/**
+ * epsilonStep on the classifier-free-guided model output o = u + g·(c − u) rounded to float32 (what guide()
+ * stores), computed where the step reads it instead of in a pass and a buffer of its own: the same bits as
+ * guide() into a float32 buffer then epsilonStep. `out` may be `x`, not `u` or `c`.
+ */
+export function guidedEpsilonStep(
+  u: Float32Array,
+  c: Float32Array,
+  g: number,
+  x: FloatArray,
+  out: FloatArray,
+  x0: FloatArray,
+  sa: number,
+  sb: number,
+  c1: number,
+  c2: number,
+  clipRange: number,
+): void {
+  const n = x0.length;
+  const r = clipRange;
+  if (!(x0 instanceof Float32Array) || !(r >= 0) || sharesMemory(out, u) || sharesMemory(out, c)) {
+    const o = new Float32Array(n);
+    for (let i = 0; i < n; i++) o[i] = u[i] + g * (c[i] - u[i]);
+    epsilonStep(x, o, out, x0, sa, sb, c1, c2, r);
+    return;
+  }
+  const fround = Math.fround;
+  let beyond = 0;
+  for (let i = 0; i < n; i++) {
+    const ui = u[i];
+    const o = fround(ui + g * (c[i] - ui));
+    x0[i] = (x[i] - sb * o) / sa;
+    const v = x0[i];
+    out[i] = c1 * v + c2 * o;
+    beyond |= +(v > r) | +(v < -r);
+  }
+  if (beyond === 0) return;
+  f32[0] = r;
+  const rb = f32Bits[0];
+  const bits = bitsView(x0);
+  for (let i = 0; i < n; i++) {
+    const ui = u[i];
+    const o = fround(ui + g * (c[i] - ui));
+    const b = bits[i];
+    const m = b & 0x7fffffff;
+    const clip = ((rb - m) >> 31) & ~((0x7f800000 - m) >> 31);
+    bits[i] = (b & ~clip) | (((b & 0x80000000) | rb) & clip);
+    out[i] = c1 * x0[i] + c2 * o;
+  }
+}
+
+/** True when two typed-array views share bytes. */
+function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  if (a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
 /**
  * diffusers' dynamic thresholding (Imagen): per batch row, s = clamp(quantile(|x̂0|, ratio), 1, maxValue),
  * x̂0 = clamp(x̂0, −s, s)/s. Quantile with linear interpolation like torch.quantile.

@@ -48,3 +48,4 @@ export {
   notedByteLevels,
   byteLevelsOf,
 } from './byte-levels.js';
+export { displayBytesOf, noteDisplayBytes, notedDisplayBytes, roundToDisplayBytes } from './display-bytes.js';

@@ -54,6 +54,22 @@ describe('canonicalJson', () => {
 });
 
 describe('computeCacheKeys', () => {
+  it('is the hash of each node’s canonical material, whether its hash was remembered or not', () => {
+    // a source node's key as the docs define it, first (maybe remembered from an earlier test) and after the
+    // memo has started over, filled past its bound by other texts
+    const doc = chain({ seed: 11 });
+    const x = doc.nodes.find((n) => n.id === 'x')!;
+    const def = catalog.get('Const')!;
+    const material = { type: def.type, version: def.version, params: x.params, inputs: {}, files: {} };
+    const expected = createHash('sha256').update(canonicalJson(material), 'utf8').digest('hex');
+    const first = computeCacheKeys(doc, catalog);
+    expect(first.get('x')).toBe(expected);
+    expect(computeCacheKeys(doc, catalog)).toEqual(first);
+    // ~4 texts of ~100 characters a workflow: past the memo's 2^20 characters
+    for (let i = 0; i < 3000; i++) computeCacheKeys(chain({ seed: i }, i / 7), catalog);
+    expect(computeCacheKeys(doc, catalog)).toEqual(first);
+  });
+
   it('does not depend on the order params were written in', () => {
     const a = computeCacheKeys(chain({ seed: 3, mode: 'b' }), catalog);
     const b = computeCacheKeys(chain({ mode: 'b', seed: 3 }), catalog);

@@ -18,7 +18,7 @@ import type { SessionPool } from './session-pool.js';
 import { TextTokenizer } from './text-tokenizer.js';
 import { unetFeeds, unetIo } from './unet-call.js';
 import type { UnetIo } from './unet-call.js';
-import { runProgram } from './program-client.js';
+import { canRunProgram, runProgram } from './program-client.js';
 import type { ProgramInvocation } from './program-client.js';
 import { observingProgramCalls } from './program-client.js';
 import type { ProgramRef } from './program.js';
@@ -42,6 +42,13 @@ export const DIFFUSION_FILES = {
 export type VaeEncoding =
   | { readonly kind: 'parameters'; readonly mean: Tensor; readonly logvar: Tensor }
   | { readonly kind: 'sample'; readonly sample: Tensor };
+
+/** How a program calls a VAE session as DiffusionModel does: the input's name and float type, the output read. */
+export interface VaeCallIo {
+  readonly inputName: string;
+  readonly inputType: WireDType;
+  readonly outName: string;
+}
 
 export interface ModelCallOptions {
   readonly signal?: AbortSignal;
@@ -356,6 +363,48 @@ export class DiffusionModel {
     return runProgram(program, { ...invocation, sessions: { unet } });
   }
 
+  /** How a program calls the VAE encoder as vaeEncode does (see nodes/diffedit/vae-programs.ts). */
+  get vaeEncoderIo(): VaeCallIo {
+    const session = this.sessions.vaeEncoder;
+    const file = DIFFUSION_FILES.vaeEncoder;
+    const spec = findSpec(session.inputs, 'sample') as IoSpec;
+    const params = findSpec(session.outputs, 'latent_parameters');
+    return {
+      inputName: 'sample',
+      inputType: floatType(spec, this, file),
+      outName: params !== undefined ? params.name : 'latent_sample',
+    };
+  }
+
+  /** How a program calls the VAE decoder as vaeDecode does. */
+  get vaeDecoderIo(): VaeCallIo {
+    const session = this.sessions.vaeDecoder;
+    const spec = findSpec(session.inputs, 'latent_sample') as IoSpec;
+    return {
+      inputName: 'latent_sample',
+      inputType: floatType(spec, this, DIFFUSION_FILES.vaeDecoder),
+      outName: (findSpec(session.outputs, 'sample') ?? session.outputs[0]).name,
+    };
+  }
+
+  /**
+   * Runs a program next to the VAE session `role` (in the model worker, or on this thread in-process): its
+   * calls count in `calls` and reach the session's observers as vaeEncode's / vaeDecode's do. Undefined when
+   * the session's backend cannot run programs (the caller then converts here and calls vaeEncode/vaeDecode).
+   */
+  runVaeProgram<I, O>(
+    role: 'vaeEncoder' | 'vaeDecoder',
+    program: ProgramRef<I, O>,
+    invocation: Omit<ProgramInvocation<I>, 'sessions'>,
+  ): Promise<O> | undefined {
+    const session = this.sessions[role];
+    if (!canRunProgram({ [role]: session })) return undefined;
+    const observed = observingProgramCalls(session, () => {
+      this.calls[role]++;
+    });
+    return runProgram(program, { ...invocation, sessions: { [role]: observed } });
+  }
+
   /** Image [B,3,H,W] in [-1,1] → posterior parameters or a sample (see VaeEncoding); unscaled. */
   async vaeEncode(image: Tensor, options: ModelCallOptions = {}): Promise<VaeEncoding> {
     const session = this.sessions.vaeEncoder;
@@ -374,7 +423,15 @@ export class DiffusionModel {
         return { sample: floatFeed(floatType(spec, this, file), x.dims, x.data, copy) };
       },
     );
-    if (params === undefined) return { kind: 'sample', sample: result };
+    return this.vaeEncodingOf(result);
+  }
+
+  /** The VAE encoder's output (float32, rows stacked) as vaeEncode returns it: logvar clamped to [-30, 20]. */
+  vaeEncodingOf(result: Tensor): VaeEncoding {
+    const file = DIFFUSION_FILES.vaeEncoder;
+    if (findSpec(this.sessions.vaeEncoder.outputs, 'latent_parameters') === undefined) {
+      return { kind: 'sample', sample: result };
+    }
     const [b, c2, h, w] = result.dims;
     if (result.rank !== 4 || c2 % 2 !== 0) {
       throw new ModelError(

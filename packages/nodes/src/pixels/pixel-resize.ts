@@ -61,6 +61,12 @@ export function resizePlaneNearest<T extends Float32Array | Uint8Array>(
   const ys = nearestIndices(inHeight, height);
   let dst = 0;
   for (let y = 0; y < height; y++) {
+    // an upscale repeats source rows: copy the row just written instead of gathering it again
+    if (y > 0 && ys[y] === ys[y - 1]) {
+      out.copyWithin(dst, dst - width, dst);
+      dst += width;
+      continue;
+    }
     const row = ys[y] * inWidth;
     for (let x = 0; x < width; x++) out[dst++] = src[row + xs[x]];
   }

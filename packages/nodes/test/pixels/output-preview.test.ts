@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
-import { Tensor } from '@diffedit/core';
+import { displayBytesOf, noteDisplayBytes, Tensor } from '@diffedit/core';
 import { encodeOutputPreview, previewSize } from '@diffedit/nodes';
 
 async function decode(
@@ -34,6 +34,28 @@ describe('output previews', () => {
     const { data, channels } = await decode(preview.bytes);
     expect(channels).toBe(3);
     expect([...data]).toEqual([255, 0, 0, 0, 255, 0]);
+  });
+
+  it('read the bytes of 8-bit-level and decoded images: the same PNG as from their floats', async () => {
+    const [h, w] = [37, 300];
+    const levels = Uint8Array.from({ length: 2 * 3 * h * w }, (_, i) => (i * 53 + (i >> 7)) % 256);
+    const bytesImage = Tensor.ofByteLevels([2, 3, h, w], levels);
+    const floatsImage = new Tensor(
+      [2, 3, h, w],
+      Float32Array.from(levels, (k) => k / 255),
+    );
+    expect(floatsImage.byteLevels).toBeUndefined();
+    const fromBytes = (await encodeOutputPreview('IMAGE', bytesImage))!;
+    expect(bytesImage.byteLevels).toBe(levels);
+    expect(fromBytes.bytes).toEqual((await encodeOutputPreview('IMAGE', floatsImage))!.bytes);
+    // a decoded image: values off the levels, outside [0, 1], and its noted display bytes
+    const decoded = new Tensor(
+      [1, 3, h, w],
+      Float32Array.from({ length: 3 * h * w }, (_, i) => Math.sin(i * 0.37) * 0.7 + 0.5),
+    );
+    const plain = (await encodeOutputPreview('IMAGE', decoded))!;
+    noteDisplayBytes(decoded.data, displayBytesOf(decoded.data)!);
+    expect((await encodeOutputPreview('IMAGE', decoded))!.bytes).toEqual(plain.bytes);
   });
 
   it('keep a downscaled mask black and white, whatever its layout', async () => {

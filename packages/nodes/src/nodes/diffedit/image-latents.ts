@@ -3,6 +3,7 @@ import {
   imageToModelRange,
   modelRangeToImage,
   NodeInputError,
+  noteDisplayBytes,
   sampleVaePosterior,
   scale,
   Tensor,
@@ -11,9 +12,10 @@ import {
 } from '@diffedit/core';
 import type { SeededRng } from '@diffedit/core';
 
-import type { DiffusionModel } from '../../models/diffusion-model.js';
+import type { DiffusionModel, VaeEncoding } from '../../models/diffusion-model.js';
 import { fitPreviewProjection } from '../../pixels/index.js';
 import { requireImage } from '../image/image-values.js';
+import { DECODE_IMAGE_PROGRAM, ENCODE_IMAGE_PROGRAM } from './vae-programs.js';
 import type { EncodedImage } from './values.js';
 
 /** An IMAGE input of one image whose size the VAE can encode; the error names node and field. */
@@ -50,6 +52,34 @@ export async function encodeImage(
   image: Tensor,
   signal?: AbortSignal,
 ): Promise<EncodedImage> {
+  // next to the session (the model worker): it gets the image's bytes, not 3 MiB of model-range floats
+  const levels = image.byteLevels;
+  const parameters = !model.samplesPosteriorInGraph;
+  const run = model.runVaeProgram('vaeEncoder', ENCODE_IMAGE_PROGRAM, {
+    input: {
+      io: model.vaeEncoderIo,
+      maxBatch: model.maxBatch,
+      dims: image.dims,
+      // copied to the worker: the image stays cached here
+      pixels: levels ?? image.data,
+      fit: { scalingFactor: model.scalingFactor, parameters },
+    },
+    ...(signal === undefined ? {} : { signal }),
+  });
+  if (run === undefined) return encodeImageHere(model, image, signal);
+  const out = await run;
+  const encoding = model.vaeEncodingOf(new Tensor(out.dims, out.data));
+  return encodedImage(model, image, encoding, out.previewProjection ?? NO_PROJECTION);
+}
+
+const NO_PROJECTION = { weights: [], bias: [0, 0, 0] as const };
+
+/** encodeImage on this thread, for sessions whose backend runs no programs (the same values). */
+export async function encodeImageHere(
+  model: DiffusionModel,
+  image: Tensor,
+  signal?: AbortSignal,
+): Promise<EncodedImage> {
   const encoding = await model.vaeEncode(imageToModelRange(image), { signal, handOverInput: true });
   const latent = encoding.kind === 'sample' ? encoding.sample : encoding.mean;
   const [, c, h, w] = latent.dims;
@@ -64,7 +94,16 @@ export async function encodeImage(
           w,
           factor,
         )
-      : { weights: [], bias: [0, 0, 0] as const };
+      : NO_PROJECTION;
+  return encodedImage(model, image, encoding, previewProjection);
+}
+
+function encodedImage(
+  model: DiffusionModel,
+  image: Tensor,
+  encoding: VaeEncoding,
+  previewProjection: EncodedImage['previewProjection'],
+): EncodedImage {
   return {
     encoding,
     model: model.folder,
@@ -151,8 +190,34 @@ export async function sampleImageLatents(
   return out;
 }
 
-/** Scaled latents [B, C, h, w] → IMAGE: vae.decode(latents / scaling_factor), clamp(x/2 + 0.5, 0, 1). */
+/**
+ * Scaled latents [B, C, h, w] → IMAGE: vae.decode(latents / scaling_factor), clamp(x/2 + 0.5, 0, 1). Next to
+ * the session (the model worker), which also rounds the image to its display bytes for the grid and SaveImage.
+ */
 export async function decodeScaledLatents(
+  model: DiffusionModel,
+  latents: Tensor,
+  signal?: AbortSignal,
+): Promise<Tensor> {
+  const run = model.runVaeProgram('vaeDecoder', DECODE_IMAGE_PROGRAM, {
+    input: {
+      io: model.vaeDecoderIo,
+      maxBatch: model.maxBatch,
+      dims: latents.dims,
+      // copied to the worker: the latents are an output too
+      latents: latents.data,
+      scalingFactor: model.scalingFactor,
+    },
+    ...(signal === undefined ? {} : { signal }),
+  });
+  if (run === undefined) return decodeScaledLatentsHere(model, latents, signal);
+  const out = await run;
+  if (out.display !== undefined) noteDisplayBytes(out.data, out.display);
+  return new Tensor(out.dims, out.data);
+}
+
+/** decodeScaledLatents on this thread, for sessions whose backend runs no programs (the same values). */
+export async function decodeScaledLatentsHere(
   model: DiffusionModel,
   latents: Tensor,
   signal?: AbortSignal,

@@ -14,7 +14,22 @@ import { VAEEncodeNode } from './vae-encode.js';
 export type { EncodedImage, InvertedLatents } from './values.js';
 export { meanOverPrompts, promptEmbedding, promptWarnings } from './prompt-embeddings.js';
 export type { PromptValue } from './prompt-embeddings.js';
-export { encodeImage, requireSingleImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
+export {
+  decodeScaledLatents,
+  decodeScaledLatentsHere,
+  encodeImage,
+  encodeImageHere,
+  requireSingleImage,
+  sampleImageLatents,
+  UNSEEDED_POSTERIOR,
+} from './image-latents.js';
+export { DECODE_IMAGE_PROGRAM, ENCODE_IMAGE_PROGRAM } from './vae-programs.js';
+export type {
+  DecodeImageInput,
+  DecodeImageOutput,
+  EncodeImageInput,
+  EncodeImageOutput,
+} from './vae-programs.js';
 export { LatentPreviewer, ProgressRelay } from './latent-previews.js';
 export { DENOISE_PROGRAM, INVERT_PROGRAM, MASK_PROGRAM } from './loop-programs.js';
 export type { DenoiseInput, InvertInput, MaskInput, TensorData, UnetSetup } from './loop-programs.js';

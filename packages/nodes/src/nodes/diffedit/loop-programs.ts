@@ -8,15 +8,21 @@ import {
   DDIMInverseScheduler,
   DDIMScheduler,
   diffEditBlend,
-  diffEditMaskFromUnetOutput,
+  diffEditMaskFromUnetRowBlocks,
   duplicateForGuidance,
+  guidedEpsilonStep,
   regulariseNoisePredictionAsync,
-  sampleVaePosterior,
+  sampleVaePosteriorDraws,
   SeededRng,
   Tensor,
   usesClassifierFreeGuidance,
 } from '@diffedit/core';
-import type { MaskedDenoiseStep, ResolvedSchedulerConfig, Seed } from '@diffedit/core';
+import type {
+  EpsilonStepCoefficients,
+  MaskedDenoiseStep,
+  ResolvedSchedulerConfig,
+  Seed,
+} from '@diffedit/core';
 
 import { defineProgram } from '../../models/program.js';
 import type { ProgramContext } from '../../models/program.js';
@@ -60,15 +66,10 @@ function startLatents(source: LatentSource): Tensor {
   if (source.kind === 'latents') return tensorOf(source.latents);
   const mean = tensorOf(source.mean);
   const [, c, h, w] = mean.dims;
-  // mean ‖ logvar along channels, once; the draws go sample by sample into the rows of one tensor
-  const parameters = new Tensor([1, 2 * c, h, w]);
-  parameters.data.set(mean.data);
-  parameters.data.set(source.logvar.data, mean.size);
+  // sample by sample into the rows of one tensor (sampleVaePosterior's draws, std computed once)
   const rng = new SeededRng(source.seed).fork('posterior');
   const out = new Tensor([source.count, c, h, w]);
-  for (let i = 0; i < source.count; i++)
-    sampleVaePosterior(parameters, rng, source.scalingFactor, batchView(out, i));
-  return out;
+  return sampleVaePosteriorDraws(mean, tensorOf(source.logvar), rng, source.scalingFactor, out);
 }
 
 /** What every loop needs to call the UNet the way DiffusionModel.unet does. */
@@ -83,7 +84,7 @@ export interface UnetSetup {
  * until the next predict).
  */
 class GuidedUnet {
-  private readonly cfg: boolean;
+  readonly cfg: boolean;
   private input: Tensor | undefined;
   private guided: Tensor | undefined;
 
@@ -91,25 +92,72 @@ class GuidedUnet {
     private readonly ctx: ProgramContext,
     private readonly unet: UnetSetup,
     private readonly embeddings: Tensor,
-    private readonly guidanceScale: number,
+    readonly guidanceScale: number,
   ) {
     this.cfg = usesClassifierFreeGuidance(guidanceScale);
   }
 
   /** The prediction for the single latent `x` [1, C, h, w] at `timestep`, and what the UNet got. */
   async predict(x: Tensor, timestep: number): Promise<{ input: Tensor; eps: Tensor }> {
+    const { input, raw } = await this.call(x, timestep);
+    if (!this.cfg) return { input, eps: raw };
+    if (this.guided === undefined || !this.guided.sameShape(x)) this.guided = new Tensor(x.dims);
+    return { input, eps: classifierFreeGuidance(raw, this.guidanceScale, this.guided) };
+  }
+
+  /**
+   * One scheduler step from `x` into `out` at `timestep` (x̂0 into `predOriginal`): with CFG and the
+   * scheduler's single-pass ε step, guidance is computed where the step reads it (guidedEpsilonStep: the bits
+   * of classifierFreeGuidance then step, without the guided buffer's pass); otherwise predict then `step`.
+   */
+  async step(
+    x: Tensor,
+    timestep: number,
+    coefficients: (t: number) => EpsilonStepCoefficients | undefined,
+    step: (eps: Tensor) => void,
+    out: Tensor,
+    predOriginal: Tensor,
+  ): Promise<void> {
+    if (!this.cfg || !Number.isFinite(this.guidanceScale)) {
+      step((await this.predict(x, timestep)).eps);
+      return;
+    }
+    const { raw } = await this.call(x, timestep);
+    const k = raw.size === 2 * x.size && raw.dims[0] === 2 * x.dims[0] ? coefficients(timestep) : undefined;
+    if (k === undefined) {
+      if (this.guided === undefined || !this.guided.sameShape(x)) this.guided = new Tensor(x.dims);
+      step(classifierFreeGuidance(raw, this.guidanceScale, this.guided));
+      return;
+    }
+    const half = x.size;
+    guidedEpsilonStep(
+      raw.data.subarray(0, half),
+      raw.data.subarray(half, 2 * half),
+      this.guidanceScale,
+      x.data,
+      out.data,
+      predOriginal.data,
+      k.sa,
+      k.sb,
+      k.c1,
+      k.c2,
+      k.clipRange,
+    );
+  }
+
+  /** The UNet's output for `x` (for `[x; x]` with CFG) and its input. */
+  private async call(x: Tensor, timestep: number): Promise<{ input: Tensor; raw: Tensor }> {
     const { io, maxBatch } = this.unet;
     if (!this.cfg) {
-      const eps = await programUnet(this.ctx, io, maxBatch, x, timestep, this.embeddings);
-      return { input: x, eps };
+      const raw = await programUnet(this.ctx, io, maxBatch, x, timestep, this.embeddings);
+      return { input: x, raw };
     }
     if (this.input?.dims[0] !== 2 * x.dims[0] || this.input.size !== 2 * x.size) {
       this.input = new Tensor([2 * x.dims[0], ...x.dims.slice(1)]);
     }
     const input = duplicateForGuidance(x, this.input);
     const raw = await programUnet(this.ctx, io, maxBatch, input, timestep, this.embeddings);
-    if (this.guided === undefined || !this.guided.sameShape(x)) this.guided = new Tensor(x.dims);
-    return { input, eps: classifierFreeGuidance(raw, this.guidanceScale, this.guided) };
+    return { input, raw };
   }
 }
 
@@ -153,11 +201,20 @@ export const INVERT_PROGRAM = defineProgram<InvertInput, Float32Array>(
     const slots = latents.reshape([steps, c, h, w]);
     const predOriginal = new Tensor(x.dims);
     for (const [i, t] of input.timesteps.entries()) {
-      const prediction = await unet.predict(x, t);
-      let eps = prediction.eps;
-      if (reg !== undefined && regRng !== undefined) {
+      const slot = batchView(slots, steps - 1 - i);
+      if (reg === undefined || regRng === undefined) {
+        await unet.step(
+          x,
+          t,
+          (at) => inverse.epsilonStepCoefficients(at),
+          (eps) => void inverse.step(eps, t, x, { out: slot, predOriginalOut: predOriginal }),
+          slot,
+          predOriginal,
+        );
+      } else {
+        const prediction = await unet.predict(x, t);
         // in slices that yield: a cancellation lands within a slice, not after the whole step
-        eps = await regulariseNoisePredictionAsync(inverse, eps, prediction.input, t, {
+        const eps = await regulariseNoisePredictionAsync(inverse, prediction.eps, prediction.input, t, {
           signal: ctx.signal,
           numRegSteps: reg.numRegSteps,
           lambdaAutoCorr: reg.lambdaAutoCorr,
@@ -165,9 +222,8 @@ export const INVERT_PROGRAM = defineProgram<InvertInput, Float32Array>(
           numAutoCorrRolls: reg.numAutoCorrRolls,
           generator: regRng,
         });
+        inverse.step(eps, t, x, { out: slot, predOriginalOut: predOriginal });
       }
-      const slot = batchView(slots, steps - 1 - i);
-      inverse.step(eps, t, x, { out: slot, predOriginalOut: predOriginal });
       x = slot;
       reporter.report(i + 1, steps, x);
     }
@@ -209,13 +265,20 @@ export const DENOISE_PROGRAM = defineProgram<DenoiseInput, Float32Array>(
     const unet = new GuidedUnet(ctx, input.unet, tensorOf(input.embeddings), input.guidanceScale);
     const reporter = new StepReporter((event, transfer) => ctx.emit(event, transfer), input.previews);
     for (const step of input.plan) {
-      const { eps } = await unet.predict(x, step.timestep);
-      scheduler.step(eps, step.timestep, x, {
-        eta: input.eta,
-        generator,
-        out: x,
-        predOriginalOut: predOriginal,
-      });
+      await unet.step(
+        x,
+        step.timestep,
+        (t) => scheduler.epsilonStepCoefficients(t, input.eta),
+        (eps) =>
+          void scheduler.step(eps, step.timestep, x, {
+            eta: input.eta,
+            generator,
+            out: x,
+            predOriginalOut: predOriginal,
+          }),
+        x,
+        predOriginal,
+      );
       // P6: the background comes from the stored latent at level t (one step noisier than x now)
       diffEditBlend(x, mask, background(step.latentIndex), x);
       reporter.report(step.index + 1, input.plan.length, x);
@@ -261,12 +324,20 @@ export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
     const latentRow = xt.size / n;
     const chunk = input.chunk;
     const calls = Math.ceil(rows / chunk);
-    let out: Tensor | undefined;
+    // one pair of row buffers for every call (the last, shorter call uses their first rows): the UNet reads
+    // them during its call only
+    const width = Math.min(rows, chunk);
+    const latentRows = new Float32Array(width * latentRow);
+    const embeddingRows = new Float32Array(width * embeddingRow);
+    const blocks: Tensor[] = [];
     for (let i = 0; i < calls; i++) {
       ctx.throwIfCancelled();
       const [a, b] = [i * chunk, Math.min(rows, (i + 1) * chunk)];
-      const latents = new Tensor([b - a, ...xt.dims.slice(1)]);
-      const embeddings = new Tensor([b - a, ...embeddingTail]);
+      const latents = new Tensor([b - a, ...xt.dims.slice(1)], latentRows.subarray(0, (b - a) * latentRow));
+      const embeddings = new Tensor(
+        [b - a, ...embeddingTail],
+        embeddingRows.subarray(0, (b - a) * embeddingRow),
+      );
       for (let r = a; r < b; r++) {
         const g = Math.floor(r / n);
         latents.data.set(
@@ -286,12 +357,12 @@ export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
         input.timestep,
         embeddings,
       );
-      out ??= new Tensor([rows, ...pred.dims.slice(1)]);
-      out.data.set(pred.data, a * (out.size / rows));
+      blocks.push(pred);
       ctx.emit({ step: i + 1, total: calls } satisfies StepEvent);
     }
-    if (out === undefined) throw new Error('GenerateMask: no UNet call was made');
-    const { mask } = diffEditMaskFromUnetOutput(out, input.guidanceScale, {
+    if (blocks.length === 0) throw new Error('GenerateMask: no UNet call was made');
+    // reduced from the calls' outputs as they are (no stacked copy of the whole output)
+    const { mask } = diffEditMaskFromUnetRowBlocks(blocks, input.guidanceScale, {
       batchSize: 1,
       numMapsPerMask: n,
       maskThresholdingRatio: input.maskThresholdingRatio,

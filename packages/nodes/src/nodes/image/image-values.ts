@@ -1,4 +1,4 @@
-import { NodeInputError, Tensor } from '@diffedit/core';
+import { NodeInputError, notedDisplayBytes, roundToDisplayBytes, Tensor } from '@diffedit/core';
 
 import { createGreyImage, createRgbImage, type GreyImage, type RgbImage } from '../../pixels/index.js';
 
@@ -72,12 +72,83 @@ export function imageBatchFromRgbBytes(bytes: Uint8Array, width: number, height:
     throw new Error(`imageBatchFromRgbBytes: ${bytes.length} bytes for ${width}×${height}×3`);
   }
   const planar = new Uint8Array(plane * 3);
-  for (let p = 0, i = 0; p < plane; p++, i += 3) {
-    planar[p] = bytes[i];
-    planar[plane + p] = bytes[i + 1];
-    planar[2 * plane + p] = bytes[i + 2];
-  }
+  if (LITTLE_ENDIAN && plane % 4 === 0 && bytes.byteOffset % 4 === 0) deinterleaveWords(bytes, planar, plane);
+  else deinterleaveBytes(bytes, planar, plane);
   return Tensor.ofByteLevels([1, 3, height, width], planar);
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** HWC RGB bytes → planar, byte by byte. */
+export function deinterleaveBytes(bytes: Uint8Array, planar: Uint8Array, plane: number): void {
+  const r = planar.subarray(0, plane);
+  const g = planar.subarray(plane, 2 * plane);
+  const b = planar.subarray(2 * plane, 3 * plane);
+  for (let p = 0, i = 0; p < plane; p++, i += 3) {
+    r[p] = bytes[i];
+    g[p] = bytes[i + 1];
+    b[p] = bytes[i + 2];
+  }
+}
+
+/** Three planes of `plane` bytes from `base` (planar RGB) → HWC RGB bytes in `out`, four pixels a step when it can. */
+export function interleavePlanes(planes: Uint8Array, base: number, plane: number, out: Uint8Array): void {
+  if (LITTLE_ENDIAN && plane % 4 === 0 && (planes.byteOffset + base) % 4 === 0 && out.byteOffset % 4 === 0) {
+    interleaveWords(planes, base, plane, out);
+  } else interleaveBytes(planes, base, plane, out);
+}
+
+/** interleavePlanes byte by byte. */
+export function interleaveBytes(planes: Uint8Array, base: number, plane: number, out: Uint8Array): void {
+  for (let p = 0, i = 0, at = base; p < plane; p++, i += 3, at++) {
+    out[i] = planes[at];
+    out[i + 1] = planes[at + plane];
+    out[i + 2] = planes[at + 2 * plane];
+  }
+}
+
+/**
+ * interleaveBytes four pixels at a time (little-endian; `plane` a multiple of 4, both sides 4-byte aligned): one
+ * 32-bit word per plane in, three words R0 G0 B0 R1 | G1 B1 R2 G2 | B2 R3 G3 B3 out.
+ */
+export function interleaveWords(planes: Uint8Array, base: number, plane: number, out: Uint8Array): void {
+  const q = plane >> 2;
+  const at = planes.byteOffset + base;
+  const r = new Uint32Array(planes.buffer, at, q);
+  const g = new Uint32Array(planes.buffer, at + plane, q);
+  const b = new Uint32Array(planes.buffer, at + 2 * plane, q);
+  const o = new Uint32Array(out.buffer, out.byteOffset, 3 * q);
+  for (let k = 0, j = 0; k < q; k++, j += 3) {
+    const R = r[k];
+    const G = g[k];
+    const B = b[k];
+    o[j] = (R & 0xff) | ((G & 0xff) << 8) | ((B & 0xff) << 16) | (((R >>> 8) & 0xff) << 24);
+    o[j + 1] =
+      ((G >>> 8) & 0xff) |
+      (((B >>> 8) & 0xff) << 8) |
+      (((R >>> 16) & 0xff) << 16) |
+      (((G >>> 16) & 0xff) << 24);
+    o[j + 2] = ((B >>> 16) & 0xff) | ((R >>> 24) << 8) | ((G >>> 24) << 16) | ((B >>> 24) << 24);
+  }
+}
+
+/**
+ * deinterleaveBytes four pixels at a time (little-endian; `plane` a multiple of 4, `bytes` 4-byte aligned):
+ * three 32-bit words R0 G0 B0 R1 | G1 B1 R2 G2 | B2 R3 G3 B3 in, one word per plane out.
+ */
+export function deinterleaveWords(bytes: Uint8Array, planar: Uint8Array, plane: number): void {
+  const q = plane >> 2;
+  const src = new Uint32Array(bytes.buffer, bytes.byteOffset, 3 * q);
+  const out = new Uint32Array(planar.buffer, planar.byteOffset, 3 * q);
+  for (let k = 0, j = 0; k < q; k++, j += 3) {
+    const a = src[j];
+    const b = src[j + 1];
+    const c = src[j + 2];
+    out[k] = (a & 0xff) | ((a >>> 24) << 8) | (((b >>> 16) & 0xff) << 16) | (((c >>> 8) & 0xff) << 24);
+    out[q + k] = ((a >>> 8) & 0xff) | ((b & 0xff) << 8) | ((b >>> 24) << 16) | (((c >>> 16) & 0xff) << 24);
+    out[2 * q + k] =
+      ((a >>> 16) & 0xff) | (((b >>> 8) & 0xff) << 8) | ((c & 0xff) << 16) | ((c >>> 24) << 24);
+  }
 }
 
 /**
@@ -89,14 +160,11 @@ export function rgbBytesFromImageBatch(batch: Tensor, index = 0): Uint8Array {
   const plane = width * height;
   const base = index * 3 * plane;
   const out = new Uint8Array(plane * 3);
-  // an image made of 8-bit levels (a grid, a loaded file): interleave those bytes
-  const levels = batch.byteLevels;
+  // an image made of 8-bit levels (a grid, a loaded file), or a decoded image with its display bytes
+  // (Math.round(clamp01(v) · 255), what byteOf gives): interleave those bytes
+  const levels = batch.byteLevels ?? notedDisplayBytes(batch.data);
   if (levels !== undefined) {
-    for (let p = 0, i = 0, at = base; p < plane; p++, i += 3, at++) {
-      out[i] = levels[at];
-      out[i + 1] = levels[at + plane];
-      out[i + 2] = levels[at + 2 * plane];
-    }
+    interleavePlanes(levels, base, plane, out);
     return out;
   }
   const src = batch.data;
@@ -135,9 +203,10 @@ export function tileImageBatches(
   const bytes = new Uint8Array(3 * outPlane);
   let cell = 0;
   for (const batch of batches) {
-    // a source made of 8-bit levels already holds what this pass would compute: copy its rows
-    const srcLevels = batch.byteLevels;
-    const src = srcLevels === undefined ? batch.data : undefined;
+    // a source made of 8-bit levels already holds what this pass would compute, and so do the display
+    // bytes a decoded image comes with (see core's display-bytes.ts): copy their rows
+    const srcBytes = batch.byteLevels ?? notedDisplayBytes(batch.data);
+    const src = srcBytes === undefined ? batch.data : undefined;
     for (let b = 0; b < batch.dims[0]; b++, cell++) {
       const x0 = (cell % cols) * width;
       const y0 = Math.floor(cell / cols) * height;
@@ -145,16 +214,9 @@ export function tileImageBatches(
         for (let y = 0; y < height; y++) {
           const from = (b * 3 + c) * plane + y * width;
           const to = c * outPlane + (y0 + y) * outWidth + x0;
-          if (src === undefined) {
-            bytes.set((srcLevels as Uint8Array).subarray(from, from + width), to);
-            continue;
-          }
-          // Math.round(clamp01(v) · 255) by truncation (the same for v in [0, 1])
-          for (let x = 0; x < width; x++) {
-            const v = src[from + x];
-            if (v > 0) bytes[to + x] = v < 1 ? (v * 255 + 0.5) | 0 : 255;
-            else if (v < 0 || (v === 0 && 1 / v > 0)) bytes[to + x] = 0;
-            else return tileImageBatchesAsFloats(batches, rows, cols, width, height); // -0, NaN
+          if (src === undefined) bytes.set((srcBytes as Uint8Array).subarray(from, from + width), to);
+          else if (!roundToDisplayBytes(src, from, bytes, to, width)) {
+            return tileImageBatchesAsFloats(batches, rows, cols, width, height); // -0, NaN
           }
         }
       }

@@ -1,9 +1,10 @@
 import sharp from 'sharp';
 
-import { Tensor } from '@diffedit/core';
+import { notedDisplayBytes, Tensor } from '@diffedit/core';
 import type { SocketType } from '@diffedit/core';
 
 import { clamp01 } from '../../pixels/index.js';
+import { interleavePlanes } from './image-values.js';
 
 /** Longest side of an output preview, in pixels. */
 export const OUTPUT_PREVIEW_SIDE = 256;
@@ -66,7 +67,7 @@ export async function encodeOutputPreview(
   const source = mask ?? value;
   const height = source.dims[2];
   const width = source.dims[3];
-  const raw = firstImageBytes(source.data, channels, width * height);
+  const raw = firstImageBytes(source, channels, width * height);
   const [w, h] = previewSize(width, height, side);
   const bytes = await sharp(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {
     raw: { width, height, channels },
@@ -87,10 +88,19 @@ export async function encodeOutputPreview(
 
 /**
  * The first image of a planar batch ([B, C, H, W] floats in [0, 1]) as interleaved 8-bit pixels, rounded as
- * toUint8 does — straight from the tensor, without an intermediate float copy of a possibly large image.
+ * toUint8 does — straight from the tensor, without an intermediate float copy of a possibly large image. An
+ * image held as 8-bit levels (a loaded file, a grid, a mask shown as an image) or with noted display bytes (a
+ * decoded image) gives those bytes, which are what the rounding gives, without reading (or computing) floats.
  */
-function firstImageBytes(data: Float32Array, channels: 1 | 3, plane: number): Uint8Array {
+function firstImageBytes(source: Tensor, channels: 1 | 3, plane: number): Uint8Array {
   const out = new Uint8Array(plane * channels);
+  const bytes = source.byteLevels ?? notedDisplayBytes(source.data);
+  if (bytes !== undefined) {
+    if (channels === 3) interleavePlanes(bytes, 0, plane, out);
+    else out.set(bytes.subarray(0, plane));
+    return out;
+  }
+  const data = source.data;
   for (let c = 0; c < channels; c++) {
     const base = c * plane;
     for (let p = 0, o = c; p < plane; p++, o += channels) out[o] = Math.round(clamp01(data[base + p]) * 255);
