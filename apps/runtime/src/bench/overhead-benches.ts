@@ -466,12 +466,15 @@ export async function scaling(ctx: BenchContext): Promise<BenchOutcome> {
     runMs: number;
     sessionRunMs: number;
     peakRssMiB: number;
+    /** RSS just before the measured run: the peak's slope also depends on what the process held before */
+    rssBeforeMiB: number;
   }[] = [];
   try {
     for (const size of SCALING_SIZES) {
       const document = sizedWorkflow(workflow, ctx.workflowPath, 'toy-sd', size);
       ctx.log(`  ${size}²: warm-up run, then the measured one`);
       await runTraced(runtime, document, `warm-up ${size}²`);
+      const rssBefore = bytesToMiB(process.memoryUsage().rss);
       const sampler = new MemorySampler();
       const run = await measuredRun(runtime, recorder, document, false);
       const memory = sampler.stop();
@@ -481,6 +484,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchOutcome> {
         runMs: round3(run.wallMs),
         sessionRunMs: round3(run.sessionRunMs),
         peakRssMiB: memory.peakRssMiB,
+        rssBeforeMiB: rssBefore,
       });
     }
     const first = rows[0];
