@@ -135,6 +135,30 @@ describe.each(['worker', 'in-process'] as const)('VAE programs (%s sessions)', (
   });
 });
 
+describe.each(['worker', 'in-process'] as const)('a failing VAE call in a program (%s sessions)', (mode) => {
+  it('fails as the session call fails: the same error, naming model and file', async () => {
+    const model = await toySd(mode);
+    // four channels: the toy VAE encoder's first convolution takes three
+    const bad = new Tensor([1, 4, 16, 16]);
+    const caught = (p: Promise<unknown>): Promise<unknown> =>
+      p.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    const direct = (await caught(model.vaeEncode(bad))) as Error & { code?: string };
+    const program = (await caught(
+      model.runVaeProgram('vaeEncoder', ENCODE_IMAGE_PROGRAM, {
+        input: { io: model.vaeEncoderIo, maxBatch: undefined, dims: bad.dims, pixels: bad.data },
+      })!,
+    )) as Error & { code?: string };
+    expect(direct).toBeInstanceOf(Error);
+    expect(direct.message).toContain('vae_encoder/model.onnx');
+    expect({ name: program.name, code: program.code }).toEqual({ name: direct.name, code: direct.code });
+    expect(program.message).toContain('vae_encoder/model.onnx');
+    expect(program.message).toContain('toy-sd');
+  });
+});
+
 describe('display bytes', () => {
   it('are Math.round(clamp01(v) · 255), and none for an image holding -0 or NaN', () => {
     const values = Float32Array.from([0, 1, 0.5, 127.5 / 255, -3, 7, 1e-9, 0.999999, 0.0019607, 0.0019608]);

@@ -136,7 +136,7 @@ export interface HeadlineFigures {
   rerun_unchanged_ms: number | null;
   /** p99 latency of the server API while a workflow runs (the server-api-latency benchmark) */
   api_latency_p99_ms: number | null;
-  /** RSS at the last of the many target-prompt runs vs at a fifth of them, in percent */
+  /** RSS at run 50 vs run 10 of the target-prompt runs (each the median of a window of runs around it), in percent */
   rss_growth_pct: number | null;
   cache_within_budget: boolean | null;
   peak_rss_mib_per_megapixel: number | null;

@@ -11,6 +11,14 @@ import { createRuntime } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 import type { BenchCheck } from './bench-report.js';
 import { MemorySampler } from './measure.js';
+import {
+  breakdownGrowthMiB,
+  breakdownSeries,
+  memoryBreakdown,
+  windowGrowth,
+  windowRuns,
+} from './memory-breakdown.js';
+import type { MemoryBreakdown } from './memory-breakdown.js';
 import { mainThreadCpuMs, threadCpuGroups, threadCpuTimes } from './thread-cpu.js';
 import type { ThreadCpu } from './thread-cpu.js';
 import { callsByComponent, ModelCallRecorder, openReplay, sessionRunByCallShape } from './model-calls.js';
@@ -355,18 +363,27 @@ export function overheadToy(ctx: BenchContext): Promise<BenchOutcome> {
  * Memory over many runs: the default workflow (toy, 512²) with a new target prompt each run and a 256 MiB
  * output cache; RSS after every run. Checks the cache stays within its budget.
  */
+/**
+ * The memory bench's method (docs/performance.md, Memory): RSS is sampled after every run, as soon as its result
+ * is back; "RSS at run N" is the median of the samples of runs N − w … N + w (w = MEMORY_WINDOW_HALF_WIDTH), so
+ * one sample that lands on a peak of garbage not yet collected does not decide the figure.
+ */
+export const MEMORY_WINDOW_HALF_WIDTH = { full: 2, quick: 1 } as const;
+
 export async function memoryTargetPromptRuns(ctx: BenchContext): Promise<BenchOutcome> {
   const workflow = await loadDocument(ctx);
   const document = sizedWorkflow(workflow, ctx.workflowPath, 'toy-sd', 512);
   const target = targetNode(workflow, ctx.workflowPath);
-  const runs = ctx.quick ? 20 : 50;
-  const early = Math.round(runs / 5);
+  const lateRun = ctx.quick ? 20 : 50;
+  const earlyRun = Math.round(lateRun / 5);
+  const halfWidth = ctx.quick ? MEMORY_WINDOW_HALF_WIDTH.quick : MEMORY_WINDOW_HALF_WIDTH.full;
+  const runs = lateRun + halfWidth;
   const budget = 256 * 1024 * 1024;
   const recorder = new ModelCallRecorder();
   const runtime = recordingRuntime(ctx, recorder, budget);
-  const rss: number[] = [];
-  const cacheBytes: number[] = [];
+  const breakdowns: MemoryBreakdown[] = [];
   const samples: number[] = [];
+  const loads: number[][] = [];
   try {
     for (let i = 0; i < runs; i++) {
       const changed = applyOverrides(document, [
@@ -375,36 +392,59 @@ export async function memoryTargetPromptRuns(ctx: BenchContext): Promise<BenchOu
       const start = performance.now();
       await runTraced(runtime, changed, `run ${i + 1}`);
       samples.push(performance.now() - start);
-      rss.push(process.memoryUsage().rss);
-      cacheBytes.push(runtime.cache.stats().bytes);
-      if ((i + 1) % 10 === 0) ctx.log(`  run ${i + 1}/${runs}: RSS ${bytesToMiB(rss[i]).toFixed(0)} MiB`);
+      breakdowns.push(memoryBreakdown(runtime.cache.stats().bytes));
+      if ((i + 1) % 10 === 0) {
+        loads.push(loadavg().map(round3));
+        ctx.log(`  run ${i + 1}/${runs}: RSS ${breakdowns[i].rss.toFixed(0)} MiB`);
+      }
     }
-    const growth = ((rss[runs - 1] - rss[early - 1]) / rss[early - 1]) * 100;
-    // what the cache does not explain: RSS less the cache's bytes (exact: the buffers it holds), which stays
-    // flat unless something else grows; rssGrowthPct also counts the cache filling up to its budget
-    const outside = (i: number): number => rss[i] - cacheBytes[i];
-    const outsideGrowth = ((outside(runs - 1) - outside(early - 1)) / outside(early - 1)) * 100;
-    const within = cacheBytes.every((b) => b <= budget);
+    const rss = breakdowns.map((b) => b.rss);
+    const cache = breakdowns.map((b) => b.outputCache);
+    const growth = windowGrowth(rss, earlyRun, lateRun, halfWidth);
+    // what the cache does not explain: RSS less the cache's exact bytes (the buffers it holds)
+    const outside = windowGrowth(
+      rss.map((r, i) => r - cache[i]),
+      earlyRun,
+      lateRun,
+      halfWidth,
+    );
+    const cacheGrowth = windowGrowth(cache, earlyRun, lateRun, halfWidth);
+    const within = breakdowns.every((b) => b.outputCache <= bytesToMiB(budget));
+    const early = `run${earlyRun}`;
+    const late = `run${lateRun}`;
     return {
-      params: { model: 'toy-sd', image: '512×512', runs, cacheBudgetMiB: 256, changed: 'target prompt' },
+      params: {
+        model: 'toy-sd',
+        image: '512×512',
+        runs,
+        cacheBudgetMiB: 256,
+        changed: 'target prompt',
+        // glibc's allocator settings change this figure (docs/performance.md, Memory): say which were in force
+        glibcTunables: process.env.GLIBC_TUNABLES ?? null,
+        measured: `median RSS of runs ${windowRuns(earlyRun, halfWidth).join(',')} vs of runs ${windowRuns(lateRun, halfWidth).join(',')}, each sampled as its result came back`,
+      },
       samples,
       details: {
-        rssGrowthPct: round3(growth),
-        rssMiB: { [`run${early}`]: bytesToMiB(rss[early - 1]), [`run${runs}`]: bytesToMiB(rss[runs - 1]) },
-        cacheMiB: {
-          [`run${early}`]: bytesToMiB(cacheBytes[early - 1]),
-          [`run${runs}`]: bytesToMiB(cacheBytes[runs - 1]),
-        },
-        rssOutsideCacheGrowthPct: round3(outsideGrowth),
+        rssGrowthPct: growth.pct,
+        rssMiB: { [early]: growth.early, [late]: growth.late },
+        // the single samples of the two runs, as this figure was taken before the windows (for comparison)
+        rssGrowthPctSingleSamples: round3(((rss[lateRun - 1] - rss[earlyRun - 1]) / rss[earlyRun - 1]) * 100),
+        cacheMiB: { [early]: cacheGrowth.early, [late]: cacheGrowth.late },
+        rssOutsideCacheGrowthPct: outside.pct,
+        // which part moved: MiB between the two windows' medians, per part of the breakdown
+        growthByPartMiB: breakdownGrowthMiB(breakdowns, earlyRun, lateRun, halfWidth),
+        // every run's breakdown (MiB), one array per part; memory-breakdown.ts says what each part is
+        perRun: breakdownSeries(breakdowns),
+        loadAverageEvery10Runs: loads,
         cacheWithinBudget: within,
-        cacheMiBAfterLastRun: bytesToMiB(cacheBytes[runs - 1]),
+        cacheMiBAfterLastRun: cache[runs - 1],
         cacheEntries: runtime.cache.stats().entries,
       },
       checks: [
         {
           name: 'the output cache stays within its budget',
           ok: within,
-          detail: `largest cache size ${bytesToMiB(Math.max(...cacheBytes))} MiB of 256`,
+          detail: `largest cache size ${Math.max(...cache)} MiB of 256`,
         },
       ],
     };
@@ -426,12 +466,15 @@ export async function scaling(ctx: BenchContext): Promise<BenchOutcome> {
     runMs: number;
     sessionRunMs: number;
     peakRssMiB: number;
+    /** RSS just before the measured run: the peak's slope also depends on what the process held before */
+    rssBeforeMiB: number;
   }[] = [];
   try {
     for (const size of SCALING_SIZES) {
       const document = sizedWorkflow(workflow, ctx.workflowPath, 'toy-sd', size);
       ctx.log(`  ${size}²: warm-up run, then the measured one`);
       await runTraced(runtime, document, `warm-up ${size}²`);
+      const rssBefore = bytesToMiB(process.memoryUsage().rss);
       const sampler = new MemorySampler();
       const run = await measuredRun(runtime, recorder, document, false);
       const memory = sampler.stop();
@@ -441,6 +484,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchOutcome> {
         runMs: round3(run.wallMs),
         sessionRunMs: round3(run.sessionRunMs),
         peakRssMiB: memory.peakRssMiB,
+        rssBeforeMiB: rssBefore,
       });
     }
     const first = rows[0];

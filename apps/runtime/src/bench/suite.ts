@@ -70,7 +70,7 @@ export function benchSuite(): BenchDefinition[] {
     {
       name: 'memory-target-prompt-runs',
       description:
-        '50 runs (20 with --quick), a new target prompt each, 256 MiB cache: RSS growth, cache size',
+        '52 runs (21 with --quick), a new target prompt each, 256 MiB cache: RSS growth run 10 → 50 (medians of 5-run windows), what moved, cache size',
       run: memoryTargetPromptRuns,
     },
     {
