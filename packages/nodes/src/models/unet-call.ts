@@ -2,13 +2,14 @@
 // the loop programs (calls made next to the session), so both feed the model the same bytes.
 import type { Tensor } from '@diffedit/core';
 
-import { batchChunks, concatRows, sliceRows } from './batching.js';
+import { sliceRows } from './batching.js';
 import type { IoSpec, SessionDescription } from './io-spec.js';
 import { findSpec, fixedDim, isFloatType, isIntType } from './io-spec.js';
 import { ModelError } from './model-errors.js';
 import type { ProgramContext } from './program.js';
+import { runRowChunks } from './program-rows.js';
 import type { WireDType, WireFeeds, WireTensor } from './wire-tensor.js';
-import { floatFeed, numberFeed, wireToTensor } from './wire-tensor.js';
+import { floatFeed, numberFeed } from './wire-tensor.js';
 
 export const UNET_FILE = 'unet/model.onnx';
 
@@ -60,22 +61,16 @@ export async function programUnet(
   timestep: number,
   hidden: Tensor,
 ): Promise<Tensor> {
-  const parts: Tensor[] = [];
-  for (const [start, end] of batchChunks(sample.dims[0], maxBatch)) {
-    ctx.throwIfCancelled();
-    const steps = new Array<number>(end - start).fill(timestep);
-    const feeds = unetFeeds(
+  return runRowChunks(ctx, 'unet', io.outName, sample.dims[0], maxBatch, (start, end) =>
+    unetFeeds(
       io,
       sliceRows(sample, start, end),
-      steps,
+      new Array<number>(end - start).fill(timestep),
       sliceRows(hidden, start, end),
       false,
       false,
-    );
-    const out = await ctx.run('unet', feeds, [io.outName]);
-    parts.push(wireToTensor(out[io.outName]));
-  }
-  return concatRows(parts);
+    ),
+  );
 }
 
 export function floatInputType(spec: IoSpec, folder: string, file: string): WireDType {

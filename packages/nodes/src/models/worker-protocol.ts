@@ -91,6 +91,14 @@ export function wholeBuffer(data: ArrayBufferView): ArrayBuffer | undefined {
     : undefined;
 }
 
+/** The buffers of `arrays` that can move to another thread as they are (wholeBuffer), to hand over with them. */
+export function ownedBuffers(...arrays: ArrayBufferView[]): ArrayBuffer[] {
+  return arrays.flatMap((a) => {
+    const buffer = wholeBuffer(a);
+    return buffer === undefined ? [] : [buffer];
+  });
+}
+
 /** Buffers to transfer with a set of tensors; views into a larger buffer are not transferable and are left out. */
 export function transferList(feeds: WireFeeds): ArrayBuffer[] {
   const seen = new Set<ArrayBuffer>();

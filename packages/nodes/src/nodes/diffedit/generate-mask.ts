@@ -10,7 +10,8 @@ import {
 
 import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
 import { ProgressRelay } from './latent-previews.js';
-import { latentSource, MASK_PROGRAM, ownedBuffers } from './loop-programs.js';
+import { ownedBuffers } from '../../models/worker-protocol.js';
+import { latentSource, MASK_PROGRAM } from './loop-programs.js';
 import { requireEncodedImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
 import { ENCODED_IMAGE_SOCKET } from './vae-encode.js';
 import { PROMPT_SOCKET, promptEmbedding } from './prompt-embeddings.js';

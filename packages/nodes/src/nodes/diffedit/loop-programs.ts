@@ -27,7 +27,7 @@ import type {
 import { defineProgram } from '../../models/program.js';
 import type { ProgramContext } from '../../models/program.js';
 import { programUnet } from '../../models/unet-call.js';
-import { wholeBuffer } from '../../models/worker-protocol.js';
+import { ownedBuffers } from '../../models/worker-protocol.js';
 import type { UnetIo } from '../../models/unet-call.js';
 import { StepReporter } from './step-reporter.js';
 import type { PreviewSettings, StepEvent } from './step-reporter.js';
@@ -370,12 +370,6 @@ export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
     return { value: { dims: mask.dims, data: mask.data }, transfer: [mask.data.buffer as ArrayBuffer] };
   },
 );
-
-/** `data`'s buffer when `data` spans all of it (a buffer to hand over to a program), else none. */
-export function ownedBuffers(data: Float32Array): ArrayBuffer[] {
-  const buffer = wholeBuffer(data);
-  return buffer === undefined ? [] : [buffer];
-}
 
 /**
  * The start of a loop for `count` latents of an encoded image: the posterior's parameters when the export

@@ -12,12 +12,13 @@ import {
   unscaleLatents,
 } from '@diffedit/core';
 
-import { batchChunks, concatRows, sliceRows } from '../../models/batching.js';
+import { sliceRows } from '../../models/batching.js';
 import { defineProgram } from '../../models/program.js';
 import type { ProgramContext } from '../../models/program.js';
-import { floatFeed, wireToTensor } from '../../models/wire-tensor.js';
+import { runRowChunks } from '../../models/program-rows.js';
+import { floatFeed } from '../../models/wire-tensor.js';
 import type { WireDType } from '../../models/wire-tensor.js';
-import { wholeBuffer } from '../../models/worker-protocol.js';
+import { ownedBuffers } from '../../models/worker-protocol.js';
 import type { LatentPreviewProjection } from '../../pixels/latent-preview.js';
 import { fitPreviewProjection } from '../../pixels/preview-fit.js';
 
@@ -50,32 +51,16 @@ export interface EncodeImageOutput {
 }
 
 /** One session output per chunk of rows, stacked as float32 (DiffusionModel's runChunked inside a program). */
-async function runRows(
+function runRows(
   ctx: ProgramContext,
   role: string,
   io: VaeCallIo,
   maxBatch: number | undefined,
   input: Tensor,
 ): Promise<Tensor> {
-  const parts: Tensor[] = [];
-  for (const [start, end] of batchChunks(input.dims[0], maxBatch)) {
-    ctx.throwIfCancelled();
+  return runRowChunks(ctx, role, io.outName, input.dims[0], maxBatch, (start, end) => {
     const rows = sliceRows(input, start, end);
-    const out = await ctx.run(
-      role,
-      { [io.inputName]: floatFeed(io.inputType, rows.dims, rows.data, false) },
-      [io.outName],
-    );
-    parts.push(wireToTensor(out[io.outName]));
-  }
-  return concatRows(parts);
-}
-
-/** Buffers of `arrays` that can move to the caller (whole buffers only). */
-function movable(...arrays: ArrayBufferView[]): ArrayBuffer[] {
-  return arrays.flatMap((a) => {
-    const buffer = wholeBuffer(a);
-    return buffer === undefined ? [] : [buffer];
+    return { [io.inputName]: floatFeed(io.inputType, rows.dims, rows.data, false) };
   });
 }
 
@@ -92,7 +77,7 @@ export const ENCODE_IMAGE_PROGRAM = defineProgram<EncodeImageInput, EncodeImageO
     const previewProjection = input.fit === undefined ? undefined : fitOf(image, result, input.fit);
     return {
       value: { dims: result.dims, data: result.data, ...(previewProjection ? { previewProjection } : {}) },
-      transfer: movable(result.data),
+      transfer: ownedBuffers(result.data),
     };
   },
 );
@@ -149,7 +134,7 @@ export const DECODE_IMAGE_PROGRAM = defineProgram<DecodeImageInput, DecodeImageO
     const display = displayBytesOf(image.data);
     return {
       value: { dims: image.dims, data: image.data, ...(display ? { display } : {}) },
-      transfer: movable(image.data, ...(display ? [display] : [])),
+      transfer: ownedBuffers(image.data, ...(display ? [display] : [])),
     };
   },
 );
