@@ -197,32 +197,21 @@ export function tileImageBatches(
   width: number,
   height: number,
 ): Tensor {
-  const outWidth = width * cols;
-  const outPlane = outWidth * height * rows;
-  const plane = width * height;
-  const bytes = new Uint8Array(3 * outPlane);
-  let cell = 0;
-  for (const batch of batches) {
-    // a source made of 8-bit levels already holds what this pass would compute, and so do the display
-    // bytes a decoded image comes with (see core's display-bytes.ts): copy their rows
-    const srcBytes = batch.byteLevels ?? notedDisplayBytes(batch.data);
-    const src = srcBytes === undefined ? batch.data : undefined;
-    for (let b = 0; b < batch.dims[0]; b++, cell++) {
-      const x0 = (cell % cols) * width;
-      const y0 = Math.floor(cell / cols) * height;
-      for (let c = 0; c < 3; c++) {
-        for (let y = 0; y < height; y++) {
-          const from = (b * 3 + c) * plane + y * width;
-          const to = c * outPlane + (y0 + y) * outWidth + x0;
-          if (src === undefined) bytes.set((srcBytes as Uint8Array).subarray(from, from + width), to);
-          else if (!roundToDisplayBytes(src, from, bytes, to, width)) {
-            return tileImageBatchesAsFloats(batches, rows, cols, width, height); // -0, NaN
-          }
-        }
-      }
+  const bytes = new Uint8Array(3 * width * cols * height * rows);
+  // a source made of 8-bit levels already holds what this pass would compute, and so do the display bytes a
+  // decoded image comes with (see core's display-bytes.ts): copy their rows
+  const sources = batches.map((batch) => batch.byteLevels ?? notedDisplayBytes(batch.data));
+  const complete = forEachGridRow(batches, cols, width, height, rows, (i, from, to) => {
+    const srcBytes = sources[i];
+    if (srcBytes !== undefined) {
+      bytes.set(srcBytes.subarray(from, from + width), to);
+      return true;
     }
-  }
-  return Tensor.ofByteLevels([1, 3, height * rows, outWidth], bytes);
+    return roundToDisplayBytes(batches[i].data, from, bytes, to, width);
+  });
+  return complete
+    ? Tensor.ofByteLevels([1, 3, height * rows, width * cols], bytes)
+    : tileImageBatchesAsFloats(batches, rows, cols, width, height); // -0, NaN
 }
 
 /** tileImageBatches as float values, for sources holding -0 or NaN (no byte levels: they pass through). */
@@ -233,31 +222,49 @@ export function tileImageBatchesAsFloats(
   width: number,
   height: number,
 ): Tensor {
+  const out = new Tensor([1, 3, height * rows, width * cols]);
+  const dst = out.data;
+  forEachGridRow(batches, cols, width, height, rows, (i, from, to) => {
+    const src = batches[i].data;
+    for (let x = 0; x < width; x++) {
+      const v = src[from + x];
+      // ±0 and NaN pass through as they are, as Math.round(clamp01(v) · 255) / 255 leaves them
+      dst[to + x] = v > 0 ? LEVELS[v < 1 ? (v * 255 + 0.5) | 0 : 255] : v < 0 ? 0 : v;
+    }
+    return true;
+  });
+  return out;
+}
+
+/**
+ * The grid's layout, planar to planar: calls `row(i, from, to)` for each row of each channel of each image of
+ * `batches[i]`, cells filled left to right then top to bottom; `from` indexes the batch's data, `to` the grid
+ * [1, 3, rows·H, cols·W]. Stops at the first row for which `row` returns false, and returns whether none did.
+ */
+function forEachGridRow(
+  batches: readonly Tensor[],
+  cols: number,
+  width: number,
+  height: number,
+  rows: number,
+  row: (i: number, from: number, to: number) => boolean,
+): boolean {
   const outWidth = width * cols;
   const outPlane = outWidth * height * rows;
   const plane = width * height;
-  const out = new Tensor([1, 3, height * rows, outWidth]);
-  const dst = out.data;
   let cell = 0;
-  for (const batch of batches) {
-    const src = batch.data;
-    for (let b = 0; b < batch.dims[0]; b++, cell++) {
+  for (let i = 0; i < batches.length; i++) {
+    for (let b = 0; b < batches[i].dims[0]; b++, cell++) {
       const x0 = (cell % cols) * width;
       const y0 = Math.floor(cell / cols) * height;
       for (let c = 0; c < 3; c++) {
         for (let y = 0; y < height; y++) {
-          const from = (b * 3 + c) * plane + y * width;
-          const to = c * outPlane + (y0 + y) * outWidth + x0;
-          for (let x = 0; x < width; x++) {
-            const v = src[from + x];
-            // ±0 and NaN pass through as they are, as Math.round(clamp01(v) · 255) / 255 leaves them
-            dst[to + x] = v > 0 ? LEVELS[v < 1 ? (v * 255 + 0.5) | 0 : 255] : v < 0 ? 0 : v;
-          }
+          if (!row(i, (b * 3 + c) * plane + y * width, c * outPlane + (y0 + y) * outWidth + x0)) return false;
         }
       }
     }
   }
-  return out;
+  return true;
 }
 
 /** One image of an IMAGE batch as HWC RGB. */
