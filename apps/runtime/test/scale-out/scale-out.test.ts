@@ -340,7 +340,7 @@ describe.skipIf(skipRedis)('serve --queue with worker processes', { timeout: 120
       const texts = [];
       for (const runId of queued) {
         const run = await runFinished(test, runId);
-        expect(run.status).toBe('succeeded');
+        expect(run.status, JSON.stringify(run)).toBe('succeeded');
         texts.push((await test.api.get(run.files[0].url).expect(200)).text.trim());
       }
       expect(texts).toEqual(['one', 'two', 'three']);
