@@ -80,6 +80,8 @@ export class QueueExecutor implements RunExecutor {
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
   private polling: Promise<void> = Promise.resolve();
+  /** Jobs being added: a stopping server lets them land, so that no run is left recorded but never queued. */
+  private readonly enqueuing = new Set<Promise<string>>();
 
   constructor(private readonly options: QueueExecutorOptions) {
     this.redis = connect(options.url, 'diffedit-server');
@@ -123,29 +125,15 @@ export class QueueExecutor implements RunExecutor {
     if (!validation.ok) throw new Error('the workflow no longer validates');
     const valid = validation.workflow;
     const key = workflowKey(valid);
-    // A restarted server finds the job it queued before (and the stream of what happened since).
-    let queue = await this.redis.get(keys.jobQueue(runId));
-    if (queue === null) {
-      const needs = modelNeeds(valid, this.options.runtime.catalog);
-      const refused = unservable(needs, this.live);
-      if (refused.length > 0) throw new RunLostError(refused[0].code, refused[0].message);
-      const inputs = inputFiles(valid, this.options.runtime.catalog);
-      await this.shareInputs(inputs);
-      const { name, group } = await this.route(key, [...new Set(needs.map((n) => n.model))]);
-      const data: JobData = {
-        runId,
-        workflow,
-        ...(options.targets ? { targets: options.targets } : {}),
-        workflowKey: key,
-        group,
-        inputs,
-        attemptsUsed: 0,
-        maxAttempts: this.maxAttempts,
-      };
-      await this.redis.set(keys.jobQueue(runId), name, 'EX', KEEP_S);
-      await this.add(name, data);
-      queue = name;
+    const enqueuing = this.enqueue(runId, workflow, valid, key, options);
+    this.enqueuing.add(enqueuing);
+    let queue: string;
+    try {
+      queue = await enqueuing;
+    } finally {
+      this.enqueuing.delete(enqueuing);
     }
+    if (this.closed) throw new Error('the server is stopping; the run goes on in the queue');
     return new Promise<WorkerRunResult>((resolve, reject) => {
       const following: Following = {
         options,
@@ -165,6 +153,47 @@ export class QueueExecutor implements RunExecutor {
       else options.signal.addEventListener('abort', cancel, { once: true });
       this.wake();
     });
+  }
+
+  /**
+   * The queue that holds the run's job, adding the job first when it is in none. A restarted server finds the
+   * job it queued before (and the stream of what happened since). A server stopped or killed between recording
+   * the queue and adding the job left a record without a job: the job is added afresh.
+   */
+  private async enqueue(
+    runId: string,
+    workflow: unknown,
+    valid: ValidWorkflow,
+    key: string,
+    options: ExecuteOptions,
+  ): Promise<string> {
+    const recorded = await this.redis.get(keys.jobQueue(runId));
+    if (recorded !== null && (await this.holds(recorded, runId))) return recorded;
+    const needs = modelNeeds(valid, this.options.runtime.catalog);
+    const refused = unservable(needs, this.live);
+    if (refused.length > 0) throw new RunLostError(refused[0].code, refused[0].message);
+    const inputs = inputFiles(valid, this.options.runtime.catalog);
+    await this.shareInputs(inputs);
+    const { name, group } = await this.route(key, [...new Set(needs.map((n) => n.model))]);
+    const data: JobData = {
+      runId,
+      workflow,
+      ...(options.targets ? { targets: options.targets } : {}),
+      workflowKey: key,
+      group,
+      inputs,
+      attemptsUsed: 0,
+      maxAttempts: this.maxAttempts,
+    };
+    await this.redis.set(keys.jobQueue(runId), name, 'EX', KEEP_S);
+    await this.add(name, data);
+    return name;
+  }
+
+  /** Whether the queue holds the run's job, or a worker has already written to the run's stream. */
+  private async holds(queue: string, runId: string): Promise<boolean> {
+    if (await this.queueNamed(queue).getJob(runId)) return true;
+    return (await this.redis.xlen(keys.messages(runId))) > 0;
   }
 
   /** Interrupts the blocking read, so that it starts reading a newly followed run's stream at once. */
@@ -210,6 +239,7 @@ export class QueueExecutor implements RunExecutor {
       this.redis,
       (async () => {
         await this.polling.catch(() => {});
+        await Promise.allSettled(this.enqueuing);
         await Promise.all([...this.queues.values()].map((q) => q.close()));
         await this.redis.del(keys.wake(this.serverId)).catch(() => {});
       })(),

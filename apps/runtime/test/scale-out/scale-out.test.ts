@@ -4,12 +4,14 @@ import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { Queue } from 'bullmq';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import type { ApiIssue, RunDetail } from '@diffedit/core';
 import { createRuntime } from '@diffedit/runtime';
 
+import { connect, keys, PREFIX } from '../../src/scale-out/protocol.js';
 import { runBash } from '../bash-script.js';
 import { runCliCaptured } from '../capture-cli.js';
 import { startTestServer, textWorkflow } from '../server/harness.js';
@@ -64,7 +66,8 @@ function cluster(options: { maxAttempts?: number } = {}): {
   server: () => TestServer;
   workers: TestWorker[];
   worker(id: string, extra?: { models?: string; lockMs?: number }): Promise<TestWorker>;
-  restartServer(): Promise<void>;
+  /** Stops the server, does `whileStopped`, and starts it again on the same data folder. */
+  restartServer(whileStopped?: () => Promise<void>): Promise<void>;
 } {
   let redis: TestRedis;
   let server: TestServer;
@@ -104,8 +107,9 @@ function cluster(options: { maxAttempts?: number } = {}): {
       workers.push(worker);
       return worker;
     },
-    async restartServer() {
+    async restartServer(whileStopped) {
       await server.close();
+      await whileStopped?.();
       server = await serve();
     },
   };
@@ -344,6 +348,37 @@ describe.skipIf(skipRedis)('serve --queue with worker processes', { timeout: 120
         texts.push((await test.api.get(run.files[0].url).expect(200)).text.trim());
       }
       expect(texts).toEqual(['one', 'two', 'three']);
+    });
+
+    it('a run recorded in a queue that lacks its job (the server stopped between the two) is queued again', async () => {
+      await c.worker('r1');
+      await workersSeen(c.server(), ['r1']);
+      // The worker is busy: the next run waits in the queue.
+      const flag = join(work, 'queued-again');
+      const gated = await submit(c.server(), fileGateWorkflow(flag));
+      await startedOn(c.server(), gated);
+      const runId = await submit(c.server(), textWorkflow('queued again'));
+      const redis = connect(c.redis().url, 'scale-out-test');
+      try {
+        const recorded = await until(
+          async () => (await redis.get(keys.jobQueue(runId))) ?? undefined,
+          `run ${runId} to be queued`,
+        );
+        // What a server stopped between recording the queue and adding the job leaves behind.
+        await c.restartServer(async () => {
+          const queue = new Queue(recorded, { connection: redis, prefix: PREFIX });
+          await queue.remove(runId);
+          expect(await queue.getJob(runId)).toBeUndefined();
+          await queue.close();
+        });
+        await openFileGate(flag);
+        expect((await runFinished(c.server(), gated)).status).toBe('succeeded');
+        const run = await runFinished(c.server(), runId);
+        expect(run.status, JSON.stringify(run)).toBe('succeeded');
+        expect((await c.server().api.get(run.files[0].url).expect(200)).text).toBe('queued again\n');
+      } finally {
+        redis.disconnect();
+      }
     });
   });
 
