@@ -80,12 +80,16 @@ async function posterior(model: DiffusionModel, count: number, rng: SeededRng): 
   return out;
 }
 
-/** GenerateMask as one request per UNet call (n maps, chunks of `chunk` rows). */
+/**
+ * GenerateMask as one request per UNet call (n maps, each half of the batch — source rows, target rows — in
+ * chunks of `chunk` rows).
+ */
 async function referenceMask(
   model: DiffusionModel,
   n: number,
   steps: number,
   chunk: number,
+  target = TARGET,
 ): Promise<Tensor> {
   const g = 7.5;
   const scheduler = new DDIMScheduler(diffEditSchedulerConfig(model.schedulerConfig).config);
@@ -94,7 +98,7 @@ async function referenceMask(
   const [src, uncond, tgt] = [
     await model.encodePrompt([SOURCE]),
     await model.encodePrompt(['']),
-    await model.encodePrompt([TARGET]),
+    await model.encodePrompt([target]),
   ];
   const groups = [src, uncond, tgt, uncond];
   const rng = new SeededRng(0);
@@ -104,8 +108,11 @@ async function referenceMask(
   const rows = groups.length * n;
   const latentRow = xt.size / n;
   let out: Tensor | undefined;
-  for (let a = 0; a < rows; a += chunk) {
-    const b = Math.min(rows, a + chunk);
+  const half = rows / 2;
+  const ranges: [number, number][] = [];
+  for (const start of [0, half])
+    for (let a = start; a < start + half; a += chunk) ranges.push([a, Math.min(start + half, a + chunk)]);
+  for (const [a, b] of ranges) {
     const latents = new Tensor([b - a, ...xt.dims.slice(1)]);
     const embeddings = new Tensor([b - a, ...src.dims.slice(1)]);
     for (let r = a; r < b; r++) {
@@ -170,7 +177,7 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     const model = await managers[mode].loadDiffusion('toy-sd');
     const { ctx, progress } = recordingContext();
     const before = model.calls.unet;
-    // 4 groups × 3 maps in chunks of 5 rows: 3 calls, the last one short
+    // 4 groups × 3 maps, each half (6 rows) in chunks of 5 rows: 4 calls
     const maskParams = paramsOf(GenerateMaskNode, {
       num_maps_per_mask: 3,
       max_batch: 5,
@@ -181,8 +188,8 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
       { model, image, source: SOURCE, target: TARGET },
       maskParams,
     );
-    expect(model.calls.unet - before).toBe(3);
-    expect(progress.map((p) => `${p.step}/${p.total}`)).toEqual(['1/3', '2/3', '3/3']);
+    expect(model.calls.unet - before).toBe(4);
+    expect(progress.map((p) => `${p.step}/${p.total}`)).toEqual(['1/4', '2/4', '3/4', '4/4']);
     const mask = maskValue as Tensor;
     const expectedMask = await referenceMask(model, 3, 10, 5);
     expect(mask.dims).toEqual(expectedMask.dims);
@@ -206,6 +213,32 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     const previews = progress.filter((p) => p.preview !== undefined);
     expect(previews.length).toBeGreaterThanOrEqual(2);
     expect(previews.every((p) => p.preview!.mime === 'image/png')).toBe(true);
+  });
+
+  it('GenerateMask reuses the source half when only the target changes, with the same bits', async () => {
+    const model = await managers[mode].loadDiffusion('toy-sd');
+    // 4 groups × 4 maps: each half (8 rows) in one call
+    const params = (seed: number) =>
+      paramsOf(GenerateMaskNode, { num_maps_per_mask: 4, max_batch: 8, num_inference_steps: 10, seed });
+    const run = async (source: string, target: string, seed = 0) => {
+      const { ctx, progress } = recordingContext();
+      const before = model.calls.unet;
+      const { mask } = await GenerateMaskNode.run(ctx, { model, image, source, target }, params(seed));
+      return { mask: mask as Tensor, calls: model.calls.unet - before, steps: progress.map((p) => p.total) };
+    };
+    const first = await run(SOURCE, TARGET);
+    expect(first.calls).toBe(2);
+    expect(first.mask.data).toEqual((await referenceMask(model, 4, 10, 8)).data);
+    // only the target changed: the target half alone, and the mask both halves computed afresh give
+    const other = 'a blue plum';
+    const second = await run(SOURCE, other);
+    expect(second.calls).toBe(1);
+    expect(second.steps).toEqual([1]);
+    expect(second.mask.data).toEqual((await referenceMask(model, 4, 10, 8, other)).data);
+    // the source or the seed changed: both halves again
+    expect((await run('a red plum', other)).calls).toBe(2);
+    expect((await run('a red plum', other, 1)).calls).toBe(2);
+    expect((await run('a red plum', TARGET, 1)).calls).toBe(1);
   });
 
   it('name the model and file when a UNet call inside the loop fails', async () => {

@@ -58,9 +58,11 @@ describe('model calls of the default DiffEdit workflow', () => {
       const ran = events.flatMap((e) => (e.type === 'node:start' ? [e.nodeId] : []));
       return { calls: since(before), ran };
     };
-    // 40 mask rows (4 prompt slots × 10 maps) in calls of max_batch 16; inpaint_strength 0.8 of 10 steps = 8
-    // inversion steps, and as many denoising steps, one batch-2 (CFG) call each
-    const maskCalls = Math.ceil(40 / 16);
+    // 40 mask rows (4 prompt slots × 10 maps), each half (source rows, target rows) in calls of max_batch 16;
+    // inpaint_strength 0.8 of 10 steps = 8 inversion steps, and as many denoising steps, one batch-2 (CFG)
+    // call each
+    const halfCalls = Math.ceil(20 / 16);
+    const maskCalls = 2 * halfCalls;
     const editSteps = 8;
 
     const cold = await run(defaultWorkflow());
@@ -78,7 +80,8 @@ describe('model calls of the default DiffEdit workflow', () => {
     const newTarget = await run(defaultWorkflow('a yellow banana'));
     expect(newTarget.calls).toEqual({
       textEncoder: 1, // only the new prompt: GenerateMask's source and "" come from the model's memo
-      unet: maskCalls + editSteps, // the mask and the denoising again, not the inversion
+      // the mask's target half (its source half is remembered) and the denoising again, not the inversion
+      unet: halfCalls + editSteps,
       vaeEncoder: 0,
       vaeDecoder: 1,
     });

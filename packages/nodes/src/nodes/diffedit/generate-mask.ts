@@ -12,6 +12,9 @@ import { asFieldError, modelSchedulerConfig } from './diffusion-setup.js';
 import { ProgressRelay } from './latent-previews.js';
 import { ownedBuffers } from '../../models/worker-protocol.js';
 import { latentSource, MASK_PROGRAM } from './loop-programs.js';
+import type { LatentSource } from './loop-programs.js';
+import { rememberedSourceRows, rememberSourceRows } from './mask-source-memo.js';
+import type { SourceHalfKey } from './mask-source-memo.js';
 import { requireEncodedImage, sampleImageLatents, UNSEEDED_POSTERIOR } from './image-latents.js';
 import { ENCODED_IMAGE_SOCKET } from './vae-encode.js';
 import { PROMPT_SOCKET, promptEmbedding } from './prompt-embeddings.js';
@@ -126,6 +129,18 @@ export const GenerateMaskNode = defineNode({
     const first = groups[0];
     const packed = new Tensor([groups.length, ...first.dims.slice(1)]);
     groups.forEach((group, i) => packed.data.set(group.data, i * first.size));
+    // the source half's UNet outputs from the last run of this model, when everything they depend on is the
+    // same (a re-run that changes only the target): see mask-source-memo.ts
+    const sourceKey = sourceHalfKey(x0.source, packed, {
+      config,
+      steps: params.num_inference_steps,
+      timestep: tEnc,
+      seed: String(params.seed),
+      chunk: params.max_batch,
+      unet: model.unetIo,
+      maxBatch: model.maxBatch ?? null,
+    });
+    const sourceRows = rememberedSourceRows(model, sourceKey);
     const relay = new ProgressRelay(ctx);
     // the noising, the UNet calls (in chunks of max_batch, diffusers' batch order) and the reduction to a
     // mask all run next to the UNet: one request, the mask back
@@ -142,16 +157,47 @@ export const GenerateMaskNode = defineNode({
           guidanceScale: g,
           maskThresholdingRatio: params.mask_thresholding_ratio,
           chunk: params.max_batch,
+          sourceRows,
         },
         transfer: [...x0.transfer, ...ownedBuffers(packed.data)],
         signal: loopSignal,
         onEvent: relay.onEvent,
       }),
     );
-    const mask = new Tensor(result.dims, result.data);
+    if (result.sourceRows !== undefined) rememberSourceRows(model, sourceKey, result.sourceRows);
+    const mask = new Tensor(result.mask.dims, result.mask.data);
     return { mask: mask.reshape([1, 1, mask.dims[1], mask.dims[2]]) };
   },
 });
+
+/**
+ * What the source half of the mask's UNet batch depends on, with the arrays copied (the call hands the
+ * originals to the model worker): the latents (or the posterior they are drawn from), the source groups'
+ * embedding rows (the first half of `packed`) and the scalars.
+ */
+function sourceHalfKey(
+  source: LatentSource,
+  packed: Tensor,
+  scalars: Record<string, unknown>,
+): SourceHalfKey {
+  const arrays =
+    source.kind === 'latents'
+      ? [source.latents.data.slice()]
+      : [source.mean.data.slice(), source.logvar.data.slice()];
+  arrays.push(packed.data.slice(0, packed.size / 2));
+  const { kind } = source;
+  const shape =
+    kind === 'latents'
+      ? { kind, dims: source.latents.dims }
+      : {
+          kind,
+          dims: source.mean.dims,
+          scalingFactor: source.scalingFactor,
+          count: source.count,
+          seed: String(source.seed),
+        };
+  return { scalars: JSON.stringify({ ...scalars, ...shape, groups: packed.dims }), arrays };
+}
 
 /** Whether source and target are the same prompt (same text up to spaces and case, or the same embedding). */
 function samePrompt(source: unknown, target: unknown): boolean {

@@ -303,10 +303,26 @@ export interface MaskInput {
   readonly maskThresholdingRatio: number;
   /** largest UNet batch per call (the node's max_batch) */
   readonly chunk: number;
+  /**
+   * The UNet's outputs for the source half of the batch (rows [0, G·n/2): the source and its negative), in
+   * the blocks an earlier run of the same inputs returned: those rows are not computed again.
+   */
+  readonly sourceRows?: readonly TensorData[];
 }
 
-/** GenerateMask's UNet calls and mask: [1, h, w] in {0, 1} (one progress event per call). */
-export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
+export interface MaskOutput {
+  /** [1, h, w] in {0, 1} */
+  readonly mask: TensorData;
+  /** the source half's UNet outputs when this run computed them (see MaskInput.sourceRows) */
+  readonly sourceRows?: readonly TensorData[];
+}
+
+/**
+ * GenerateMask's UNet calls and mask (one progress event per call). The source half and the target half of
+ * the batch go to the UNet in calls of their own, so that a re-run with only the target changed can reuse
+ * the source half's outputs and get the same numbers as a run that computes both.
+ */
+export const MASK_PROGRAM = defineProgram<MaskInput, MaskOutput>(
   MODULE,
   'diffedit-mask',
   async (input, ctx) => {
@@ -323,16 +339,21 @@ export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
     const rows = groupCount * n;
     const latentRow = xt.size / n;
     const chunk = input.chunk;
-    const calls = Math.ceil(rows / chunk);
-    // one pair of row buffers for every call (the last, shorter call uses their first rows): the UNet reads
-    // them during its call only
-    const width = Math.min(rows, chunk);
+    // the batch's two halves (source rows, target rows) are chunked separately
+    const half = rows / 2;
+    const given = input.sourceRows?.map(tensorOf);
+    const ranges: [number, number][] = [];
+    for (let start = given === undefined ? 0 : half; start < rows; start += half) {
+      for (let a = start; a < start + half; a += chunk) ranges.push([a, Math.min(start + half, a + chunk)]);
+    }
+    // one pair of row buffers for every call (shorter calls use their first rows): the UNet reads them
+    // during its call only
+    const width = Math.min(half, chunk);
     const latentRows = new Float32Array(width * latentRow);
     const embeddingRows = new Float32Array(width * embeddingRow);
-    const blocks: Tensor[] = [];
-    for (let i = 0; i < calls; i++) {
+    const blocks: Tensor[] = [...(given ?? [])];
+    for (const [i, [a, b]] of ranges.entries()) {
       ctx.throwIfCancelled();
-      const [a, b] = [i * chunk, Math.min(rows, (i + 1) * chunk)];
       const latents = new Tensor([b - a, ...xt.dims.slice(1)], latentRows.subarray(0, (b - a) * latentRow));
       const embeddings = new Tensor(
         [b - a, ...embeddingTail],
@@ -358,7 +379,7 @@ export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
         embeddings,
       );
       blocks.push(pred);
-      ctx.emit({ step: i + 1, total: calls } satisfies StepEvent);
+      ctx.emit({ step: i + 1, total: ranges.length } satisfies StepEvent);
     }
     if (blocks.length === 0) throw new Error('GenerateMask: no UNet call was made');
     // reduced from the calls' outputs as they are (no stacked copy of the whole output)
@@ -367,9 +388,21 @@ export const MASK_PROGRAM = defineProgram<MaskInput, TensorData>(
       numMapsPerMask: n,
       maskThresholdingRatio: input.maskThresholdingRatio,
     });
-    return { value: { dims: mask.dims, data: mask.data }, transfer: [mask.data.buffer as ArrayBuffer] };
+    const value: MaskOutput = { mask: { dims: mask.dims, data: mask.data } };
+    if (given !== undefined) return { value, transfer: [mask.data.buffer as ArrayBuffer] };
+    // the source half's blocks go back for the caller to keep (they stay unchanged here: read only)
+    const sourceBlocks = blocks.slice(0, sourceBlockCount(half, chunk));
+    const sourceRows = sourceBlocks.map((t) => ({ dims: t.dims, data: t.data }));
+    const transfer = [mask.data.buffer as ArrayBuffer];
+    for (const t of sourceBlocks) transfer.push(...ownedBuffers(t.data));
+    return { value: { ...value, sourceRows }, transfer };
   },
 );
+
+/** How many UNet calls a half of `half` rows takes in chunks of `chunk`. */
+function sourceBlockCount(half: number, chunk: number): number {
+  return Math.ceil(half / chunk);
+}
 
 /**
  * The start of a loop for `count` latents of an encoded image: the posterior's parameters when the export
