@@ -14,7 +14,7 @@ interface Entry {
   readonly rows: readonly TensorData[];
 }
 
-const memo = new WeakMap<object, Entry>();
+let memo = new WeakMap<object, Entry>();
 
 /** The source half's UNet outputs remembered for `model` under `key`, if any. */
 export function rememberedSourceRows(model: object, key: SourceHalfKey): readonly TensorData[] | undefined {
@@ -25,6 +25,11 @@ export function rememberedSourceRows(model: object, key: SourceHalfKey): readonl
 /** Keeps `rows` for `model` under `key` (replacing the model's previous entry). */
 export function rememberSourceRows(model: object, key: SourceHalfKey, rows: readonly TensorData[]): void {
   memo.set(model, { key, rows });
+}
+
+/** Forgets every model's entry: the next GenerateMask computes both halves (a benchmark's cold run). */
+export function forgetRememberedSourceRows(): void {
+  memo = new WeakMap();
 }
 
 /** Bytes of a remembered entry (for tests and docs: inputs copied plus the outputs). */
