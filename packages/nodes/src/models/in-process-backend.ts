@@ -77,6 +77,8 @@ export class InProcessBackend implements SessionBackend, ProgramHost {
         request.onEvent?.(event);
       },
       deliverCalls: (made) => request.onCalls(made),
+      // events are plain calls on this thread
+      eventIntervalMs: 0,
       measure: request.onStats !== undefined,
     });
     request.onCalls(calls);

@@ -28,6 +28,8 @@ export interface HostedProgram {
   readonly emit: (event: unknown, calls: ProgramCall[], transfer: readonly ArrayBuffer[]) => void;
   /** Delivers the calls a failed program made since the last delivery (before its error is reported). */
   readonly deliverCalls: (calls: ProgramCall[]) => void;
+  /** See ProgramContext.eventIntervalMs. */
+  readonly eventIntervalMs: number;
   /** Measure the thread's CPU (reads /proc around every session call: for the bench, not for production). */
   readonly measure: boolean;
 }
@@ -53,6 +55,7 @@ export async function hostProgram(
   const ctx: ProgramContext = {
     sessions: descriptions,
     signal: hosted.signal,
+    eventIntervalMs: hosted.eventIntervalMs,
     throwIfCancelled,
     async run(role, feeds, outputs) {
       const hostedSession = hosted.sessions[role];

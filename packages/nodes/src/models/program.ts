@@ -11,6 +11,11 @@ export interface ProgramContext {
   readonly signal: AbortSignal;
   /** One session.run of the session in `role`; the caller's observers see it. */
   run(role: string, feeds: WireFeeds, outputs?: readonly string[]): Promise<WireFeeds>;
+  /**
+   * Least time a program should leave between two events it could skip (progress without a preview): the
+   * caller is on another thread, where each event costs a message and a wake-up; 0 on the caller's thread.
+   */
+  readonly eventIntervalMs: number;
   /** Sends `event` to the caller's onEvent (buffers in `transfer` move instead of being copied). */
   emit(event: unknown, transfer?: readonly ArrayBuffer[]): void;
   /** Throws the cancellation when the caller has cancelled; call it between steps. */

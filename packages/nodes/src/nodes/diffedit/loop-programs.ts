@@ -191,7 +191,11 @@ export const INVERT_PROGRAM = defineProgram<InvertInput, Float32Array>(
     inverse.setTimesteps(input.numInferenceSteps);
     let x = startLatents(input.latent);
     const unet = new GuidedUnet(ctx, input.unet, tensorOf(input.embeddings), input.guidanceScale);
-    const reporter = new StepReporter((event, transfer) => ctx.emit(event, transfer), input.previews);
+    const reporter = new StepReporter(
+      (event, transfer) => ctx.emit(event, transfer),
+      input.previews,
+      ctx.eventIntervalMs,
+    );
     const reg = input.regularisation;
     const regRng = reg === undefined ? undefined : new SeededRng(reg.seed).fork('regularisation');
     // every step writes straight into its slot of the output (noisiest first): no per-step latents
@@ -263,7 +267,11 @@ export const DENOISE_PROGRAM = defineProgram<DenoiseInput, Float32Array>(
     const predOriginal = Tensor.zeros(x.dims);
     const generator = input.eta > 0 ? new SeededRng(input.seed) : undefined;
     const unet = new GuidedUnet(ctx, input.unet, tensorOf(input.embeddings), input.guidanceScale);
-    const reporter = new StepReporter((event, transfer) => ctx.emit(event, transfer), input.previews);
+    const reporter = new StepReporter(
+      (event, transfer) => ctx.emit(event, transfer),
+      input.previews,
+      ctx.eventIntervalMs,
+    );
     for (const step of input.plan) {
       await unet.step(
         x,

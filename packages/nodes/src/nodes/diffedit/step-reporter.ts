@@ -20,26 +20,34 @@ export interface StepEvent {
 }
 
 /**
- * Emits a StepEvent per step, with a small preview of the latent (core's cheap linear projection, see
- * VAEEncode) at most every intervalMs and always at the last step; no previews without settings.
+ * Emits StepEvents with a small preview of the latent (core's cheap linear projection, see VAEEncode) at
+ * most every intervalMs and always at the last step; no previews without settings. Steps without a preview
+ * are reported at most every `eventIntervalMs` (0: every step); the first and the last step always are.
  */
 export class StepReporter {
-  private last = -Infinity;
+  private lastPreview = -Infinity;
+  private lastEvent = -Infinity;
 
   constructor(
     private readonly emit: (event: StepEvent, transfer: ArrayBuffer[]) => void,
     private readonly previews: PreviewSettings | undefined,
+    private readonly eventIntervalMs = 0,
   ) {}
 
   /** `latent`: the current sample [B, C, h, w] (batch row 0 is shown). */
   report(step: number, total: number, latent: Tensor): void {
     const now = Date.now();
     const settings = this.previews;
-    if (settings === undefined || (now - this.last < settings.intervalMs && step < total)) {
-      this.emit({ step, total }, []);
+    const last = step >= total;
+    if (settings === undefined || (now - this.lastPreview < settings.intervalMs && !last)) {
+      if (last || now - this.lastEvent >= this.eventIntervalMs) {
+        this.lastEvent = now;
+        this.emit({ step, total }, []);
+      }
       return;
     }
-    this.last = now;
+    this.lastPreview = now;
+    this.lastEvent = now;
     const [, c, h, w] = latent.dims;
     // about 128 px on the long side (a 512² image's 64² latent ×2): a quarter of the pixels of 256 px for
     // the PNG encoder, and the client scales it up for display anyway
