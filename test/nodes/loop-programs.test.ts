@@ -97,6 +97,8 @@ interface MaskCase {
   num_inference_steps: number;
   mask_encode_strength: number;
   max_batch: number;
+  mask_guidance_scale: number;
+  mask_thresholding_ratio: number;
 }
 
 const MASK_CASE: MaskCase = {
@@ -108,6 +110,8 @@ const MASK_CASE: MaskCase = {
   num_inference_steps: 10,
   mask_encode_strength: 0.5,
   max_batch: 5,
+  mask_guidance_scale: 7.5,
+  mask_thresholding_ratio: 3,
 };
 
 /** The UNet calls of a GenerateMask that computes both halves (each half: 2 × n rows in chunks). */
@@ -122,7 +126,7 @@ function fullMaskCalls(c: MaskCase): number {
 async function referenceMask(model: DiffusionModel, changes: Partial<MaskCase> = {}): Promise<Tensor> {
   const c = { ...MASK_CASE, ...changes };
   const [n, chunk] = [c.num_maps_per_mask, c.max_batch];
-  const g = 7.5;
+  const g = c.mask_guidance_scale;
   const scheduler = new DDIMScheduler(diffEditSchedulerConfig(model.schedulerConfig).config);
   scheduler.setTimesteps(c.num_inference_steps);
   const tEnc = maskEncodeTimestep(scheduler, c.mask_encode_strength);
@@ -157,7 +161,7 @@ async function referenceMask(model: DiffusionModel, changes: Partial<MaskCase> =
   const { mask } = diffEditMaskFromUnetOutput(out!, g, {
     batchSize: 1,
     numMapsPerMask: n,
-    maskThresholdingRatio: 3,
+    maskThresholdingRatio: c.mask_thresholding_ratio,
   });
   return mask.reshape([1, 1, mask.dims[1], mask.dims[2]]);
 }
@@ -335,6 +339,21 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
       const expected = await referenceMask(model, c);
       expect(changed.mask!.dims, name).toEqual(expected.dims);
       expect(changed.mask!.data, name).toEqual(expected.data);
+    }
+  });
+
+  it('GenerateMask reuses the source half when the guidance or the threshold changes too', async () => {
+    const model = await managers[mode].loadDiffusion('toy-sd');
+    await runMask(model, MASK_CASE);
+    for (const change of [
+      { mask_guidance_scale: 5 },
+      { mask_thresholding_ratio: 2 },
+      { target: 'a yellow banana', mask_guidance_scale: 3, mask_thresholding_ratio: 1.5 },
+    ]) {
+      const c = { ...MASK_CASE, ...change };
+      const rerun = await runMask(model, c);
+      expect(rerun.calls, JSON.stringify(change)).toBe(2);
+      expect(rerun.mask!.data, JSON.stringify(change)).toEqual((await referenceMask(model, c)).data);
     }
   });
 
