@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import {
   batchView,
+  byteSizeOf,
   classifierFreeGuidance,
   DDIMInverseScheduler,
   DDIMScheduler,
@@ -404,6 +405,40 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     expect((await runMask(model, { ...MASK_CASE, num_maps_per_mask: 1 })).calls).toBe(
       fullMaskCalls({ ...MASK_CASE, num_maps_per_mask: 1 }),
     );
+  });
+
+  it('hand the inverted latents to MaskedDenoise as they are: same bits as a copy, left unchanged', async () => {
+    const model = await managers[mode].loadDiffusion('toy-sd');
+    const { ctx } = recordingContext();
+    const invertParams = paramsOf(DDIMInvertNode, { num_inference_steps: 10, previews: false });
+    const { inverted } = await DDIMInvertNode.run(ctx, { model, image, prompt: SOURCE }, invertParams);
+    const shared = inverted as InvertedLatents;
+    // across threads the result lives in shared memory (no copy either way); on this thread a plain array
+    const sharedMemory = shared.latents.data.buffer instanceof SharedArrayBuffer;
+    expect(sharedMemory).toBe(mode === 'worker');
+    const before = shared.latents.data.slice();
+    // the path it replaces: a private copy of the latents, copied to the worker with the request
+    const copied: InvertedLatents = {
+      ...shared,
+      latents: new Tensor(shared.latents.dims, shared.latents.data.slice()),
+    };
+    const half = Tensor.zeros([1, 1, 8, 8]);
+    for (let i = 0; i < 32; i++) half.data[i] = 1;
+    const denoise = async (value: InvertedLatents): Promise<Tensor> =>
+      (
+        await MaskedDenoiseNode.run(
+          ctx,
+          { model, inverted: value, mask: half, prompt: TARGET },
+          paramsOf(MaskedDenoiseNode, { previews: false }),
+        )
+      ).latents as Tensor;
+    const [fromShared, fromCopy] = [await denoise(shared), await denoise(copied)];
+    expect(fromShared.data.buffer instanceof SharedArrayBuffer).toBe(false);
+    expect(fromShared.data).toEqual(fromCopy.data);
+    expect(fromShared.data).toEqual((await referenceEdit(model, 10, half)).edited.data);
+    // a cached output stays as it was (the program reads it only) and counts as much as a plain copy
+    expect(shared.latents.data).toEqual(before);
+    expect(byteSizeOf(shared.latents)).toBe(byteSizeOf(copied.latents));
   });
 
   it('name the model and file when a UNet call inside the loop fails', async () => {

@@ -79,6 +79,7 @@ export class InProcessBackend implements SessionBackend, ProgramHost {
       deliverCalls: (made) => request.onCalls(made),
       // events are plain calls on this thread
       eventIntervalMs: 0,
+      shareResults: false,
       measure: request.onStats !== undefined,
     });
     request.onCalls(calls);

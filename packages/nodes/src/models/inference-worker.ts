@@ -133,6 +133,7 @@ async function runProgram(request: Extract<WorkerRequest, { op: 'program' }>): P
       emit: post,
       deliverCalls: (calls) => post(undefined, calls, []),
       eventIntervalMs: EVENT_INTERVAL_MS,
+      shareResults: true,
       measure: request.measure,
     });
     return {

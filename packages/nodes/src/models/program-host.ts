@@ -30,6 +30,8 @@ export interface HostedProgram {
   readonly deliverCalls: (calls: ProgramCall[]) => void;
   /** See ProgramContext.eventIntervalMs. */
   readonly eventIntervalMs: number;
+  /** The caller is on another thread: ProgramContext.sharedFloat32 allocates shared memory. */
+  readonly shareResults: boolean;
   /** Measure the thread's CPU (reads /proc around every session call: for the bench, not for production). */
   readonly measure: boolean;
 }
@@ -57,6 +59,10 @@ export async function hostProgram(
     signal: hosted.signal,
     eventIntervalMs: hosted.eventIntervalMs,
     throwIfCancelled,
+    sharedFloat32: (length) =>
+      hosted.shareResults
+        ? new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT))
+        : new Float32Array(length),
     async run(role, feeds, outputs) {
       const hostedSession = hosted.sessions[role];
       if (hostedSession === undefined) throw new Error(`program ${hosted.name}: no session in role ${role}`);

@@ -20,6 +20,12 @@ export interface ProgramContext {
   emit(event: unknown, transfer?: readonly ArrayBuffer[]): void;
   /** Throws the cancellation when the caller has cancelled; call it between steps. */
   throwIfCancelled(): void;
+  /**
+   * A zeroed float32 array for a result the caller keeps and may hand to later programs as input: in shared
+   * memory when the caller is on another thread (it crosses both ways without a copy; the program must not
+   * touch it once returned, and inputs are read only anyway), a plain array on the caller's thread.
+   */
+  sharedFloat32(length: number): Float32Array;
 }
 
 export interface ProgramResult<O> {

@@ -17,6 +17,7 @@ import {
   fitMaskTo,
   fitPreviewProjection,
   ImageDecodeError,
+  latentToPreviewBytes,
   latentToPreviewRgb,
   makeImageGrid,
   maskToRgbImage,
@@ -161,6 +162,32 @@ describe('grid, masks, conversions, previews', () => {
     expect([rgb.width, rgb.height]).toEqual([4, 2]);
     expect(Array.from(rgb.data.subarray(0, 3))).toEqual([1, 0, 0]);
     expect(Array.from(rgb.data.subarray(9, 12))).toEqual([0, 0, 1]);
+  });
+});
+
+describe('latentToPreviewBytes', () => {
+  it('gives the bytes of toUint8(latentToPreviewRgb), rounding before the upscale', () => {
+    const projection = {
+      weights: [
+        [0.3, -0.2, 0.1],
+        [0.05, 0.4, -0.3],
+        [-0.25, 0.1, 0.6],
+        [0.2, 0.2, 0.2],
+      ] as const,
+      bias: [0.1, -0.05, 0.2] as const,
+    };
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 8 - 4;
+    const [c, h, w] = [4, 5, 7];
+    const latent = Float32Array.from({ length: c * h * w }, random);
+    // NaN, infinities and values that land exactly on a rounding boundary
+    latent.set([NaN, Infinity, -Infinity, 0, 255 / 510 - 0.5], 0);
+    for (const upscale of [1, 2, 3, 4]) {
+      const old = latentToPreviewRgb(latent, c, h, w, projection, upscale);
+      const bytes = latentToPreviewBytes(latent, c, h, w, projection, upscale);
+      expect([bytes.width, bytes.height]).toEqual([old.width, old.height]);
+      expect(bytes.rgb).toEqual(toUint8(old.data));
+    }
   });
 });
 

@@ -198,10 +198,11 @@ export const INVERT_PROGRAM = defineProgram<InvertInput, Float32Array>(
     );
     const reg = input.regularisation;
     const regRng = reg === undefined ? undefined : new SeededRng(reg.seed).fork('regularisation');
-    // every step writes straight into its slot of the output (noisiest first): no per-step latents
+    // every step writes straight into its slot of the output (noisiest first): no per-step latents. Shared
+    // memory: MaskedDenoise hands the (cached, read-only) result back to its program without a copy
     const steps = input.timesteps.length;
     const [, c, h, w] = x.dims;
-    const latents = new Tensor([1, steps, c, h, w]);
+    const latents = new Tensor([1, steps, c, h, w], ctx.sharedFloat32(steps * c * h * w));
     const slots = latents.reshape([steps, c, h, w]);
     const predOriginal = new Tensor(x.dims);
     for (const [i, t] of input.timesteps.entries()) {
@@ -231,7 +232,7 @@ export const INVERT_PROGRAM = defineProgram<InvertInput, Float32Array>(
       x = slot;
       reporter.report(i + 1, steps, x);
     }
-    return { value: latents.data, transfer: [latents.data.buffer as ArrayBuffer] };
+    return { value: latents.data, transfer: ownedBuffers(latents.data) };
   },
 );
 
@@ -240,7 +241,7 @@ export interface DenoiseInput {
   readonly config: ResolvedSchedulerConfig;
   readonly numInferenceSteps: number;
   readonly plan: readonly MaskedDenoiseStep[];
-  /** the inverted latents step-major [S, 1, C, h, w] (read only) */
+  /** the inverted latents step-major [S, 1, C, h, w] (read only: shared with the caller's cache) */
   readonly stepMajor: TensorData;
   /** [1, 1, h, w], 1 = repaint */
   readonly mask: TensorData;

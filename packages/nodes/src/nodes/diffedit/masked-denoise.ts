@@ -176,7 +176,8 @@ export const MaskedDenoiseNode = defineNode({
           config: inverted.schedulerConfig,
           numInferenceSteps: inverted.numInferenceSteps,
           plan,
-          // read only: copied to a worker (the inverted latents stay cached here)
+          // read only (the inverted latents stay cached here): DDIMInvert's program made them in shared
+          // memory, so a worker reads them where they are; otherwise they are copied to it
           stepMajor: { dims: stepMajor.dims, data: stepMajor.data },
           mask: { dims: mask.dims, data: mask.data },
           guidanceScale: g,

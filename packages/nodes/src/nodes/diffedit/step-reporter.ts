@@ -2,9 +2,8 @@
 // worker included), so it imports only light, thread-agnostic modules.
 import type { Tensor } from '@diffedit/core';
 
-import { latentToPreviewRgb } from '../../pixels/latent-preview.js';
+import { latentToPreviewBytes } from '../../pixels/latent-preview.js';
 import type { LatentPreviewProjection } from '../../pixels/latent-preview.js';
-import { toUint8 } from '../../pixels/rgb-image.js';
 
 export interface PreviewSettings {
   readonly projection: LatentPreviewProjection;
@@ -52,7 +51,7 @@ export class StepReporter {
     // about 128 px on the long side (a 512² image's 64² latent ×2): a quarter of the pixels of 256 px for
     // the PNG encoder, and the client scales it up for display anyway
     const upscale = Math.max(1, Math.min(8, Math.floor(128 / Math.max(h, w))));
-    const image = latentToPreviewRgb(
+    const preview = latentToPreviewBytes(
       latent.data.subarray(0, c * h * w),
       c,
       h,
@@ -60,9 +59,6 @@ export class StepReporter {
       settings.projection,
       upscale,
     );
-    const rgb = toUint8(image.data);
-    this.emit({ step, total, preview: { width: image.width, height: image.height, rgb } }, [
-      rgb.buffer as ArrayBuffer,
-    ]);
+    this.emit({ step, total, preview }, [preview.rgb.buffer as ArrayBuffer]);
   }
 }
