@@ -26,10 +26,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeModelWorkers,
   DDIMInvertNode,
+  forgetRememberedSourceRows,
   GenerateMaskNode,
   INVERT_PROGRAM,
   MaskedDenoiseNode,
   ModelManager,
+  rememberedBytes,
 } from '@diffedit/nodes';
 import type { DiffusionModel, InvertedLatents, SessionRunObserver, VaeEncoding } from '@diffedit/nodes';
 import { writeToyPack } from '@diffedit/toy-models';
@@ -69,8 +71,13 @@ afterAll(async () => {
   rmSync(modelsDir, { recursive: true, force: true });
 });
 
-async function posterior(model: DiffusionModel, count: number, rng: SeededRng): Promise<Tensor> {
-  const encoding: VaeEncoding = await model.vaeEncode(imageToModelRange(image));
+async function posterior(
+  model: DiffusionModel,
+  count: number,
+  rng: SeededRng,
+  picture: Tensor = image,
+): Promise<Tensor> {
+  const encoding: VaeEncoding = await model.vaeEncode(imageToModelRange(picture));
   if (encoding.kind !== 'parameters') throw new Error('the toy pack encodes posterior parameters');
   const [, c, h, w] = encoding.mean.dims;
   const parameters = new Tensor([1, 2 * c, h, w]);
@@ -81,29 +88,57 @@ async function posterior(model: DiffusionModel, count: number, rng: SeededRng): 
   return out;
 }
 
+/** What a GenerateMask run depends on (the node's params by their names, and its image and prompts). */
+interface MaskCase {
+  source: string;
+  target: string;
+  image: Tensor;
+  seed: number;
+  num_maps_per_mask: number;
+  num_inference_steps: number;
+  mask_encode_strength: number;
+  max_batch: number;
+  mask_guidance_scale: number;
+  mask_thresholding_ratio: number;
+}
+
+const MASK_CASE: MaskCase = {
+  source: SOURCE,
+  target: TARGET,
+  image,
+  seed: 0,
+  num_maps_per_mask: 3,
+  num_inference_steps: 10,
+  mask_encode_strength: 0.5,
+  max_batch: 5,
+  mask_guidance_scale: 7.5,
+  mask_thresholding_ratio: 3,
+};
+
+/** The UNet calls of a GenerateMask that computes both halves (each half: 2 × n rows in chunks). */
+function fullMaskCalls(c: MaskCase): number {
+  return 2 * Math.ceil((2 * c.num_maps_per_mask) / c.max_batch);
+}
+
 /**
  * GenerateMask as one request per UNet call (n maps, each half of the batch — source rows, target rows — in
- * chunks of `chunk` rows).
+ * chunks of `max_batch` rows), both halves computed.
  */
-async function referenceMask(
-  model: DiffusionModel,
-  n: number,
-  steps: number,
-  chunk: number,
-  target = TARGET,
-): Promise<Tensor> {
-  const g = 7.5;
+async function referenceMask(model: DiffusionModel, changes: Partial<MaskCase> = {}): Promise<Tensor> {
+  const c = { ...MASK_CASE, ...changes };
+  const [n, chunk] = [c.num_maps_per_mask, c.max_batch];
+  const g = c.mask_guidance_scale;
   const scheduler = new DDIMScheduler(diffEditSchedulerConfig(model.schedulerConfig).config);
-  scheduler.setTimesteps(steps);
-  const tEnc = maskEncodeTimestep(scheduler, 0.5);
+  scheduler.setTimesteps(c.num_inference_steps);
+  const tEnc = maskEncodeTimestep(scheduler, c.mask_encode_strength);
   const [src, uncond, tgt] = [
-    await model.encodePrompt([SOURCE]),
+    await model.encodePrompt([c.source]),
     await model.encodePrompt(['']),
-    await model.encodePrompt([target]),
+    await model.encodePrompt([c.target]),
   ];
   const groups = [src, uncond, tgt, uncond];
-  const rng = new SeededRng(0);
-  const x0 = await posterior(model, n, rng.fork('posterior'));
+  const rng = new SeededRng(c.seed);
+  const x0 = await posterior(model, n, rng.fork('posterior'), c.image);
   const noise = rng.fork('noise').randn(x0.dims);
   const xt = scheduler.addNoise(x0, noise, tEnc, noise);
   const rows = groups.length * n;
@@ -127,9 +162,40 @@ async function referenceMask(
   const { mask } = diffEditMaskFromUnetOutput(out!, g, {
     batchSize: 1,
     numMapsPerMask: n,
-    maskThresholdingRatio: 3,
+    maskThresholdingRatio: c.mask_thresholding_ratio,
   });
   return mask.reshape([1, 1, mask.dims[1], mask.dims[2]]);
+}
+
+/**
+ * Runs GenerateMask on `c`; with `abortAfter`, the run's signal aborts once the node has reported that many
+ * steps (one UNet call each). Returns the mask (or the error) and the UNet calls the run made.
+ */
+async function runMask(
+  model: DiffusionModel,
+  c: MaskCase,
+  abortAfter?: number,
+): Promise<{ mask?: Tensor; error?: unknown; calls: number; steps: number[] }> {
+  const controller = new AbortController();
+  const { ctx: recording, progress } = recordingContext(controller.signal);
+  const ctx = {
+    ...recording,
+    progress: (step: number, total: number) => {
+      recording.progress(step, total);
+      if (progress.length === abortAfter) controller.abort();
+    },
+  };
+  const { source, target, image: picture, ...params } = c;
+  const before = model.calls.unet;
+  const outcome = await GenerateMaskNode.run(
+    ctx,
+    { model, image: picture, source, target },
+    paramsOf(GenerateMaskNode, params),
+  ).then(
+    ({ mask }) => ({ mask: mask as Tensor }),
+    (error: unknown) => ({ error }),
+  );
+  return { ...outcome, calls: model.calls.unet - before, steps: progress.map((p) => p.total) };
 }
 
 /** DDIMInvert then MaskedDenoise (CFG 7.5, strength 0.8) as one request per UNet call. */
@@ -192,7 +258,7 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     expect(model.calls.unet - before).toBe(4);
     expect(progress.map((p) => `${p.step}/${p.total}`)).toEqual(['1/4', '2/4', '3/4', '4/4']);
     const mask = maskValue as Tensor;
-    const expectedMask = await referenceMask(model, 3, 10, 5);
+    const expectedMask = await referenceMask(model);
     expect(mask.dims).toEqual(expectedMask.dims);
     expect(mask.data).toEqual(expectedMask.data);
 
@@ -229,17 +295,116 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     };
     const first = await run(SOURCE, TARGET);
     expect(first.calls).toBe(2);
-    expect(first.mask.data).toEqual((await referenceMask(model, 4, 10, 8)).data);
+    expect(first.mask.data).toEqual(
+      (await referenceMask(model, { num_maps_per_mask: 4, max_batch: 8 })).data,
+    );
     // only the target changed: the target half alone, and the mask both halves computed afresh give
     const other = 'a blue plum';
     const second = await run(SOURCE, other);
     expect(second.calls).toBe(1);
     expect(second.steps).toEqual([1]);
-    expect(second.mask.data).toEqual((await referenceMask(model, 4, 10, 8, other)).data);
+    expect(second.mask.data).toEqual(
+      (await referenceMask(model, { num_maps_per_mask: 4, max_batch: 8, target: other })).data,
+    );
     // the source or the seed changed: both halves again
     expect((await run('a red plum', other)).calls).toBe(2);
     expect((await run('a red plum', other, 1)).calls).toBe(2);
     expect((await run('a red plum', TARGET, 1)).calls).toBe(1);
+  });
+
+  it('GenerateMask computes both halves again when anything the source half depends on changes', async () => {
+    const model = await managers[mode].loadDiffusion('toy-sd');
+    const otherImage = new Tensor(image.dims, image.data.slice());
+    for (let i = 0; i < 64 * 16; i++) otherImage.data[i] = 0.6; // the top quarter's red channel
+    const changes: [string, Partial<MaskCase>][] = [
+      ['source', { source: 'a red plum' }],
+      ['seed', { seed: 7 }],
+      ['image', { image: otherImage }],
+      ['num_maps_per_mask', { num_maps_per_mask: 4 }],
+      ['num_inference_steps', { num_inference_steps: 20 }],
+      ['mask_encode_strength', { mask_encode_strength: 0.7 }],
+      ['max_batch', { max_batch: 4 }],
+    ];
+    // 4 groups × 3 maps, each half (6 rows) in calls of 5 rows: 2 calls a half
+    expect(fullMaskCalls(MASK_CASE)).toBe(4);
+    for (const [name, change] of changes) {
+      // the base case's source half is remembered: a re-run with another target computes the target half only
+      expect((await runMask(model, { ...MASK_CASE, target: 'a yellow banana' })).error, name).toBeUndefined();
+      const reused = await runMask(model, MASK_CASE);
+      expect(reused.calls, name).toBe(2);
+      expect(reused.mask!.data, name).toEqual((await referenceMask(model)).data);
+      // one more input changed with the target: both halves again, and the fresh bits
+      const c = { ...MASK_CASE, target: 'a blue plum', ...change };
+      const changed = await runMask(model, c);
+      expect(changed.calls, name).toBe(fullMaskCalls(c));
+      const expected = await referenceMask(model, c);
+      expect(changed.mask!.dims, name).toEqual(expected.dims);
+      expect(changed.mask!.data, name).toEqual(expected.data);
+    }
+  });
+
+  it('GenerateMask reuses the source half when the guidance or the threshold changes too', async () => {
+    const model = await managers[mode].loadDiffusion('toy-sd');
+    await runMask(model, MASK_CASE);
+    for (const change of [
+      { mask_guidance_scale: 5 },
+      { mask_thresholding_ratio: 2 },
+      { target: 'a yellow banana', mask_guidance_scale: 3, mask_thresholding_ratio: 1.5 },
+    ]) {
+      const c = { ...MASK_CASE, ...change };
+      const rerun = await runMask(model, c);
+      expect(rerun.calls, JSON.stringify(change)).toBe(2);
+      expect(rerun.mask!.data, JSON.stringify(change)).toEqual((await referenceMask(model, c)).data);
+    }
+  });
+
+  it('GenerateMask cancelled mid-mask leaves the remembered source half whole', async () => {
+    const model = await managers[mode].loadDiffusion('toy-sd');
+    // 4 groups × 128 maps in calls of one row: 256 calls a half, far more than the model worker can make
+    // before the first step's event reaches this thread and the cancellation reaches it
+    const c = { ...MASK_CASE, num_maps_per_mask: 128, max_batch: 1 };
+    const whole = await runMask(model, c);
+    expect(whole.calls).toBe(512);
+    expect(rememberedBytes(model)).toBeGreaterThan(0);
+    // cancelled in the target half of a re-run that is given the remembered source half
+    const inTarget = await runMask(model, { ...c, target: 'a yellow banana' }, 1);
+    expect(inTarget.error).toMatchObject({ name: 'AbortError' });
+    expect(inTarget.calls).toBeGreaterThanOrEqual(1);
+    expect(inTarget.calls).toBeLessThan(256);
+    // cancelled in the source half of a run with a new source (nothing remembered for it)
+    const inSource = await runMask(model, { ...c, source: 'a red plum' }, 1);
+    expect(inSource.error).toMatchObject({ name: 'AbortError' });
+    expect(inSource.calls).toBeLessThan(256);
+    // c's source half is still the one remembered, with its bits: the target half alone, the fresh mask
+    const after = await runMask(model, { ...c, target: 'a blue plum' });
+    expect(after.calls).toBe(256);
+    expect(after.mask!.data).toEqual((await referenceMask(model, { ...c, target: 'a blue plum' })).data);
+    // and the cancelled new source is computed whole
+    const fresh = await runMask(model, { ...c, source: 'a red plum' });
+    expect(fresh.calls).toBe(512);
+    expect(fresh.mask!.data).toEqual((await referenceMask(model, { ...c, source: 'a red plum' })).data);
+  });
+
+  it('GenerateMask remembers one source half per model, however many runs', async () => {
+    const model = await managers[mode].loadDiffusion('toy-sd');
+    const embedding = await model.encodePrompt([SOURCE]);
+    // what the entry holds: the posterior's mean and log-variance [1,4,8,8], the source and "" embeddings,
+    // and the source half's UNet outputs (2 × n rows of [4,8,8]), all float32
+    const bytes = (n: number) => 4 * (2 * 256 + 2 * embedding.size + 2 * n * 256);
+    const seen: number[] = [];
+    for (const [i, source] of ['a red apple', 'a red plum', 'a green pear', 'a red apple'].entries()) {
+      await runMask(model, { ...MASK_CASE, source, target: `a blue plum ${i}`, seed: i });
+      seen.push(rememberedBytes(model));
+    }
+    expect(seen).toEqual(Array(4).fill(bytes(3)));
+    await runMask(model, { ...MASK_CASE, num_maps_per_mask: 1 });
+    expect(rememberedBytes(model)).toBe(bytes(1));
+    // forgetting (a benchmark's cold run) drops it: the next run computes both halves
+    forgetRememberedSourceRows();
+    expect(rememberedBytes(model)).toBe(0);
+    expect((await runMask(model, { ...MASK_CASE, num_maps_per_mask: 1 })).calls).toBe(
+      fullMaskCalls({ ...MASK_CASE, num_maps_per_mask: 1 }),
+    );
   });
 
   it('hand the inverted latents to MaskedDenoise as they are: same bits as a copy, left unchanged', async () => {
