@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DDIMInvertNode, GenerateMaskNode, MaskedDenoiseNode, ModelManager } from '@diffedit/nodes';
 import type { DiffusionModel } from '@diffedit/nodes';
 import { writeToyPack } from '@diffedit/toy-models';
-import { paramsOf, recordingContext } from './node-context.js';
+import { abortingContext, paramsOf, recordingContext } from './node-context.js';
 
 /**
  * Cancelling inside the long DiffEdit nodes: the node itself must stop at the next UNet call once the run's
@@ -47,15 +47,7 @@ async function cancelled(
   params: Record<string, ParamValue>,
   calls: number,
 ): Promise<{ started: number; steps: number }> {
-  const controller = new AbortController();
-  const { ctx: recording, progress } = recordingContext(controller.signal);
-  const ctx = {
-    ...recording,
-    progress: (step: number, total: number) => {
-      recording.progress(step, total);
-      if (progress.length === calls) controller.abort();
-    },
-  };
+  const { ctx, progress, controller } = abortingContext(calls);
   const before = model.calls.unet;
   await expect(def.run(ctx, inputs(model), paramsOf(def, params))).rejects.toThrow(/abort/i);
   expect(controller.signal.aborted).toBe(true);

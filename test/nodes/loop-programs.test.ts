@@ -35,7 +35,7 @@ import {
 } from '@diffedit/nodes';
 import type { DiffusionModel, InvertedLatents, SessionRunObserver, VaeEncoding } from '@diffedit/nodes';
 import { writeToyPack } from '@diffedit/toy-models';
-import { paramsOf, recordingContext } from './node-context.js';
+import { abortingContext, paramsOf, recordingContext } from './node-context.js';
 
 /**
  * The sampling loops run as programs next to the UNet (in the model worker, or on this thread in-process).
@@ -176,15 +176,7 @@ async function runMask(
   c: MaskCase,
   abortAfter?: number,
 ): Promise<{ mask?: Tensor; error?: unknown; calls: number; steps: number[] }> {
-  const controller = new AbortController();
-  const { ctx: recording, progress } = recordingContext(controller.signal);
-  const ctx = {
-    ...recording,
-    progress: (step: number, total: number) => {
-      recording.progress(step, total);
-      if (progress.length === abortAfter) controller.abort();
-    },
-  };
+  const { ctx, progress } = abortingContext(abortAfter);
   const { source, target, image: picture, ...params } = c;
   const before = model.calls.unet;
   const outcome = await GenerateMaskNode.run(

@@ -43,6 +43,25 @@ export function recordingContext(signal = new AbortController().signal): {
   return { ctx, progress, warnings, userWarnings };
 }
 
+/**
+ * recordingContext whose signal aborts once the node has reported `abortAfter` steps (never without it):
+ * cancels a long node at a known point of its loop.
+ */
+export function abortingContext(abortAfter?: number): ReturnType<typeof recordingContext> & {
+  controller: AbortController;
+} {
+  const controller = new AbortController();
+  const recording = recordingContext(controller.signal);
+  const ctx: NodeContext = {
+    ...recording.ctx,
+    progress: (step, total, preview) => {
+      recording.ctx.progress(step, total, preview);
+      if (recording.progress.length === abortAfter) controller.abort();
+    },
+  };
+  return { ...recording, ctx, controller };
+}
+
 /** Every param of `def` at its default, with `changes` applied: what the executor would pass to run(). */
 export function paramsOf(
   def: NodeDefinition,
