@@ -77,9 +77,7 @@ export class InProcessBackend implements SessionBackend, ProgramHost {
         request.onEvent?.(event);
       },
       deliverCalls: (made) => request.onCalls(made),
-      // events are plain calls on this thread
-      eventIntervalMs: 0,
-      shareResults: false,
+      crossesThreads: false,
       measure: request.onStats !== undefined,
     });
     request.onCalls(calls);

@@ -98,12 +98,6 @@ async function handle(request: WorkerRequest): Promise<Outgoing | undefined> {
   }
 }
 
-/**
- * Least time between two skippable program events (progress without a preview): each is a message and a
- * main-thread wake-up (60–80 µs measured), and the executor sends node:progress at most every 50 ms anyway.
- */
-const EVENT_INTERVAL_MS = 40;
-
 async function runProgram(request: Extract<WorkerRequest, { op: 'program' }>): Promise<Outgoing> {
   const hosted: Record<string, HostedSession> = {};
   for (const [role, sessionId] of Object.entries(request.sessions)) {
@@ -132,8 +126,7 @@ async function runProgram(request: Extract<WorkerRequest, { op: 'program' }>): P
       cancelError: cancelledError,
       emit: post,
       deliverCalls: (calls) => post(undefined, calls, []),
-      eventIntervalMs: EVENT_INTERVAL_MS,
-      shareResults: true,
+      crossesThreads: true,
       measure: request.measure,
     });
     return {

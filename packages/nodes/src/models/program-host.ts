@@ -28,13 +28,21 @@ export interface HostedProgram {
   readonly emit: (event: unknown, calls: ProgramCall[], transfer: readonly ArrayBuffer[]) => void;
   /** Delivers the calls a failed program made since the last delivery (before its error is reported). */
   readonly deliverCalls: (calls: ProgramCall[]) => void;
-  /** See ProgramContext.eventIntervalMs. */
-  readonly eventIntervalMs: number;
-  /** The caller is on another thread: ProgramContext.sharedFloat32 allocates shared memory. */
-  readonly shareResults: boolean;
+  /**
+   * The caller is on another thread (the model worker's host): events are coalesced (eventIntervalMs) and
+   * sharedFloat32 allocates shared memory; on the caller's thread events are plain calls.
+   */
+  readonly crossesThreads: boolean;
   /** Measure the thread's CPU (reads /proc around every session call: for the bench, not for production). */
   readonly measure: boolean;
 }
+
+/**
+ * Least time between two skippable program events (progress without a preview) sent to another thread: each is
+ * a message and a main-thread wake-up (60–80 µs measured), and the executor sends node:progress at most every
+ * 50 ms anyway.
+ */
+const CROSS_THREAD_EVENT_INTERVAL_MS = 40;
 
 /** Runs the program; resolves with its result and the calls not yet delivered. */
 export async function hostProgram(
@@ -57,10 +65,10 @@ export async function hostProgram(
   const ctx: ProgramContext = {
     sessions: descriptions,
     signal: hosted.signal,
-    eventIntervalMs: hosted.eventIntervalMs,
+    eventIntervalMs: hosted.crossesThreads ? CROSS_THREAD_EVENT_INTERVAL_MS : 0,
     throwIfCancelled,
     sharedFloat32: (length) =>
-      hosted.shareResults
+      hosted.crossesThreads
         ? new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT))
         : new Float32Array(length),
     async run(role, feeds, outputs) {
