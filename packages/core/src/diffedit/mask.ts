@@ -150,7 +150,7 @@ function thresholdMap(
 /**
  * The full generate_mask tail: guided estimates from the UNet output, then the reduction. With CFG the
  * estimates are not materialised: each S and Tg value is rounded to float32 where guide() would store it and
- * reduced at once (the same numbers, without two output-sized tensors).
+ * reduced at once (the same numbers, without two output-sized tensors; diffEditMaskFromUnetRowBlocks).
  */
 export function diffEditMaskFromUnetOutput(
   output: Tensor,
@@ -169,32 +169,8 @@ export function diffEditMaskFromUnetOutput(
       `generate_mask: UNet output ${output} must have a batch divisible by 4 (g = ${guidanceScale})`,
     );
   }
-  const q = rows / 4;
-  const estimateDims = [q, ...output.dims.slice(1)];
-  checkMaskOptions(estimateDims, estimateDims, options);
-  const { batchSize: B, numMapsPerMask: n } = options;
-  const [, C, h, w] = estimateDims;
-  const plane = h * w;
-  const part = q * C * plane;
-  const o = output.data;
-  const g = guidanceScale;
-  const fround = Math.fround;
-  const acc = new Float64Array(B * plane);
-  for (let b = 0; b < B; b++) {
-    const dst = b * plane;
-    for (let k = 0; k < n * C; k++) {
-      const src = (b * n * C + k) * plane;
-      for (let p = 0; p < plane; p++) {
-        const i = src + p;
-        const u1 = o[i];
-        const u2 = o[2 * part + i];
-        const sv = fround(u1 + g * (o[part + i] - u1));
-        const tv = fround(u2 + g * (o[3 * part + i] - u2));
-        acc[dst + p] += Math.abs(tv - sv);
-      }
-    }
-  }
-  return thresholdMap(acc, B, n * C, h, w, options.maskThresholdingRatio ?? 3);
+  // the output as one row block: one reduction serves both
+  return diffEditMaskFromUnetRowBlocks([output], guidanceScale, options);
 }
 
 /**
@@ -215,7 +191,7 @@ export function diffEditMaskFromUnetRowBlocks(
     }
     rows += b.dims[0];
   }
-  if (!(guidanceScale > 1) || blocks.length === 1) {
+  if (!(guidanceScale > 1)) {
     let whole = blocks[0];
     if (blocks.length > 1) {
       whole = new Tensor([rows, ...tail]);
