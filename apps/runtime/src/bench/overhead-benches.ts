@@ -41,8 +41,12 @@ function medianByNode(runs: readonly Record<string, number>[]): Record<string, n
   );
 }
 
-/** Runs before the measured ones: the first opens the sessions, the others let the JIT settle. */
-const WARM_UP_RUNS = 3;
+/**
+ * Cold runs before the measured ones: the first opens the sessions, the others let the JIT settle (functions
+ * called a few times a run reach V8's optimising tier only after several runs: with one real warm-up run,
+ * V8's compiler threads still took ~15 ms of CPU per measured run on the bench UNet, beside the sessions).
+ */
+const WARM_UP_RUNS = 8;
 
 /** The default workflow on `model` with its image loaded at `size`², everything else at its defaults. */
 function sizedWorkflow(workflow: WorkflowDocument, path: string, model: string, size: number): unknown {
@@ -140,6 +144,12 @@ function runtimeSessionOptions(runtime: Runtime): SessionCreateOptions {
 
 const loadAverage = (): number[] => loadavg().map((l) => Math.round(l * 100) / 100);
 
+/** What a cold run starts without: the output cache and GenerateMask's remembered source half. */
+function forgetOutputs(runtime: Runtime): void {
+  runtime.cache.clear();
+  forgetRememberedSourceRows();
+}
+
 /**
  * One cold run: the output cache emptied and GenerateMask's remembered source half forgotten, so that every
  * run makes the same model calls as the recorded one (sessions stay open, prompt embeddings stay remembered:
@@ -152,8 +162,7 @@ async function measuredRun(
   record: boolean,
   existingThreads?: ReadonlySet<number>,
 ): Promise<MeasuredRun> {
-  runtime.cache.clear();
-  forgetRememberedSourceRows();
+  forgetOutputs(runtime);
   recorder.reset(record);
   // per node: the CPU between its start and done events (nodes run one at a time)
   const cpuByNode: Record<string, number> = {};
@@ -238,7 +247,11 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
     // warm: the sessions open and the JIT done with the hot loops (the first runs after start-up still
     // spend main-thread CPU compiling and re-optimising them; measured here: +50–100 ms at 512² on the toy)
     ctx.log(`  ${WARM_UP_RUNS} warm-up runs (${model}, ${size}²: open the sessions, warm the JIT)`);
-    for (let i = 0; i < WARM_UP_RUNS; i++) await runTraced(runtime, document, 'warm-up run');
+    // cold like the measured runs (a warm-up that hits the output cache runs nothing)
+    for (let i = 0; i < WARM_UP_RUNS; i++) {
+      forgetOutputs(runtime);
+      await runTraced(runtime, document, 'warm-up run');
+    }
     // one recorded run, then workflow runs and replays of its calls alternate (the machine's load drifts)
     await measuredRun(runtime, recorder, document, true);
     const calls = recorder.calls;
