@@ -23,18 +23,33 @@ function projectLatent(
     throw new Error(`latent has ${latent.length} values, expected ${channels}×${height}×${width}`);
   }
   const used = Math.min(channels, projection.weights.length);
+  // the weights as one flat array (channel-major, rgb inside): the sums below add the same products in the
+  // same order as reading projection.weights[c][k], without two property loads per product
+  const weights = new Float64Array(used * 3);
+  for (let c = 0; c < used; c++) for (let k = 0; k < 3; k++) weights[c * 3 + k] = projection.weights[c][k];
+  const [b0, b1, b2] = projection.bias;
   const small = new Float32Array(plane * 3);
   for (let p = 0; p < plane; p++) {
-    for (let k = 0; k < 3; k++) {
-      let v = projection.bias[k];
-      for (let c = 0; c < used; c++) v += latent[c * plane + p] * projection.weights[c][k];
-      small[p * 3 + k] = clamp01(v / 2 + 0.5);
+    let r = b0;
+    let g = b1;
+    let b = b2;
+    for (let c = 0; c < used; c++) {
+      const z = latent[c * plane + p];
+      r += z * weights[c * 3];
+      g += z * weights[c * 3 + 1];
+      b += z * weights[c * 3 + 2];
     }
+    small[p * 3] = clamp01(r / 2 + 0.5);
+    small[p * 3 + 1] = clamp01(g / 2 + 0.5);
+    small[p * 3 + 2] = clamp01(b / 2 + 0.5);
   }
   return small;
 }
 
-/** Repeats each HWC pixel of `small` (width × height) `upscale` times across and down, into `out`. */
+/**
+ * Repeats each HWC pixel of `small` (width × height) `upscale` times across and down, into `out`: each output
+ * row is written once from its source row, then copied for the rows that repeat it.
+ */
 function upscaleNearest<T extends Float32Array | Uint8Array>(
   small: T,
   width: number,
@@ -42,14 +57,24 @@ function upscaleNearest<T extends Float32Array | Uint8Array>(
   upscale: number,
   out: T,
 ): T {
+  const rowLength = width * upscale * 3;
   let dst = 0;
-  for (let y = 0; y < height * upscale; y++) {
-    const row = Math.floor(y / upscale) * width;
-    for (let x = 0; x < width * upscale; x++) {
-      const src = (row + Math.floor(x / upscale)) * 3;
-      out[dst++] = small[src];
-      out[dst++] = small[src + 1];
-      out[dst++] = small[src + 2];
+  for (let y = 0; y < height; y++) {
+    const rowStart = dst;
+    for (let x = 0; x < width; x++) {
+      const src = (y * width + x) * 3;
+      const r = small[src];
+      const g = small[src + 1];
+      const b = small[src + 2];
+      for (let s = 0; s < upscale; s++) {
+        out[dst++] = r;
+        out[dst++] = g;
+        out[dst++] = b;
+      }
+    }
+    for (let s = 1; s < upscale; s++) {
+      out.copyWithin(dst, rowStart, rowStart + rowLength);
+      dst += rowLength;
     }
   }
   return out;

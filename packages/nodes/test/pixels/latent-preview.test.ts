@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+
+import { latentToPreviewBytes, latentToPreviewRgb } from '../../src/pixels/latent-preview.js';
+import { toUint8 } from '../../src/pixels/rgb-image.js';
+
+const projection = {
+  weights: [
+    [0.3, -0.2, 0.1],
+    [0.05, 0.4, -0.3],
+    [-0.25, 0.1, 0.6],
+    [0.2, 0.2, 0.2],
+  ] as const,
+  bias: [0.1, -0.05, 0.2] as const,
+};
+
+/** The preview written the plain way: every output pixel projects its nearest latent pixel. */
+function reference(latent: Float32Array, c: number, h: number, w: number, upscale: number): Float32Array {
+  const out = new Float32Array(h * upscale * w * upscale * 3);
+  for (let y = 0; y < h * upscale; y++) {
+    for (let x = 0; x < w * upscale; x++) {
+      const p = Math.floor(y / upscale) * w + Math.floor(x / upscale);
+      for (let k = 0; k < 3; k++) {
+        let v: number = projection.bias[k];
+        for (let ch = 0; ch < Math.min(c, projection.weights.length); ch++)
+          v += latent[ch * h * w + p] * projection.weights[ch][k];
+        const unit = v / 2 + 0.5;
+        out[(y * w * upscale + x) * 3 + k] = unit < 0 ? 0 : unit > 1 ? 1 : unit;
+      }
+    }
+  }
+  return out;
+}
+
+/** Bit-equal arrays (a byte comparison: toEqual walks 200k elements slowly; it runs only to show a mismatch). */
+function expectSameBits(got: Float32Array | Uint8Array, expected: Float32Array | Uint8Array): void {
+  const bytes = (a: Float32Array | Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  if (!bytes(got).equals(bytes(expected))) expect(got).toEqual(expected);
+  expect(got.length).toBe(expected.length);
+}
+
+describe('latent previews', () => {
+  let seed = 11;
+  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 8 - 4;
+
+  it.each([
+    [4, 5, 7],
+    [4, 32, 32],
+    [3, 1, 9],
+    [5, 6, 1],
+  ])('are the nearest-pixel projection, value for value (%i channels, %i×%i)', (c, h, w) => {
+    const latent = Float32Array.from({ length: c * h * w }, random);
+    latent.set([NaN, Infinity, -Infinity, 0, 255 / 510 - 0.5].slice(0, latent.length), 0);
+    for (const upscale of [1, 2, 3, 4, 8]) {
+      const expected = reference(latent, c, h, w, upscale);
+      const rgb = latentToPreviewRgb(latent, c, h, w, projection, upscale);
+      expect([rgb.width, rgb.height]).toEqual([w * upscale, h * upscale]);
+      expectSameBits(rgb.data, expected);
+      const bytes = latentToPreviewBytes(latent, c, h, w, projection, upscale);
+      expect([bytes.width, bytes.height]).toEqual([w * upscale, h * upscale]);
+      expectSameBits(bytes.rgb, toUint8(expected));
+    }
+  });
+});
