@@ -5,6 +5,7 @@ import {
   resolveSchedulerConfig,
   SD_VAE_SCALING_FACTOR,
   Tensor,
+  HELD_ELSEWHERE,
 } from '@diffedit/core';
 import { batchChunks, concatRows, sliceRows } from './batching.js';
 import { openComponent, rejectUnknownInputs, requireSpec } from './component-session.js';
@@ -95,6 +96,8 @@ interface Components {
 
 /** Stable Diffusion in optimum's ONNX layout; dtypes and ranks are read from the sessions, never assumed. */
 export class DiffusionModel {
+  /** Its manager keeps it loaded: the output cache counts it as 0 bytes and does not walk it. */
+  readonly [HELD_ELSEWHERE] = true;
   readonly name: string;
   readonly maxBatch: number | undefined;
   /** session.run calls per component since load (a batch split by maxBatch counts each part). */
