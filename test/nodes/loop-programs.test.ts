@@ -32,6 +32,7 @@ import {
   MaskedDenoiseNode,
   ModelManager,
   rememberedBytes,
+  rememberedRows,
 } from '@diffedit/nodes';
 import type { DiffusionModel, InvertedLatents, SessionRunObserver, VaeEncoding } from '@diffedit/nodes';
 import { writeToyPack } from '@diffedit/toy-models';
@@ -375,6 +376,25 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     const fresh = await runMask(model, { ...c, source: 'a red plum' });
     expect(fresh.calls).toBe(512);
     expect(fresh.mask!.data).toEqual((await referenceMask(model, { ...c, source: 'a red plum' })).data);
+  });
+
+  it('GenerateMask keeps the source half in shared memory across threads, and a re-run leaves it as it was', async () => {
+    const model = await managers[mode].loadDiffusion('toy-sd');
+    forgetRememberedSourceRows();
+    await runMask(model, MASK_CASE);
+    const rows = rememberedRows(model) ?? [];
+    // 3 maps × 2 groups = 6 rows a half, in calls of 5 rows: two blocks, views of one array
+    expect(rows.map((r) => r.dims[0])).toEqual([5, 1]);
+    expect(rows[0].data.buffer).toBe(rows[1].data.buffer);
+    // handed back to the model worker without a copy; on this thread a plain array
+    expect(rows.every((r) => r.data.buffer instanceof SharedArrayBuffer)).toBe(mode === 'worker');
+    const before = rows.map((r) => r.data.slice());
+    const c = { ...MASK_CASE, target: 'a yellow banana' };
+    const rerun = await runMask(model, c);
+    expect(rerun.calls).toBe(2);
+    expect(rerun.mask!.data).toEqual((await referenceMask(model, c)).data);
+    expect(rememberedRows(model)).toBe(rows);
+    rows.forEach((r, i) => expect(r.data).toEqual(before[i]));
   });
 
   it('GenerateMask remembers one source half per model, however many runs', async () => {

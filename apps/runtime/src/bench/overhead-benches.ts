@@ -239,7 +239,7 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
   // medians need several pairs (each pair is ~1.5 s on the bench UNet)
   const repetitions = ctx.quick ? 5 : 9;
   const loadBefore = loadAverage();
-  // threads alive before the runtime starts: V8's platform threads (the GC's helpers), libuv's pool
+  // threads alive before the runtime starts: V8's platform threads (optimising compiler, GC helpers), libuv's pool
   const existingThreads = new Set(threadCpuTimes()?.keys() ?? []);
   const recorder = new ModelCallRecorder();
   const runtime = recordingRuntime(ctx, recorder);
@@ -330,7 +330,7 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         processCpuMedianMs: { run: round3(cpuRun), replay: round3(cpuReplay) },
         overheadRatioCpu: round3(cpuRun / cpuReplay),
         // the same by thread group (Linux): main; libvips (sharp); earlierThreads, started before the
-        // runtime (V8's platform threads: the garbage collector's helpers); laterThreads (the model worker
+        // runtime (V8's platform threads: optimising compiler, GC helpers); laterThreads (the model worker
         // and onnxruntime's pools — in the replay, the main thread runs onnxruntime instead of the worker)
         threadCpuMedianMs: {
           run: medianGroups(runs.map((r) => r.threadCpu)),

@@ -78,7 +78,7 @@ export function threadCpuTimes(): ThreadCpu | undefined {
 
 /**
  * CPU used between two snapshots, in groups: the main thread, libvips' workers (sharp), the threads that
- * existed before `startedAfter` was taken (V8's platform threads — the garbage collector's helpers — and
+ * existed before `startedAfter` was taken (V8's platform threads — the optimising compiler's and the garbage collector's helpers — and
  * libuv's pool) and those started since (the model worker and onnxruntime's intra-op pools).
  */
 export function threadCpuGroups(

@@ -23,7 +23,7 @@ export {
   sampleImageLatents,
   UNSEEDED_POSTERIOR,
 } from './image-latents.js';
-export { forgetRememberedSourceRows, rememberedBytes } from './mask-source-memo.js';
+export { forgetRememberedSourceRows, rememberedBytes, rememberedRows } from './mask-source-memo.js';
 export { DECODE_IMAGE_PROGRAM, ENCODE_IMAGE_PROGRAM } from './vae-programs.js';
 export type {
   DecodeImageInput,

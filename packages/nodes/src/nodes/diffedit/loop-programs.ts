@@ -314,7 +314,7 @@ export interface MaskInput {
   readonly chunk: number;
   /**
    * The UNet's outputs for the source half of the batch (rows [0, G·n/2): the source and its negative), in
-   * the blocks an earlier run of the same inputs returned: those rows are not computed again.
+   * the blocks an earlier run of the same inputs returned: those rows are not computed again (read only).
    */
   readonly sourceRows?: readonly TensorData[];
 }
@@ -322,7 +322,10 @@ export interface MaskInput {
 export interface MaskOutput {
   /** [1, h, w] in {0, 1} */
   readonly mask: TensorData;
-  /** the source half's UNet outputs when this run computed them (see MaskInput.sourceRows) */
+  /**
+   * the source half's UNet outputs when this run computed them (see MaskInput.sourceRows), views of one
+   * array from ctx.sharedFloat32
+   */
   readonly sourceRows?: readonly TensorData[];
 }
 
@@ -399,12 +402,18 @@ export const MASK_PROGRAM = defineProgram<MaskInput, MaskOutput>(
     });
     const value: MaskOutput = { mask: { dims: mask.dims, data: mask.data } };
     if (given !== undefined) return { value, transfer: [mask.data.buffer as ArrayBuffer] };
-    // the source half's blocks go back for the caller to keep (they stay unchanged here: read only)
+    // the source half's blocks go back for the caller to keep, copied into shared memory: a re-run hands
+    // them back to this program without a structured clone (read only here, like every input)
     const sourceBlocks = blocks.slice(0, sourceBlockCount(half, chunk));
-    const sourceRows = sourceBlocks.map((t) => ({ dims: t.dims, data: t.data }));
-    const transfer = [mask.data.buffer as ArrayBuffer];
-    for (const t of sourceBlocks) transfer.push(...ownedBuffers(t.data));
-    return { value: { ...value, sourceRows }, transfer };
+    const shared = ctx.sharedFloat32(sourceBlocks.reduce((sum, t) => sum + t.size, 0));
+    let offset = 0;
+    const sourceRows = sourceBlocks.map((t) => {
+      const data = shared.subarray(offset, offset + t.size);
+      data.set(t.data);
+      offset += t.size;
+      return { dims: t.dims, data };
+    });
+    return { value: { ...value, sourceRows }, transfer: [mask.data.buffer as ArrayBuffer] };
   },
 );
 

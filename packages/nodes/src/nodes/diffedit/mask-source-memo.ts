@@ -32,6 +32,11 @@ export function forgetRememberedSourceRows(): void {
   memo = new WeakMap();
 }
 
+/** The source half's UNet outputs remembered for `model`, whatever their key (for tests). */
+export function rememberedRows(model: object): readonly TensorData[] | undefined {
+  return memo.get(model)?.rows;
+}
+
 /** Bytes of a remembered entry (for tests and docs: inputs copied plus the outputs). */
 export function rememberedBytes(model: object): number {
   const entry = memo.get(model);
