@@ -108,6 +108,16 @@ describe('warnings of the DiffEdit nodes', () => {
     ]);
   });
 
+  it('counts a prompt’s tokens as its tokenizer does, remembered or not', () => {
+    // past the memo's 256 texts, so that it starts over at least once
+    const texts = Array.from({ length: 600 }, (_, i) => `${'a red apple '.repeat(i % 40)}${i}`);
+    for (const pass of [0, 1]) {
+      for (const text of pass === 0 ? texts : [...texts].reverse()) {
+        expect(model.promptTokenCount(text)).toBe(model.tokenizer.encode(text).length);
+      }
+    }
+  });
+
   it('a prompt longer than the text encoder’s 77 tokens is truncated: the warning quotes the lost end', async () => {
     expect(model.maxLength).toBe(77);
     expect(model.promptTokenCount(longPrompt)).toBeGreaterThan(77);

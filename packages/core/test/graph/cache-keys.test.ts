@@ -51,6 +51,22 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson({ a: NaN })).toThrow('$.a is NaN');
     expect(() => canonicalJson({ a: new Float32Array(1) })).toThrow('not plain JSON');
   });
+
+  it('names where a bad value sits, at any depth', () => {
+    expect(() => canonicalJson({ a: [1, { b: [2, Infinity] }] })).toThrow(
+      'canonicalJson: $.a[1].b[1] is Infinity, not a finite number',
+    );
+    expect(() => canonicalJson([{ x: { y: new Map() } }])).toThrow(
+      'canonicalJson: $[0].x.y is not plain JSON data',
+    );
+    expect(() => canonicalJson({ z: 1, a: { 'k"': [() => 1] } })).toThrow(
+      'canonicalJson: $.a.k"[0] has type function, which is not JSON',
+    );
+    expect(() => canonicalJson(Number.NaN)).toThrow('canonicalJson: $ is NaN');
+    expect(canonicalJson({ u: undefined, n: null, s: 'é"\n', e: 1e21, f: -1.5e-7 })).toBe(
+      '{"e":1e+21,"f":-1.5e-7,"n":null,"s":"é\\"\\n"}',
+    );
+  });
 });
 
 describe('computeCacheKeys', () => {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { byteSizeOf, fromByteLevels, OutputCache, Tensor, toByteLevels } from '@diffedit/core';
+import {
+  byteSizeOf,
+  fromByteLevels,
+  HELD_ELSEWHERE,
+  OutputCache,
+  Tensor,
+  toByteLevels,
+} from '@diffedit/core';
 
 const entry = (bytes: number) => ({ outputs: { data: new Uint8Array(bytes) }, artifacts: [] });
 
@@ -27,6 +34,26 @@ describe('byteSizeOf', () => {
     const big = new Float32Array(1000);
     expect(byteSizeOf(big.subarray(0, 10))).toBe(4000);
     expect(byteSizeOf({ a: big.subarray(0, 10), b: big.subarray(500, 600), c: big })).toBe(4000);
+  });
+
+  it('counts a value held elsewhere (a loaded model) as nothing, and does not look inside it', () => {
+    let walked = false;
+    const model = {
+      [HELD_ELSEWHERE]: true,
+      weights: new Float32Array(1000),
+      get probe(): number {
+        walked = true;
+        return 0;
+      },
+    };
+    expect(byteSizeOf(model)).toBe(0);
+    expect(byteSizeOf({ model, data: new Uint8Array(7) })).toBe(7);
+    expect(walked).toBe(false);
+    // only `true` marks it
+    expect(byteSizeOf({ [HELD_ELSEWHERE]: 'yes', weights: new Float32Array(10) })).toBe(40);
+    const cache = new OutputCache(100);
+    expect(cache.set('m', { outputs: { model }, artifacts: [] })).toBe(true);
+    expect(cache.stats().bytes).toBe(0);
   });
 });
 

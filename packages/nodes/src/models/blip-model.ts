@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { HELD_ELSEWHERE } from '@diffedit/core';
 import type { Tensor } from '@diffedit/core';
 import type { CaptionImage } from './blip-image-processor.js';
 import { blipImageSettings, blipPixelValues, readImageProcessorConfig } from './blip-image-processor.js';
@@ -48,6 +49,8 @@ interface BlipIds {
  * (input_ids, attention_mask, encoder_hidden_states → logits), decoded greedily with BLIP's rules.
  */
 export class BlipModel {
+  /** Its manager keeps it loaded: the output cache counts it as 0 bytes and does not walk it. */
+  readonly [HELD_ELSEWHERE] = true;
   readonly name: string;
 
   private constructor(

@@ -1,5 +1,5 @@
 import { basename, join, relative, sep } from 'node:path';
-import { SeededRng } from '@diffedit/core';
+import { HELD_ELSEWHERE, SeededRng } from '@diffedit/core';
 import { openComponent, requireSpec } from './component-session.js';
 import type { IoSpec } from './io-spec.js';
 import { findSpec, isFloatType, isIntType } from './io-spec.js';
@@ -70,6 +70,8 @@ interface Ids {
 
 /** Flan-T5 in the optimum / transformers.js layout: encoder + (merged, cached | plain) decoder. */
 export class T5Model {
+  /** Its manager keeps it loaded: the output cache counts it as 0 bytes and does not walk it. */
+  readonly [HELD_ELSEWHERE] = true;
   readonly name: string;
 
   private constructor(

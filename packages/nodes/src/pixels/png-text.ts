@@ -65,8 +65,10 @@ export async function encodePlanarRgbBytesPng(
   return insertTextChunks(png, texts);
 }
 
-/** Adds tEXt chunks to an existing PNG file's bytes. */
+/** Adds tEXt chunks to an existing PNG file's bytes (the file itself when there are none to add). */
 export function insertTextChunks(png: Buffer, texts: Record<string, string>): Buffer {
+  // a preview has no texts: parsing and copying it gave the same bytes for ~0.15 ms of main-thread CPU
+  if (Object.keys(texts).length === 0) return png;
   const chunks = parseChunks(png);
   const iend = chunks.findIndex((c) => c.type === 'IEND');
   if (iend < 0) throw new Error('PNG has no IEND chunk');
@@ -120,12 +122,14 @@ function parseChunks(png: Buffer): ChunkRef[] {
   return chunks;
 }
 
+/** A UTF-16 code unit above U+00FF (a surrogate half included): not Latin-1. */
+const NOT_LATIN1 = /[\u0100-\uffff]/;
+
 function textChunk(keyword: string, text: string): Buffer {
   if (!/^[\x20-\x7e\xa1-\xff]{1,79}$/.test(keyword) || keyword.startsWith(' ') || keyword.endsWith(' ')) {
     throw new Error(`invalid PNG text keyword "${keyword}" (1–79 Latin-1 characters, no edge spaces)`);
   }
-  if ([...text].some((c) => c.charCodeAt(0) > 0xff))
-    throw new Error(`PNG text "${keyword}" is not Latin-1; use asciiJson()`);
+  if (NOT_LATIN1.test(text)) throw new Error(`PNG text "${keyword}" is not Latin-1; use asciiJson()`);
   const body = Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0]), Buffer.from(text, 'latin1')]);
   const typeAndBody = Buffer.concat([Buffer.from('tEXt', 'latin1'), body]);
   const head = Buffer.alloc(4);

@@ -104,6 +104,23 @@ describe('PNG text chunks', () => {
 
   it('rejects text that tEXt cannot hold', async () => {
     await expect(encodePngWithText(createRgbImage(8, 8), { workflow: '→' })).rejects.toThrow(/Latin-1/);
+    // a character outside the BMP (two UTF-16 code units), or a lone surrogate half
+    await expect(encodePngWithText(createRgbImage(8, 8), { a: 'x🍐' })).rejects.toThrow(/Latin-1/);
+    await expect(encodePngWithText(createRgbImage(8, 8), { a: '\ud800' })).rejects.toThrow(/Latin-1/);
+    const latin1 = 'ÿ é\u00a0';
+    expect(readPngTextChunks(await encodePngWithText(createRgbImage(8, 8), { a: latin1 })).a).toBe(latin1);
+  });
+
+  it('without texts is the PNG file sharp writes, byte for byte', async () => {
+    const [width, height] = [19, 11];
+    const rgb = new Uint8Array(3 * width * height);
+    for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 97 + (i >> 3)) & 255;
+    const ours = await encodeRgbBytesPng(rgb, width, height);
+    const theirs = await sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
+    expect(Buffer.compare(ours, theirs)).toBe(0);
+    expect(readPngTextChunks(ours)).toEqual({});
   });
 });
 
