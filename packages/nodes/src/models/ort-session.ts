@@ -104,8 +104,17 @@ export async function openOrtSession(path: string, options: SessionCreateOptions
   throw new SessionOpenError(path, attempts);
 }
 
+// A WireTensor never changes (readonly type, dims and array), and an onnxruntime tensor made from one only wraps
+// its array: a loop that feeds the same WireTensor every step (UnetFeedCache) gets the same onnxruntime tensor.
+const ortTensors = new WeakMap<WireTensor, ort.Tensor>();
+
 function toOrt(t: WireTensor): ort.Tensor {
-  return new ort.Tensor(t.type, t.data as ort.Tensor.DataTypeMap[typeof t.type], t.dims);
+  let tensor = ortTensors.get(t);
+  if (tensor === undefined) {
+    tensor = new ort.Tensor(t.type, t.data as ort.Tensor.DataTypeMap[typeof t.type], t.dims);
+    ortTensors.set(t, tensor);
+  }
+  return tensor;
 }
 
 const WIRE_TYPES: ReadonlySet<string> = new Set(['float32', 'float16', 'int64', 'int32', 'bool']);

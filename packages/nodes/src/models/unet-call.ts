@@ -50,8 +50,52 @@ export function unetFeeds(
 }
 
 /**
+ * The wire tensors of a loop's UNet calls that stay the same from step to step, made once: the feed of a float32
+ * input array the loop reuses (its embeddings, the [x; x] buffer it refills every step) and one timestep tensor
+ * per timestep. onnxruntime reads the arrays when it runs, so the same WireTensor stays right while its array
+ * lives; runOrtSession then reuses its onnxruntime tensor too (see ort-session.ts). Arrays of another float type
+ * are converted (copied) per call, as unetFeeds does.
+ */
+export class UnetFeedCache {
+  private readonly floats = new WeakMap<Float32Array, WireTensor>();
+  private readonly steps = new Map<string, WireTensor>();
+
+  constructor(private readonly io: UnetIo) {}
+
+  /** unetFeeds(io, x, steps, h, false, false) with the wire tensors made once where they can be. */
+  feeds(x: Tensor, steps: readonly number[], h: Tensor): WireFeeds {
+    const io = this.io;
+    const key = steps.every((s) => s === steps[0]) ? `${steps.length}×${steps[0]}` : steps.join(',');
+    let timestep = this.steps.get(key);
+    if (timestep === undefined) {
+      timestep = timestepFeed(io.stepSpec, steps, io.folder, UNET_FILE);
+      this.steps.set(key, timestep);
+    }
+    return {
+      sample: this.float(io.sampleType, x),
+      timestep,
+      encoder_hidden_states: this.float(io.hiddenType, h),
+    };
+  }
+
+  private float(type: WireDType, t: Tensor): WireTensor {
+    if (type !== 'float32') return floatFeed(type, t.dims, t.data, false);
+    const cached = this.floats.get(t.data);
+    if (cached !== undefined && sameDims(cached.dims, t.dims)) return cached;
+    const made = floatFeed(type, t.dims, t.data, false);
+    this.floats.set(t.data, made);
+    return made;
+  }
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
  * DiffusionModel.unet inside a program: at most `maxBatch` rows a session call (rows are views, nothing is
- * copied on the way in), cancellation checked before each call, the outputs stacked as float32.
+ * copied on the way in), cancellation checked before each call, the outputs stacked as float32. With `cache`
+ * (a loop's), a call that takes all the rows feeds the arrays as they are through the cache's wire tensors.
  */
 export async function programUnet(
   ctx: ProgramContext,
@@ -60,17 +104,14 @@ export async function programUnet(
   sample: Tensor,
   timestep: number,
   hidden: Tensor,
+  cache?: UnetFeedCache,
 ): Promise<Tensor> {
-  return runRowChunks(ctx, 'unet', io.outName, sample.dims[0], maxBatch, (start, end) =>
-    unetFeeds(
-      io,
-      sliceRows(sample, start, end),
-      new Array<number>(end - start).fill(timestep),
-      sliceRows(hidden, start, end),
-      false,
-      false,
-    ),
-  );
+  const rows = sample.dims[0];
+  return runRowChunks(ctx, 'unet', io.outName, rows, maxBatch, (start, end) => {
+    const steps = new Array<number>(end - start).fill(timestep);
+    if (cache !== undefined && start === 0 && end === rows) return cache.feeds(sample, steps, hidden);
+    return unetFeeds(io, sliceRows(sample, start, end), steps, sliceRows(hidden, start, end), false, false);
+  });
 }
 
 export function floatInputType(spec: IoSpec, folder: string, file: string): WireDType {

@@ -26,7 +26,7 @@ import type {
 
 import { defineProgram } from '../../models/program.js';
 import type { ProgramContext } from '../../models/program.js';
-import { programUnet } from '../../models/unet-call.js';
+import { programUnet, UnetFeedCache } from '../../models/unet-call.js';
 import { ownedBuffers } from '../../models/worker-protocol.js';
 import type { UnetIo } from '../../models/unet-call.js';
 import { StepReporter } from './step-reporter.js';
@@ -87,6 +87,8 @@ class GuidedUnet {
   readonly cfg: boolean;
   private input: Tensor | undefined;
   private guided: Tensor | undefined;
+  /** the embeddings' and the input buffer's wire tensors, and one per timestep, made once for the loop */
+  private readonly feeds: UnetFeedCache;
 
   constructor(
     private readonly ctx: ProgramContext,
@@ -95,6 +97,7 @@ class GuidedUnet {
     readonly guidanceScale: number,
   ) {
     this.cfg = usesClassifierFreeGuidance(guidanceScale);
+    this.feeds = new UnetFeedCache(unet.io);
   }
 
   /** The prediction for the single latent `x` [1, C, h, w] at `timestep`, and what the UNet got. */
@@ -149,14 +152,14 @@ class GuidedUnet {
   private async call(x: Tensor, timestep: number): Promise<{ input: Tensor; raw: Tensor }> {
     const { io, maxBatch } = this.unet;
     if (!this.cfg) {
-      const raw = await programUnet(this.ctx, io, maxBatch, x, timestep, this.embeddings);
+      const raw = await programUnet(this.ctx, io, maxBatch, x, timestep, this.embeddings, this.feeds);
       return { input: x, raw };
     }
     if (this.input?.dims[0] !== 2 * x.dims[0] || this.input.size !== 2 * x.size) {
       this.input = new Tensor([2 * x.dims[0], ...x.dims.slice(1)]);
     }
     const input = duplicateForGuidance(x, this.input);
-    const raw = await programUnet(this.ctx, io, maxBatch, input, timestep, this.embeddings);
+    const raw = await programUnet(this.ctx, io, maxBatch, input, timestep, this.embeddings, this.feeds);
     return { input, raw };
   }
 }
