@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRng, deterministicLog } from '@diffedit/core';
 
-import { deterministicLogPair, logPair } from '../../src/random/det-log.js';
+import { deterministicLogQuad, logQuad } from '../../src/random/det-log.js';
 
 const bits64 = (a: Float64Array): BigUint64Array => new BigUint64Array(a.buffer, a.byteOffset, a.length);
 const bits32 = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
-describe('SeededRng.fillNormal (two pairs a turn)', () => {
+describe('SeededRng.fillNormal (four pairs a turn)', () => {
   it('gives the normal() calls’ numbers for every length, with and without a spare, and leaves the same state', () => {
     for (const startWithSpare of [false, true]) {
       for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 1000, 16384]) {
@@ -37,7 +37,7 @@ describe('SeededRng.fillNormal (two pairs a turn)', () => {
   });
 });
 
-describe('deterministicLogPair', () => {
+describe('deterministicLogQuad', () => {
   it('gives deterministicLog of each value, bit for bit', () => {
     const rng = new SeededRng(5);
     const specials = [
@@ -65,9 +65,17 @@ describe('deterministicLogPair', () => {
     for (let i = 0; i < values.length; i++) {
       const x = values[i];
       const y = values[(i * 7 + 3) % values.length];
-      deterministicLogPair(x, y);
-      const got = Float64Array.from(logPair);
-      expect(bits64(got)).toEqual(bits64(Float64Array.of(deterministicLog(x), deterministicLog(y))));
+      const z = values[(i * 13 + 5) % values.length];
+      const w = values[(i * 31 + 11) % values.length];
+      deterministicLogQuad(x, y, z, w);
+      const got = Float64Array.from(logQuad);
+      const expected = Float64Array.of(
+        deterministicLog(x),
+        deterministicLog(y),
+        deterministicLog(z),
+        deterministicLog(w),
+      );
+      expect(bits64(got)).toEqual(bits64(expected));
     }
   });
 });
