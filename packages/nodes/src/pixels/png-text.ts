@@ -42,6 +42,23 @@ export async function encodeRgbBytesPng(
 }
 
 /**
+ * zlib level of latent previews: level 1 takes libvips ~0.17 ms for a 128² preview where sharp's default (6)
+ * takes ~0.45, for a file about twice as large (~5 KB instead of ~3 KB) that only travels to the editor. Saved
+ * files keep the default (their bytes must not change).
+ */
+const PREVIEW_COMPRESSION_LEVEL = 1;
+
+/** Encodes 8-bit HWC RGB bytes as a PNG quickly (a progress preview: shown, never saved). */
+export async function encodePreviewPng(bytes: Uint8Array, width: number, height: number): Promise<Buffer> {
+  // wrapped, not copied, for sharp
+  return sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+    raw: { width, height, channels: 3 },
+  })
+    .png({ compressionLevel: PREVIEW_COMPRESSION_LEVEL })
+    .toBuffer();
+}
+
+/**
  * Encodes 8-bit planar RGB bytes (three width×height planes, an IMAGE's layout) as a PNG with tEXt chunks:
  * sharp joins the planes, so the interleaving runs on its threads, off the event loop. The same file as
  * encodeRgbBytesPng of the interleaved bytes.

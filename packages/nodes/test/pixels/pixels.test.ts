@@ -13,6 +13,7 @@ import {
   decodeImage,
   encodePlanarRgbBytesPng,
   encodePngWithText,
+  encodePreviewPng,
   encodeRgbBytesPng,
   fitMaskTo,
   fitPreviewProjection,
@@ -109,6 +110,16 @@ describe('PNG text chunks', () => {
     await expect(encodePngWithText(createRgbImage(8, 8), { a: '\ud800' })).rejects.toThrow(/Latin-1/);
     const latin1 = 'ÿ é\u00a0';
     expect(readPngTextChunks(await encodePngWithText(createRgbImage(8, 8), { a: latin1 })).a).toBe(latin1);
+  });
+
+  it('encodes a preview quickly with the same pixels', async () => {
+    const [width, height] = [24, 16];
+    const rgb = new Uint8Array(3 * width * height);
+    for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 53 + (i >> 5)) & 255;
+    const preview = await encodePreviewPng(rgb, width, height);
+    const { data, info } = await sharp(preview).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([width, height, 3]);
+    expect(Buffer.compare(data, Buffer.from(rgb))).toBe(0);
   });
 
   it('without texts is the PNG file sharp writes, byte for byte', async () => {

@@ -1,6 +1,6 @@
 import type { NodeContext, Tensor } from '@diffedit/core';
 
-import { encodeRgbBytesPng, type LatentPreviewProjection } from '../../pixels/index.js';
+import { encodePreviewPng, type LatentPreviewProjection } from '../../pixels/index.js';
 import { StepReporter } from './step-reporter.js';
 import type { PreviewSettings, StepEvent } from './step-reporter.js';
 
@@ -40,7 +40,7 @@ export class ProgressRelay {
           return;
         }
         const { width, height, rgb } = preview;
-        const bytes = await encodeRgbBytesPng(rgb, width, height);
+        const bytes = await encodePreviewPng(rgb, width, height);
         this.ctx.progress(step, total, { mime: 'image/png', bytes, width, height });
       } catch (error) {
         this.failure = { error };
