@@ -114,11 +114,12 @@ async function runTwice(
 // - text encoder, one call per distinct text (the model remembers embeddings): "a red apple", "" and
 //   "a green pear"; an embedding input needs the empty prompt's embedding to check its shape (remembered
 //   too); EmbedPrompts one call per list;
-// - UNet: GenerateMask 4 × 10 maps = 40 rows, each half of 20 in chunks of 16 = 4 calls; DDIMInvert and MaskedDenoise
-//   10 steps × strength 0.8 = 8 calls each (the CFG pair is one batch);
+// - UNet: GenerateMask 4 × 10 maps = 40 rows: the source half of 20 in chunks of 16 (2 calls), the target's own
+//   10 rows (1 call; the target negative's rows are the source negative's, both ""); DDIMInvert and
+//   MaskedDenoise 10 steps × strength 0.8 = 8 calls each (the CFG pair is one batch);
 // - VAE encoder: once (VAEEncode, shared by GenerateMask and DDIMInvert); VAE decoder: the result once (the
 //   previews' colour map is fitted from the encoded image, where a probe decode used to measure it).
-const SD_CALLS = { text: 3, unet: 4 + 8 + 8, vaeEncode: 1, vaeDecode: 1 };
+const SD_CALLS = { text: 3, unet: 3 + 8 + 8, vaeEncode: 1, vaeDecode: 1 };
 
 describe.each(['sd21-tiny', 'sd15-tiny', 'sd-tiny-external-data', 'sd21-fp16'])(
   'diffedit-prompts on %s via the CLI',

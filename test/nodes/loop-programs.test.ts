@@ -116,16 +116,29 @@ const MASK_CASE: MaskCase = {
   mask_thresholding_ratio: 3,
 };
 
-/** The UNet calls of a GenerateMask that computes both halves (each half: 2 × n rows in chunks). */
+/**
+ * The UNet calls of a GenerateMask that computes both halves: the source half's 2 × n rows in chunks, then
+ * the target's own n rows (its negative is the source's, "": those rows are the source half's).
+ */
 function fullMaskCalls(c: MaskCase): number {
-  return 2 * Math.ceil((2 * c.num_maps_per_mask) / c.max_batch);
+  return Math.ceil((2 * c.num_maps_per_mask) / c.max_batch) + targetMaskCalls(c);
+}
+
+/** The UNet calls of the target's own rows (n, in chunks). */
+function targetMaskCalls(c: MaskCase): number {
+  return Math.ceil(c.num_maps_per_mask / c.max_batch);
 }
 
 /**
- * GenerateMask as one request per UNet call (n maps, each half of the batch — source rows, target rows — in
- * chunks of `max_batch` rows), both halves computed.
+ * GenerateMask as one request per UNet call (n maps, the source half of the batch, then the target's own rows,
+ * in chunks of `max_batch` rows; the target negative's rows copied from the source negative's, the same
+ * "" embedding), or with `twice`, every row computed as diffusers does (the target half in chunks of its own).
  */
-async function referenceMask(model: DiffusionModel, changes: Partial<MaskCase> = {}): Promise<Tensor> {
+async function referenceMask(
+  model: DiffusionModel,
+  changes: Partial<MaskCase> = {},
+  twice = false,
+): Promise<Tensor> {
   const c = { ...MASK_CASE, ...changes };
   const [n, chunk] = [c.num_maps_per_mask, c.max_batch];
   const g = c.mask_guidance_scale;
@@ -147,8 +160,11 @@ async function referenceMask(model: DiffusionModel, changes: Partial<MaskCase> =
   let out: Tensor | undefined;
   const half = rows / 2;
   const ranges: [number, number][] = [];
-  for (const start of [0, half])
-    for (let a = start; a < start + half; a += chunk) ranges.push([a, Math.min(start + half, a + chunk)]);
+  for (const [start, end] of [
+    [0, half],
+    [half, twice ? rows : half + n],
+  ])
+    for (let a = start; a < end; a += chunk) ranges.push([a, Math.min(end, a + chunk)]);
   for (const [a, b] of ranges) {
     const latents = new Tensor([b - a, ...xt.dims.slice(1)]);
     const embeddings = new Tensor([b - a, ...src.dims.slice(1)]);
@@ -160,6 +176,8 @@ async function referenceMask(model: DiffusionModel, changes: Partial<MaskCase> =
     out ??= new Tensor([rows, ...pred.dims.slice(1)]);
     out.data.set(pred.data, a * (out.size / rows));
   }
+  const rowSize = out!.size / rows;
+  if (!twice) out!.data.copyWithin(3 * n * rowSize, n * rowSize, 2 * n * rowSize);
   const { mask } = diffEditMaskFromUnetOutput(out!, g, {
     batchSize: 1,
     numMapsPerMask: n,
@@ -237,7 +255,7 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     const model = await managers[mode].loadDiffusion('toy-sd');
     const { ctx, progress } = recordingContext();
     const before = model.calls.unet;
-    // 4 groups × 3 maps, each half (6 rows) in chunks of 5 rows: 4 calls
+    // 4 groups × 3 maps: the source half (6 rows) in chunks of 5 rows, the target's own 3 rows: 3 calls
     const maskParams = paramsOf(GenerateMaskNode, {
       num_maps_per_mask: 3,
       max_batch: 5,
@@ -248,8 +266,8 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
       { model, image, source: SOURCE, target: TARGET },
       maskParams,
     );
-    expect(model.calls.unet - before).toBe(4);
-    expect(progress.map((p) => `${p.step}/${p.total}`)).toEqual(['1/4', '2/4', '3/4', '4/4']);
+    expect(model.calls.unet - before).toBe(3);
+    expect(progress.map((p) => `${p.step}/${p.total}`)).toEqual(['1/3', '2/3', '3/3']);
     const mask = maskValue as Tensor;
     const expectedMask = await referenceMask(model);
     expect(mask.dims).toEqual(expectedMask.dims);
@@ -318,13 +336,13 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
       ['mask_encode_strength', { mask_encode_strength: 0.7 }],
       ['max_batch', { max_batch: 4 }],
     ];
-    // 4 groups × 3 maps, each half (6 rows) in calls of 5 rows: 2 calls a half
-    expect(fullMaskCalls(MASK_CASE)).toBe(4);
+    // 4 groups × 3 maps: the source half (6 rows) in calls of 5 rows, the target's own 3 rows in one
+    expect(fullMaskCalls(MASK_CASE)).toBe(3);
     for (const [name, change] of changes) {
       // the base case's source half is remembered: a re-run with another target computes the target half only
       expect((await runMask(model, { ...MASK_CASE, target: 'a yellow banana' })).error, name).toBeUndefined();
       const reused = await runMask(model, MASK_CASE);
-      expect(reused.calls, name).toBe(2);
+      expect(reused.calls, name).toBe(targetMaskCalls(MASK_CASE));
       expect(reused.mask!.data, name).toEqual((await referenceMask(model)).data);
       // one more input changed with the target: both halves again, and the fresh bits
       const c = { ...MASK_CASE, target: 'a blue plum', ...change };
@@ -346,18 +364,53 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     ]) {
       const c = { ...MASK_CASE, ...change };
       const rerun = await runMask(model, c);
-      expect(rerun.calls, JSON.stringify(change)).toBe(2);
+      expect(rerun.calls, JSON.stringify(change)).toBe(targetMaskCalls(c));
       expect(rerun.mask!.data, JSON.stringify(change)).toEqual((await referenceMask(model, c)).data);
     }
   });
 
+  it('GenerateMask takes the target negative’s rows from the source negative’s when the two are the same', async () => {
+    const model = await managers[mode].loadDiffusion('toy-sd');
+    forgetRememberedSourceRows();
+    for (const c of [MASK_CASE, { ...MASK_CASE, num_maps_per_mask: 4, max_batch: 3, seed: 5 }]) {
+      // the same mask as computing those rows again (diffusers' batch)
+      const { mask, calls } = await runMask(model, c);
+      expect(calls).toBe(fullMaskCalls(c));
+      expect(mask!.data).toEqual((await referenceMask(model, c, true)).data);
+    }
+    // a target negative of its own: the target half computed whole (2 × n rows)
+    const run = async (inputs: Record<string, string>): Promise<number> => {
+      const before = model.calls.unet;
+      const { ctx } = recordingContext();
+      const { source, target, image: picture, ...params } = MASK_CASE;
+      await GenerateMaskNode.run(
+        ctx,
+        { model, image: picture, source, target, ...inputs },
+        paramsOf(GenerateMaskNode, params),
+      );
+      return model.calls.unet - before;
+    };
+    forgetRememberedSourceRows();
+    const halfCalls = Math.ceil((2 * MASK_CASE.num_maps_per_mask) / MASK_CASE.max_batch);
+    expect(await run({ target_negative: 'a blue plum' })).toBe(2 * halfCalls);
+    // the same negative on both sides, not "": still the source's rows
+    forgetRememberedSourceRows();
+    expect(await run({ source_negative: 'a blue plum', target_negative: 'a blue plum' })).toBe(
+      fullMaskCalls(MASK_CASE),
+    );
+    // the target prompt the same as the source (warned): every target row is a source row
+    forgetRememberedSourceRows();
+    expect(await run({ target: SOURCE })).toBe(halfCalls);
+  });
+
   it('GenerateMask cancelled mid-mask leaves the remembered source half whole', async () => {
     const model = await managers[mode].loadDiffusion('toy-sd');
-    // 4 groups × 128 maps in calls of one row: 256 calls a half, far more than the model worker can make
-    // before the first step's event reaches this thread and the cancellation reaches it
-    const c = { ...MASK_CASE, num_maps_per_mask: 128, max_batch: 1 };
+    // 256 maps in calls of one row: 512 calls for the source half, 256 for the target's own rows, far more
+    // than the model worker can make before the first step's event reaches this thread and the cancellation
+    // reaches it
+    const c = { ...MASK_CASE, num_maps_per_mask: 256, max_batch: 1 };
     const whole = await runMask(model, c);
-    expect(whole.calls).toBe(512);
+    expect(whole.calls).toBe(768);
     expect(rememberedBytes(model)).toBeGreaterThan(0);
     // cancelled in the target half of a re-run that is given the remembered source half
     const inTarget = await runMask(model, { ...c, target: 'a yellow banana' }, 1);
@@ -367,14 +420,14 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     // cancelled in the source half of a run with a new source (nothing remembered for it)
     const inSource = await runMask(model, { ...c, source: 'a red plum' }, 1);
     expect(inSource.error).toMatchObject({ name: 'AbortError' });
-    expect(inSource.calls).toBeLessThan(256);
+    expect(inSource.calls).toBeLessThan(512);
     // c's source half is still the one remembered, with its bits: the target half alone, the fresh mask
     const after = await runMask(model, { ...c, target: 'a blue plum' });
     expect(after.calls).toBe(256);
     expect(after.mask!.data).toEqual((await referenceMask(model, { ...c, target: 'a blue plum' })).data);
     // and the cancelled new source is computed whole
     const fresh = await runMask(model, { ...c, source: 'a red plum' });
-    expect(fresh.calls).toBe(512);
+    expect(fresh.calls).toBe(768);
     expect(fresh.mask!.data).toEqual((await referenceMask(model, { ...c, source: 'a red plum' })).data);
   });
 
@@ -391,7 +444,7 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     const before = rows.map((r) => r.data.slice());
     const c = { ...MASK_CASE, target: 'a yellow banana' };
     const rerun = await runMask(model, c);
-    expect(rerun.calls).toBe(2);
+    expect(rerun.calls).toBe(targetMaskCalls(c));
     expect(rerun.mask!.data).toEqual((await referenceMask(model, c)).data);
     expect(rememberedRows(model)).toBe(rows);
     rows.forEach((r, i) => expect(r.data).toEqual(before[i]));

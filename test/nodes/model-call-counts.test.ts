@@ -65,11 +65,11 @@ describe.each(['in-process', 'worker'] as const)(
         const latents = result.outputs.denoise?.latents as Tensor;
         return { calls: since(before), ran, mask, latents };
       };
-      // 40 mask rows (4 prompt slots × 10 maps), each half (source rows, target rows) in calls of max_batch 16;
-      // inpaint_strength 0.8 of 10 steps = 8 inversion steps, and as many denoising steps, one batch-2 (CFG)
-      // call each
-      const halfCalls = Math.ceil(20 / 16);
-      const maskCalls = 2 * halfCalls;
+      // 40 mask rows (4 prompt slots × 10 maps): the source half (20 rows) in calls of max_batch 16, then the
+      // target's own 10 rows (the target negative's are the source negative's: both ""); inpaint_strength 0.8
+      // of 10 steps = 8 inversion steps, and as many denoising steps, one batch-2 (CFG) call each
+      const targetCalls = Math.ceil(10 / 16);
+      const maskCalls = Math.ceil(20 / 16) + targetCalls;
       const editSteps = 8;
 
       const cold = await run(defaultWorkflow());
@@ -88,7 +88,7 @@ describe.each(['in-process', 'worker'] as const)(
       expect(newTarget.calls).toEqual({
         textEncoder: 1, // only the new prompt: GenerateMask's source and "" come from the model's memo
         // the mask's target half (its source half is remembered) and the denoising again, not the inversion
-        unet: halfCalls + editSteps,
+        unet: targetCalls + editSteps,
         vaeEncoder: 0,
         vaeDecoder: 1,
       });

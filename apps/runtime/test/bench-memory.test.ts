@@ -5,6 +5,7 @@ import {
   breakdownSeries,
   classifySmaps,
   memoryBreakdown,
+  runsWithMajorGc,
   windowGrowth,
   windowRuns,
 } from '../src/bench/memory-breakdown.js';
@@ -107,5 +108,36 @@ describe('breakdownGrowthMiB', () => {
     const growth = breakdownGrowthMiB(samples, 10, 50, 2);
     expect(growth).toMatchObject({ rss: 20, mainArena: 5, threadArenas: 15, heapUsed: 0, rssFile: null });
     expect(breakdownSeries(samples.slice(0, 2)).rss).toEqual([300, 300]);
+  });
+});
+
+describe('runsWithMajorGc', () => {
+  it('names the runs (1-based) during which the mark-compact count moved', () => {
+    expect(runsWithMajorGc([0, 0, 1, 1, 3, 3, 4])).toEqual([3, 5, 7]);
+    expect(runsWithMajorGc([2, 2])).toEqual([1]);
+    expect(runsWithMajorGc([])).toEqual([]);
+  });
+});
+
+describe('MajorGcCounter', () => {
+  it('counts a mark-compact of this isolate', async () => {
+    // a child with --expose-gc: the counter must see the full GCs it forces, and nothing before them
+    const { execFileSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const module = fileURLToPath(new URL('../dist/bench/memory-breakdown.js', import.meta.url));
+    const script = `
+      const { MajorGcCounter } = await import(${JSON.stringify(module)});
+      const counter = new MajorGcCounter();
+      const before = counter.count();
+      globalThis.gc(); globalThis.gc();
+      await new Promise((r) => setTimeout(r, 50));
+      console.log(JSON.stringify({ before, after: counter.count() }));
+      counter.stop();`;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    const { before, after } = JSON.parse(out) as { before: number; after: number };
+    expect(before).toBe(0);
+    expect(after).toBeGreaterThanOrEqual(2);
   });
 });

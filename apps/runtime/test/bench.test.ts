@@ -180,7 +180,7 @@ describe('headline figures', () => {
     const result = (name: string, details: Record<string, unknown>, samples = [5]): BenchResult =>
       toResult({ name, description: '' }, { params: {}, samples, details }, memory);
     const figures = headlineFigures([
-      result('workflow-cold', { modelCalls: { textEncoder: 3, unet: 84, vaeEncoder: 1, vaeDecoder: 1 } }),
+      result('workflow-cold', { modelCalls: { textEncoder: 3, unet: 83, vaeEncoder: 1, vaeDecoder: 1 } }),
       result('workflow-cached', {}, [4, 2, 9]),
       result('overhead-bench-unet', { overheadRatio: 1.05, rerunTargetPromptRatio: 0.52 }),
       result('overhead-toy', { overheadRatio: 2.5, mainThreadBusyMedianMs: 120 }),
@@ -189,7 +189,7 @@ describe('headline figures', () => {
       overhead_ratio: 1.05,
       overhead_ratio_toy: 2.5,
       non_model_ms_warm: 120,
-      unet_calls: 84,
+      unet_calls: 83,
       vae_encodes: 1,
       text_encoder_calls: 3,
       rerun_target_prompt_ratio: 0.52,

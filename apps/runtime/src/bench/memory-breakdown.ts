@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import type { PerformanceEntry } from 'node:perf_hooks';
 
 import sharp from 'sharp';
 
@@ -212,4 +214,46 @@ export function breakdownGrowthMiB(
     out[key] = round3(g.late - g.early);
   }
   return out;
+}
+
+/**
+ * Counts this isolate's mark-compacts (major GCs) as Node's performance timeline reports them. The memory
+ * bench records the count after every run: garbage ArrayBuffers (the cache's evicted entries among them) hold
+ * malloc memory until a mark-compact frees them, so where these fall explains much of the spread of
+ * rss_growth_pct (docs/performance.md, Memory). The model worker's isolate is not seen from here.
+ */
+export class MajorGcCounter {
+  private majors = 0;
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if (isMajorGc(entry)) this.majors++;
+  });
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Mark-compacts reported so far (entries are delivered asynchronously, after the collection). */
+  count(): number {
+    for (const entry of this.observer.takeRecords()) if (isMajorGc(entry)) this.majors++;
+    return this.majors;
+  }
+
+  stop(): void {
+    this.observer.disconnect();
+  }
+}
+
+/** A 'gc' entry's detail.kind (Node ≥ 16) says which collection it was. */
+function isMajorGc(entry: PerformanceEntry): boolean {
+  const detail = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail;
+  return detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
+}
+
+/** The runs (1-based) after which the count had moved: those that saw at least one mark-compact. */
+export function runsWithMajorGc(countAfterRun: readonly number[]): number[] {
+  const runs: number[] = [];
+  for (let i = 0; i < countAfterRun.length; i++) {
+    if (countAfterRun[i] > (i === 0 ? 0 : countAfterRun[i - 1])) runs.push(i + 1);
+  }
+  return runs;
 }

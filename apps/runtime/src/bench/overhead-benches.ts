@@ -14,7 +14,9 @@ import { MemorySampler } from './measure.js';
 import {
   breakdownGrowthMiB,
   breakdownSeries,
+  MajorGcCounter,
   memoryBreakdown,
+  runsWithMajorGc,
   windowGrowth,
   windowRuns,
 } from './memory-breakdown.js';
@@ -411,6 +413,8 @@ export async function memoryTargetPromptRuns(ctx: BenchContext): Promise<BenchOu
   let largestCacheBytes = 0;
   const samples: number[] = [];
   const loads: number[][] = [];
+  const majorGcs = new MajorGcCounter();
+  const majorGcsAfterRun: number[] = [];
   try {
     for (let i = 0; i < runs; i++) {
       const changed = applyOverrides(document, [
@@ -422,6 +426,7 @@ export async function memoryTargetPromptRuns(ctx: BenchContext): Promise<BenchOu
       const cacheBytes = runtime.cache.stats().bytes;
       largestCacheBytes = Math.max(largestCacheBytes, cacheBytes);
       breakdowns.push(memoryBreakdown(cacheBytes));
+      majorGcsAfterRun.push(majorGcs.count());
       if ((i + 1) % 10 === 0) {
         loads.push(loadavg().map(round3));
         ctx.log(`  run ${i + 1}/${runs}: RSS ${breakdowns[i].rss.toFixed(0)} MiB`);
@@ -464,6 +469,8 @@ export async function memoryTargetPromptRuns(ctx: BenchContext): Promise<BenchOu
         growthByPartMiB: breakdownGrowthMiB(breakdowns, earlyRun, lateRun, halfWidth),
         // every run's breakdown (MiB), one array per part; memory-breakdown.ts says what each part is
         perRun: breakdownSeries(breakdowns),
+        // the main isolate's mark-compacts: the runs that saw one (the model worker's are not counted)
+        mainMarkCompactRuns: runsWithMajorGc(majorGcsAfterRun),
         loadAverageEvery10Runs: loads,
         cacheWithinBudget: within,
         cacheMiBAfterLastRun: cache[runs - 1],
@@ -478,6 +485,7 @@ export async function memoryTargetPromptRuns(ctx: BenchContext): Promise<BenchOu
       ],
     };
   } finally {
+    majorGcs.stop();
     await runtime.close();
   }
 }

@@ -146,6 +146,62 @@ describe('epsilonStep (DDIM and DDIM-inverse ε step in one pass)', () => {
   });
 });
 
+describe('the float32 clamp at its edges', () => {
+  // NaNs with payloads and signs (quiet and signalling): the clamp must hand them on bit for bit
+  const nans = new Float32Array(new Uint32Array([0x7fc00001, 0xffc00000, 0x7fa00000, 0xff800001]).buffer);
+  const edges = (r: number): Float32Array => {
+    const fr = Math.fround(r);
+    const up = (v: number): number => Math.fround(v * (1 + 2 ** -23));
+    return Float32Array.from([
+      ...nans,
+      ...[0, -0, fr, -fr, up(fr), -up(fr), Math.fround(fr * (1 - 2 ** -24)), Infinity, -Infinity],
+      ...[1e-45, -1e-45, 3.4e38, -3.4e38, 0.5, -2],
+    ]);
+  };
+  // every pairing of two edge values, as (x, o) and as the guidance pair (u, c)
+  const pairs = (values: Float32Array): [Float32Array, Float32Array] => {
+    const n = values.length;
+    const a = new Float32Array(n * n);
+    const b = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        a[i * n + j] = values[i];
+        b[i * n + j] = values[j];
+      }
+    }
+    return [a, b];
+  };
+
+  it.each([1, 0, 0.1, 1.1, 1e-40, 3.4e38, 1e39])(
+    'gives the compare-and-branch bits for NaN payloads, ±0, ±∞ and values at ±r (range %s)',
+    (r) => {
+      const [x, o] = pairs(edges(r));
+      const n = x.length;
+      for (const [sa, sb, c1, c2] of [
+        [1, 0, 1, 0],
+        [1, 1, 1, 1],
+        [0.5, 0.5, 2, -1],
+      ]) {
+        const expected = { out: new Float32Array(n), x0: new Float32Array(n) };
+        referenceStep(x, o, expected.out, expected.x0, sa, sb, c1, c2, r);
+        const got = { out: new Float32Array(n), x0: new Float32Array(n) };
+        epsilonStep(x, o, got.out, got.x0, sa, sb, c1, c2, r);
+        expect(bitsOf(got.x0)).toEqual(bitsOf(expected.x0));
+        expect(bitsOf(got.out)).toEqual(bitsOf(expected.out));
+        // guided: u and c from the edges, x rotated so that every row meets other values
+        for (const g of [1, 0, 7.5]) {
+          const xs = x.map((_, i) => x[(i * 7 + 3) % n]);
+          const guided = guide(new Tensor([n], x), new Tensor([n], o), g).data;
+          referenceStep(xs, guided, expected.out, expected.x0, sa, sb, c1, c2, r);
+          guidedEpsilonStep(x, o, g, xs, got.out, got.x0, sa, sb, c1, c2, r);
+          expect(bitsOf(got.x0)).toEqual(bitsOf(expected.x0));
+          expect(bitsOf(got.out)).toEqual(bitsOf(expected.out));
+        }
+      }
+    },
+  );
+});
+
 describe('guidedEpsilonStep (guidance computed where the ε step reads it)', () => {
   it.each([1, 0.1, Infinity, 1e-40])('gives guide() then epsilonStep’s bits (range %s)', (r) => {
     const rng = new SeededRng(21);

@@ -354,32 +354,52 @@ export const MASK_PROGRAM = defineProgram<MaskInput, MaskOutput>(
     // the batch's two halves (source rows, target rows) are chunked separately
     const half = rows / 2;
     const given = input.sourceRows?.map(tensorOf);
-    const ranges: [number, number][] = [];
-    for (let start = given === undefined ? 0 : half; start < rows; start += half) {
-      for (let a = start; a < start + half; a += chunk) ranges.push([a, Math.min(start + half, a + chunk)]);
+    // A target group whose embedding is a source group's, bit for bit (the two "" negatives of the defaults;
+    // every group when the prompts are the same), takes that group's rows: the same latents and embedding
+    // give the same UNet output, so they are not computed again (diffusers computes them twice).
+    const sourceGroups = groupCount / 2;
+    const twins = twinGroups(input.groups.data, embeddingRow, sourceGroups);
+    const targetRows: number[] = [];
+    for (let t = 0; t < sourceGroups; t++) {
+      if (twins[t] < 0) for (let j = 0; j < n; j++) targetRows.push((sourceGroups + t) * n + j);
     }
+    // the source half and the target's own rows are chunked separately (a half has the same bits whenever
+    // it runs in the same calls: what lets a remembered source half stand in for a fresh one)
+    const calls = [
+      ...rowChunks(given === undefined ? Array.from({ length: half }, (_, r) => r) : [], chunk),
+      ...rowChunks(targetRows, chunk),
+    ];
     // one pair of row buffers for every call (shorter calls use their first rows): the UNet reads them
     // during its call only
-    const width = Math.min(half, chunk);
+    const width = Math.max(0, ...calls.map((c) => c.length));
     const latentRows = new Float32Array(width * latentRow);
     const embeddingRows = new Float32Array(width * embeddingRow);
-    const blocks: Tensor[] = [...(given ?? [])];
-    for (const [i, [a, b]] of ranges.entries()) {
+    // every row of the batch as the block that holds it and its index there
+    const rowBlock: Tensor[] = new Array<Tensor>(rows);
+    const rowIndex: number[] = new Array<number>(rows);
+    const place = (block: Tensor, first: number): void => {
+      for (let k = 0; k < block.dims[0]; k++) [rowBlock[first + k], rowIndex[first + k]] = [block, k];
+    };
+    let placed = 0;
+    for (const block of given ?? []) {
+      place(block, placed);
+      placed += block.dims[0];
+    }
+    const computed: Tensor[] = [];
+    for (const [i, call] of calls.entries()) {
       ctx.throwIfCancelled();
-      const latents = new Tensor([b - a, ...xt.dims.slice(1)], latentRows.subarray(0, (b - a) * latentRow));
+      const count = call.length;
+      const latents = new Tensor([count, ...xt.dims.slice(1)], latentRows.subarray(0, count * latentRow));
       const embeddings = new Tensor(
-        [b - a, ...embeddingTail],
-        embeddingRows.subarray(0, (b - a) * embeddingRow),
+        [count, ...embeddingTail],
+        embeddingRows.subarray(0, count * embeddingRow),
       );
-      for (let r = a; r < b; r++) {
+      for (const [k, r] of call.entries()) {
         const g = Math.floor(r / n);
-        latents.data.set(
-          xt.data.subarray((r % n) * latentRow, ((r % n) + 1) * latentRow),
-          (r - a) * latentRow,
-        );
+        latents.data.set(xt.data.subarray((r % n) * latentRow, ((r % n) + 1) * latentRow), k * latentRow);
         embeddings.data.set(
           input.groups.data.subarray(g * embeddingRow, (g + 1) * embeddingRow),
-          (r - a) * embeddingRow,
+          k * embeddingRow,
         );
       }
       const pred = await programUnet(
@@ -390,11 +410,28 @@ export const MASK_PROGRAM = defineProgram<MaskInput, MaskOutput>(
         input.timestep,
         embeddings,
       );
-      blocks.push(pred);
-      ctx.emit({ step: i + 1, total: ranges.length } satisfies StepEvent);
+      computed.push(pred);
+      for (const [k, r] of call.entries()) [rowBlock[r], rowIndex[r]] = [pred, k];
+      ctx.emit({ step: i + 1, total: calls.length } satisfies StepEvent);
     }
-    if (blocks.length === 0) throw new Error('GenerateMask: no UNet call was made');
-    // reduced from the calls' outputs as they are (no stacked copy of the whole output)
+    for (let t = 0; t < sourceGroups; t++) {
+      const twin = twins[t];
+      if (twin < 0) continue;
+      for (let j = 0; j < n; j++) {
+        [rowBlock[(sourceGroups + t) * n + j], rowIndex[(sourceGroups + t) * n + j]] = [
+          rowBlock[twin * n + j],
+          rowIndex[twin * n + j],
+        ];
+      }
+    }
+    if (rows === 0 || rowBlock[0] === undefined) throw new Error('GenerateMask: no UNet call was made');
+    // the batch's rows in order, each a view of the output that holds it (no stacked copy of the whole output)
+    const rowSize = rowBlock[0].size / rowBlock[0].dims[0];
+    const tail = rowBlock[0].dims.slice(1);
+    const blocks = rowBlock.map(
+      (block, r) =>
+        new Tensor([1, ...tail], block.data.subarray(rowIndex[r] * rowSize, (rowIndex[r] + 1) * rowSize)),
+    );
     const { mask } = diffEditMaskFromUnetRowBlocks(blocks, input.guidanceScale, {
       batchSize: 1,
       numMapsPerMask: n,
@@ -404,7 +441,7 @@ export const MASK_PROGRAM = defineProgram<MaskInput, MaskOutput>(
     if (given !== undefined) return { value, transfer: [mask.data.buffer as ArrayBuffer] };
     // the source half's blocks go back for the caller to keep, copied into shared memory: a re-run hands
     // them back to this program without a structured clone (read only here, like every input)
-    const sourceBlocks = blocks.slice(0, sourceBlockCount(half, chunk));
+    const sourceBlocks = computed.slice(0, sourceBlockCount(half, chunk));
     const shared = ctx.sharedFloat32(sourceBlocks.reduce((sum, t) => sum + t.size, 0));
     let offset = 0;
     const sourceRows = sourceBlocks.map((t) => {
@@ -416,6 +453,29 @@ export const MASK_PROGRAM = defineProgram<MaskInput, MaskOutput>(
     return { value: { ...value, sourceRows }, transfer: [mask.data.buffer as ArrayBuffer] };
   },
 );
+
+/** `rows` in consecutive calls of at most `chunk` rows. */
+function rowChunks(rows: readonly number[], chunk: number): number[][] {
+  const out: number[][] = [];
+  for (let a = 0; a < rows.length; a += chunk) out.push(rows.slice(a, a + chunk));
+  return out;
+}
+
+/**
+ * For each target group (groups [s, 2s) of `data`'s 2s rows of `rowLength` values), the first source group
+ * (in [0, s)) with the same bits, or −1.
+ */
+function twinGroups(data: Float32Array, rowLength: number, s: number): number[] {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const same = (a: number, b: number): boolean => {
+    for (let i = 0; i < rowLength; i++) if (bits[a * rowLength + i] !== bits[b * rowLength + i]) return false;
+    return true;
+  };
+  return Array.from({ length: s }, (_, t) => {
+    for (let g = 0; g < s; g++) if (same(s + t, g)) return g;
+    return -1;
+  });
+}
 
 /** How many UNet calls a half of `half` rows takes in chunks of `chunk`. */
 function sourceBlockCount(half: number, chunk: number): number {
