@@ -24,7 +24,7 @@ export interface RuntimeOptions {
   services?: ServiceRegistry;
   /** Byte budget of the output cache (default 1 GiB). */
   cacheBytes?: number;
-  /** Results the output cache keeps per node (default 8; 0: no limit; the CLI's --cache-variants). */
+  /** Results the output cache keeps per node (default 4; 0: no limit; the CLI's --cache-variants). */
   cacheVariants?: number;
   /** Folder relative file params are read from (default: the current directory). */
   inputsDir?: string;

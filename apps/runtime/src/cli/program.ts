@@ -218,7 +218,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--cache-mb <n>', 'intermediate-result cache budget in MiB (default 1024)')
     .option(
       '--cache-variants <n>',
-      'results kept per node: the last N variants (default 8; 0 = only the budget limits)',
+      'results kept per node: the last N variants (default 4; 0 = only the budget limits)',
     )
     .option('--threads <n>', 'onnxruntime intra-op threads per model session (default: one per core)')
     .option('--cors-origin <list>', 'comma-separated origins (http://host:port) whose pages may use the API')

@@ -40,7 +40,7 @@ export function addWorkerCommand(
     .option('--cache-mb <n>', 'intermediate-result cache budget in MiB (default 1024)')
     .option(
       '--cache-variants <n>',
-      'results kept per node: the last N variants (default 8; 0 = only the budget limits)',
+      'results kept per node: the last N variants (default 4; 0 = only the budget limits)',
     )
     .option('--data <dir>', 'where input files fetched from the queue are kept (default: a temporary folder)')
     .option('--id <name>', 'worker id in Redis (default: host name and a random suffix)')

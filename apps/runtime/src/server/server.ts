@@ -49,7 +49,7 @@ export interface ServerOptions {
   corsOrigins?: readonly string[];
   providers?: readonly string[];
   cacheBytes?: number;
-  /** Results the output cache keeps per node (default 8; 0: no limit). */
+  /** Results the output cache keeps per node (default 4; 0: no limit). */
   cacheVariants?: number;
   /** onnxruntime intra-op threads per model session (default: one per core). */
   threads?: number;

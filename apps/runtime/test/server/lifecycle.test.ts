@@ -128,7 +128,7 @@ describe('the DiffEdit prompts workflow through the server', () => {
     const cache = await test.api.get('/api/cache').expect(200);
     expect(cache.body.hits).toBeGreaterThanOrEqual(4);
     expect(cache.body.entries).toBeGreaterThan(0);
-    expect(cache.body.variantsPerNode).toBe(8);
+    expect(cache.body.variantsPerNode).toBe(4);
   });
 
   it('lists both runs newest first, and a subscriber gets the finished state', async () => {

@@ -35,7 +35,7 @@ export interface ExecutorOptions {
   /** A cache to share; otherwise one with `cacheBytes` (default 1 GiB) and `variantsPerNode` is created. */
   cache?: OutputCache;
   cacheBytes?: number;
-  /** Results the created cache keeps per node (default 8; 0: no limit): see OutputCache. */
+  /** Results the created cache keeps per node (default 4; 0: no limit): see OutputCache. */
   variantsPerNode?: number;
   /**
    * Without one, nodes with file/model params are never served from the cache (their inputs could have

@@ -30,8 +30,14 @@ export interface CacheStats {
  */
 export const HELD_ELSEWHERE: unique symbol = Symbol.for('diffedit.heldElsewhere');
 
-/** How many results of one node the cache keeps by default: the latest few variants, not every one. */
-export const DEFAULT_VARIANTS_PER_NODE = 8;
+/**
+ * How many results of one node the cache keeps by default: the latest few variants, not every one. Four, not
+ * eight: each run that changes a prompt evicts one result per node, and an evicted result's buffers wait in
+ * malloc's arenas for the next mark-compact; results kept for eight runs, interleaved with each run's garbage,
+ * left the arenas' high-water mark climbing for ~20 runs (rss_growth_pct 10 % median at 512², 4 % with four;
+ * docs/performance.md, Memory).
+ */
+export const DEFAULT_VARIANTS_PER_NODE = 4;
 
 export interface OutputCacheOptions {
   /**

@@ -103,7 +103,7 @@ describe('OutputCache variants per node', () => {
     expect(cache.keys().sort()).toEqual(['d3', 'd4', 'invert', 'loose1', 'loose2']);
   });
 
-  it('keeps every variant with 0, 8 by default, and refuses a negative or fractional limit', () => {
+  it('keeps every variant with 0, 4 by default, and refuses a negative or fractional limit', () => {
     const unlimited = new OutputCache(1e6, { variantsPerNode: 0 });
     const byDefault = new OutputCache(1e6);
     for (let i = 0; i < 20; i++) {
@@ -111,7 +111,7 @@ describe('OutputCache variants per node', () => {
       byDefault.set(`k${i}`, entry(1), 'Text:target');
     }
     expect(unlimited.stats().entries).toBe(20);
-    expect(byDefault.keys()).toEqual(Array.from({ length: 8 }, (_, i) => `k${i + 12}`));
+    expect(byDefault.keys()).toEqual(Array.from({ length: 4 }, (_, i) => `k${i + 16}`));
     expect(() => new OutputCache(1e6, { variantsPerNode: -1 })).toThrow(RangeError);
     expect(() => new OutputCache(1e6, { variantsPerNode: 1.5 })).toThrow(RangeError);
   });
