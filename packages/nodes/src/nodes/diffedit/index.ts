@@ -36,6 +36,7 @@ export { DENOISE_PROGRAM, INVERT_PROGRAM, MASK_PROGRAM } from './loop-programs.j
 export type { DenoiseInput, InvertInput, MaskInput, TensorData, UnetSetup } from './loop-programs.js';
 export type { PreviewSettings, StepEvent } from './step-reporter.js';
 export { maskForLatents, maskWarnings } from './masked-denoise.js';
+export { modelSchedulerConfig } from './diffusion-setup.js';
 export { T5_CAPTION_INSTRUCTION } from './prompt-t5.js';
 export {
   CaptionBLIPNode,
