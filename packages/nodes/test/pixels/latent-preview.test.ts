@@ -2,16 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import { latentToPreviewBytes, latentToPreviewRgb } from '../../src/pixels/latent-preview.js';
 import { toUint8 } from '../../src/pixels/rgb-image.js';
+import { TEST_PROJECTION } from './preview-projection.js';
 
-const projection = {
-  weights: [
-    [0.3, -0.2, 0.1],
-    [0.05, 0.4, -0.3],
-    [-0.25, 0.1, 0.6],
-    [0.2, 0.2, 0.2],
-  ] as const,
-  bias: [0.1, -0.05, 0.2] as const,
-};
+const projection = TEST_PROJECTION;
 
 /** The preview written the plain way: every output pixel projects its nearest latent pixel. */
 function reference(latent: Float32Array, c: number, h: number, w: number, upscale: number): Float32Array {

@@ -28,6 +28,7 @@ import {
   resizeRgbNearest,
   rgbImageToBinaryMask,
 } from '../../src/pixels/index.js';
+import { TEST_PROJECTION } from './preview-projection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'imaging-'));
 
@@ -195,15 +196,7 @@ describe('grid, masks, conversions, previews', () => {
 
 describe('latentToPreviewBytes', () => {
   it('gives the bytes of toUint8(latentToPreviewRgb), rounding before the upscale', () => {
-    const projection = {
-      weights: [
-        [0.3, -0.2, 0.1],
-        [0.05, 0.4, -0.3],
-        [-0.25, 0.1, 0.6],
-        [0.2, 0.2, 0.2],
-      ] as const,
-      bias: [0.1, -0.05, 0.2] as const,
-    };
+    const projection = TEST_PROJECTION;
     let seed = 7;
     const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 8 - 4;
     const [c, h, w] = [4, 5, 7];
