@@ -11,18 +11,20 @@ const schedstatReader = (): (() => number | undefined) => {
   const fd = openSync('/proc/thread-self/schedstat', 'r');
   process.once('exit', () => closeSync(fd));
   const buffer = Buffer.alloc(64);
-  return () => {
-    const length = readSync(fd, buffer, 0, buffer.length, 0);
-    let ns = 0;
-    let digits = 0;
-    for (; digits < length; digits++) {
-      const c = buffer[digits];
-      if (c < 0x30 || c > 0x39) break;
-      ns = ns * 10 + (c - 0x30);
-    }
-    return digits > 0 ? ns / 1e6 : undefined;
-  };
+  return () => schedstatRuntimeMs(buffer, readSync(fd, buffer, 0, buffer.length, 0));
 };
+
+/** The runtime (ms) in the first `length` bytes of a schedstat file: its first field, in ns; undefined if none. */
+export function schedstatRuntimeMs(bytes: Uint8Array, length: number): number | undefined {
+  let ns = 0;
+  let digits = 0;
+  for (; digits < length; digits++) {
+    const c = bytes[digits];
+    if (c < 0x30 || c > 0x39) break;
+    ns = ns * 10 + (c - 0x30);
+  }
+  return digits > 0 ? ns / 1e6 : undefined;
+}
 const fromSched = (): number | undefined => {
   const sched = readFileSync('/proc/thread-self/sched', 'utf8');
   const match = /^se\.sum_exec_runtime\s*:\s*([\d.]+)/m.exec(sched);

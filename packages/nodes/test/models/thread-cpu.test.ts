@@ -1,45 +1,69 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 
-import { threadCpuMs } from '../../src/models/thread-cpu.js';
+import { schedstatRuntimeMs, threadCpuMs } from '../../src/models/thread-cpu.js';
 
 const linux = existsSync('/proc/thread-self/schedstat');
-/** schedstat's first field as the file gives it (ms). */
-const fileMs = (): number =>
-  Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ', 1)[0]) / 1e6;
 
-describe.runIf(linux)('threadCpuMs', () => {
-  it('reads the calling thread’s schedstat runtime (between two reads of the file)', () => {
-    for (let i = 0; i < 50; i++) {
-      const before = fileMs();
-      const ms = threadCpuMs();
-      const after = fileMs();
-      expect(ms).toBeGreaterThanOrEqual(before);
-      expect(ms).toBeLessThanOrEqual(after);
-    }
+describe('schedstatRuntimeMs', () => {
+  const parse = (text: string, length = text.length): number | undefined =>
+    schedstatRuntimeMs(Buffer.from(text, 'latin1'), length);
+
+  it('reads the first field (ns) as ms, up to the first non-digit or the bytes read', () => {
+    expect(parse('123456789 987 65\n')).toBe(123.456789);
+    expect(parse('0 0 0\n')).toBe(0);
+    // a runtime of days: still exact in a double
+    expect(parse('987654321012345 1 2\n')).toBe(987654321.012345);
+    expect(parse('123456789 987 65\n', 4)).toBe(0.001234);
   });
 
-  it('counts a worker thread’s own CPU, not the thread that started it', async () => {
-    // the worker spins until its own reading has moved 100 ms; the starting thread waits meanwhile
+  it('gives undefined when the file starts with no number', () => {
+    expect(parse('')).toBeUndefined();
+    expect(parse(' 12 3\n')).toBeUndefined();
+    expect(parse('123', 0)).toBeUndefined();
+  });
+});
+
+/** The schedstat file of this process's thread `tid`, as an open descriptor's link shows it. */
+const schedstatOf = (tid: string): string => `/proc/${process.pid}/task/${tid}/schedstat`;
+
+describe.runIf(linux)('threadCpuMs', () => {
+  it('reads the calling thread’s own schedstat, on the main thread and in a worker', async () => {
+    expect(Number.isFinite(threadCpuMs())).toBe(true);
+    // the worker reads its own CPU, then reports its thread id and the files its process has open
     const source = `
+      const { readdirSync, readlinkSync } = require('node:fs');
       const { parentPort, workerData } = require('node:worker_threads');
       import(workerData).then(({ threadCpuMs }) => {
-        const start = threadCpuMs();
-        let x = 0;
-        while (threadCpuMs() - start < 100) for (let i = 0; i < 1e5; i++) x += Math.sqrt(i);
-        parentPort.postMessage({ ms: threadCpuMs() - start, x });
+        const ms = threadCpuMs();
+        const tid = readlinkSync('/proc/thread-self').split('/').pop();
+        const open = readdirSync('/proc/self/fd').flatMap((fd) => {
+          try { return [readlinkSync('/proc/self/fd/' + fd)]; } catch { return []; }
+        });
+        parentPort.postMessage({ ms, tid, open });
       });`;
     const module = new URL('../../dist/models/thread-cpu.js', import.meta.url).href;
-    const mainBefore = threadCpuMs()!;
     const worker = new Worker(source, { eval: true, workerData: module });
-    const { ms } = await new Promise<{ ms: number }>((resolve, reject) => {
+    const reply = await new Promise<{ ms: number; tid: string; open: string[] }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
     await worker.terminate();
-    expect(ms).toBeGreaterThanOrEqual(100);
-    // the starting thread only waited (its own start-up work for the worker is a few ms)
-    expect(threadCpuMs()! - mainBefore).toBeLessThan(ms);
+    expect(Number.isFinite(reply.ms)).toBe(true);
+    const mainTid = readlinkSync('/proc/thread-self').split('/').pop()!;
+    expect(reply.tid).not.toBe(mainTid);
+    // each thread keeps its own file open: the worker's, and this thread's (the vitest worker's)
+    expect(reply.open).toContain(schedstatOf(reply.tid));
+    const open = readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/self/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+    expect(open).toContain(schedstatOf(mainTid));
+    // a thread that ended closed its file
+    expect(open).not.toContain(schedstatOf(reply.tid));
   });
 });
