@@ -2,17 +2,10 @@ import { Tensor } from '@diffedit/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { LatentPreviewer } from '@diffedit/nodes';
+import { TOY_PROJECTION } from '../../packages/nodes/test/pixels/preview-projection.js';
 import { recordingContext } from './node-context.js';
 
-const projection = {
-  weights: [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-    [0, 0, 0],
-  ] as const,
-  bias: [0, 0, 0] as const,
-};
+const projection = TOY_PROJECTION;
 
 afterEach(() => vi.restoreAllMocks());
 

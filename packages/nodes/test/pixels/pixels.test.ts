@@ -28,7 +28,7 @@ import {
   resizeRgbNearest,
   rgbImageToBinaryMask,
 } from '../../src/pixels/index.js';
-import { TEST_PROJECTION } from './preview-projection.js';
+import { TEST_PROJECTION, TOY_PROJECTION } from './preview-projection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'imaging-'));
 
@@ -178,15 +178,7 @@ describe('grid, masks, conversions, previews', () => {
   it('previews toy latents as their colour', () => {
     // 4 channels, 1×2: pixel 0 red, pixel 1 blue
     const latent = [1, -1, -1, -1, -1, 1, 0, 0];
-    const toy = {
-      weights: [
-        [1, 0, 0],
-        [0, 1, 0],
-        [0, 0, 1],
-        [0, 0, 0],
-      ] as const,
-      bias: [0, 0, 0] as const,
-    };
+    const toy = TOY_PROJECTION;
     const rgb = latentToPreviewRgb(latent, 4, 1, 2, toy, 2);
     expect([rgb.width, rgb.height]).toEqual([4, 2]);
     expect(Array.from(rgb.data.subarray(0, 3))).toEqual([1, 0, 0]);

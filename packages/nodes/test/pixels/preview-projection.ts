@@ -8,3 +8,14 @@ export const TEST_PROJECTION = {
   ] as const,
   bias: [0.1, -0.05, 0.2] as const,
 };
+
+/** The toy pack's projection: latent channels 0–2 are R, G and B (as VAEEncode fits it on toy latents). */
+export const TOY_PROJECTION = {
+  weights: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+    [0, 0, 0],
+  ] as const,
+  bias: [0, 0, 0] as const,
+};

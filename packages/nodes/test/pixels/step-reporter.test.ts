@@ -3,17 +3,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { StepReporter } from '../../src/nodes/diffedit/step-reporter.js';
 import type { StepEvent } from '../../src/nodes/diffedit/step-reporter.js';
+import { TOY_PROJECTION } from './preview-projection.js';
 
 const latent = Tensor.full([1, 4, 2, 2], 0.5);
-const projection = {
-  weights: [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-    [0, 0, 0],
-  ],
-  bias: [0, 0, 0],
-} as const;
+const projection = TOY_PROJECTION;
 
 /** Reports `total` steps at the given times (ms since the start); returns what was emitted, as [step, preview?]. */
 function reported(reporter: (emit: (e: StepEvent) => void) => StepReporter, times: number[]): string[] {
