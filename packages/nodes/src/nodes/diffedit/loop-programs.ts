@@ -28,6 +28,7 @@ import { defineProgram } from '../../models/program.js';
 import type { ProgramContext } from '../../models/program.js';
 import { programUnet, UnetFeedCache } from '../../models/unet-call.js';
 import { ownedBuffers } from '../../models/worker-protocol.js';
+import { sameBits } from './mask-source-memo.js';
 import type { UnetIo } from '../../models/unet-call.js';
 import { StepReporter } from './step-reporter.js';
 import type { PreviewSettings, StepEvent } from './step-reporter.js';
@@ -368,10 +369,11 @@ export const MASK_PROGRAM = defineProgram<MaskInput, MaskOutput>(
     }
     // the source half and the target's own rows are chunked separately (a half has the same bits whenever
     // it runs in the same calls: what lets a remembered source half stand in for a fresh one)
-    const calls = [
-      ...rowChunks(given === undefined ? Array.from({ length: half }, (_, r) => r) : [], chunk),
-      ...rowChunks(targetRows, chunk),
-    ];
+    const sourceCalls = rowChunks(
+      given === undefined ? Array.from({ length: half }, (_, r) => r) : [],
+      chunk,
+    );
+    const calls = [...sourceCalls, ...rowChunks(targetRows, chunk)];
     // one pair of row buffers for every call (shorter calls use their first rows): the UNet reads them
     // during its call only
     const width = Math.max(0, ...calls.map((c) => c.length));
@@ -380,13 +382,9 @@ export const MASK_PROGRAM = defineProgram<MaskInput, MaskOutput>(
     // every row of the batch as the block that holds it and its index there
     const rowBlock: Tensor[] = new Array<Tensor>(rows);
     const rowIndex: number[] = new Array<number>(rows);
-    const place = (block: Tensor, first: number): void => {
-      for (let k = 0; k < block.dims[0]; k++) [rowBlock[first + k], rowIndex[first + k]] = [block, k];
-    };
     let placed = 0;
     for (const block of given ?? []) {
-      place(block, placed);
-      placed += block.dims[0];
+      for (let k = 0; k < block.dims[0]; k++, placed++) [rowBlock[placed], rowIndex[placed]] = [block, k];
     }
     const computed: Tensor[] = [];
     for (const [i, call] of calls.entries()) {
@@ -444,7 +442,7 @@ export const MASK_PROGRAM = defineProgram<MaskInput, MaskOutput>(
     if (given !== undefined) return { value, transfer: [mask.data.buffer as ArrayBuffer] };
     // the source half's blocks go back for the caller to keep, copied into shared memory: a re-run hands
     // them back to this program without a structured clone (read only here, like every input)
-    const sourceBlocks = computed.slice(0, sourceBlockCount(half, chunk));
+    const sourceBlocks = computed.slice(0, sourceCalls.length);
     const shared = ctx.sharedFloat32(sourceBlocks.reduce((sum, t) => sum + t.size, 0));
     let offset = 0;
     const sourceRows = sourceBlocks.map((t) => {
@@ -469,20 +467,11 @@ function rowChunks(rows: readonly number[], chunk: number): number[][] {
  * (in [0, s)) with the same bits, or −1.
  */
 function twinGroups(data: Float32Array, rowLength: number, s: number): number[] {
-  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
-  const same = (a: number, b: number): boolean => {
-    for (let i = 0; i < rowLength; i++) if (bits[a * rowLength + i] !== bits[b * rowLength + i]) return false;
-    return true;
-  };
+  const group = (g: number): Float32Array => data.subarray(g * rowLength, (g + 1) * rowLength);
   return Array.from({ length: s }, (_, t) => {
-    for (let g = 0; g < s; g++) if (same(s + t, g)) return g;
+    for (let g = 0; g < s; g++) if (sameBits(group(s + t), group(g))) return g;
     return -1;
   });
-}
-
-/** How many UNet calls a half of `half` rows takes in chunks of `chunk`. */
-function sourceBlockCount(half: number, chunk: number): number {
-  return Math.ceil(half / chunk);
 }
 
 /**

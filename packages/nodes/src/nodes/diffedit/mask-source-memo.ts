@@ -53,7 +53,7 @@ function sameKey(a: SourceHalfKey, b: SourceHalfKey): boolean {
 }
 
 /** Bit for bit (NaN equal to the same NaN, −0 not equal to 0). */
-function sameBits(a: Float32Array, b: Float32Array): boolean {
+export function sameBits(a: Float32Array, b: Float32Array): boolean {
   if (a.length !== b.length) return false;
   const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
   const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
