@@ -364,7 +364,7 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         sessionCalls: callsByComponent(calls),
         rerunTargetPromptMedianMs: round3(median(reruns)),
         rerunTargetPromptRatio: round3(median(reruns) / wall),
-        // the re-runs' own model time and calls (GenerateMask's source half is remembered: 20 of its 40 rows)
+        // the re-runs' own model time and calls (GenerateMask computes only the target's own 10 of its 40 rows)
         rerunTargetPromptSessionRunMedianMs: round3(median(rerunSessionMs)),
         rerunTargetPromptSessionCalls: median(rerunCalls),
         loadAverage: { before: loadBefore, after: loadAverage() },
