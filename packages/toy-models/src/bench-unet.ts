@@ -4,10 +4,11 @@ import { TEXT_EMBEDDING } from './toy-text-encoder.js';
 
 /**
  * Channel widths of the bench UNet's three levels (latent, ½, ¼ resolution). SD's are 320/640/1280/1280 at
- * 64² latents; these keep its shape (conv blocks down and up, skips, cross-attention on the text embedding) at a
- * cost of tens of ms per batch-2 call on a 256² image's 32² latent on two cores.
+ * 64² latents; these keep its shape (conv blocks down and up, skips, cross-attention on the text embedding) at
+ * the cost issue 12 asks of it, tens of ms per call: a batch-2 call on a 256² image's 32² latent takes ~21 ms
+ * on two onnxruntime threads of the 2-core dev VM (32/64/128 took 4.7 ms, too light to stand for a model).
  */
-export const BENCH_UNET_CHANNELS = [32, 64, 128] as const;
+export const BENCH_UNET_CHANNELS = [64, 128, 256] as const;
 
 /**
  * A UNet for timing only: optimum's SD UNet layout (`sample` [B,4,h,w], `timestep` int64 [B],
