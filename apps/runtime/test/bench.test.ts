@@ -182,11 +182,12 @@ describe('headline figures', () => {
     const figures = headlineFigures([
       result('workflow-cold', { modelCalls: { textEncoder: 3, unet: 83, vaeEncoder: 1, vaeDecoder: 1 } }),
       result('workflow-cached', {}, [4, 2, 9]),
-      result('overhead-bench-unet', { overheadRatio: 1.05, rerunTargetPromptRatio: 0.52 }),
+      result('overhead-bench-unet', { overheadRatio: 1.05, overheadMsPaired: 61.5, rerunTargetPromptRatio: 0.52 }),
       result('overhead-toy', { overheadRatio: 2.5, mainThreadBusyMedianMs: 120 }),
     ]);
     expect(figures).toEqual({
       overhead_ratio: 1.05,
+      overhead_ms: 61.5,
       overhead_ratio_toy: 2.5,
       non_model_ms_warm: 120,
       unet_calls: 83,

@@ -122,6 +122,8 @@ export function buildBenchReport(
 export interface HeadlineFigures {
   /** workflow wall ÷ Σ session.run of the same calls replayed (bench UNet, 256²) */
   overhead_ratio: number | null;
+  /** the runtime's own ms a run behind overhead_ratio: the median over pairs of workflow wall − replay */
+  overhead_ms: number | null;
   /** the same on the toy models (512²) */
   overhead_ratio_toy: number | null;
   /** main-thread CPU ms of a warm run (toy, 512²; Linux, from /proc) — else its busy time (event-loop utilisation) */
@@ -155,6 +157,7 @@ export function headlineFigures(results: readonly BenchResult[]): HeadlineFigure
   const cached = results.find((r) => r.name === 'workflow-cached');
   return {
     overhead_ratio: num(bench?.overheadRatio),
+    overhead_ms: num(bench?.overheadMsPaired),
     overhead_ratio_toy: num(toy?.overheadRatio),
     // main-thread CPU where the OS reports it per thread (Linux), else its busy time
     non_model_ms_warm: num(toy?.mainThreadCpuMedianMs) ?? num(toy?.mainThreadBusyMedianMs),

@@ -326,6 +326,8 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
           min: round3(paired.min),
           max: round3(paired.max),
         },
+        // the runtime's own time a run, in ms: each run's wall less the replay right after it (median)
+        overheadMsPaired: round3(median(runs.map((r, i) => r.wallMs - replay[i]))),
         overheadRatioOfMinima: round3(Math.min(...runs.map((r) => r.wallMs)) / Math.min(...replay)),
         // CPU time of the whole process (all threads) per run ÷ per replay pass: the work the runtime adds,
         // hardly moved by other processes taking the cores (onnxruntime's threads do not spin by default)
