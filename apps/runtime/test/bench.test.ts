@@ -182,7 +182,11 @@ describe('headline figures', () => {
     const figures = headlineFigures([
       result('workflow-cold', { modelCalls: { textEncoder: 3, unet: 83, vaeEncoder: 1, vaeDecoder: 1 } }),
       result('workflow-cached', {}, [4, 2, 9]),
-      result('overhead-bench-unet', { overheadRatio: 1.05, overheadMsPaired: 61.5, rerunTargetPromptRatio: 0.52 }),
+      result('overhead-bench-unet', {
+        overheadRatio: 1.05,
+        overheadMsPaired: 61.5,
+        rerunTargetPromptRatio: 0.52,
+      }),
       result('overhead-toy', { overheadRatio: 2.5, mainThreadBusyMedianMs: 120 }),
     ]);
     expect(figures).toEqual({
