@@ -35,6 +35,18 @@ describe('classifier-free guidance, batch [negative; positive]', () => {
     const e = guidanceEmbeddings(Tensor.from([1, 1], [-1]), Tensor.from([1, 1], [1]));
     expect(Array.from(e.data)).toEqual([-1, 1]);
   });
+  it('[x; x] into a reused buffer: refilled in place every step; a buffer of another shape is refused', () => {
+    const buffer = new Tensor([2, 2, 2]);
+    const x = Tensor.from([1, 2, 2], [1, 2, 3, 4]);
+    expect(duplicateForGuidance(x, buffer)).toBe(buffer);
+    expect(Array.from(buffer.data)).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
+    const next = Tensor.from([1, 2, 2], [-1, 0.5, -0, 7]);
+    duplicateForGuidance(next, buffer);
+    expect(Array.from(buffer.data)).toEqual([-1, 0.5, -0, 7, -1, 0.5, -0, 7]);
+    // the same size under other dims is not [x; x]
+    expect(() => duplicateForGuidance(x, new Tensor([2, 4, 1]))).toThrow(RangeError);
+    expect(() => duplicateForGuidance(x, new Tensor([4, 2]))).toThrow(RangeError);
+  });
 });
 
 describe('masked denoise plan (spec §7, P6, §13.5)', () => {

@@ -39,11 +39,12 @@ export interface HostedProgram {
 
 /**
  * Least time between two skippable program events (progress without a preview) sent to another thread: each is
- * a message, a main-thread wake-up (60–80 µs measured) and, on a machine whose cores onnxruntime keeps busy,
- * often a preemption of the loop's own thread right after it (the woken main thread takes its core). Ten a
- * second is as often as a progress bar needs (the executor would pass at most one per 50 ms).
+ * a message (~45 µs of the loop's thread in a run), a cold main-thread wake-up (~200 µs of its CPU, measured on
+ * the bench UNet) and, on a machine whose cores onnxruntime keeps busy, a preemption of onnxruntime or of the
+ * loop's thread. Four a second is enough for a progress bar; previews (every 400 ms) come with events of their
+ * own, and the last step is always reported.
  */
-const CROSS_THREAD_EVENT_INTERVAL_MS = 100;
+const CROSS_THREAD_EVENT_INTERVAL_MS = 250;
 
 /** Runs the program; resolves with its result and the calls not yet delivered. */
 export async function hostProgram(

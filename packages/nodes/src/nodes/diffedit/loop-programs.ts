@@ -265,7 +265,11 @@ export const DENOISE_PROGRAM = defineProgram<DenoiseInput, Float32Array>(
     scheduler.setTimesteps(input.numInferenceSteps);
     const stepMajor = tensorOf(input.stepMajor);
     const [, , c, h, w] = stepMajor.dims;
-    const background = (i: number): Tensor => batchView(stepMajor, i).reshape([1, c, h, w]);
+    const latentDims = [1, c, h, w];
+    const latentSize = c * h * w;
+    // step i's background: a view of the stored latents (one Tensor, not a batch view then its reshape)
+    const background = (i: number): Tensor =>
+      new Tensor(latentDims, stepMajor.data.subarray(i * latentSize, (i + 1) * latentSize));
     const mask = tensorOf(input.mask);
     // x is updated in place and x̂0 reuses one buffer: the loop allocates only what the UNet call needs
     const x = background(0).clone();
