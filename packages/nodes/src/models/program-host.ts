@@ -39,10 +39,11 @@ export interface HostedProgram {
 
 /**
  * Least time between two skippable program events (progress without a preview) sent to another thread: each is
- * a message and a main-thread wake-up (60–80 µs measured), and the executor sends node:progress at most every
- * 50 ms anyway.
+ * a message, a main-thread wake-up (60–80 µs measured) and, on a machine whose cores onnxruntime keeps busy,
+ * often a preemption of the loop's own thread right after it (the woken main thread takes its core). Ten a
+ * second is as often as a progress bar needs (the executor would pass at most one per 50 ms).
  */
-const CROSS_THREAD_EVENT_INTERVAL_MS = 40;
+const CROSS_THREAD_EVENT_INTERVAL_MS = 100;
 
 /** Runs the program; resolves with its result and the calls not yet delivered. */
 export async function hostProgram(
@@ -93,12 +94,14 @@ export async function hostProgram(
           error instanceof Error ? error.name : 'Error',
         );
       }
-      calls.push({
-        role,
-        ms,
-        ...(copy === undefined ? {} : { feeds: copy }),
-        ...(outputs === undefined ? {} : { outputs: [...outputs] }),
-      });
+      // a plain literal in the common case (no feeds recorded): no spread per call
+      const call: ProgramCall =
+        copy === undefined
+          ? outputs === undefined
+            ? { role, ms }
+            : { role, ms, outputs: [...outputs] }
+          : { role, ms, feeds: copy, ...(outputs === undefined ? {} : { outputs: [...outputs] }) };
+      calls.push(call);
       return out;
     },
     emit(event, transfer = []) {

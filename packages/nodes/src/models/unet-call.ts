@@ -50,27 +50,61 @@ export function unetFeeds(
 }
 
 /**
+ * Timestep tensors of loop calls by layout and value, shared by every loop on this thread: a WireTensor never
+ * changes, so one made for a timestep serves every later run too (and so does the onnxruntime tensor that
+ * runOrtSession keeps for it), instead of a BigInt64Array and an onnxruntime tensor per call. Bounded: a
+ * thread sees a few hundred distinct timesteps at most; past the bound the map starts over.
+ */
+const sharedTimesteps = new Map<string, WireTensor>();
+const SHARED_TIMESTEPS_MAX = 4096;
+
+function sharedTimestep(io: UnetIo, steps: readonly number[], key: string): WireTensor {
+  let timestep = sharedTimesteps.get(key);
+  if (timestep === undefined) {
+    timestep = timestepFeed(io.stepSpec, steps, io.folder, UNET_FILE);
+    if (sharedTimesteps.size >= SHARED_TIMESTEPS_MAX) sharedTimesteps.clear();
+    sharedTimesteps.set(key, timestep);
+  }
+  return timestep;
+}
+
+/**
  * The wire tensors of a loop's UNet calls that stay the same from step to step, made once: the feed of a float32
  * input array the loop reuses (its embeddings, the [x; x] buffer it refills every step) and one timestep tensor
- * per timestep. onnxruntime reads the arrays when it runs, so the same WireTensor stays right while its array
- * lives; runOrtSession then reuses its onnxruntime tensor too (see ort-session.ts). Arrays of another float type
- * are converted (copied) per call, as unetFeeds does.
+ * per timestep (shared with the thread's other loops, see sharedTimesteps). onnxruntime reads the arrays when it
+ * runs, so the same WireTensor stays right while its array lives; runOrtSession then reuses its onnxruntime
+ * tensor too (see ort-session.ts). Arrays of another float type are converted (copied) per call, as unetFeeds
+ * does.
  */
 export class UnetFeedCache {
   private readonly floats = new WeakMap<Float32Array, WireTensor>();
-  private readonly steps = new Map<string, WireTensor>();
+  /** what a timestep's key starts with: the input's declared layout (the tensor depends on nothing else) */
+  private readonly layout: string;
 
-  constructor(private readonly io: UnetIo) {}
+  constructor(private readonly io: UnetIo) {
+    const spec = io.stepSpec;
+    const layout = `${spec.type}|${spec.shape.map((d) => (typeof d === 'number' ? d : '?')).join(',')}|`;
+    this.layout = layout;
+  }
 
   /** unetFeeds(io, x, steps, h, false, false) with the wire tensors made once where they can be. */
   feeds(x: Tensor, steps: readonly number[], h: Tensor): WireFeeds {
+    const same = steps.every((s) => s === steps[0]);
+    const key = `${this.layout}${same ? `${steps.length}×${steps[0]}` : steps.join(',')}`;
+    return this.withTimestep(x, sharedTimestep(this.io, steps, key), h);
+  }
+
+  /** feeds(x, [timestep, …] (one per row of x), h), without the per-call array of timesteps. */
+  feedsAt(x: Tensor, timestep: number, h: Tensor): WireFeeds {
+    const rows = x.dims[0];
+    const key = `${this.layout}${rows}×${timestep}`;
+    let shared = sharedTimesteps.get(key);
+    if (shared === undefined) shared = sharedTimestep(this.io, new Array<number>(rows).fill(timestep), key);
+    return this.withTimestep(x, shared, h);
+  }
+
+  private withTimestep(x: Tensor, timestep: WireTensor, h: Tensor): WireFeeds {
     const io = this.io;
-    const key = steps.every((s) => s === steps[0]) ? `${steps.length}×${steps[0]}` : steps.join(',');
-    let timestep = this.steps.get(key);
-    if (timestep === undefined) {
-      timestep = timestepFeed(io.stepSpec, steps, io.folder, UNET_FILE);
-      this.steps.set(key, timestep);
-    }
     return {
       sample: this.float(io.sampleType, x),
       timestep,
@@ -108,8 +142,8 @@ export async function programUnet(
 ): Promise<Tensor> {
   const rows = sample.dims[0];
   return runRowChunks(ctx, 'unet', io.outName, rows, maxBatch, (start, end) => {
+    if (cache !== undefined && start === 0 && end === rows) return cache.feedsAt(sample, timestep, hidden);
     const steps = new Array<number>(end - start).fill(timestep);
-    if (cache !== undefined && start === 0 && end === rows) return cache.feeds(sample, steps, hidden);
     return unetFeeds(io, sliceRows(sample, start, end), steps, sliceRows(hidden, start, end), false, false);
   });
 }

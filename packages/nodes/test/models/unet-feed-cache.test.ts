@@ -55,4 +55,29 @@ describe('UnetFeedCache', () => {
     expect(Array.from(second.sample.data as Uint16Array)).toEqual(new Array(16).fill(0x3c00));
     expect(second).toEqual(unetFeeds(io('float16'), x, [1], h, false, false));
   });
+
+  it('shares one timestep tensor per layout and value between the loops of a thread (feedsAt)', () => {
+    const x = new Tensor([2, 4, 2, 2]);
+    const h = new Tensor([2, 3, 5]);
+    const first = new UnetFeedCache(io('float32')).feedsAt(x, 981, h);
+    expect(first).toEqual(unetFeeds(io('float32'), x, [981, 981], h, false, false));
+    // a later loop (another cache, other arrays) gets the same timestep tensor, and so its onnxruntime tensor
+    const later = new UnetFeedCache(io('float32'));
+    const y = new Tensor([2, 4, 2, 2]);
+    const again = later.feedsAt(y, 981, h);
+    expect(again.timestep).toBe(first.timestep);
+    expect(toOrtFeeds(again).timestep).toBe(toOrtFeeds(first).timestep);
+    expect(again.sample.data).toBe(y.data);
+    expect(later.feeds(y, [981, 981], h).timestep).toBe(first.timestep);
+    // one row, another value: tensors of their own
+    const one = later.feedsAt(new Tensor([1, 4, 2, 2]), 981, new Tensor([1, 3, 5]));
+    expect(Array.from(one.timestep.data as BigInt64Array)).toEqual([981n]);
+    expect(Array.from(later.feedsAt(y, 1, h).timestep.data as BigInt64Array)).toEqual([1n, 1n]);
+    // another declared layout of the timestep (one shared float value): its own tensor, as timestepFeed makes it
+    const shared: UnetIo = { ...io('float32'), stepSpec: { name: 'timestep', type: 'float32', shape: [1] } };
+    const sharedFeeds = new UnetFeedCache(shared).feedsAt(x, 981, h);
+    expect(sharedFeeds.timestep).not.toBe(first.timestep);
+    expect(sharedFeeds.timestep).toEqual(unetFeeds(shared, x, [981, 981], h, false, false).timestep);
+    expect(sharedFeeds.timestep.dims).toEqual([1]);
+  });
 });
