@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 import type { ParamFingerprinter } from '@diffedit/core';
@@ -23,7 +22,8 @@ export function createFsFingerprinter(options: FsFingerprinterOptions): ParamFin
   const contentHashes = new Map<string, { size: number; mtimeMs: number; hash: string }>();
 
   const hashFile = async (path: string, signal: AbortSignal): Promise<string> => {
-    const info = await stat(path);
+    // synchronous, like describeTree's: one stat, and an unchanged file is not read again
+    const info = statSync(path);
     if (!info.isFile()) throw new Error(`${path} is not a file`);
     const known = contentHashes.get(path);
     if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return known.hash;
