@@ -1,7 +1,7 @@
 import { Tensor } from '@diffedit/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { LatentPreviewer } from '@diffedit/nodes';
+import { LatentPreviewer, ProgressRelay } from '@diffedit/nodes';
 import { TOY_PROJECTION } from '../../packages/nodes/test/pixels/preview-projection.js';
 import { recordingContext } from './node-context.js';
 
@@ -37,5 +37,57 @@ describe('LatentPreviewer', () => {
       [2, undefined],
       [3, undefined],
     ]);
+  });
+});
+
+describe('ProgressRelay', () => {
+  it("aborts the loop's signal with the run's cancellation, during the loop only", async () => {
+    const run = new AbortController();
+    const { ctx } = recordingContext(run.signal);
+    const relay = new ProgressRelay(ctx);
+    const reason = new Error('cancelled by the user');
+    const seen = await relay
+      .around(
+        (loopSignal) =>
+          new Promise<never>((_resolve, reject) => {
+            loopSignal.addEventListener('abort', () => reject(loopSignal.reason), { once: true });
+            run.abort(reason);
+          }),
+      )
+      .catch((error: unknown) => error);
+    expect(seen).toBe(reason);
+    expect(relay.signal.reason).toBe(reason);
+    // once its loop is over, a relay no longer follows the run's signal
+    const after = new AbortController();
+    const done = new ProgressRelay(recordingContext(after.signal).ctx);
+    expect(await done.around(async (loopSignal) => loopSignal.aborted)).toBe(false);
+    after.abort(new Error('later'));
+    expect(done.signal.aborted).toBe(false);
+  });
+
+  it('starts aborted when the run already is, and aborts with what ctx.progress threw', async () => {
+    const run = new AbortController();
+    run.abort(new Error('before'));
+    const early = new ProgressRelay(recordingContext(run.signal).ctx);
+    expect(early.signal.aborted).toBe(true);
+    expect((early.signal.reason as Error).message).toBe('before');
+
+    const failure = new Error('progress refused');
+    const { ctx } = recordingContext();
+    const relay = new ProgressRelay({
+      ...ctx,
+      progress: () => {
+        throw failure;
+      },
+    });
+    const outcome = await relay
+      .around(async (loopSignal) => {
+        relay.onEvent({ step: 1, total: 2 });
+        await relay.settled().catch(() => undefined);
+        return loopSignal.aborted;
+      })
+      .catch((error: unknown) => error);
+    expect(outcome).toBe(failure);
+    expect(relay.signal.reason).toBe(failure);
   });
 });

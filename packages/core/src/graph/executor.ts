@@ -18,6 +18,7 @@ import { convertSocketValue, resolveSocketConnection } from './sockets.js';
 import { upstreamOf } from './topology.js';
 import { validateWorkflow } from './validate.js';
 import type { ValidWorkflow } from './validate.js';
+import { ValidationMemo } from './validation-memo.js';
 
 /**
  * Fingerprint of what a file/model param points at (content hash of a file, sizes + mtimes of a model
@@ -133,6 +134,7 @@ export class Executor {
   private readonly fingerprintParam: ParamFingerprinter | undefined;
   private readonly progressIntervalMs: number;
   private readonly now: () => number;
+  private readonly memo = new ValidationMemo();
 
   constructor(options: ExecutorOptions) {
     this.progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
@@ -189,7 +191,9 @@ export class Executor {
     };
     const base = (): { runId: string; time: number } => ({ runId, time: Date.now() });
 
-    const validation = validateWorkflow(document, this.catalog, { targets: options.targets });
+    const validation = this.memo.validate(document, options.targets, () =>
+      validateWorkflow(document, this.catalog, { targets: options.targets }),
+    );
     if (!validation.ok) {
       const error: RunError = {
         nodeId: null,
@@ -284,7 +288,9 @@ export class Executor {
       if (signal.aborted) return cancel(null);
       return fail(caught instanceof FingerprintError ? caught.runError : toRunError(caught, null, undefined));
     }
-    const allKeys = computeCacheKeys(workflow, this.catalog, fingerprints, validation.document);
+    const allKeys = this.memo.keys(validation, fingerprints, () =>
+      computeCacheKeys(workflow, this.catalog, fingerprints, validation.document),
+    );
     const keys = new Map([...allKeys].filter(([id]) => needed.has(id)));
 
     const cachedResults = new Map<string, CachedNodeResult>();

@@ -10,6 +10,7 @@ export * from './catalog.js';
 export * from './catalog-json.js';
 export * from './topology.js';
 export * from './validate.js';
+export * from './validation-memo.js';
 export * from './cache-keys.js';
 export * from './canvas-keys.js';
 export * from './plan.js';

@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 
 import sharp from 'sharp';
 
@@ -42,20 +42,50 @@ export async function encodeRgbBytesPng(
 }
 
 /**
- * zlib level of latent previews: level 1 takes libvips ~0.17 ms for a 128² preview where sharp's default (6)
- * takes ~0.45, for a file about twice as large (~5 KB instead of ~3 KB) that only travels to the editor. Saved
- * files keep the default (their bytes must not change).
+ * zlib level of latent previews: level 1 is several times faster than the default (6) for a file about twice
+ * as large (~5 KB instead of ~3 KB for a 128² preview) that only travels to the editor. Saved files keep
+ * sharp's encoder (their bytes must not change).
  */
 const PREVIEW_COMPRESSION_LEVEL = 1;
 
-/** Encodes 8-bit HWC RGB bytes as a PNG quickly (a progress preview: shown, never saved). */
-export async function encodePreviewPng(bytes: Uint8Array, width: number, height: number): Promise<Buffer> {
-  // wrapped, not copied, for sharp
-  return sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
-    raw: { width, height, channels: 3 },
-  })
-    .png({ compressionLevel: PREVIEW_COMPRESSION_LEVEL })
-    .toBuffer();
+/**
+ * Encodes 8-bit HWC RGB bytes as a PNG quickly (a progress preview: shown, never saved). Written here rather
+ * than by sharp: for a 128² preview, sharp's call and its hop through libvips' thread pool cost ~1 ms of wall
+ * and ~0.4 ms of main-thread CPU, where one zlib pass over rows without a filter costs ~0.1 ms.
+ */
+export function encodePreviewPng(bytes: Uint8Array, width: number, height: number): Buffer {
+  const row = width * 3;
+  if (!(width > 0 && height > 0) || bytes.length !== row * height) {
+    throw new RangeError(`encodePreviewPng: ${bytes.length} bytes for ${width}×${height} RGB`);
+  }
+  // each scanline: filter type 0 (none), then its bytes
+  const raw = Buffer.allocUnsafe((row + 1) * height);
+  for (let y = 0; y < height; y++) {
+    raw[y * (row + 1)] = 0;
+    raw.set(bytes.subarray(y * row, (y + 1) * row), y * (row + 1) + 1);
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // colour type: RGB
+  // compression, filter method and interlace: 0
+  return Buffer.concat([
+    SIGNATURE,
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(raw, { level: PREVIEW_COMPRESSION_LEVEL })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** One PNG chunk: length, type, data, CRC of type and data. */
+function pngChunk(type: string, data: Uint8Array): Buffer {
+  const chunk = Buffer.allocUnsafe(12 + data.length);
+  chunk.writeUInt32BE(data.length, 0);
+  chunk.write(type, 4, 'latin1');
+  chunk.set(data, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)) >>> 0, 8 + data.length);
+  return chunk;
 }
 
 /**

@@ -117,10 +117,30 @@ describe('PNG text chunks', () => {
     const [width, height] = [24, 16];
     const rgb = new Uint8Array(3 * width * height);
     for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 53 + (i >> 5)) & 255;
-    const preview = await encodePreviewPng(rgb, width, height);
+    const preview = encodePreviewPng(rgb, width, height);
     const { data, info } = await sharp(preview).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height, info.channels]).toEqual([width, height, 3]);
     expect(Buffer.compare(data, Buffer.from(rgb))).toBe(0);
+  });
+
+  it('encodes previews of any size that PNG decoders read back exactly, and refuses a wrong length', async () => {
+    for (const [width, height] of [
+      [1, 1],
+      [1, 7],
+      [128, 128],
+      [200, 3],
+    ]) {
+      const rgb = new Uint8Array(3 * width * height);
+      for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 31 + (i >> 7) * 5) & 255;
+      const preview = encodePreviewPng(rgb, width, height);
+      // zlib checks the stream, libvips the chunks' CRCs
+      const { data, info } = await sharp(preview).raw().toBuffer({ resolveWithObject: true });
+      expect([info.width, info.height, info.channels]).toEqual([width, height, 3]);
+      expect(Buffer.compare(data, Buffer.from(rgb))).toBe(0);
+      expect(readPngTextChunks(preview)).toEqual({});
+    }
+    expect(() => encodePreviewPng(new Uint8Array(11), 2, 2)).toThrow(RangeError);
+    expect(() => encodePreviewPng(new Uint8Array(0), 0, 0)).toThrow(RangeError);
   });
 
   it('without texts is the PNG file sharp writes, byte for byte', async () => {
