@@ -105,14 +105,14 @@ describe('Executor with an unchanged document', () => {
     expect(startKeys(second.events)).toEqual(startKeys(first.events));
     expect(second.ids('node:cached')).toEqual(['sink']);
     // the same object edited between runs: a new key for x and what follows, the new value out
-    (doc.nodes[0] as { params: { value: number } }).params.value = 4;
+    doc.nodes[0].params = { value: 4 };
     const third = eventLog();
     const edited = await executor.run(doc, { onEvent: third.onEvent });
     expect(third.ids('node:start')).toEqual(['x', 'sink']);
     expect(startKeys(third.events).x).not.toBe(startKeys(first.events).x);
     expect(edited.outputs.x.value).toBe(4);
     // and an edit that makes it invalid fails validation, as without the memo
-    (doc.nodes[0] as { params: { value: number } }).params.value = 5000;
+    doc.nodes[0].params = { value: 5000 };
     expect((await executor.run(doc)).status).toBe('invalid');
     expect(runs.get('x')).toBe(2);
   });
