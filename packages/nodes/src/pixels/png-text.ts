@@ -114,7 +114,7 @@ export async function encodePlanarRgbBytesPng(
 
 /** Adds tEXt chunks to an existing PNG file's bytes (the file itself when there are none to add). */
 export function insertTextChunks(png: Buffer, texts: Record<string, string>): Buffer {
-  // a preview has no texts: parsing and copying it gave the same bytes for ~0.15 ms of main-thread CPU
+  // nothing to add: parsing and copying the file gave the same bytes for ~0.15 ms of main-thread CPU
   if (Object.keys(texts).length === 0) return png;
   const chunks = parseChunks(png);
   const iend = chunks.findIndex((c) => c.type === 'IEND');
@@ -177,11 +177,8 @@ function textChunk(keyword: string, text: string): Buffer {
     throw new Error(`invalid PNG text keyword "${keyword}" (1–79 Latin-1 characters, no edge spaces)`);
   }
   if (NOT_LATIN1.test(text)) throw new Error(`PNG text "${keyword}" is not Latin-1; use asciiJson()`);
-  const body = Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0]), Buffer.from(text, 'latin1')]);
-  const typeAndBody = Buffer.concat([Buffer.from('tEXt', 'latin1'), body]);
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(body.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typeAndBody) >>> 0);
-  return Buffer.concat([head, typeAndBody, crc]);
+  return pngChunk(
+    'tEXt',
+    Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0]), Buffer.from(text, 'latin1')]),
+  );
 }
