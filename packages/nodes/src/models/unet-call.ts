@@ -58,13 +58,11 @@ export function unetFeeds(
 const sharedTimesteps = new Map<string, WireTensor>();
 const SHARED_TIMESTEPS_MAX = 4096;
 
-function sharedTimestep(io: UnetIo, steps: readonly number[], key: string): WireTensor {
-  let timestep = sharedTimesteps.get(key);
-  if (timestep === undefined) {
-    timestep = timestepFeed(io.stepSpec, steps, io.folder, UNET_FILE);
-    if (sharedTimesteps.size >= SHARED_TIMESTEPS_MAX) sharedTimesteps.clear();
-    sharedTimesteps.set(key, timestep);
-  }
+/** Makes the timestep tensor of `steps` and keeps it under `key` (callers look it up first). */
+function shareTimestep(io: UnetIo, steps: readonly number[], key: string): WireTensor {
+  const timestep = timestepFeed(io.stepSpec, steps, io.folder, UNET_FILE);
+  if (sharedTimesteps.size >= SHARED_TIMESTEPS_MAX) sharedTimesteps.clear();
+  sharedTimesteps.set(key, timestep);
   return timestep;
 }
 
@@ -83,23 +81,23 @@ export class UnetFeedCache {
 
   constructor(private readonly io: UnetIo) {
     const spec = io.stepSpec;
-    const layout = `${spec.type}|${spec.shape.map((d) => (typeof d === 'number' ? d : '?')).join(',')}|`;
-    this.layout = layout;
+    this.layout = `${spec.type}|${spec.shape.map((d) => (typeof d === 'number' ? d : '?')).join(',')}|`;
   }
 
   /** unetFeeds(io, x, steps, h, false, false) with the wire tensors made once where they can be. */
   feeds(x: Tensor, steps: readonly number[], h: Tensor): WireFeeds {
     const same = steps.every((s) => s === steps[0]);
     const key = `${this.layout}${same ? `${steps.length}×${steps[0]}` : steps.join(',')}`;
-    return this.withTimestep(x, sharedTimestep(this.io, steps, key), h);
+    return this.withTimestep(x, sharedTimesteps.get(key) ?? shareTimestep(this.io, steps, key), h);
   }
 
   /** feeds(x, [timestep, …] (one per row of x), h), without the per-call array of timesteps. */
   feedsAt(x: Tensor, timestep: number, h: Tensor): WireFeeds {
     const rows = x.dims[0];
     const key = `${this.layout}${rows}×${timestep}`;
-    let shared = sharedTimesteps.get(key);
-    if (shared === undefined) shared = sharedTimestep(this.io, new Array<number>(rows).fill(timestep), key);
+    // the array of timesteps only when the tensor is made
+    const shared =
+      sharedTimesteps.get(key) ?? shareTimestep(this.io, new Array<number>(rows).fill(timestep), key);
     return this.withTimestep(x, shared, h);
   }
 
