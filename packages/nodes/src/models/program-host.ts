@@ -95,13 +95,10 @@ export async function hostProgram(
           error instanceof Error ? error.name : 'Error',
         );
       }
-      // a plain literal in the common case (no feeds recorded): no spread per call
-      const call: ProgramCall =
-        copy === undefined
-          ? outputs === undefined
-            ? { role, ms }
-            : { role, ms, outputs: [...outputs] }
-          : { role, ms, feeds: copy, ...(outputs === undefined ? {} : { outputs: [...outputs] }) };
+      // fields added only when present (no spread of an empty object per call)
+      const call: { -readonly [K in keyof ProgramCall]: ProgramCall[K] } = { role, ms };
+      if (copy !== undefined) call.feeds = copy;
+      if (outputs !== undefined) call.outputs = [...outputs];
       calls.push(call);
       return out;
     },

@@ -63,17 +63,10 @@ export class ProgressRelay {
   /** Runs `loop` (given the relay's signal), then waits for its last events to reach ctx.progress. */
   async around<T>(loop: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      let value: T;
-      try {
-        value = await loop(this.signal);
-      } catch (error) {
-        await this.settled();
-        throw error;
-      }
-      await this.settled();
-      return value;
+      return await loop(this.signal);
     } finally {
-      this.ctx.signal.removeEventListener('abort', this.forwardCancel);
+      // whether the loop ended or failed; a failed ctx.progress's error wins, as settled() throws it
+      await this.settled().finally(() => this.ctx.signal.removeEventListener('abort', this.forwardCancel));
     }
   }
 }
