@@ -52,6 +52,23 @@ function inputs(n: number, r: number, rng: SeededRng): Float32Array {
 
 const bitsOf = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
+/** Expects epsilonStep(x, o) to give referenceStep's bits (out and x̂0); returns the reference's result. */
+function expectReferenceBits(
+  x: Float32Array,
+  o: Float32Array,
+  [sa, sb, c1, c2]: readonly number[],
+  r: number,
+): { out: Float32Array; x0: Float32Array } {
+  const n = x.length;
+  const expected = { out: new Float32Array(n), x0: new Float32Array(n) };
+  referenceStep(x, o, expected.out, expected.x0, sa, sb, c1, c2, r);
+  const got = { out: new Float32Array(n), x0: new Float32Array(n) };
+  epsilonStep(x, o, got.out, got.x0, sa, sb, c1, c2, r);
+  expect(bitsOf(got.x0)).toEqual(bitsOf(expected.x0));
+  expect(bitsOf(got.out)).toEqual(bitsOf(expected.out));
+  return expected;
+}
+
 describe('epsilonStep (DDIM and DDIM-inverse ε step in one pass)', () => {
   const ranges = [1, 0.1, 2.5, 1e-40, 3.5e38, 1e39, Infinity, Number.MIN_VALUE];
   const coefficients = [
@@ -67,12 +84,7 @@ describe('epsilonStep (DDIM and DDIM-inverse ε step in one pass)', () => {
       const x = inputs(n, r, rng);
       // the model output's specials make x̂0 NaN or infinite, too
       const o = inputs(n, r, rng);
-      const expected = { out: new Float32Array(n), x0: new Float32Array(n) };
-      referenceStep(x, o, expected.out, expected.x0, sa, sb, c1, c2, r);
-      const got = { out: new Float32Array(n), x0: new Float32Array(n) };
-      epsilonStep(x, o, got.out, got.x0, sa, sb, c1, c2, r);
-      expect(bitsOf(got.x0)).toEqual(bitsOf(expected.x0));
-      expect(bitsOf(got.out)).toEqual(bitsOf(expected.out));
+      const expected = expectReferenceBits(x, o, [sa, sb, c1, c2], r);
       // in place: out is the sample, then the model output
       for (const inPlace of ['x', 'o'] as const) {
         const xs = x.slice();
@@ -182,13 +194,9 @@ describe('the float32 clamp at its edges', () => {
         [1, 1, 1, 1],
         [0.5, 0.5, 2, -1],
       ]) {
-        const expected = { out: new Float32Array(n), x0: new Float32Array(n) };
-        referenceStep(x, o, expected.out, expected.x0, sa, sb, c1, c2, r);
-        const got = { out: new Float32Array(n), x0: new Float32Array(n) };
-        epsilonStep(x, o, got.out, got.x0, sa, sb, c1, c2, r);
-        expect(bitsOf(got.x0)).toEqual(bitsOf(expected.x0));
-        expect(bitsOf(got.out)).toEqual(bitsOf(expected.out));
+        const expected = expectReferenceBits(x, o, [sa, sb, c1, c2], r);
         // guided: u and c from the edges, x rotated so that every row meets other values
+        const got = { out: new Float32Array(n), x0: new Float32Array(n) };
         for (const g of [1, 0, 7.5]) {
           const xs = x.map((_, i) => x[(i * 7 + 3) % n]);
           const guided = guide(new Tensor([n], x), new Tensor([n], o), g).data;
