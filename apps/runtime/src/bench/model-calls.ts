@@ -32,6 +32,8 @@ export class ModelCallRecorder implements SessionRunObserver {
   /** CPU of the thread that ran the loop programs (the model worker's), in total and outside session.run */
   programThreadCpuMs = 0;
   programThreadCpuOutsideRunMs = 0;
+  /** wall of the loop programs, from their start on their thread to their end there */
+  programWallMs = 0;
 
   beforeRun(path: string, feeds: WireFeeds, outputs: readonly string[] | undefined): void {
     if (!this.recording) return;
@@ -54,6 +56,7 @@ export class ModelCallRecorder implements SessionRunObserver {
   afterProgram(_path: string, stats: ProgramStats): void {
     this.programThreadCpuMs += stats.threadCpuMs;
     this.programThreadCpuOutsideRunMs += stats.threadCpuMs - stats.inRunThreadCpuMs;
+    this.programWallMs += stats.wallMs;
   }
 
   /** Starts a fresh tally (and recording when asked). */
@@ -65,6 +68,7 @@ export class ModelCallRecorder implements SessionRunObserver {
     this.callMs = [];
     this.programThreadCpuMs = 0;
     this.programThreadCpuOutsideRunMs = 0;
+    this.programWallMs = 0;
   }
 }
 

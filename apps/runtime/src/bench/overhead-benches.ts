@@ -91,6 +91,13 @@ interface MeasuredRun {
   mainThreadCpuMs: number | undefined;
   /** main-thread CPU (ms) between each node's start and done events, by node id (where /proc has it) */
   cpuByNode: Record<string, number>;
+  /**
+   * wall (ms) the run spent outside session.run, by node id (its start to done, less its calls' session.run),
+   * plus `(between nodes)`: the run's wall outside every node (executor, events, hops to the next node)
+   */
+  nonModelByNode: Record<string, number>;
+  /** the part of nonModelByNode inside the node's loop programs, on their thread (wall less session.run) */
+  programByNode: Record<string, number>;
   /** Σ session.run as onnxruntime took it inside the run (measured in the worker) */
   sessionRunMs: number;
   sessionCalls: number;
@@ -168,12 +175,27 @@ async function measuredRun(
   recorder.reset(record);
   // per node: the CPU between its start and done events (nodes run one at a time)
   const cpuByNode: Record<string, number> = {};
+  const nonModelByNode: Record<string, number> = {};
   let nodeStart: number | undefined;
+  let nodeWallStart = 0;
+  let nodeRunMsStart = 0;
+  let nodeProgramMsStart = 0;
+  const programByNode: Record<string, number> = {};
+  let insideNodesMs = 0;
   const unsubscribe = runtime.onEvent((event) => {
-    if (event.type === 'node:start') nodeStart = mainThreadCpuMs();
-    else if (event.type === 'node:done' && nodeStart !== undefined) {
+    if (event.type === 'node:start') {
+      nodeStart = mainThreadCpuMs();
+      nodeWallStart = performance.now();
+      nodeRunMsStart = recorder.runMs;
+      nodeProgramMsStart = recorder.programWallMs;
+    } else if (event.type === 'node:done') {
+      const wall = performance.now() - nodeWallStart;
+      insideNodesMs += wall;
+      nonModelByNode[event.nodeId] = wall - (recorder.runMs - nodeRunMsStart);
+      const programMs = recorder.programWallMs - nodeProgramMsStart;
+      if (programMs > 0) programByNode[event.nodeId] = programMs - (recorder.runMs - nodeRunMsStart);
       const now = mainThreadCpuMs();
-      if (now !== undefined) cpuByNode[event.nodeId] = now - nodeStart;
+      if (now !== undefined && nodeStart !== undefined) cpuByNode[event.nodeId] = now - nodeStart;
     }
   });
   const cpuBefore = mainThreadCpuMs();
@@ -187,6 +209,7 @@ async function measuredRun(
     unsubscribe();
   }
   const wallMs = performance.now() - start;
+  nonModelByNode['(between nodes)'] = wallMs - insideNodesMs;
   const processMs = processCpuMs() - processBefore;
   const threadsAfter = existingThreads === undefined ? undefined : threadCpuTimes();
   const mainThreadMs = performance.eventLoopUtilization(elu).active;
@@ -198,6 +221,8 @@ async function measuredRun(
     mainThreadMs,
     mainThreadCpuMs: cpuMs,
     cpuByNode,
+    nonModelByNode,
+    programByNode,
     sessionRunMs: recorder.runMs,
     sessionCalls: recorder.runCount,
     callMs: recorder.callMs,
@@ -358,6 +383,9 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
           ? round3(median(runs.map((r) => r.mainThreadCpuMs!)))
           : null,
         nonModelMedianMs: round3(median(runs.map((r) => r.wallMs - r.sessionRunMs))),
+        // where that wall goes: each node's wall outside session.run, and the wall between nodes
+        nonModelByNodeMedianMs: medianByNode(runs.map((r) => r.nonModelByNode)),
+        programOutsideRunByNodeMedianMs: medianByNode(runs.map((r) => r.programByNode)),
         // the sampling loops run in the model worker: their JavaScript costs that thread, not the main one
         loopThreadCpuOutsideRunMedianMs: round3(median(runs.map((r) => r.programThreadCpuOutsideRunMs))),
         loopThreadCpuMedianMs: round3(median(runs.map((r) => r.programThreadCpuMs))),
