@@ -34,7 +34,13 @@ import {
   rememberedBytes,
   rememberedRows,
 } from '@diffedit/nodes';
-import type { DiffusionModel, InvertedLatents, SessionRunObserver, VaeEncoding } from '@diffedit/nodes';
+import type {
+  DiffusionModel,
+  InvertedLatents,
+  ProgramStats,
+  SessionRunObserver,
+  VaeEncoding,
+} from '@diffedit/nodes';
 import { writeToyPack } from '@diffedit/toy-models';
 import { abortingContext, paramsOf, recordingContext } from './node-context.js';
 
@@ -609,6 +615,43 @@ describe('observers see the calls made inside a program', () => {
       wantFeeds = false;
       await DDIMInvertNode.run(ctx, { model, image, prompt: `${SOURCE} again` }, params);
       expect(unet().map((s) => (s.sample === undefined ? 'ms' : 'feed'))).toEqual(Array(8).fill('ms'));
+    } finally {
+      await manager.close();
+    }
+  });
+
+  it('what a program cost its thread, split inside and outside session.run only while the observer asks', async () => {
+    let splitCalls = false;
+    const stats: ProgramStats[] = [];
+    const observer: SessionRunObserver = {
+      afterProgram: (path, s) => {
+        if (path.endsWith(join('unet', 'model.onnx'))) stats.push(s);
+      },
+      wantsCallCpu: () => splitCalls,
+    };
+    const manager = new ModelManager({
+      modelsDir,
+      mode: 'worker',
+      providers: ['cpu'],
+      logger: () => {},
+      observer,
+    });
+    try {
+      const model = await manager.loadDiffusion('toy-sd');
+      const { ctx } = recordingContext();
+      const params = paramsOf(DDIMInvertNode, { num_inference_steps: 10, previews: false });
+      await DDIMInvertNode.run(ctx, { model, image, prompt: SOURCE }, params);
+      splitCalls = true;
+      await DDIMInvertNode.run(ctx, { model, image, prompt: `${SOURCE} split` }, params);
+      // Linux has the thread's CPU in /proc: one program each run, the split only in the second
+      if (process.platform !== 'linux') return;
+      expect(stats.map((s) => [s.name, s.inRunThreadCpuMs === undefined])).toEqual([
+        ['diffedit-invert', true],
+        ['diffedit-invert', false],
+      ]);
+      for (const s of stats) expect(s.threadCpuMs).toBeGreaterThanOrEqual(0);
+      // the calls' CPU is part of the program's (one counter, read inside the program's window)
+      expect(stats[1].inRunThreadCpuMs).toBeLessThanOrEqual(stats[1].threadCpuMs);
     } finally {
       await manager.close();
     }

@@ -280,7 +280,8 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
       await runTraced(runtime, document, 'warm-up run');
     }
     // one recorded run, then workflow runs and replays of its calls alternate (the machine's load drifts)
-    await measuredRun(runtime, recorder, document, true);
+    // (it also splits the loops' CPU inside and outside session.run, which the timed runs do not measure)
+    const recorded = await measuredRun(runtime, recorder, document, true);
     const calls = recorder.calls;
     ctx.log(`  ${repetitions} × (workflow run, minimal replay of its ${calls.length} session calls)`);
     const sessionOptions = runtimeSessionOptions(runtime);
@@ -387,7 +388,8 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         nonModelByNodeMedianMs: medianByNode(runs.map((r) => r.nonModelByNode)),
         programOutsideRunByNodeMedianMs: medianByNode(runs.map((r) => r.programByNode)),
         // the sampling loops run in the model worker: their JavaScript costs that thread, not the main one
-        loopThreadCpuOutsideRunMedianMs: round3(median(runs.map((r) => r.programThreadCpuOutsideRunMs))),
+        // the recorded run's: the split reads /proc around each session call, in the wall of the run
+        loopThreadCpuOutsideRunMs: round3(recorded.programThreadCpuOutsideRunMs),
         loopThreadCpuMedianMs: round3(median(runs.map((r) => r.programThreadCpuMs))),
         sessionCalls: callsByComponent(calls),
         rerunTargetPromptMedianMs: round3(median(reruns)),

@@ -1,4 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
+import { wasmGuidedEpsilonStep } from '../wasm/step-kernels.js';
 import type { PredictionType } from './config.js';
 
 /** Scheduler maths accept float32 (product) or float64 (reference tests) arrays, or Tensors. */
@@ -168,6 +169,14 @@ export function guidedEpsilonStep(
     const o = new Float32Array(n);
     for (let i = 0; i < n; i++) o[i] = u[i] + g * (c[i] - u[i]);
     epsilonStep(x, o, out, x0, sa, sb, c1, c2, r);
+    return;
+  }
+  // the WebAssembly kernel when it can (the same bits; it declines small arrays and NaNs)
+  if (
+    x instanceof Float32Array &&
+    out instanceof Float32Array &&
+    wasmGuidedEpsilonStep(u, c, g, x, out, x0, sa, sb, c1, c2, r)
+  ) {
     return;
   }
   const fround = Math.fround;

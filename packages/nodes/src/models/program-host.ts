@@ -33,8 +33,10 @@ export interface HostedProgram {
    * sharedFloat32 allocates shared memory; on the caller's thread events are plain calls.
    */
   readonly crossesThreads: boolean;
-  /** Measure the thread's CPU (reads /proc around every session call: for the bench, not for production). */
+  /** Measure the thread's CPU when the program starts and ends (for the bench, not for production). */
   readonly measure: boolean;
+  /** With measure: also around every session call (ProgramStats.inRunThreadCpuMs). */
+  readonly measureCalls: boolean;
 }
 
 /**
@@ -51,7 +53,10 @@ export async function hostProgram(
   hosted: HostedProgram,
 ): Promise<{ result: ProgramResult<unknown>; calls: ProgramCall[]; stats?: ProgramStats }> {
   const program = await lookupProgram(hosted.module, hosted.name);
-  const cpu = hosted.measure ? threadCpuMs : (): undefined => undefined;
+  const none = (): undefined => undefined;
+  const cpu = hosted.measure ? threadCpuMs : none;
+  // per call only when asked: each read lands between two calls, in the wall the bench times
+  const callCpu = hosted.measure && hosted.measureCalls ? threadCpuMs : none;
   const wallStart = performance.now();
   const cpuStart = cpu();
   let inRunCpu = 0;
@@ -79,14 +84,14 @@ export async function hostProgram(
       throwIfCancelled();
       const copy = record.has(role) ? copyFeeds(feeds) : undefined;
       // the thread's CPU is read outside the timed window, so that measuring does not inflate session.run
-      const runCpuStart = cpu();
+      const runCpuStart = callCpu();
       const start = performance.now();
       let out: WireFeeds;
       let ms: number;
       try {
         out = await runOrtSession(hostedSession.session, feeds, outputs);
         ms = performance.now() - start;
-        const runCpuEnd = cpu();
+        const runCpuEnd = callCpu();
         if (runCpuStart !== undefined && runCpuEnd !== undefined) inRunCpu += runCpuEnd - runCpuStart;
       } catch (error) {
         throw new ProgramSessionFailure(
@@ -118,7 +123,7 @@ export async function hostProgram(
             name: hosted.name,
             wallMs: performance.now() - wallStart,
             threadCpuMs: cpuEnd - cpuStart,
-            inRunThreadCpuMs: inRunCpu,
+            ...(hosted.measureCalls ? { inRunThreadCpuMs: inRunCpu } : {}),
           };
     return { result, calls, ...(stats === undefined ? {} : { stats }) };
   } catch (error) {

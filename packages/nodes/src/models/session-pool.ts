@@ -21,9 +21,14 @@ export interface SessionRunObserver {
   wantsFeeds?(): boolean;
   /**
    * What each program that calls this session first cost the thread it ran on (the model worker's thread in
-   * worker mode); asking for it makes the program read /proc around each session call.
+   * worker mode); asking for it makes the program read /proc when it starts and ends.
    */
   afterProgram?(path: string, stats: ProgramStats): void;
+  /**
+   * Whether afterProgram's stats should split the CPU inside and outside session.run now (default: no). It
+   * reads /proc around each session call, between the calls: the bench asks only in runs it does not time.
+   */
+  wantsCallCpu?(): boolean;
 }
 
 /**
@@ -124,6 +129,7 @@ function observed(session: ModelSession, observer: SessionRunObserver): ModelSes
               link.onCall(call);
             },
             wantsStats: () => observer.afterProgram !== undefined || link.wantsStats(),
+            wantsCallCpu: () => (observer.wantsCallCpu?.() ?? false) || link.wantsCallCpu(),
             onStats: (stats) => {
               observer.afterProgram?.(path, stats);
               link.onStats(stats);

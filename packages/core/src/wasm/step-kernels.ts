@@ -1,0 +1,115 @@
+// The guided ε step in WebAssembly (step-kernels.wat): ~3× the JavaScript loop's speed on this machine, with
+// the same bits. The loops call it once a step on latents of 4·h·w values; it is used when the engine has
+// WebAssembly with SIMD, and the JavaScript loop stays for everything else (and for any NaN, see the .wat).
+import { STEP_KERNELS_BASE64 } from './step-kernels-binary.js';
+
+// The part of the WebAssembly API used here (core's libs have no DOM; every engine the project targets has it)
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { readonly exports: unknown };
+};
+
+interface KernelMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+interface StepKernelExports {
+  readonly memory: KernelMemory;
+  guidedStep(
+    u: number,
+    c: number,
+    x: number,
+    out: number,
+    x0: number,
+    n: number,
+    g: number,
+    sa: number,
+    sb: number,
+    c1: number,
+    c2: number,
+    hi: number,
+    clip: number,
+  ): number;
+}
+
+/** Below this many values the copies in and out cost more than the loop saves. */
+export const WASM_STEP_MIN_VALUES = 64;
+
+let kernels: StepKernelExports | null | undefined;
+
+function decode(base64: string): Uint8Array {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** This thread's instance (compiled once; each thread has its own memory), or null without WebAssembly SIMD. */
+function stepKernels(): StepKernelExports | null {
+  if (kernels !== undefined) return kernels;
+  try {
+    const module = new WebAssembly.Module(decode(STEP_KERNELS_BASE64));
+    kernels = new WebAssembly.Instance(module).exports as StepKernelExports;
+  } catch {
+    kernels = null;
+  }
+  return kernels;
+}
+
+/** Whether this engine runs the kernels (the tests check that they are not silently skipped). */
+export function stepKernelsAvailable(): boolean {
+  return stepKernels() !== null;
+}
+
+/** Float32 views of five regions of the kernels' memory, each `padded` values long (grown when needed). */
+function regions(k: StepKernelExports, padded: number): Float32Array[] {
+  const bytes = padded * 4 * 5;
+  const have = k.memory.buffer.byteLength;
+  if (have < bytes) k.memory.grow(Math.ceil((bytes - have) / 65536));
+  const all = new Float32Array(k.memory.buffer);
+  return [0, 1, 2, 3, 4].map((r) => all.subarray(r * padded, (r + 1) * padded));
+}
+
+/**
+ * guidedEpsilonStep's loop (clip range r ≥ 0 or Infinity) in the kernel: u, c, x copied in, out and x0 copied
+ * back. Returns false, having written nothing, when it cannot: no kernel, too few values, or a NaN in o or
+ * x̂0 (whose payload the JavaScript loop decides); the caller then runs the JavaScript loop.
+ */
+export function wasmGuidedEpsilonStep(
+  u: Float32Array,
+  c: Float32Array,
+  g: number,
+  x: Float32Array,
+  out: Float32Array,
+  x0: Float32Array,
+  sa: number,
+  sb: number,
+  c1: number,
+  c2: number,
+  r: number,
+): boolean {
+  const n = x0.length;
+  if (n < WASM_STEP_MIN_VALUES || u.length < n || c.length < n || x.length < n || out.length < n)
+    return false;
+  const k = stepKernels();
+  if (k === null) return false;
+  // an even count in 8-byte-aligned regions (the kernel works two values a time); the pad value is zero
+  const padded = (n + 3) & ~3;
+  const [ru, rc, rx, rout, rx0] = regions(k, padded);
+  ru.set(u.subarray(0, n));
+  rc.set(c.subarray(0, n));
+  rx.set(x.subarray(0, n));
+  if (n < padded) {
+    ru.fill(0, n);
+    rc.fill(0, n);
+    rx.fill(0, n);
+  }
+  const clip = r === Infinity ? 0 : 1;
+  const b = padded * 4;
+  const sawNaN = k.guidedStep(0, b, 2 * b, 3 * b, 4 * b, padded, g, sa, sb, c1, c2, Math.fround(r), clip);
+  if (sawNaN !== 0) return false;
+  out.set(rout.subarray(0, n));
+  x0.set(rx0.subarray(0, n));
+  return true;
+}
