@@ -61,6 +61,12 @@ interface MemoEntry {
 const DEFAULT_DOCUMENTS = 4;
 
 /**
+ * JSON characters the memo keeps beyond the last document (about 8 MiB): a few editor-sized workflows, while
+ * large documents (the limits allow tens of MB) are remembered one at a time, as before.
+ */
+const DEFAULT_EXTRA_CHARS = 1 << 22;
+
+/**
  * What an executor validated and keyed lately, reused while runs bring the same document: a run re-validated
  * (schema, params, edges) and re-keyed (canonical JSON of every node) an unchanged workflow for ~2 ms of
  * main-thread time before its first node. Reused only for the same JSON text (exactJsonText) and targets; the
@@ -71,7 +77,10 @@ export class ValidationMemo {
   /** least recently used first */
   private readonly recent: MemoEntry[] = [];
 
-  constructor(private readonly documents: number = DEFAULT_DOCUMENTS) {}
+  constructor(
+    private readonly documents: number = DEFAULT_DOCUMENTS,
+    private readonly extraChars: number = DEFAULT_EXTRA_CHARS,
+  ) {}
 
   /** validate(document, targets), or the valid result of an earlier call with the same document and targets. */
   validate(
@@ -92,7 +101,10 @@ export class ValidationMemo {
     const result = validate();
     if (result.ok && text !== undefined && this.documents > 0) {
       this.recent.push({ text, targets: targetsText, result: deepFreeze(result) });
-      if (this.recent.length > this.documents) this.recent.shift();
+      let chars = this.recent.reduce((sum, e) => sum + e.text.length, 0) - text.length;
+      while (this.recent.length > this.documents || (this.recent.length > 1 && chars > this.extraChars)) {
+        chars -= this.recent.shift()?.text.length ?? 0;
+      }
     }
     return result;
   }

@@ -112,6 +112,33 @@ describe('ValidationMemo', () => {
     expect(computed).toBe(4);
   });
 
+  it('keeps older documents only within its character budget, and always the last one', () => {
+    const { catalog } = createTestCatalog();
+    const long = (n: number) => ({ ...graph(1), name: 'v'.repeat(n) });
+    const chars = (doc: unknown) => exactJsonText(doc)!.length;
+    // room beside the last document for one more of these, not two
+    const memo = new ValidationMemo(4, Math.floor(chars(long(100)) * 1.5));
+    let validations = 0;
+    const validate = (doc: unknown) =>
+      memo.validate(doc, undefined, () => {
+        validations++;
+        return validateWorkflow(doc, catalog);
+      });
+    const a = validate(long(100));
+    const b = validate(long(101));
+    expect(validate(long(100))).toBe(a);
+    expect(validations).toBe(2);
+    validate(long(102)); // b goes (least recently used): a and the new one fit
+    expect(validate(long(100))).toBe(a);
+    expect(validations).toBe(3);
+    expect(validate(long(101))).not.toBe(b);
+    expect(validations).toBe(4);
+    // a document larger than the whole budget is still remembered while it is the last one
+    const huge = validate(long(10_000));
+    expect(validate(long(10_000))).toBe(huge);
+    expect(validations).toBe(5);
+  });
+
   it('keys again when the fingerprints change, and copies the keys it keeps', () => {
     const { catalog } = createTestCatalog();
     const memo = new ValidationMemo();
