@@ -7,7 +7,14 @@ import { createRuntime } from '@diffedit/runtime';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { checkImageFile, DEFAULT_MAX_PIXELS, ImageTooLargeError, sniffImageFormat } from '@diffedit/nodes';
+import {
+  checkImageFile,
+  DEFAULT_MAX_PIXELS,
+  ImageDecodeError,
+  ImageTooLargeError,
+  pngHeaderSize,
+  sniffImageFormat,
+} from '@diffedit/nodes';
 import { workflowDoc } from './workflow-doc.js';
 
 let dir: string;
@@ -32,6 +39,13 @@ beforeAll(async () => {
     .png()
     .toFile(join(dir, 'two-megapixels.png'));
   mkdirSync(join(dir, 'folder.png'));
+  const small = await readFile(join(dir, 'small.png'));
+  // the header of a 64×48 PNG and only part of its pixel data
+  writeFileSync(join(dir, 'truncated.png'), small.subarray(0, small.length - 40));
+  // a PNG signature, then a chunk other than IHDR first (not a PNG sharp reads)
+  const noIhdr = Buffer.from(small);
+  noIhdr.write('IHDX', 12, 'latin1');
+  writeFileSync(join(dir, 'no-ihdr.png'), noIhdr);
   await writeFile(
     join(dir, 'huge-header.png'),
     await withPngSize(await readFile(join(dir, 'small.png')), 6000, 6000),
@@ -94,6 +108,38 @@ describe('image files: formats', () => {
     expect(result.status).toBe('failed');
     expect(result.error).toMatchObject({ nodeId: 'load', field: 'image', code: 'invalid_input' });
     expect(result.error?.message).toContain(`it is ${what}; only PNG, JPEG and WebP files are read`);
+  });
+
+  it("reads a PNG's size from its IHDR chunk as sharp does, and leaves other layouts to sharp", async () => {
+    for (const [width, height] of [
+      [64, 48],
+      [1, 4097],
+      [70000, 3],
+    ]) {
+      const png = await sharp({ create: { width, height, channels: 3, background: '#808080' } })
+        .png()
+        .toBuffer();
+      const meta = await sharp(png, { limitInputPixels: false }).metadata();
+      expect(pngHeaderSize(png.subarray(0, 64))).toEqual({ width: meta.width, height: meta.height });
+      expect(await checkImageFile(png, Number.MAX_SAFE_INTEGER)).toEqual({ format: 'png', width, height });
+    }
+    const png = await readFile(join(dir, 'small.png'));
+    expect(pngHeaderSize(png.subarray(0, 23))).toBeUndefined();
+    expect(pngHeaderSize(await readFile(join(dir, 'no-ihdr.png')))).toBeUndefined();
+    // sharp reads that one, and refuses it
+    await expect(checkImageFile(join(dir, 'no-ihdr.png'))).rejects.toBeInstanceOf(ImageDecodeError);
+    expect(await checkImageFile(join(dir, 'small.jpg'))).toEqual({ format: 'jpeg', width: 64, height: 48 });
+    expect(await checkImageFile(join(dir, 'small.webp'))).toEqual({ format: 'webp', width: 64, height: 48 });
+  });
+
+  it.each([
+    ['truncated.png', 'a PNG whose data stops short'],
+    ['no-ihdr.png', 'a PNG without IHDR first'],
+  ])('LoadImage refuses %s (%s), naming node and field', async (file) => {
+    const result = await createRuntime({ inputsDir: dir, modelsDir: dir }).run(loadAndShow(file));
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({ nodeId: 'load', field: 'image', code: 'invalid_input' });
+    expect(result.error?.message).toContain(`cannot read image ${join(dir, file)}`);
   });
 
   it('a folder is not an image', async () => {

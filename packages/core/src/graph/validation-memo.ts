@@ -50,23 +50,30 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+interface MemoEntry {
+  readonly text: string;
+  readonly targets: string;
+  readonly result: ValidResult;
+  keys?: { readonly fingerprints: string; readonly keys: ReadonlyMap<string, string> };
+}
+
+/** Documents a memo remembers by default: a few, so that runs alternating between workflows still hit. */
+const DEFAULT_DOCUMENTS = 4;
+
 /**
- * What an executor validated and keyed last, reused while runs bring the same document: a run re-validated
+ * What an executor validated and keyed lately, reused while runs bring the same document: a run re-validated
  * (schema, params, edges) and re-keyed (canonical JSON of every node) an unchanged workflow for ~2 ms of
  * main-thread time before its first node. Reused only for the same JSON text (exactJsonText) and targets; the
- * result is frozen, as it is shared by the runs.
+ * result is frozen, as it is shared by the runs. It keeps the last few documents, not only the last one: runs
+ * that alternate (a workflow and a variant of it, two queued workflows) validated each again every time.
  */
 export class ValidationMemo {
-  private last:
-    | {
-        readonly text: string;
-        readonly targets: string;
-        readonly result: ValidResult;
-        keys?: { readonly fingerprints: string; readonly keys: ReadonlyMap<string, string> };
-      }
-    | undefined;
+  /** least recently used first */
+  private readonly recent: MemoEntry[] = [];
 
-  /** validate(document, targets), or the valid result of the last call with the same document and targets. */
+  constructor(private readonly documents: number = DEFAULT_DOCUMENTS) {}
+
+  /** validate(document, targets), or the valid result of an earlier call with the same document and targets. */
   validate(
     document: unknown,
     targets: readonly string[] | undefined,
@@ -74,15 +81,19 @@ export class ValidationMemo {
   ): ValidationResult {
     const text = exactJsonText(document);
     const targetsText = JSON.stringify(targets ?? null);
-    const last = this.last;
-    if (text !== undefined && last !== undefined && last.text === text && last.targets === targetsText) {
-      return last.result;
+    if (text !== undefined) {
+      const at = this.recent.findIndex((e) => e.text === text && e.targets === targetsText);
+      if (at >= 0) {
+        const [entry] = this.recent.splice(at, 1);
+        this.recent.push(entry);
+        return entry.result;
+      }
     }
     const result = validate();
-    this.last =
-      result.ok && text !== undefined
-        ? { text, targets: targetsText, result: deepFreeze(result) }
-        : undefined;
+    if (result.ok && text !== undefined && this.documents > 0) {
+      this.recent.push({ text, targets: targetsText, result: deepFreeze(result) });
+      if (this.recent.length > this.documents) this.recent.shift();
+    }
     return result;
   }
 
@@ -92,12 +103,12 @@ export class ValidationMemo {
     fingerprints: ParamFingerprints,
     compute: () => Map<string, string>,
   ): Map<string, string> {
-    const last = this.last;
-    if (last === undefined || last.result !== validation) return compute();
+    const entry = this.recent.find((e) => e.result === validation);
+    if (entry === undefined) return compute();
     const text = JSON.stringify(fingerprints);
-    if (last.keys === undefined || last.keys.fingerprints !== text) {
-      last.keys = { fingerprints: text, keys: compute() };
+    if (entry.keys === undefined || entry.keys.fingerprints !== text) {
+      entry.keys = { fingerprints: text, keys: compute() };
     }
-    return new Map(last.keys.keys);
+    return new Map(entry.keys.keys);
   }
 }

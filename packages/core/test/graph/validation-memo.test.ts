@@ -71,6 +71,47 @@ describe('ValidationMemo', () => {
     expect(validations).toBe(7);
   });
 
+  it('remembers the last few documents, so that alternating runs are not validated again', () => {
+    const { catalog } = createTestCatalog();
+    const memo = new ValidationMemo(2);
+    let validations = 0;
+    const validate = (doc: unknown) =>
+      memo.validate(doc, undefined, () => {
+        validations++;
+        return validateWorkflow(doc, catalog);
+      });
+    const a = validate(graph(1));
+    const b = validate(graph(2));
+    // a, b, a, b: each validated once, and each result still its own
+    expect(validate(graph(1))).toBe(a);
+    expect(validate(graph(2))).toBe(b);
+    expect(validations).toBe(2);
+    if (!a.ok || !b.ok) throw new Error('invalid');
+    expect(a.workflow.nodes[0].params.value).toBe(1);
+    expect(b.workflow.nodes[0].params.value).toBe(2);
+    // keys are kept per document
+    let computed = 0;
+    const compute = () => new Map([['x', `k${++computed}`]]);
+    expect(memo.keys(a, {}, compute).get('x')).toBe('k1');
+    expect(memo.keys(b, {}, compute).get('x')).toBe('k2');
+    expect(memo.keys(a, {}, compute).get('x')).toBe('k1');
+    expect(computed).toBe(2);
+    // an invalid document does not push a valid one out
+    expect(validate(graph('x')).ok).toBe(false);
+    expect(validate(graph(1))).toBe(a);
+    expect(validations).toBe(3);
+    // a third document pushes out the least recently used (b), not the one just used (a)
+    validate(graph(3));
+    expect(validate(graph(1))).toBe(a);
+    expect(validations).toBe(4);
+    expect(validate(graph(2))).not.toBe(b);
+    expect(validations).toBe(5);
+    // one it no longer holds is keyed every time
+    memo.keys(b, {}, compute);
+    memo.keys(b, {}, compute);
+    expect(computed).toBe(4);
+  });
+
   it('keys again when the fingerprints change, and copies the keys it keeps', () => {
     const { catalog } = createTestCatalog();
     const memo = new ValidationMemo();
