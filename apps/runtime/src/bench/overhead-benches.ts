@@ -262,9 +262,10 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
   const workflow = await loadDocument(ctx);
   const document = sizedWorkflow(workflow, ctx.workflowPath, model, size);
   const target = targetNode(workflow, ctx.workflowPath);
-  // the workflow and the replay alternate; wall times here move by ±15 % with the machine's load, so the
-  // medians need several pairs (each pair is ~1.5 s on the bench UNet)
-  const repetitions = ctx.quick ? 5 : 9;
+  // the workflow and the replay alternate; wall times here move by ±15 % with the machine's load and single
+  // pairs by ±20 %, so the medians need many pairs (each repetition is ~2.7 s on the bench UNet: run, replay,
+  // target re-run); with 9, the paired median of one commit moved between 0.99 and 1.07 from bench to bench
+  const repetitions = ctx.quick ? 5 : 15;
   const loadBefore = loadAverage();
   // threads alive before the runtime starts: V8's platform threads (optimising compiler, GC helpers), libuv's pool
   const existingThreads = new Set(threadCpuTimes()?.keys() ?? []);

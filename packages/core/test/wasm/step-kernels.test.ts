@@ -59,15 +59,16 @@ describe('the guided ε step kernel (WebAssembly)', () => {
           [0.9991, 0.0412, 1, 0],
         ] as const) {
           const [u, c, x] = [values(n, rng), values(n, rng), values(n, rng)];
+          const [sa, sb, c1, c2] = k;
           const want = expected(u, c, g, x, k, r);
           const got = { out: new Float32Array(n), x0: new Float32Array(n) };
-          expect(wasmGuidedEpsilonStep(u, c, g, x, got.out, got.x0, ...k, r)).toBe(true);
+          expect(wasmGuidedEpsilonStep(u, c, g, x, got.out, got.x0, sa, sb, c1, c2, r)).toBe(true);
           expect(bitsOf(got.x0)).toEqual(bitsOf(want.x0));
           expect(bitsOf(got.out)).toEqual(bitsOf(want.out));
           // in place (out = x, the denoising loop's case): the same bits
           const inPlace = x.slice();
           const x0 = new Float32Array(n);
-          expect(wasmGuidedEpsilonStep(u, c, g, inPlace, inPlace, x0, ...k, r)).toBe(true);
+          expect(wasmGuidedEpsilonStep(u, c, g, inPlace, inPlace, x0, sa, sb, c1, c2, r)).toBe(true);
           expect(bitsOf(inPlace)).toEqual(bitsOf(want.out));
         }
       }
