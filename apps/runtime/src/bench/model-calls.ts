@@ -1,6 +1,5 @@
-import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 
-import { openOrtSession, toOrtFeeds } from '@diffedit/nodes';
 import type {
   ProgramStats,
   SessionCreateOptions,
@@ -94,35 +93,50 @@ export interface Replay {
   close(): Promise<void>;
 }
 
+/** The replay's worker script, compiled to dist/ (from the sources under vitest too: src/ and dist/ sit alike). */
+const REPLAY_WORKER = new URL('../../dist/bench/replay-worker.js', import.meta.url);
+
 /**
  * The floor a runtime is measured against: the same session.run calls, replayed by a minimal loop (sessions
  * opened directly with the options the runtime's model manager opens its own with, feeds prepared before the
- * clock starts, nothing else in between). One untimed pass warms the sessions before this returns.
+ * clock starts, nothing else in between) in a worker thread of its own (replay-worker.ts). An isolate with
+ * nothing else in it, like a minimal script's process: neither the bench's main thread (its timers, the
+ * runtime's garbage and collections) nor the replay's own garbage (every call's outputs, ~3 MB a pass on the
+ * main isolate when it ran there) lands in the other's figures. One untimed pass warms the sessions first.
  */
 export async function openReplay(
   calls: readonly RecordedCall[],
   options: SessionCreateOptions,
 ): Promise<Replay> {
-  const paths = [...new Set(calls.map((c) => c.path))];
-  const opened = await Promise.all(paths.map((path) => openOrtSession(path, options)));
-  const sessions = new Map(paths.map((path, i) => [path, opened[i].session]));
-  const prepared = calls.map((c) => ({
-    session: sessions.get(c.path)!,
-    feeds: toOrtFeeds(c.feeds),
-    outputs: c.outputs === undefined ? undefined : [...c.outputs],
-  }));
+  const worker = new Worker(REPLAY_WORKER, { workerData: { calls, options } });
+  const reply = (): Promise<{ callMs?: number[] }> =>
+    new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      worker.once('error', onError);
+      worker.once('message', (message: { callMs?: number[] }) => {
+        worker.off('error', onError);
+        resolve(message);
+      });
+    });
+  try {
+    await reply();
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
   const pass = async (): Promise<ReplayPass> => {
-    const callMs: number[] = [];
-    for (const call of prepared) {
-      const start = performance.now();
-      if (call.outputs === undefined) await call.session.run(call.feeds);
-      else await call.session.run(call.feeds, call.outputs);
-      callMs.push(performance.now() - start);
-    }
+    const done = reply();
+    worker.postMessage('pass');
+    const callMs = (await done).callMs ?? [];
     return { ms: callMs.reduce((sum, ms) => sum + ms, 0), callMs };
   };
-  await pass();
-  return { pass, close: async () => void (await Promise.all(opened.map((o) => o.session.release()))) };
+  const close = async (): Promise<void> => {
+    const done = reply();
+    worker.postMessage('close');
+    await done;
+    await worker.terminate();
+  };
+  return { pass, close };
 }
 
 /** The model component of a session file (…/unet/model.onnx → unet). */

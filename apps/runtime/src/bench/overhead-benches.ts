@@ -360,12 +360,12 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         overheadRatioCpu: round3(cpuRun / cpuReplay),
         // the same by thread group (Linux): main; libvips (sharp); earlierThreads, started before the
         // runtime (V8's platform threads: optimising compiler, GC helpers); laterThreads (the model worker
-        // and onnxruntime's pools — in the replay, the main thread runs onnxruntime instead of the worker)
+        // and onnxruntime's pools; in the replay, its own worker and pools)
         threadCpuMedianMs: {
           run: medianGroups(runs.map((r) => r.threadCpu)),
           replay: medianGroups(replays.map((r) => r.threadCpu)),
         },
-        // Σ session.run by kind of call, inside the run (worker) against the replay (main thread)
+        // Σ session.run by kind of call, inside the run (model worker) against the replay (its own worker)
         sessionRunByCallShape: runs.every((r) => r.callMs.length === calls.length)
           ? sessionRunByCallShape(
               calls,
