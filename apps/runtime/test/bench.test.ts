@@ -182,12 +182,19 @@ describe('headline figures', () => {
     const figures = headlineFigures([
       result('workflow-cold', { modelCalls: { textEncoder: 3, unet: 83, vaeEncoder: 1, vaeDecoder: 1 } }),
       result('workflow-cached', {}, [4, 2, 9]),
+      // the paired medians are the headline figures, not the ratios of the two series' medians
       result('overhead-bench-unet', {
-        overheadRatio: 1.05,
+        overheadRatio: 1.01,
+        overheadRatioPaired: { median: 1.05, min: 0.9, max: 1.2 },
         overheadMsPaired: 61.5,
-        rerunTargetPromptRatio: 0.52,
+        rerunTargetPromptRatio: 0.56,
+        rerunTargetPromptRatioPaired: 0.52,
       }),
-      result('overhead-toy', { overheadRatio: 2.5, mainThreadBusyMedianMs: 120 }),
+      result('overhead-toy', {
+        overheadRatio: 2.4,
+        overheadRatioPaired: { median: 2.5, min: 2.2, max: 2.9 },
+        mainThreadBusyMedianMs: 120,
+      }),
     ]);
     expect(figures).toEqual({
       overhead_ratio: 1.05,

@@ -120,7 +120,11 @@ export function buildBenchReport(
  * measures one was not selected or failed.
  */
 export interface HeadlineFigures {
-  /** workflow wall ÷ Σ session.run of the same calls replayed (bench UNet, 256²) */
+  /**
+   * workflow wall ÷ Σ session.run of the same calls replayed (bench UNet, 256²): the median over the pairs of a
+   * run and the replay right after it (the machine's speed drifts across a bench; the ratio of the two series'
+   * medians is in details.overheadRatio)
+   */
   overhead_ratio: number | null;
   /** the runtime's own ms a run behind overhead_ratio: the median over pairs of workflow wall − replay */
   overhead_ms: number | null;
@@ -132,7 +136,10 @@ export interface HeadlineFigures {
   unet_calls: number | null;
   vae_encodes: number | null;
   text_encoder_calls: number | null;
-  /** re-run after changing only the target prompt ÷ the full run (bench UNet, 256²) */
+  /**
+   * re-run after changing only the target prompt ÷ the full run (bench UNet, 256²): the median over the
+   * repetitions of each re-run ÷ the run just before it (ratio of medians: details.rerunTargetPromptRatio)
+   */
   rerun_target_prompt_ratio: number | null;
   /** median of an unchanged re-run (every node from the cache, 0 model calls) */
   rerun_unchanged_ms: number | null;
@@ -143,6 +150,13 @@ export interface HeadlineFigures {
   cache_within_budget: boolean | null;
   peak_rss_mib_per_megapixel: number | null;
   scaling: unknown[] | null;
+}
+
+/** The median of a {median, min, max} summary (overheadRatioPaired), or null. */
+function pairedMedian(summary: unknown): number | null {
+  if (typeof summary !== 'object' || summary === null) return null;
+  const median = (summary as { median?: unknown }).median;
+  return typeof median === 'number' ? median : null;
 }
 
 export function headlineFigures(results: readonly BenchResult[]): HeadlineFigures {
@@ -156,15 +170,15 @@ export function headlineFigures(results: readonly BenchResult[]): HeadlineFigure
   const scaling = details('scaling');
   const cached = results.find((r) => r.name === 'workflow-cached');
   return {
-    overhead_ratio: num(bench?.overheadRatio),
+    overhead_ratio: pairedMedian(bench?.overheadRatioPaired),
     overhead_ms: num(bench?.overheadMsPaired),
-    overhead_ratio_toy: num(toy?.overheadRatio),
+    overhead_ratio_toy: pairedMedian(toy?.overheadRatioPaired),
     // main-thread CPU where the OS reports it per thread (Linux), else its busy time
     non_model_ms_warm: num(toy?.mainThreadCpuMedianMs) ?? num(toy?.mainThreadBusyMedianMs),
     unet_calls: num(calls?.unet),
     vae_encodes: num(calls?.vaeEncoder),
     text_encoder_calls: num(calls?.textEncoder),
-    rerun_target_prompt_ratio: num(bench?.rerunTargetPromptRatio),
+    rerun_target_prompt_ratio: num(bench?.rerunTargetPromptRatioPaired),
     rerun_unchanged_ms: cached === undefined ? null : cached.ms.median,
     api_latency_p99_ms: num(details('server-api-latency')?.api_latency_p99_ms),
     rss_growth_pct: num(memory?.rssGrowthPct),
