@@ -585,6 +585,29 @@ describe('a loop running in the model worker', () => {
 });
 
 describe('observers see the calls made inside a program', () => {
+  /** Runs `body` with DDIMInvert (10 steps, no previews) on toy-sd in a worker-mode manager that `observer` watches. */
+  async function withObservedInvert(
+    observer: SessionRunObserver,
+    body: (invert: (prompt: string) => Promise<void>) => Promise<void>,
+  ): Promise<void> {
+    const manager = new ModelManager({
+      modelsDir,
+      mode: 'worker',
+      providers: ['cpu'],
+      logger: () => {},
+      observer,
+    });
+    try {
+      const model = await manager.loadDiffusion('toy-sd');
+      const { ctx } = recordingContext();
+      const params = paramsOf(DDIMInvertNode, { num_inference_steps: 10, previews: false });
+      await body(async (prompt) => void (await DDIMInvertNode.run(ctx, { model, image, prompt }, params)));
+    } finally {
+      await manager.close();
+    }
+  }
+  const isUnet = (path: string): boolean => path.endsWith(join('unet', 'model.onnx'));
+
   it('every UNet call with its time, and its feeds while the observer asks for them', async () => {
     let wantFeeds = true;
     const seen: { path: string; sample?: readonly number[]; ms?: number }[] = [];
@@ -593,19 +616,9 @@ describe('observers see the calls made inside a program', () => {
       beforeRun: (path, feeds) => void seen.push({ path, sample: feeds.sample?.dims }),
       afterRun: (path, ms) => void seen.push({ path, ms }),
     };
-    const manager = new ModelManager({
-      modelsDir,
-      mode: 'worker',
-      providers: ['cpu'],
-      logger: () => {},
-      observer,
-    });
-    try {
-      const model = await manager.loadDiffusion('toy-sd');
-      const { ctx } = recordingContext();
-      const params = paramsOf(DDIMInvertNode, { num_inference_steps: 10, previews: false });
-      const unet = (): typeof seen => seen.filter((s) => s.path.endsWith(join('unet', 'model.onnx')));
-      await DDIMInvertNode.run(ctx, { model, image, prompt: SOURCE }, params);
+    await withObservedInvert(observer, async (invert) => {
+      const unet = (): typeof seen => seen.filter((s) => isUnet(s.path));
+      await invert(SOURCE);
       // 8 steps (strength 0.8 of 10): a recorded feed then a time for each
       expect(unet().map((s) => (s.sample === undefined ? 'ms' : `feed ${s.sample.join('×')}`))).toEqual(
         Array.from({ length: 8 }, () => ['feed 2×4×8×8', 'ms']).flat(),
@@ -613,47 +626,31 @@ describe('observers see the calls made inside a program', () => {
       expect(unet().every((s) => s.sample !== undefined || (s.ms ?? -1) >= 0)).toBe(true);
       seen.length = 0;
       wantFeeds = false;
-      await DDIMInvertNode.run(ctx, { model, image, prompt: `${SOURCE} again` }, params);
+      await invert(`${SOURCE} again`);
       expect(unet().map((s) => (s.sample === undefined ? 'ms' : 'feed'))).toEqual(Array(8).fill('ms'));
-    } finally {
-      await manager.close();
-    }
+    });
   });
 
   it('what a program cost its thread, split inside and outside session.run only while the observer asks', async () => {
     let splitCalls = false;
     const stats: ProgramStats[] = [];
     const observer: SessionRunObserver = {
-      afterProgram: (path, s) => {
-        if (path.endsWith(join('unet', 'model.onnx'))) stats.push(s);
-      },
+      afterProgram: (path, s) => void (isUnet(path) && stats.push(s)),
       wantsCallCpu: () => splitCalls,
     };
-    const manager = new ModelManager({
-      modelsDir,
-      mode: 'worker',
-      providers: ['cpu'],
-      logger: () => {},
-      observer,
-    });
-    try {
-      const model = await manager.loadDiffusion('toy-sd');
-      const { ctx } = recordingContext();
-      const params = paramsOf(DDIMInvertNode, { num_inference_steps: 10, previews: false });
-      await DDIMInvertNode.run(ctx, { model, image, prompt: SOURCE }, params);
+    await withObservedInvert(observer, async (invert) => {
+      await invert(SOURCE);
       splitCalls = true;
-      await DDIMInvertNode.run(ctx, { model, image, prompt: `${SOURCE} split` }, params);
-      // Linux has the thread's CPU in /proc: one program each run, the split only in the second
-      if (process.platform !== 'linux') return;
-      expect(stats.map((s) => [s.name, s.inRunThreadCpuMs === undefined])).toEqual([
-        ['diffedit-invert', true],
-        ['diffedit-invert', false],
-      ]);
-      for (const s of stats) expect(s.threadCpuMs).toBeGreaterThanOrEqual(0);
-      // the calls' CPU is part of the program's (one counter, read inside the program's window)
-      expect(stats[1].inRunThreadCpuMs).toBeLessThanOrEqual(stats[1].threadCpuMs);
-    } finally {
-      await manager.close();
-    }
+      await invert(`${SOURCE} split`);
+    });
+    // Linux has the thread's CPU in /proc: one program each run, the split only in the second
+    if (process.platform !== 'linux') return;
+    expect(stats.map((s) => [s.name, s.inRunThreadCpuMs === undefined])).toEqual([
+      ['diffedit-invert', true],
+      ['diffedit-invert', false],
+    ]);
+    for (const s of stats) expect(s.threadCpuMs).toBeGreaterThanOrEqual(0);
+    // the calls' CPU is part of the program's (one counter, read inside the program's window)
+    expect(stats[1].inRunThreadCpuMs).toBeLessThanOrEqual(stats[1].threadCpuMs);
   });
 });
