@@ -17,6 +17,18 @@ const graph = (value: unknown = 1) =>
 const startKeys = (events: RunEvent[]): Record<string, string> =>
   (events.find((e) => e.type === 'run:start') as Extract<RunEvent, { type: 'run:start' }>).keys;
 
+/** `memo.validate` with the real validator behind it, counting the validations it ran. */
+function countingValidator(memo: ValidationMemo) {
+  const { catalog } = createTestCatalog();
+  const counter = { validations: 0 };
+  const validate = (doc: unknown, targets?: string[]) =>
+    memo.validate(doc, targets, () => {
+      counter.validations++;
+      return validateWorkflow(doc, catalog, { targets });
+    });
+  return { validate, counter };
+}
+
 describe('exactJsonText', () => {
   it('gives the JSON text of plain data only', () => {
     expect(exactJsonText({ a: [1, 'b', true, null, { c: 2.5 }] })).toBe('{"a":[1,"b",true,null,{"c":2.5}]}');
@@ -39,19 +51,13 @@ describe('exactJsonText', () => {
 
 describe('ValidationMemo', () => {
   it('reuses a valid result for the same text and targets, frozen, and validates anything else again', () => {
-    const { catalog } = createTestCatalog();
     const memo = new ValidationMemo();
-    let validations = 0;
-    const validate = (doc: unknown, targets?: string[]) =>
-      memo.validate(doc, targets, () => {
-        validations++;
-        return validateWorkflow(doc, catalog, { targets });
-      });
+    const { validate, counter } = countingValidator(memo);
     const first = validate(graph(1));
     expect(first.ok).toBe(true);
     // another object with the same text: the same result, which no run can change
     expect(validate(graph(1))).toBe(first);
-    expect(validations).toBe(1);
+    expect(counter.validations).toBe(1);
     if (!first.ok) throw new Error('invalid');
     expect(Object.isFrozen(first.workflow.nodes[0].params)).toBe(true);
     expect(() => {
@@ -59,33 +65,27 @@ describe('ValidationMemo', () => {
     }).toThrow(TypeError);
     // other targets, other values, a value JSON cannot say exactly: validated again
     expect(validate(graph(1), ['sink']).ok).toBe(true);
-    expect(validations).toBe(2);
+    expect(counter.validations).toBe(2);
     expect(validate(graph(2)).ok).toBe(true);
-    expect(validations).toBe(3);
+    expect(counter.validations).toBe(3);
     expect(validate(graph(NaN)).ok).toBe(false);
     expect(validate(graph(NaN)).ok).toBe(false);
-    expect(validations).toBe(5);
+    expect(counter.validations).toBe(5);
     // an invalid result is not kept
     expect(validate(graph('x')).ok).toBe(false);
     expect(validate(graph('x')).ok).toBe(false);
-    expect(validations).toBe(7);
+    expect(counter.validations).toBe(7);
   });
 
   it('remembers the last few documents, so that alternating runs are not validated again', () => {
-    const { catalog } = createTestCatalog();
     const memo = new ValidationMemo(2);
-    let validations = 0;
-    const validate = (doc: unknown) =>
-      memo.validate(doc, undefined, () => {
-        validations++;
-        return validateWorkflow(doc, catalog);
-      });
+    const { validate, counter } = countingValidator(memo);
     const a = validate(graph(1));
     const b = validate(graph(2));
     // a, b, a, b: each validated once, and each result still its own
     expect(validate(graph(1))).toBe(a);
     expect(validate(graph(2))).toBe(b);
-    expect(validations).toBe(2);
+    expect(counter.validations).toBe(2);
     if (!a.ok || !b.ok) throw new Error('invalid');
     expect(a.workflow.nodes[0].params.value).toBe(1);
     expect(b.workflow.nodes[0].params.value).toBe(2);
@@ -99,13 +99,13 @@ describe('ValidationMemo', () => {
     // an invalid document does not push a valid one out
     expect(validate(graph('x')).ok).toBe(false);
     expect(validate(graph(1))).toBe(a);
-    expect(validations).toBe(3);
+    expect(counter.validations).toBe(3);
     // a third document pushes out the least recently used (b), not the one just used (a)
     validate(graph(3));
     expect(validate(graph(1))).toBe(a);
-    expect(validations).toBe(4);
+    expect(counter.validations).toBe(4);
     expect(validate(graph(2))).not.toBe(b);
-    expect(validations).toBe(5);
+    expect(counter.validations).toBe(5);
     // one it no longer holds is keyed every time
     memo.keys(b, {}, compute);
     memo.keys(b, {}, compute);
@@ -113,30 +113,24 @@ describe('ValidationMemo', () => {
   });
 
   it('keeps older documents only within its character budget, and always the last one', () => {
-    const { catalog } = createTestCatalog();
     const long = (n: number) => ({ ...graph(1), name: 'v'.repeat(n) });
     const chars = (doc: unknown) => exactJsonText(doc)!.length;
     // room beside the last document for one more of these, not two
     const memo = new ValidationMemo(4, Math.floor(chars(long(100)) * 1.5));
-    let validations = 0;
-    const validate = (doc: unknown) =>
-      memo.validate(doc, undefined, () => {
-        validations++;
-        return validateWorkflow(doc, catalog);
-      });
+    const { validate, counter } = countingValidator(memo);
     const a = validate(long(100));
     const b = validate(long(101));
     expect(validate(long(100))).toBe(a);
-    expect(validations).toBe(2);
+    expect(counter.validations).toBe(2);
     validate(long(102)); // b goes (least recently used): a and the new one fit
     expect(validate(long(100))).toBe(a);
-    expect(validations).toBe(3);
+    expect(counter.validations).toBe(3);
     expect(validate(long(101))).not.toBe(b);
-    expect(validations).toBe(4);
+    expect(counter.validations).toBe(4);
     // a document larger than the whole budget is still remembered while it is the last one
     const huge = validate(long(10_000));
     expect(validate(long(10_000))).toBe(huge);
-    expect(validations).toBe(5);
+    expect(counter.validations).toBe(5);
   });
 
   it('keys again when the fingerprints change, and copies the keys it keeps', () => {
