@@ -42,7 +42,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
         return '';
       }
     })();
-    if (current === source) continue;
+    if (current === source) {
+      console.log(`${k.out} is up to date`);
+      continue;
+    }
     if (check) {
       console.error(`${k.out} is stale: run npm run wasm`);
       stale++;
