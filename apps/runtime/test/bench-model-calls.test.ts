@@ -127,6 +127,14 @@ describe('recording and replaying a workflow’s session calls (toy models)', ()
   });
 });
 
+describe('the replay worker', () => {
+  it('rejects, naming the file, when a recorded model cannot be opened', async () => {
+    const calls = [call('unet', [1, 4, 8, 8])];
+    calls[0].path = join(tmpdir(), 'no-such-model-dir', 'unet', 'model.onnx');
+    await expect(openReplay(calls, { providers: ['cpu'] })).rejects.toThrow(/no-such-model-dir/);
+  });
+});
+
 describe('thread CPU groups', () => {
   it('splits the CPU used between snapshots into main, libvips, earlier and later threads', () => {
     const main = process.pid;

@@ -109,14 +109,29 @@ export async function openReplay(
   options: SessionCreateOptions,
 ): Promise<Replay> {
   const worker = new Worker(REPLAY_WORKER, { workerData: { calls, options } });
+  // the worker's next message; its error, or its exit before it answers, rejects (a replay never hangs)
   const reply = (): Promise<{ callMs?: number[] }> =>
     new Promise((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
-      worker.once('error', onError);
-      worker.once('message', (message: { callMs?: number[] }) => {
+      const settle = (): void => {
         worker.off('error', onError);
+        worker.off('exit', onExit);
+        worker.off('message', onMessage);
+      };
+      const onError = (error: Error): void => {
+        settle();
+        reject(error);
+      };
+      const onExit = (code: number): void => {
+        settle();
+        reject(new Error(`the replay worker exited (code ${code}) before it answered`));
+      };
+      const onMessage = (message: { callMs?: number[] }): void => {
+        settle();
         resolve(message);
-      });
+      };
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.on('message', onMessage);
     });
   try {
     await reply();
