@@ -16,12 +16,6 @@ export async function runRowChunks(
   maxBatch: number | undefined,
   feeds: (start: number, end: number) => WireFeeds,
 ): Promise<Tensor> {
-  if (batch > 0 && (maxBatch === undefined || maxBatch <= 0 || maxBatch >= batch)) {
-    // one call (every loop step's case): no chunk list, no stacking
-    ctx.throwIfCancelled();
-    const out = await ctx.run(role, feeds(0, batch), [outName]);
-    return wireToTensor(out[outName]);
-  }
   const parts: Tensor[] = [];
   for (const [start, end] of batchChunks(batch, maxBatch)) {
     ctx.throwIfCancelled();
