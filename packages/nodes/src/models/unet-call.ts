@@ -84,28 +84,17 @@ export class UnetFeedCache {
     this.layout = `${spec.type}|${spec.shape.map((d) => (typeof d === 'number' ? d : '?')).join(',')}|`;
   }
 
-  /** unetFeeds(io, x, steps, h, false, false) with the wire tensors made once where they can be. */
-  feeds(x: Tensor, steps: readonly number[], h: Tensor): WireFeeds {
-    const same = steps.every((s) => s === steps[0]);
-    const key = `${this.layout}${same ? `${steps.length}×${steps[0]}` : steps.join(',')}`;
-    return this.withTimestep(x, sharedTimesteps.get(key) ?? shareTimestep(this.io, steps, key), h);
-  }
-
-  /** feeds(x, [timestep, …] (one per row of x), h), without the per-call array of timesteps. */
+  /**
+   * unetFeeds(io, x, [timestep, …] (one per row of x), h, false, false) with the wire tensors made once where
+   * they can be (the array of timesteps only when its tensor is made).
+   */
   feedsAt(x: Tensor, timestep: number, h: Tensor): WireFeeds {
     const rows = x.dims[0];
     const key = `${this.layout}${rows}×${timestep}`;
-    // the array of timesteps only when the tensor is made
-    const shared =
-      sharedTimesteps.get(key) ?? shareTimestep(this.io, new Array<number>(rows).fill(timestep), key);
-    return this.withTimestep(x, shared, h);
-  }
-
-  private withTimestep(x: Tensor, timestep: WireTensor, h: Tensor): WireFeeds {
     const io = this.io;
     return {
       sample: this.float(io.sampleType, x),
-      timestep,
+      timestep: sharedTimesteps.get(key) ?? shareTimestep(io, new Array<number>(rows).fill(timestep), key),
       encoder_hidden_states: this.float(io.hiddenType, h),
     };
   }

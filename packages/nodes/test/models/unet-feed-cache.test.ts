@@ -19,11 +19,11 @@ describe('UnetFeedCache', () => {
     const x = new Tensor([2, 4, 2, 2]);
     const h = new Tensor([2, 3, 5]);
     h.data.forEach((_, i, a) => (a[i] = i / 7));
-    const first = cache.feeds(x, [981, 981], h);
+    const first = cache.feedsAt(x, 981, h);
     expect(first).toEqual(unetFeeds(io('float32'), x, [981, 981], h, false, false));
     // the loop refills x between steps: the same wire tensors (and onnxruntime tensors) see the new values
     x.data.fill(0.5);
-    const second = cache.feeds(x, [981, 981], h);
+    const second = cache.feedsAt(x, 981, h);
     expect(second.sample).toBe(first.sample);
     expect(second.encoder_hidden_states).toBe(first.encoder_hidden_states);
     expect(second.timestep).toBe(first.timestep);
@@ -32,14 +32,14 @@ describe('UnetFeedCache', () => {
     expect(toOrtFeeds(first).sample).toBe(ort.sample);
     expect(Array.from(ort.sample.data as Float32Array)).toEqual(new Array(32).fill(0.5));
     // another timestep, another array, the same array under other dims: other wire tensors
-    const third = cache.feeds(x, [961, 961], h);
+    const third = cache.feedsAt(x, 961, h);
     expect(third.timestep).not.toBe(first.timestep);
     expect(Array.from(third.timestep.data as BigInt64Array)).toEqual([961n, 961n]);
-    expect(cache.feeds(x, [981, 981], h).timestep).toBe(first.timestep);
+    expect(cache.feedsAt(x, 981, h).timestep).toBe(first.timestep);
     const y = new Tensor([2, 4, 2, 2]);
-    expect(cache.feeds(y, [981, 981], h).sample).not.toBe(first.sample);
+    expect(cache.feedsAt(y, 981, h).sample).not.toBe(first.sample);
     const reshaped = x.reshape([2, 4, 4, 1]);
-    const fourth = cache.feeds(reshaped, [981, 981], h);
+    const fourth = cache.feedsAt(reshaped, 981, h);
     expect(fourth.sample.dims).toEqual([2, 4, 4, 1]);
     expect(fourth.sample.data).toBe(x.data);
   });
@@ -48,9 +48,9 @@ describe('UnetFeedCache', () => {
     const cache = new UnetFeedCache(io('float16'));
     const x = new Tensor([1, 4, 2, 2]);
     const h = new Tensor([1, 3, 5]);
-    const first = cache.feeds(x, [1], h);
+    const first = cache.feedsAt(x, 1, h);
     x.data.fill(1);
-    const second = cache.feeds(x, [1], h);
+    const second = cache.feedsAt(x, 1, h);
     expect(second.sample).not.toBe(first.sample);
     expect(Array.from(second.sample.data as Uint16Array)).toEqual(new Array(16).fill(0x3c00));
     expect(second).toEqual(unetFeeds(io('float16'), x, [1], h, false, false));
@@ -68,7 +68,7 @@ describe('UnetFeedCache', () => {
     expect(again.timestep).toBe(first.timestep);
     expect(toOrtFeeds(again).timestep).toBe(toOrtFeeds(first).timestep);
     expect(again.sample.data).toBe(y.data);
-    expect(later.feeds(y, [981, 981], h).timestep).toBe(first.timestep);
+    expect(later.feedsAt(y, 981, h).timestep).toBe(first.timestep);
     // one row, another value: tensors of their own
     const one = later.feedsAt(new Tensor([1, 4, 2, 2]), 981, new Tensor([1, 3, 5]));
     expect(Array.from(one.timestep.data as BigInt64Array)).toEqual([981n]);
