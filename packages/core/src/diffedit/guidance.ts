@@ -42,15 +42,6 @@ export function usesClassifierFreeGuidance(guidanceScale: number): boolean {
 
 /** The UNet latent input for CFG: [x; x] (into `out` when given, e.g. a buffer reused every step). */
 export function duplicateForGuidance(latents: Tensor, out?: Tensor): Tensor {
-  // a loop's every step: out already [2B, ...] — two copies, without concatBatch's checks and shape arrays
-  if (out !== undefined && latents.rank > 0 && out.size === 2 * latents.size) {
-    const [rows, ...rest] = out.dims;
-    if (rows === 2 * latents.dims[0] && rest.every((d, i) => d === latents.dims[i + 1])) {
-      out.data.set(latents.data, 0);
-      out.data.set(latents.data, latents.size);
-      return out;
-    }
-  }
   return concatBatch([latents, latents], out);
 }
 

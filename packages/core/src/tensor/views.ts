@@ -21,20 +21,30 @@ export function batchRange(t: Tensor, start: number, end: number): Tensor {
   return new Tensor([end - start, ...t.dims.slice(1)], t.data.subarray(start * row, end * row));
 }
 
+/** Whether two shapes agree past axis 0 (the same rank, the same sizes). */
+function sameTail(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 1; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 /** Concatenates along axis 0 into a new tensor (or into `out`). All other dims must match. */
 export function concatBatch(tensors: readonly Tensor[], out?: Tensor): Tensor {
   if (tensors.length === 0) throw new RangeError('concatBatch: no tensors given');
-  const rest = tensors[0].dims.slice(1);
+  // the checks compare dims in place: a loop refills its [x; x] buffer through here every step
+  const first = tensors[0].dims;
+  const rest = (): number[] => first.slice(1);
   let total = 0;
-  for (const [i, t] of tensors.entries()) {
-    if (t.rank === 0 || !sameDims(t.dims.slice(1), rest)) {
-      throw new RangeError(`concatBatch: tensor ${i} ${t} does not match [*, ${rest.join(', ')}]`);
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i];
+    if (t.rank === 0 || !sameTail(t.dims, first)) {
+      throw new RangeError(`concatBatch: tensor ${i} ${t} does not match [*, ${rest().join(', ')}]`);
     }
     total += t.dims[0];
   }
-  const result = out ?? new Tensor([total, ...rest]);
-  if (!sameDims(result.dims, [total, ...rest])) {
-    throw new RangeError(`concatBatch: out is ${result}, expected [${[total, ...rest].join(', ')}]`);
+  const result = out ?? new Tensor([total, ...rest()]);
+  if (result.dims[0] !== total || !sameTail(result.dims, first)) {
+    throw new RangeError(`concatBatch: out is ${result}, expected [${[total, ...rest()].join(', ')}]`);
   }
   let offset = 0;
   for (const t of tensors) {
