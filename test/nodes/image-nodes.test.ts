@@ -103,6 +103,61 @@ describe('SaveImage', () => {
     expect(Math.round(pixels.data[2] * 255)).toBe(255);
   });
 
+  it('saves the same pixels at every compress_level (default 4), smaller files at higher levels', async () => {
+    // gradients and a xor pattern: something zlib's levels compress differently
+    const [width, height] = [160, 120];
+    const raw = Buffer.alloc(width * height * 3);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        raw.set([(x * 3) & 255, (y >> 2) * 8, x < width / 2 ? 40 : ((x ^ y) * 3) & 255], (y * width + x) * 3);
+      }
+    }
+    await sharp(raw, { raw: { width, height, channels: 3 } })
+      .png()
+      .toFile(join(dir, 'levels.png'));
+    const runtime = createRuntime({ inputsDir: dir, modelsDir: dir });
+    const saved = async (level?: number) => {
+      const workflow = loadAndSave('levels.png');
+      if (level !== undefined)
+        (workflow.nodes[1] as { params: Record<string, unknown> }).params.compress_level = level;
+      const result = await runtime.run(workflow);
+      expect(result.status, JSON.stringify(result.error)).toBe('done');
+      const bytes = result.artifacts[0].bytes;
+      const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+      expect([info.width, info.height, info.channels]).toEqual([width, height, 3]);
+      return { bytes, pixels: data, params: JSON.parse(readPngTextChunks(bytes).workflow) as unknown };
+    };
+    const byDefault = await saved();
+    expect(byDefault.pixels.equals(raw)).toBe(true);
+    // the resolved level is written into the PNG's workflow
+    expect(byDefault.params).toMatchObject({ nodes: [{}, { params: { compress_level: 4 } }] });
+    const sizes: number[] = [];
+    for (let level = 0; level <= 9; level++) {
+      const file = await saved(level);
+      expect(file.pixels.equals(raw), `level ${level}`).toBe(true);
+      sizes.push(file.bytes.length);
+      if (level === 4) expect(Buffer.from(file.bytes).equals(Buffer.from(byDefault.bytes))).toBe(true);
+    }
+    // the level reaches zlib: 0 stores the rows as they are, 1 packs them, 9 packs them tighter
+    expect(sizes[0]).toBeGreaterThan(width * height * 3);
+    expect(sizes[1]).toBeLessThan(sizes[0]);
+    expect(sizes[9]).toBeLessThan(sizes[1]);
+  });
+
+  it('refuses a compress_level outside 0–9 or not whole, naming node and field', async () => {
+    const runtime = createRuntime({ inputsDir: dir, modelsDir: dir });
+    for (const level of [-1, 10, 2.5]) {
+      const bad = loadAndSave('save.png');
+      (bad.nodes[1] as { params: Record<string, unknown> }).params.compress_level = level;
+      const result = await runtime.run(bad);
+      expect(result.status).toBe('invalid');
+      expect(result.issues, String(level)).toEqual([
+        expect.objectContaining({ nodeId: 'save', field: 'compress_level' }),
+      ]);
+      expect(result.artifacts).toEqual([]);
+    }
+  });
+
   it('rejects a prefix with a path in it, naming the field', async () => {
     const runtime = createRuntime({ inputsDir: dir, modelsDir: dir });
     const bad = loadAndSave('save.png');

@@ -25,18 +25,22 @@ export async function encodePngWithText(
   return encodeRgbBytesPng(toUint8(image.data), image.width, image.height, texts);
 }
 
-/** Encodes 8-bit HWC RGB bytes as a PNG with tEXt chunks. */
+/** sharp's (libpng's zlib) default compression level for PNG files. */
+export const DEFAULT_PNG_COMPRESSION_LEVEL = 6;
+
+/** Encodes 8-bit HWC RGB bytes as a PNG with tEXt chunks, at zlib level `compressionLevel` (0–9). */
 export async function encodeRgbBytesPng(
   bytes: Uint8Array,
   width: number,
   height: number,
   texts: Record<string, string> = {},
+  compressionLevel = DEFAULT_PNG_COMPRESSION_LEVEL,
 ): Promise<Buffer> {
   // wrapped, not copied, for sharp
   const png = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
     raw: { width, height, channels: 3 },
   })
-    .png()
+    .png({ compressionLevel })
     .toBuffer();
   return insertTextChunks(png, texts);
 }
@@ -91,13 +95,14 @@ function pngChunk(type: string, data: Uint8Array): Buffer {
 /**
  * Encodes 8-bit planar RGB bytes (three width×height planes, an IMAGE's layout) as a PNG with tEXt chunks:
  * sharp joins the planes, so the interleaving runs on its threads, off the event loop. The same file as
- * encodeRgbBytesPng of the interleaved bytes.
+ * encodeRgbBytesPng of the interleaved bytes at the same level.
  */
 export async function encodePlanarRgbBytesPng(
   planes: Uint8Array,
   width: number,
   height: number,
   texts: Record<string, string> = {},
+  compressionLevel = DEFAULT_PNG_COMPRESSION_LEVEL,
 ): Promise<Buffer> {
   const plane = width * height;
   if (planes.length !== 3 * plane)
@@ -107,7 +112,7 @@ export async function encodePlanarRgbBytesPng(
   const band = (c: number): Buffer => Buffer.from(planes.buffer, planes.byteOffset + c * plane, plane);
   const png = await sharp(band(0), raw)
     .joinChannel([band(1), band(2)], raw)
-    .png()
+    .png({ compressionLevel })
     .toBuffer();
   return insertTextChunks(png, texts);
 }

@@ -280,13 +280,21 @@ describe('encodePlanarRgbBytesPng', () => {
       for (let c = 0; c < 3; c++) interleaved[3 * p + c] = planar[c * plane + p];
     }
     const texts = { workflow: '{"a":1}' };
-    const a = await encodePlanarRgbBytesPng(planar, width, height, texts);
-    const b = await encodeRgbBytesPng(interleaved, width, height, texts);
-    expect(Buffer.compare(a, b)).toBe(0);
-    const { data, info } = await sharp(a).raw().toBuffer({ resolveWithObject: true });
-    expect(info.channels).toBe(3);
-    expect(Buffer.compare(data, Buffer.from(interleaved))).toBe(0);
-    expect(readPngTextChunks(a)).toEqual(texts);
+    // sharp's own default level, and the levels at either end
+    for (const level of [undefined, 0, 4, 9]) {
+      const a = await encodePlanarRgbBytesPng(planar, width, height, texts, level);
+      const b = await encodeRgbBytesPng(interleaved, width, height, texts, level);
+      expect(Buffer.compare(a, b), `level ${level}`).toBe(0);
+      const { data, info } = await sharp(a).raw().toBuffer({ resolveWithObject: true });
+      expect(info.channels).toBe(3);
+      expect(Buffer.compare(data, Buffer.from(interleaved))).toBe(0);
+      expect(readPngTextChunks(a)).toEqual(texts);
+    }
+    // no level given: sharp's default (6), the bytes SaveImage wrote before it had a level
+    const sharpDefault = await sharp(Buffer.from(interleaved), { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
+    expect(Buffer.compare(await encodeRgbBytesPng(interleaved, width, height), sharpDefault)).toBe(0);
     await expect(encodePlanarRgbBytesPng(planar.subarray(1), width, height)).rejects.toThrow(/bytes for 3×/);
   });
 });

@@ -38,12 +38,22 @@ export function readWorkflowFromPng(png: Uint8Array): unknown {
   return text === undefined ? undefined : (JSON.parse(text) as unknown);
 }
 
-/** Encodes every image of the batch; one file `<prefix>.png`, or `<prefix>_<i>.png` for batches. */
+/**
+ * SaveImage's default zlib level, as ComfyUI's SaveImage: on the default workflow's 768×256 grid, ~1 ms
+ * quicker than sharp's 6 for a file ~3 % larger. The pixels are the same at every level.
+ */
+export const SAVE_COMPRESSION_LEVEL = 4;
+
+/**
+ * Encodes every image of the batch at zlib level `compressionLevel`; one file `<prefix>.png`, or
+ * `<prefix>_<i>.png` for batches.
+ */
 export async function emitPngs(
   ctx: NodeContext,
   value: unknown,
   prefix: string,
   field: string,
+  compressionLevel: number,
 ): Promise<string[]> {
   const batch = requireImage(value, field);
   const texts = pngTextsFor(ctx.workflow, ctx.nodeId);
@@ -62,8 +72,9 @@ export async function emitPngs(
             width,
             height,
             texts,
+            compressionLevel,
           )
-        : await encodeRgbBytesPng(rgbBytesFromImageBatch(batch, i), width, height, texts);
+        : await encodeRgbBytesPng(rgbBytesFromImageBatch(batch, i), width, height, texts, compressionLevel);
     ctx.emitFile({ name, mime: 'image/png', bytes });
     names.push(name);
   }
@@ -81,6 +92,15 @@ export const SaveImageNode = defineNode({
   inputs: { image: { type: 'IMAGE' } },
   params: {
     filename_prefix: { kind: 'string', default: 'diffedit', description: 'File name without extension.' },
+    compress_level: {
+      kind: 'int',
+      default: SAVE_COMPRESSION_LEVEL,
+      min: 0,
+      max: 9,
+      label: 'Compression',
+      description:
+        'PNG (zlib) compression level: 0 stores, 9 is smallest and slowest. The pixels are the same.',
+    },
   },
   outputs: {},
   output: true,
@@ -92,7 +112,7 @@ export const SaveImageNode = defineNode({
         `SaveImage: filename_prefix "${params.filename_prefix}" must be a plain name (letters, digits, space, _ . -)`,
       );
     }
-    const names = await emitPngs(ctx, inputs.image, params.filename_prefix, 'image');
+    const names = await emitPngs(ctx, inputs.image, params.filename_prefix, 'image', params.compress_level);
     ctx.log.info(`saved ${names.join(', ')}`);
     return {};
   },
