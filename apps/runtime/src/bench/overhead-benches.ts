@@ -89,7 +89,10 @@ interface MeasuredRun {
   mainThreadMs: number;
   /** main-thread CPU time (Linux /proc; undefined elsewhere): the same without time spent descheduled */
   mainThreadCpuMs: number | undefined;
-  /** main-thread CPU (ms) between each node's start and done events, by node id (where /proc has it) */
+  /**
+   * main-thread CPU (ms) between each node's start and done events, by node id (where /proc has it); only in
+   * the recorded run: two /proc reads a node, ~24 a run, sat in the timed wall (between nodes)
+   */
   cpuByNode: Record<string, number>;
   /**
    * wall (ms) the run spent outside session.run, by node id (its start to done, less its calls' session.run),
@@ -184,7 +187,7 @@ async function measuredRun(
   let insideNodesMs = 0;
   const unsubscribe = runtime.onEvent((event) => {
     if (event.type === 'node:start') {
-      nodeStart = mainThreadCpuMs();
+      if (record) nodeStart = mainThreadCpuMs();
       nodeWallStart = performance.now();
       nodeRunMsStart = recorder.runMs;
       nodeProgramMsStart = recorder.programWallMs;
@@ -194,7 +197,7 @@ async function measuredRun(
       nonModelByNode[event.nodeId] = wall - (recorder.runMs - nodeRunMsStart);
       const programMs = recorder.programWallMs - nodeProgramMsStart;
       if (programMs > 0) programByNode[event.nodeId] = programMs - (recorder.runMs - nodeRunMsStart);
-      const now = mainThreadCpuMs();
+      const now = record ? mainThreadCpuMs() : undefined;
       if (now !== undefined && nodeStart !== undefined) cpuByNode[event.nodeId] = now - nodeStart;
     }
   });
@@ -380,7 +383,8 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         mainThreadCpuMs: runs.map((r) =>
           r.mainThreadCpuMs === undefined ? null : round3(r.mainThreadCpuMs),
         ),
-        mainThreadCpuByNodeMedianMs: medianByNode(runs.map((r) => r.cpuByNode)),
+        // the recorded run's (the timed runs do not read /proc around each node)
+        mainThreadCpuByNodeMs: medianByNode([recorded.cpuByNode]),
         mainThreadCpuMedianMs: runs.every((r) => r.mainThreadCpuMs !== undefined)
           ? round3(median(runs.map((r) => r.mainThreadCpuMs!)))
           : null,
