@@ -17,6 +17,7 @@ import {
   imageToModelRange,
   maskedDenoisePlan,
   maskEncodeTimestep,
+  notedDisplayBytes,
   sampleVaePosterior,
   SeededRng,
   Tensor,
@@ -26,6 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeModelWorkers,
   DDIMInvertNode,
+  decodeScaledLatents,
   forgetRememberedSourceRows,
   GenerateMaskNode,
   INVERT_PROGRAM,
@@ -654,3 +656,56 @@ describe('observers see the calls made inside a program', () => {
     expect(stats[1].inRunThreadCpuMs).toBeLessThanOrEqual(stats[1].threadCpuMs);
   });
 });
+
+describe.each(['in-process', 'worker'] as const)('MaskedDenoise (%s)', (mode) => {
+  it('runs its loop and the decode of its latent as one program: the same image, the calls counted and observed', async () => {
+    const programs: string[] = [];
+    const calls: string[] = [];
+    const observer: SessionRunObserver = {
+      afterRun: (path) => void calls.push(path.split(/[\\/]/).at(-2) ?? path),
+      afterProgram: (_path, stats) => void programs.push(stats.name),
+    };
+    const manager = new ModelManager({ modelsDir, mode, providers: ['cpu'], logger: () => {}, observer });
+    try {
+      const model = await manager.loadDiffusion('toy-sd');
+      const { ctx } = recordingContext();
+      const { inverted } = await DDIMInvertNode.run(
+        ctx,
+        { model, image, prompt: SOURCE },
+        paramsOf(DDIMInvertNode, { num_inference_steps: 10, previews: false }),
+      );
+      const half = Tensor.zeros([1, 1, 8, 8]);
+      for (let i = 0; i < 32; i++) half.data[i] = 1;
+      programs.length = 0;
+      calls.length = 0;
+      const before = { ...model.calls };
+      const { latents, image: edited } = (await MaskedDenoiseNode.run(
+        ctx,
+        { model, inverted, mask: half, prompt: TARGET },
+        paramsOf(MaskedDenoiseNode, { previews: false }),
+      )) as { latents: Tensor; image: Tensor };
+      // the target's encoding, 8 guided UNet calls (strength 0.8 of 10 steps), then one decode, in that order
+      expect(calls).toEqual(['text_encoder', ...Array<string>(8).fill('unet'), 'vae_decoder']);
+      expect(model.calls.unet - before.unet).toBe(8);
+      expect(model.calls.vaeDecoder - before.vaeDecoder).toBe(1);
+      // one request where the sessions can tell (the thread's CPU from /proc, on Linux)
+      if (process.platform === 'linux') expect(programs).toEqual(['diffedit-denoise-decode']);
+      // the image is the decode of the latent, as a separate decode gives it, display bytes included
+      expect((await referenceEdit(model, 10, half)).edited.data).toEqual(latents.data);
+      const separate = await decodeScaledLatents(model, latents);
+      expect(edited.dims).toEqual([1, 3, 64, 64]);
+      expect(sameBits(edited.data, separate.data)).toBe(true);
+      expect(notedDisplayBytes(edited.data)).toEqual(notedDisplayBytes(separate.data));
+      expect(notedDisplayBytes(edited.data)).toBeDefined();
+    } finally {
+      await manager.close();
+    }
+  });
+});
+
+/** Bitwise equality of two float arrays (NaN and -0 included). */
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  return a.length === b.length && x.every((v, i) => v === y[i]);
+}

@@ -380,6 +380,27 @@ export class DiffusionModel {
     return runProgram(program, { ...invocation, sessions: { unet } });
   }
 
+  /**
+   * Runs a program next to both the UNet and the VAE decoder (a loop and the decode of its result in one
+   * request): their calls count in `calls` and reach each session's observers as runUnetProgram's and
+   * runVaeProgram's do. Undefined when the two sessions are not in one backend that runs programs.
+   */
+  runUnetDecoderProgram<I, O>(
+    program: ProgramRef<I, O>,
+    invocation: Omit<ProgramInvocation<I>, 'sessions'>,
+  ): Promise<O> | undefined {
+    const sessions = {
+      unet: observingProgramCalls(this.sessions.unet, () => {
+        this.calls.unet++;
+      }),
+      vaeDecoder: observingProgramCalls(this.sessions.vaeDecoder, () => {
+        this.calls.vaeDecoder++;
+      }),
+    };
+    if (!canRunProgram(sessions)) return undefined;
+    return runProgram(program, { ...invocation, sessions });
+  }
+
   /** How a program calls the VAE encoder as vaeEncode does (see nodes/diffedit/vae-programs.ts). */
   get vaeEncoderIo(): VaeCallIo {
     const session = this.sessions.vaeEncoder;

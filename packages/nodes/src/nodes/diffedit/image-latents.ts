@@ -16,6 +16,7 @@ import type { DiffusionModel, VaeEncoding } from '../../models/diffusion-model.j
 import { fitPreviewProjection } from '../../pixels/index.js';
 import { requireImage } from '../image/image-values.js';
 import { DECODE_IMAGE_PROGRAM, ENCODE_IMAGE_PROGRAM } from './vae-programs.js';
+import type { DecodeImageOutput } from './vae-programs.js';
 import type { EncodedImage } from './values.js';
 
 /** An IMAGE input of one image whose size the VAE can encode; the error names node and field. */
@@ -211,7 +212,11 @@ export async function decodeScaledLatents(
     ...(signal === undefined ? {} : { signal }),
   });
   if (run === undefined) return decodeScaledLatentsHere(model, latents, signal);
-  const out = await run;
+  return decodedImage(await run);
+}
+
+/** DECODE_IMAGE_PROGRAM's result as the IMAGE tensor, with its display bytes noted. */
+export function decodedImage(out: DecodeImageOutput): Tensor {
   if (out.display !== undefined) noteDisplayBytes(out.data, out.display);
   return new Tensor(out.dims, out.data);
 }

@@ -12,9 +12,12 @@ import {
 import { requireMask } from '../image/image-values.js';
 import { asFieldError } from './diffusion-setup.js';
 import { promptConditioning } from './guided-unet.js';
-import { decodeScaledLatents } from './image-latents.js';
+import { DENOISE_DECODE_PROGRAM } from './denoise-decode.js';
+import type { DenoiseDecodeOutput } from './denoise-decode.js';
+import { decodedImage, decodeScaledLatents } from './image-latents.js';
 import { previewSettings, ProgressRelay } from './latent-previews.js';
 import { DENOISE_PROGRAM } from './loop-programs.js';
+import type { DenoiseInput } from './loop-programs.js';
 import { PROMPT_SOCKET } from './prompt-embeddings.js';
 import type { InvertedLatents } from './values.js';
 
@@ -168,29 +171,35 @@ export const MaskedDenoiseNode = defineNode({
     });
 
     const stepMajor = invertedLatentsStepMajor(inverted.latents, 1); // [S, 1, C, h, w]
+    const denoise: DenoiseInput = {
+      unet: { io: model.unetIo, maxBatch: model.maxBatch },
+      config: inverted.schedulerConfig,
+      numInferenceSteps: inverted.numInferenceSteps,
+      plan,
+      // read only (the inverted latents stay cached here): DDIMInvert's program made them in shared
+      // memory, so a worker reads them where they are; otherwise they are copied to it
+      stepMajor: { dims: stepMajor.dims, data: stepMajor.data },
+      mask: { dims: mask.dims, data: mask.data },
+      guidanceScale: g,
+      embeddings: { dims: embeddings.dims, data: embeddings.data },
+      eta: params.eta,
+      seed: params.seed,
+      ...(params.previews ? { previews: previewSettings(inverted.previewProjection) } : {}),
+    };
     const relay = new ProgressRelay(ctx);
-    const data = await relay.around((loopSignal) =>
-      model.runUnetProgram(DENOISE_PROGRAM, {
-        input: {
-          unet: { io: model.unetIo, maxBatch: model.maxBatch },
-          config: inverted.schedulerConfig,
-          numInferenceSteps: inverted.numInferenceSteps,
-          plan,
-          // read only (the inverted latents stay cached here): DDIMInvert's program made them in shared
-          // memory, so a worker reads them where they are; otherwise they are copied to it
-          stepMajor: { dims: stepMajor.dims, data: stepMajor.data },
-          mask: { dims: mask.dims, data: mask.data },
-          guidanceScale: g,
-          embeddings: { dims: embeddings.dims, data: embeddings.data },
-          eta: params.eta,
-          seed: params.seed,
-          ...(params.previews ? { previews: previewSettings(inverted.previewProjection) } : {}),
-        },
-        signal: loopSignal,
-        onEvent: relay.onEvent,
-      }),
-    );
-    const x = new Tensor([1, c, h, w], data);
-    return { latents: x, image: await decodeScaledLatents(model, x, signal) };
+    // the loop and the decode of its latent in one request where the UNet and the decoder share a backend
+    const result = await relay.around<DenoiseDecodeOutput | Float32Array>((loopSignal) => {
+      const invocation = { signal: loopSignal, onEvent: relay.onEvent };
+      const decode = { io: model.vaeDecoderIo, maxBatch: model.maxBatch, scalingFactor: model.scalingFactor };
+      return (
+        model.runUnetDecoderProgram(DENOISE_DECODE_PROGRAM, { input: { denoise, decode }, ...invocation }) ??
+        model.runUnetProgram(DENOISE_PROGRAM, { input: denoise, ...invocation })
+      );
+    });
+    if (result instanceof Float32Array) {
+      const x = new Tensor([1, c, h, w], result);
+      return { latents: x, image: await decodeScaledLatents(model, x, signal) };
+    }
+    return { latents: new Tensor([1, c, h, w], result.latents), image: decodedImage(result.image) };
   },
 });
