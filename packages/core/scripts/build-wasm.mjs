@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 import wabtInit from 'wabt';
 
-const KERNELS = [{ wat: 'step-kernels.wat', out: 'step-kernels-binary.ts', name: 'STEP_KERNELS_BASE64' }];
+const KERNELS = [
+  { wat: 'step-kernels.wat', out: 'step-kernels-binary.ts', name: 'STEP_KERNELS_BASE64' },
+  { wat: 'image-kernels.wat', out: 'image-kernels-binary.ts', name: 'IMAGE_KERNELS_BASE64' },
+];
 const dir = fileURLToPath(new URL('../src/wasm/', import.meta.url));
 const check = process.argv.includes('--check');
 

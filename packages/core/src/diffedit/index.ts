@@ -15,7 +15,13 @@ export {
   maskToInt64,
 } from './mask.js';
 export type { MaskEmbeddingOrder, MaskPromptSlot, DiffEditMaskOptions, DiffEditMask } from './mask.js';
-export { maskedDenoisePlan, diffEditBlend, stackInvertedLatents, invertedLatentsStepMajor } from './blend.js';
+export {
+  maskedDenoisePlan,
+  diffEditBlend,
+  guidedEpsilonStepBlend,
+  stackInvertedLatents,
+  invertedLatentsStepMajor,
+} from './blend.js';
 export type { MaskedDenoiseStep } from './blend.js';
 export {
   getEpsilon,
@@ -39,6 +45,7 @@ export {
   unscaleLatents,
   imageToModelRange,
   modelRangeToImage,
+  decodedToImage,
   binariseMask,
   maskAsNchw,
   resizeMaskToLatent,

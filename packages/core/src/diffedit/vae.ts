@@ -1,7 +1,9 @@
 import type { SeededRng } from '../random/seeded-rng.js';
 import { resizeArea, resizeBilinear, resizeNearest } from '../tensor/resize.js';
 import { Tensor, assertSameDims } from '../tensor/tensor.js';
+import { displayBytesOf } from '../tensor/display-bytes.js';
 import { tileBatch } from '../tensor/views.js';
+import { wasmDecodedToImage } from '../wasm/image-kernels.js';
 
 /** Stable Diffusion's VAE latent scaling factor (SD 1.x and 2.x). */
 export const SD_VAE_SCALING_FACTOR = 0.18215;
@@ -135,13 +137,31 @@ export function imageToModelRange(image: Tensor, out?: Tensor): Tensor {
 export function modelRangeToImage(decoded: Tensor, out?: Tensor): Tensor {
   const result = out ?? new Tensor(decoded.dims);
   assertSameDims(result, decoded, 'modelRangeToImage (out)');
-  const src = decoded.data;
-  const dst = result.data;
-  for (let i = 0; i < dst.length; i++) {
+  toImageRange(decoded.data, result.data, 0);
+  return result;
+}
+
+function toImageRange(src: Float32Array, dst: Float32Array, from: number): void {
+  for (let i = from; i < dst.length; i++) {
     const v = src[i] / 2 + 0.5;
     dst[i] = v < 0 ? 0 : v > 1 ? 1 : v;
   }
-  return result;
+}
+
+/**
+ * modelRangeToImage (into `out`, which may be `decoded`) with the image's display bytes (displayBytesOf; none
+ * when the image holds a NaN): one WebAssembly pass where the engine has it, the same bits as the two loops.
+ */
+export function decodedToImage(decoded: Tensor, out?: Tensor): { image: Tensor; display?: Uint8Array } {
+  const image = out ?? new Tensor(decoded.dims);
+  assertSameDims(image, decoded, 'decodedToImage (out)');
+  const bytes = new Uint8Array(image.size);
+  const done = wasmDecodedToImage(decoded.data, image.data, bytes);
+  if (done === image.size) return { image, display: bytes };
+  // the JavaScript from where the kernel stopped (no kernel, or a NaN ahead)
+  toImageRange(decoded.data, image.data, done);
+  const display = displayBytesOf(image.data);
+  return display === undefined ? { image } : { image, display };
 }
 
 /** preprocess_mask's binarisation: v < 0.5 → 0, v ≥ 0.5 → 1. */

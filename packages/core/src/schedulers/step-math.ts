@@ -205,7 +205,7 @@ export function guidedEpsilonStep(
 }
 
 /** True when two typed-array views share bytes. */
-function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
+export function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
   if (a.buffer !== b.buffer) return false;
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }

@@ -23,6 +23,7 @@ interface StepKernelExports {
     hi: number,
     clip: number,
   ): number;
+  blend(x: number, mask: number, bg: number, plane: number, c: number): number;
 }
 
 /** Below this many values the copies in and out cost more than the loop saves. */
@@ -41,11 +42,11 @@ export function stepKernelsAvailable(): boolean {
   return stepKernels() !== null;
 }
 
-/** Float32 views of five regions of the kernels' memory, each `padded` values long (grown when needed). */
-function regions(k: StepKernelExports, padded: number): Float32Array[] {
-  ensureBytes(k.memory, padded * 4 * 5);
+/** Float32 views of `count` regions of the kernels' memory, each `padded` values long (grown when needed). */
+function regions(k: StepKernelExports, padded: number, count = 5): Float32Array[] {
+  ensureBytes(k.memory, padded * 4 * count);
   const all = new Float32Array(k.memory.buffer);
-  return [0, 1, 2, 3, 4].map((r) => all.subarray(r * padded, (r + 1) * padded));
+  return Array.from({ length: count }, (_, r) => all.subarray(r * padded, (r + 1) * padded));
 }
 
 /**
@@ -88,5 +89,49 @@ export function wasmGuidedEpsilonStep(
   if (sawNaN !== 0) return false;
   out.set(rout.subarray(0, n));
   x0.set(rx0.subarray(0, n));
+  return true;
+}
+
+/**
+ * wasmGuidedEpsilonStep, then diffEditBlend of `out` in place with the inverted latent `background` under the
+ * `mask` plane (the same plane for each of the x0.length / mask.length channels), before anything is copied back:
+ * the denoising loop's step in one call. Returns false, having written nothing, when it cannot (see
+ * wasmGuidedEpsilonStep; also a plane of odd length, or a NaN in the blend).
+ */
+export function wasmGuidedEpsilonStepBlend(
+  u: Float32Array,
+  c: Float32Array,
+  g: number,
+  x: Float32Array,
+  out: Float32Array,
+  x0: Float32Array,
+  sa: number,
+  sb: number,
+  c1: number,
+  c2: number,
+  r: number,
+  mask: Float32Array,
+  background: Float32Array,
+): boolean {
+  const n = x0.length;
+  const plane = mask.length;
+  if (n < WASM_STEP_MIN_VALUES || u.length < n || c.length < n || x.length < n || out.length < n)
+    return false;
+  if (plane === 0 || plane % 2 !== 0 || n % plane !== 0 || background.length < n) return false;
+  const k = stepKernels();
+  if (k === null) return false;
+  // n is a multiple of the even plane: no pad
+  const [ru, rc, rx, rout, rx0, rmask, rbg] = regions(k, n, 7);
+  ru.set(u.subarray(0, n));
+  rc.set(c.subarray(0, n));
+  rx.set(x.subarray(0, n));
+  rmask.set(mask);
+  rbg.set(background.subarray(0, n));
+  const clip = r === Infinity ? 0 : 1;
+  const b = n * 4;
+  if (k.guidedStep(0, b, 2 * b, 3 * b, 4 * b, n, g, sa, sb, c1, c2, Math.fround(r), clip) !== 0) return false;
+  if (k.blend(3 * b, 5 * b, 6 * b, plane, n / plane) !== 0) return false;
+  out.set(rout);
+  x0.set(rx0);
   return true;
 }

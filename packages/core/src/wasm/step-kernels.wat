@@ -1,4 +1,5 @@
-;; The guided DDIM ε step (core's guidedEpsilonStep) over float32 arrays in this module's memory, two values a
+;; The guided DDIM ε step (core's guidedEpsilonStep), and DiffEdit's background blend after it (diffEditBlend), over
+;; float32 arrays in this module's memory, two values a
 ;; time in f64x2 lanes: the same float64 operations in the same order, rounded to float32 where the JavaScript
 ;; rounds (Math.fround, typed-array stores). WebAssembly does not fuse or reorder float operations, so every
 ;; result that is not a NaN has the JavaScript loop's bits. Which operand's payload a NaN takes when two NaNs
@@ -71,5 +72,37 @@
               (f64x2.mul (local.get $C1) (local.get $V))
               (f64x2.mul (local.get $C2) (local.get $O)))))
         (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $pairs)))
+    (v128.any_true (local.get $NAN)))
+
+  ;; diffEditBlend in place over c planes of `plane` values at x: x = x·m + bg·(1 − m), m the mask plane at
+  ;; $mask for every channel (byte offsets, 8-byte aligned; plane even). Returns 1 when a result is a NaN.
+  (func (export "blend")
+    (param $x i32) (param $mask i32) (param $bg i32) (param $plane i32) (param $c i32) (result i32)
+    (local $k i32) (local $row i32) (local $end i32) (local $at i32) (local $W v128) (local $R v128)
+    (local $NAN v128)
+    (local.set $row (i32.shl (local.get $plane) (i32.const 2)))
+    (local.set $end (i32.mul (local.get $row) (local.get $c)))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        ;; the mask's pair for this position in its plane
+        (if (i32.ge_u (local.get $k) (local.get $row)) (then (local.set $k (i32.const 0))))
+        (local.set $W
+          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $mask) (local.get $k)))))
+        (local.set $R
+          (f64x2.add
+            (f64x2.mul
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $at))))
+              (local.get $W))
+            (f64x2.mul
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $bg) (local.get $at))))
+              (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $W)))))
+        (local.set $NAN (v128.or (local.get $NAN) (f64x2.ne (local.get $R) (local.get $R))))
+        (v128.store64_lane 0
+          (i32.add (local.get $x) (local.get $at))
+          (f32x4.demote_f64x2_zero (local.get $R)))
+        (local.set $k (i32.add (local.get $k) (i32.const 8)))
+        (local.set $at (i32.add (local.get $at) (i32.const 8)))
         (br $pairs)))
     (v128.any_true (local.get $NAN))))

@@ -11,6 +11,7 @@ import {
   diffEditMaskFromUnetRowBlocks,
   duplicateForGuidance,
   guidedEpsilonStep,
+  guidedEpsilonStepBlend,
   regulariseNoisePredictionAsync,
   sampleVaePosteriorDraws,
   SeededRng,
@@ -73,6 +74,12 @@ function startLatents(source: LatentSource): Tensor {
   return sampleVaePosteriorDraws(mean, tensorOf(source.logvar), rng, source.scalingFactor, out);
 }
 
+/** DiffEdit's background blend after a step: out = out·mask + background·(1 − mask). */
+interface Blend {
+  readonly mask: Tensor;
+  readonly background: Tensor;
+}
+
 /** What every loop needs to call the UNet the way DiffusionModel.unet does. */
 export interface UnetSetup {
   readonly io: UnetIo;
@@ -121,9 +128,14 @@ class GuidedUnet {
     step: (eps: Tensor) => void,
     out: Tensor,
     predOriginal: Tensor,
+    blend?: Blend,
   ): Promise<void> {
+    const blendOut = (): void => {
+      if (blend !== undefined) diffEditBlend(out, blend.mask, blend.background, out);
+    };
     if (!this.cfg || !Number.isFinite(this.guidanceScale)) {
       step((await this.predict(x, timestep)).eps);
+      blendOut();
       return;
     }
     const { raw } = await this.call(x, timestep);
@@ -131,12 +143,30 @@ class GuidedUnet {
     if (k === undefined) {
       if (this.guided === undefined || !this.guided.sameShape(x)) this.guided = new Tensor(x.dims);
       step(classifierFreeGuidance(raw, this.guidanceScale, this.guided));
+      blendOut();
       return;
     }
     const half = x.size;
+    const u = raw.data.subarray(0, half);
+    const c = raw.data.subarray(half, 2 * half);
+    if (blend !== undefined) {
+      // the step and the blend in one pass where core can (the same bits as the two)
+      guidedEpsilonStepBlend(
+        u,
+        c,
+        this.guidanceScale,
+        x.data,
+        out,
+        predOriginal.data,
+        k,
+        blend.mask,
+        blend.background,
+      );
+      return;
+    }
     guidedEpsilonStep(
-      raw.data.subarray(0, half),
-      raw.data.subarray(half, 2 * half),
+      u,
+      c,
       this.guidanceScale,
       x.data,
       out.data,
@@ -295,9 +325,9 @@ export const DENOISE_PROGRAM = defineProgram<DenoiseInput, Float32Array>(
           }),
         x,
         predOriginal,
+        // P6: the background comes from the stored latent at level t (one step noisier than x now)
+        { mask, background: background(step.latentIndex) },
       );
-      // P6: the background comes from the stored latent at level t (one step noisier than x now)
-      diffEditBlend(x, mask, background(step.latentIndex), x);
       reporter.report(step.index + 1, input.plan.length, x);
     }
     return { value: x.data, transfer: [x.data.buffer as ArrayBuffer] };

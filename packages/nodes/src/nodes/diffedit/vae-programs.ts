@@ -3,14 +3,7 @@
 // preview fit back, or sends latents and gets the decoded image with its display bytes, instead of converting
 // megabytes of floats on the main thread. The conversions are core's, unchanged: the same values either way.
 // Imported by the model worker too: nothing here may import Node-only or heavy modules (no sharp, tokenizers).
-import {
-  displayBytesOf,
-  imageToModelRange,
-  modelRangeToImage,
-  scale,
-  Tensor,
-  unscaleLatents,
-} from '@diffedit/core';
+import { decodedToImage, imageToModelRange, scale, Tensor, unscaleLatents } from '@diffedit/core';
 
 import { sliceRows } from '../../models/batching.js';
 import { defineProgram } from '../../models/program.js';
@@ -130,8 +123,7 @@ export const DECODE_IMAGE_PROGRAM = defineProgram<DecodeImageInput, DecodeImageO
   async (input, ctx) => {
     const latents = unscaleLatents(new Tensor(input.dims, input.latents), input.scalingFactor);
     const decoded = await runRows(ctx, 'vaeDecoder', input.io, input.maxBatch, latents);
-    const image = modelRangeToImage(decoded, decoded);
-    const display = displayBytesOf(image.data);
+    const { image, display } = decodedToImage(decoded, decoded);
     return {
       value: { dims: image.dims, data: image.data, ...(display ? { display } : {}) },
       transfer: ownedBuffers(image.data, ...(display ? [display] : [])),

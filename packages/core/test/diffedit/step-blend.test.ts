@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { SeededRng, Tensor, diffEditBlend, guidedEpsilonStep, guidedEpsilonStepBlend } from '@diffedit/core';
+
+import { wasmGuidedEpsilonStepBlend } from '../../src/wasm/step-kernels.js';
+
+const bitsOf = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+/** float32 values over ±3 with ±0 and ±1 mixed in (no NaN). */
+function values(n: number, rng: SeededRng): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const pick = rng.uniform();
+    out[i] =
+      pick < 0.05 ? 0 : pick < 0.1 ? -0 : pick < 0.15 ? (pick < 0.125 ? 1 : -1) : rng.uniform() * 6 - 3;
+  }
+  return out;
+}
+
+/** A mask plane: mostly 0 and 1 (DiffEdit's), some soft values. */
+function maskPlane(n: number, rng: SeededRng): Float32Array {
+  return Float32Array.from({ length: n }, () => {
+    const pick = rng.uniform();
+    return pick < 0.45 ? 0 : pick < 0.9 ? 1 : Math.fround(rng.uniform());
+  });
+}
+
+const K = [
+  { sa: 0.3, sb: 0.95, c1: 0.8, c2: 0.6, clipRange: 1 },
+  { sa: 0.9991, sb: 0.0412, c1: 1, c2: 0, clipRange: Infinity },
+  { sa: 0.5, sb: 0.8, c1: 0.7, c2: 0.7, clipRange: 0 },
+] as const;
+
+/** guidedEpsilonStep into out, then diffEditBlend in place: the bits the fused step must give. */
+function expected(
+  u: Float32Array,
+  c: Float32Array,
+  g: number,
+  x: Float32Array,
+  k: (typeof K)[number],
+  dims: readonly number[],
+  mask: Tensor,
+  background: Tensor,
+): { out: Float32Array; x0: Float32Array } {
+  const out = new Tensor(dims);
+  const x0 = new Float32Array(out.size);
+  guidedEpsilonStep(u, c, g, x, out.data, x0, k.sa, k.sb, k.c1, k.c2, k.clipRange);
+  diffEditBlend(out, mask, background, out);
+  return { out: out.data, x0 };
+}
+
+describe('the denoising step with its blend in one pass', () => {
+  it('gives the bits of guidedEpsilonStep then diffEditBlend, in place or not, across planes and channels', () => {
+    const rng = new SeededRng(21);
+    for (const [C, h, w] of [
+      [4, 32, 32],
+      [4, 8, 6],
+      [3, 16, 16],
+    ] as const) {
+      const dims = [1, C, h, w];
+      const n = C * h * w;
+      for (const k of K) {
+        for (const g of [7.5, 0]) {
+          const [u, c, x] = [values(n, rng), values(n, rng), values(n, rng)];
+          const mask = new Tensor([1, 1, h, w], maskPlane(h * w, rng));
+          const background = new Tensor(dims, values(n, rng));
+          const want = expected(u, c, g, x, k, dims, mask, background);
+          const out = new Tensor(dims);
+          const x0 = new Float32Array(n);
+          guidedEpsilonStepBlend(u, c, g, x, out, x0, k, mask, background);
+          expect(bitsOf(out.data)).toEqual(bitsOf(want.out));
+          expect(bitsOf(x0)).toEqual(bitsOf(want.x0));
+          // in place, as the loop calls it; and the kernel itself takes this case (not the fallback)
+          const inPlace = new Tensor(dims, x.slice());
+          guidedEpsilonStepBlend(u, c, g, inPlace.data, inPlace, x0, k, mask, background);
+          expect(bitsOf(inPlace.data)).toEqual(bitsOf(want.out));
+          const direct = new Tensor(dims, x.slice());
+          expect(
+            wasmGuidedEpsilonStepBlend(
+              u,
+              c,
+              g,
+              direct.data,
+              direct.data,
+              x0,
+              k.sa,
+              k.sb,
+              k.c1,
+              k.c2,
+              k.clipRange,
+              mask.data,
+              background.data,
+            ),
+          ).toBe(true);
+          expect(bitsOf(direct.data)).toEqual(bitsOf(want.out));
+        }
+      }
+    }
+  });
+
+  it('falls back to the two functions where the kernel declines: NaNs, odd planes, batches, per-batch masks', () => {
+    const rng = new SeededRng(4);
+    const k = K[0];
+    const cases: { dims: number[]; maskDims: number[]; nanIn?: 'background' | 'u' }[] = [
+      { dims: [1, 4, 8, 8], maskDims: [1, 1, 8, 8], nanIn: 'background' },
+      { dims: [1, 4, 8, 8], maskDims: [1, 1, 8, 8], nanIn: 'u' },
+      { dims: [1, 4, 7, 9], maskDims: [1, 1, 7, 9] },
+      { dims: [2, 4, 8, 8], maskDims: [1, 1, 8, 8] },
+      { dims: [2, 4, 8, 8], maskDims: [2, 1, 8, 8] },
+    ];
+    for (const { dims, maskDims, nanIn } of cases) {
+      const n = dims.reduce((a, b) => a * b, 1);
+      const plane = maskDims.reduce((a, b) => a * b, 1);
+      const [u, c, x] = [values(n, rng), values(n, rng), values(n, rng)];
+      const mask = new Tensor(maskDims, maskPlane(plane, rng));
+      const background = new Tensor(dims, values(n, rng));
+      if (nanIn === 'background') background.data[5] = NaN;
+      if (nanIn === 'u') u[n - 1] = NaN;
+      if (nanIn !== undefined || plane % 2 !== 0) {
+        const out = new Float32Array(n).fill(5);
+        expect(
+          wasmGuidedEpsilonStepBlend(
+            u,
+            c,
+            7.5,
+            x,
+            out,
+            new Float32Array(n),
+            k.sa,
+            k.sb,
+            k.c1,
+            k.c2,
+            k.clipRange,
+            mask.data,
+            background.data,
+          ),
+        ).toBe(false);
+        expect(out.every((v) => v === 5)).toBe(true);
+      }
+      const want = expected(u, c, 7.5, x, k, dims, mask, background);
+      const out = new Tensor(dims);
+      const x0 = new Float32Array(n);
+      guidedEpsilonStepBlend(u, c, 7.5, x, out, x0, k, mask, background);
+      expect(bitsOf(out.data)).toEqual(bitsOf(want.out));
+      expect(bitsOf(x0)).toEqual(bitsOf(want.x0));
+    }
+  });
+});
