@@ -42,11 +42,23 @@ export function stepKernelsAvailable(): boolean {
   return stepKernels() !== null;
 }
 
-/** Float32 views of `count` regions of the kernels' memory, each `padded` values long (grown when needed). */
-function regions(k: StepKernelExports, padded: number, count = 5): Float32Array[] {
-  ensureBytes(k.memory, padded * 4 * count);
-  const all = new Float32Array(k.memory.buffer);
-  return Array.from({ length: count }, (_, r) => all.subarray(r * padded, (r + 1) * padded));
+/** The last views regions() made, and what they were made for. */
+let views: { buffer: ArrayBuffer; padded: number; list: readonly Float32Array[] } | undefined;
+
+/**
+ * Float32 views of seven regions of the kernels' memory, each `padded` values long (grown when needed). Kept from
+ * call to call while the memory and the size stay: made afresh at every step of a sampling loop they cost
+ * ~25 µs there (~1 µs in a tight loop).
+ */
+function regions(k: StepKernelExports, padded: number): readonly Float32Array[] {
+  // a memory that grew has a new buffer and detaches the old one (byteLength 0): the views are then remade
+  if (views !== undefined && views.padded === padded && views.buffer.byteLength !== 0) return views.list;
+  ensureBytes(k.memory, padded * 4 * 7);
+  const buffer = k.memory.buffer;
+  const all = new Float32Array(buffer);
+  const list = Array.from({ length: 7 }, (_, r) => all.subarray(r * padded, (r + 1) * padded));
+  views = { buffer, padded, list };
+  return list;
 }
 
 /**
@@ -121,7 +133,7 @@ export function wasmGuidedEpsilonStepBlend(
   const k = stepKernels();
   if (k === null) return false;
   // n is a multiple of the even plane: no pad
-  const [ru, rc, rx, rout, rx0, rmask, rbg] = regions(k, n, 7);
+  const [ru, rc, rx, rout, rx0, rmask, rbg] = regions(k, n);
   ru.set(u.subarray(0, n));
   rc.set(c.subarray(0, n));
   rx.set(x.subarray(0, n));

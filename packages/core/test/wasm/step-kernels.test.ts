@@ -75,6 +75,19 @@ describe('the guided ε step kernel (WebAssembly)', () => {
     }
   });
 
+  it('keeps its bits when the sizes alternate and the memory grows between calls (its views are remade)', () => {
+    const rng = new SeededRng(9);
+    for (const n of [4096, 64, 300_000, 4096, 300_000]) {
+      const [u, c, x] = [values(n, rng), values(n, rng), values(n, rng)];
+      const k = [0.3, 0.95, 0.8, 0.6] as const;
+      const want = expected(u, c, 7.5, x, k, 1);
+      const got = { out: new Float32Array(n), x0: new Float32Array(n) };
+      expect(wasmGuidedEpsilonStep(u, c, 7.5, x, got.out, got.x0, ...k, 1)).toBe(true);
+      expect(bitsOf(got.out)).toEqual(bitsOf(want.out));
+      expect(bitsOf(got.x0)).toEqual(bitsOf(want.x0));
+    }
+  });
+
   it('declines, writing nothing, a NaN anywhere in the guided ε or x̂0, and arrays too small to pay', () => {
     const rng = new SeededRng(3);
     const n = 256;
