@@ -194,7 +194,9 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
 
     await page.locator(`${dnode(IDS.source)} textarea`).fill('a red apple');
     await page.locator(`${dnode(IDS.target)} textarea`).fill('a green pear');
-    await page.locator(`${dnode(IDS.save)} input[type="text"]`).fill('diffedit-prompts');
+    await page
+      .locator(`${dnode(IDS.save)} [data-param="filename_prefix"] input[type="text"]`)
+      .fill('diffedit-prompts');
     await page.locator(`${dnode(IDS.image)} input[type="file"]`).setInputFiles(ASSET);
     await expect
       .poll(() => page.locator(`${dnode(IDS.image)} .file-widget input[type="text"]`).inputValue())
