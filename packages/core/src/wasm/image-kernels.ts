@@ -2,7 +2,7 @@
 // one pass over the VAE decoder's output instead of two JavaScript loops and their reads back (measured on a
 // 3×256² image in the model worker: see docs/performance.md). The JavaScript stays for engines without
 // WebAssembly SIMD and for NaNs.
-import { ensureBytes, instantiateKernels } from './instance.js';
+import { ensureBytes, lazyKernels } from './instance.js';
 import type { KernelMemory } from './instance.js';
 import { IMAGE_KERNELS_BASE64 } from './image-kernels-binary.js';
 
@@ -14,13 +14,7 @@ interface ImageKernelExports {
 /** Values a call converts at a time: the kernel's memory stays ~600 KiB, and each chunk in the caches. */
 const CHUNK_VALUES = 1 << 16;
 
-let kernels: ImageKernelExports | null | undefined;
-
-/** This thread's instance (compiled once; each thread has its own memory), or null without WebAssembly SIMD. */
-function imageKernels(): ImageKernelExports | null {
-  if (kernels === undefined) kernels = instantiateKernels<ImageKernelExports>(IMAGE_KERNELS_BASE64);
-  return kernels;
-}
+const imageKernels = lazyKernels<ImageKernelExports>(IMAGE_KERNELS_BASE64);
 
 /** Whether this engine runs the kernels (the tests check that they are not silently skipped). */
 export function imageKernelsAvailable(): boolean {

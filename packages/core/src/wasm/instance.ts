@@ -20,6 +20,18 @@ function decode(base64: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * A getter of this thread's instance of a kernel module (compiled on first use; each thread has its own
+ * memory), or null where the engine lacks WebAssembly SIMD.
+ */
+export function lazyKernels<T>(base64: string): () => T | null {
+  let kernels: T | null | undefined;
+  return () => {
+    if (kernels === undefined) kernels = instantiateKernels<T>(base64);
+    return kernels;
+  };
+}
+
 /** The module's exports, or null when this engine cannot compile or instantiate it. */
 export function instantiateKernels<T>(base64: string): T | null {
   try {

@@ -2,7 +2,7 @@
 // caches, copies included: 4096 values 41 → 20 µs, 65536 values 639 → 338 µs; inside a sampling loop, where
 // the UNet's output comes in from memory, ~20 % less a step at 4096. The loops call it once a step on latents
 // of 4·h·w values; the JavaScript loop stays for engines without WebAssembly SIMD, short arrays and NaNs.
-import { ensureBytes, instantiateKernels } from './instance.js';
+import { ensureBytes, lazyKernels } from './instance.js';
 import type { KernelMemory } from './instance.js';
 import { STEP_KERNELS_BASE64 } from './step-kernels-binary.js';
 
@@ -29,20 +29,14 @@ interface StepKernelExports {
 /** Below this many values the copies in and out cost more than the loop saves. */
 export const WASM_STEP_MIN_VALUES = 64;
 
-let kernels: StepKernelExports | null | undefined;
-
-/** This thread's instance (compiled once; each thread has its own memory), or null without WebAssembly SIMD. */
-function stepKernels(): StepKernelExports | null {
-  if (kernels === undefined) kernels = instantiateKernels<StepKernelExports>(STEP_KERNELS_BASE64);
-  return kernels;
-}
+const stepKernels = lazyKernels<StepKernelExports>(STEP_KERNELS_BASE64);
 
 /** Whether this engine runs the kernels (the tests check that they are not silently skipped). */
 export function stepKernelsAvailable(): boolean {
   return stepKernels() !== null;
 }
 
-/** The last views regions() made, and what they were made for. */
+/** The last views regionViews() made, and what they were made for. */
 let views: { buffer: ArrayBuffer; padded: number; list: readonly Float32Array[] } | undefined;
 
 /**
@@ -50,7 +44,7 @@ let views: { buffer: ArrayBuffer; padded: number; list: readonly Float32Array[] 
  * call to call while the memory and the size stay: made afresh at every step of a sampling loop they cost
  * ~25 µs there (~1 µs in a tight loop).
  */
-function regions(k: StepKernelExports, padded: number): readonly Float32Array[] {
+function regionViews(k: StepKernelExports, padded: number): readonly Float32Array[] {
   // a memory that grew has a new buffer and detaches the old one (byteLength 0): the views are then remade
   if (views !== undefined && views.padded === padded && views.buffer.byteLength !== 0) return views.list;
   ensureBytes(k.memory, padded * 4 * 7);
@@ -80,27 +74,14 @@ export function wasmGuidedEpsilonStep(
   r: number,
 ): boolean {
   const n = x0.length;
-  if (n < WASM_STEP_MIN_VALUES || u.length < n || c.length < n || x.length < n || out.length < n)
-    return false;
-  const k = stepKernels();
+  const k = kernelsFor(n, u, c, x, out);
   if (k === null) return false;
   // an even count in 8-byte-aligned regions (the kernel works two values a time); the pad value is zero
   const padded = (n + 3) & ~3;
-  const [ru, rc, rx, rout, rx0] = regions(k, padded);
-  ru.set(u.subarray(0, n));
-  rc.set(c.subarray(0, n));
-  rx.set(x.subarray(0, n));
-  if (n < padded) {
-    ru.fill(0, n);
-    rc.fill(0, n);
-    rx.fill(0, n);
-  }
-  const clip = r === Infinity ? 0 : 1;
-  const b = padded * 4;
-  const sawNaN = k.guidedStep(0, b, 2 * b, 3 * b, 4 * b, padded, g, sa, sb, c1, c2, Math.fround(r), clip);
-  if (sawNaN !== 0) return false;
-  out.set(rout.subarray(0, n));
-  x0.set(rx0.subarray(0, n));
+  const regions = regionViews(k, padded);
+  if (!stepInKernel(k, regions, padded, n, u, c, g, x, sa, sb, c1, c2, r)) return false;
+  out.set(regions[3].subarray(0, n));
+  x0.set(regions[4].subarray(0, n));
   return true;
 }
 
@@ -127,23 +108,62 @@ export function wasmGuidedEpsilonStepBlend(
 ): boolean {
   const n = x0.length;
   const plane = mask.length;
-  if (n < WASM_STEP_MIN_VALUES || u.length < n || c.length < n || x.length < n || out.length < n)
-    return false;
   if (plane === 0 || plane % 2 !== 0 || n % plane !== 0 || background.length < n) return false;
-  const k = stepKernels();
+  const k = kernelsFor(n, u, c, x, out);
   if (k === null) return false;
   // n is a multiple of the even plane: no pad
-  const [ru, rc, rx, rout, rx0, rmask, rbg] = regions(k, n);
+  const regions = regionViews(k, n);
+  regions[5].set(mask);
+  regions[6].set(background.subarray(0, n));
+  if (!stepInKernel(k, regions, n, n, u, c, g, x, sa, sb, c1, c2, r)) return false;
+  const b = n * 4;
+  if (k.blend(3 * b, 5 * b, 6 * b, plane, n / plane) !== 0) return false;
+  out.set(regions[3]);
+  x0.set(regions[4]);
+  return true;
+}
+
+/** This thread's kernels when the arrays hold n values and n is enough to pay for the copies, else null. */
+function kernelsFor(
+  n: number,
+  u: Float32Array,
+  c: Float32Array,
+  x: Float32Array,
+  out: Float32Array,
+): StepKernelExports | null {
+  if (n < WASM_STEP_MIN_VALUES || u.length < n || c.length < n || x.length < n || out.length < n) return null;
+  return stepKernels();
+}
+
+/**
+ * u, c and x into regions 0–2 (zeros after n up to `padded`), then the guided step into regions 3 (out) and 4
+ * (x̂0); false when it saw a NaN.
+ */
+function stepInKernel(
+  k: StepKernelExports,
+  regions: readonly Float32Array[],
+  padded: number,
+  n: number,
+  u: Float32Array,
+  c: Float32Array,
+  g: number,
+  x: Float32Array,
+  sa: number,
+  sb: number,
+  c1: number,
+  c2: number,
+  r: number,
+): boolean {
+  const [ru, rc, rx] = regions;
   ru.set(u.subarray(0, n));
   rc.set(c.subarray(0, n));
   rx.set(x.subarray(0, n));
-  rmask.set(mask);
-  rbg.set(background.subarray(0, n));
+  if (n < padded) {
+    ru.fill(0, n);
+    rc.fill(0, n);
+    rx.fill(0, n);
+  }
   const clip = r === Infinity ? 0 : 1;
-  const b = n * 4;
-  if (k.guidedStep(0, b, 2 * b, 3 * b, 4 * b, n, g, sa, sb, c1, c2, Math.fround(r), clip) !== 0) return false;
-  if (k.blend(3 * b, 5 * b, 6 * b, plane, n / plane) !== 0) return false;
-  out.set(rout);
-  x0.set(rx0);
-  return true;
+  const b = padded * 4;
+  return k.guidedStep(0, b, 2 * b, 3 * b, 4 * b, padded, g, sa, sb, c1, c2, Math.fround(r), clip) === 0;
 }

@@ -2,19 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SeededRng, Tensor, diffEditBlend, guidedEpsilonStep, guidedEpsilonStepBlend } from '@diffedit/core';
 
 import { wasmGuidedEpsilonStepBlend } from '../../src/wasm/step-kernels.js';
-
-const bitsOf = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
-
-/** float32 values over ±3 with ±0 and ±1 mixed in (no NaN). */
-function values(n: number, rng: SeededRng): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const pick = rng.uniform();
-    out[i] =
-      pick < 0.05 ? 0 : pick < 0.1 ? -0 : pick < 0.15 ? (pick < 0.125 ? 1 : -1) : rng.uniform() * 6 - 3;
-  }
-  return out;
-}
+import { bitsOf, stepValues as values } from '../wasm/float-values.js';
 
 /** A mask plane: mostly 0 and 1 (DiffEdit's), some soft values. */
 function maskPlane(n: number, rng: SeededRng): Float32Array {
@@ -48,6 +36,35 @@ function expected(
   return { out: out.data, x0 };
 }
 
+/** wasmGuidedEpsilonStepBlend with the coefficients and tensors as the loop holds them. */
+function kernel(
+  u: Float32Array,
+  c: Float32Array,
+  g: number,
+  x: Float32Array,
+  out: Float32Array,
+  x0: Float32Array,
+  k: (typeof K)[number],
+  mask: Tensor,
+  background: Tensor,
+): boolean {
+  return wasmGuidedEpsilonStepBlend(
+    u,
+    c,
+    g,
+    x,
+    out,
+    x0,
+    k.sa,
+    k.sb,
+    k.c1,
+    k.c2,
+    k.clipRange,
+    mask.data,
+    background.data,
+  );
+}
+
 describe('the denoising step with its blend in one pass', () => {
   it('gives the bits of guidedEpsilonStep then diffEditBlend, in place or not, across planes and channels', () => {
     const rng = new SeededRng(21);
@@ -74,23 +91,7 @@ describe('the denoising step with its blend in one pass', () => {
           guidedEpsilonStepBlend(u, c, g, inPlace.data, inPlace, x0, k, mask, background);
           expect(bitsOf(inPlace.data)).toEqual(bitsOf(want.out));
           const direct = new Tensor(dims, x.slice());
-          expect(
-            wasmGuidedEpsilonStepBlend(
-              u,
-              c,
-              g,
-              direct.data,
-              direct.data,
-              x0,
-              k.sa,
-              k.sb,
-              k.c1,
-              k.c2,
-              k.clipRange,
-              mask.data,
-              background.data,
-            ),
-          ).toBe(true);
+          expect(kernel(u, c, g, direct.data, direct.data, x0, k, mask, background)).toBe(true);
           expect(bitsOf(direct.data)).toEqual(bitsOf(want.out));
         }
       }
@@ -117,23 +118,7 @@ describe('the denoising step with its blend in one pass', () => {
       if (nanIn === 'u') u[n - 1] = NaN;
       if (nanIn !== undefined || plane % 2 !== 0) {
         const out = new Float32Array(n).fill(5);
-        expect(
-          wasmGuidedEpsilonStepBlend(
-            u,
-            c,
-            7.5,
-            x,
-            out,
-            new Float32Array(n),
-            k.sa,
-            k.sb,
-            k.c1,
-            k.c2,
-            k.clipRange,
-            mask.data,
-            background.data,
-          ),
-        ).toBe(false);
+        expect(kernel(u, c, 7.5, x, out, new Float32Array(n), k, mask, background)).toBe(false);
         expect(out.every((v) => v === 5)).toBe(true);
       }
       const want = expected(u, c, 7.5, x, k, dims, mask, background);

@@ -10,20 +10,9 @@ import {
   wasmGuidedEpsilonStep,
   WASM_STEP_MIN_VALUES,
 } from '../../src/wasm/step-kernels.js';
+import { bitsOf, stepValues as values } from './float-values.js';
 
-const bitsOf = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
 const script = fileURLToPath(new URL('../../scripts/build-wasm.mjs', import.meta.url));
-
-/** float32 values spread over ±3 with ±0 and values at ±1 mixed in (no NaN: the kernel declines those). */
-function values(n: number, rng: SeededRng): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const pick = rng.uniform();
-    out[i] =
-      pick < 0.05 ? 0 : pick < 0.1 ? -0 : pick < 0.15 ? (pick < 0.125 ? 1 : -1) : rng.uniform() * 6 - 3;
-  }
-  return out;
-}
 
 /** guide() then the JavaScript ε step: the bits the kernel must give. */
 function expected(
