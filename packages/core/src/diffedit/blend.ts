@@ -1,11 +1,10 @@
 import type { DDIMScheduler } from '../schedulers/ddim.js';
-import { guidedEpsilonStep, sharesMemory } from '../schedulers/step-math.js';
+import { guidedEpsilonStep } from '../schedulers/step-math.js';
 import type { EpsilonStepCoefficients } from '../schedulers/step-math.js';
 import { getTimesteps } from '../schedulers/strength.js';
 import { maskedBlend } from '../tensor/ops.js';
 import { Tensor, sameDims } from '../tensor/tensor.js';
 import { stack, transpose } from '../tensor/views.js';
-import { wasmGuidedEpsilonStepBlend } from '../wasm/step-kernels.js';
 
 /** One step of the masked DDIM decoding (__call__), with diffusers' index/level semantics (pitfall P6). */
 export interface MaskedDenoiseStep {
@@ -89,8 +88,8 @@ export function diffEditBlend(x: Tensor, mask: Tensor, invertedLatent: Tensor, o
 
 /**
  * The denoising loop's step: guidedEpsilonStep from `x` into `out` (which may be `x`) and x̂0, then
- * diffEditBlend(out, mask, invertedLatent, out). One WebAssembly call for both where it can (one latent, a
- * (1, 1, h, w) mask), with the same bits as the two functions, which run otherwise.
+ * diffEditBlend(out, mask, invertedLatent, out). The kernel blends before it copies back where it can (one
+ * latent, a (1, 1, h, w) mask), with the same bits as the two functions, which run otherwise.
  */
 export function guidedEpsilonStepBlend(
   u: Float32Array,
@@ -105,32 +104,13 @@ export function guidedEpsilonStepBlend(
 ): void {
   const { sa, sb, c1, c2, clipRange } = coefficients;
   const planes = out.dims[0] === 1 && mask.dims[0] === 1 ? channelPlanes(out, mask) : undefined;
-  if (
-    planes !== undefined &&
-    clipRange >= 0 &&
-    sameDims(invertedLatent.dims, out.dims) &&
-    !sharesMemory(out.data, u) &&
-    !sharesMemory(out.data, c) &&
-    wasmGuidedEpsilonStepBlend(
-      u,
-      c,
-      g,
-      x,
-      out.data,
-      x0,
-      sa,
-      sb,
-      c1,
-      c2,
-      clipRange,
-      mask.data,
-      invertedLatent.data,
-    )
-  ) {
-    return;
+  const blend =
+    planes !== undefined && sameDims(invertedLatent.dims, out.dims)
+      ? { mask: mask.data, background: invertedLatent.data }
+      : undefined;
+  if (!guidedEpsilonStep(u, c, g, x, out.data, x0, sa, sb, c1, c2, clipRange, blend)) {
+    diffEditBlend(out, mask, invertedLatent, out);
   }
-  guidedEpsilonStep(u, c, g, x, out.data, x0, sa, sb, c1, c2, clipRange);
-  diffEditBlend(out, mask, invertedLatent, out);
 }
 
 /** For x (B, C, h, w) and a mask (B, 1, h, w) or (1, 1, h, w): the plane size and whether the mask has rows per batch. */

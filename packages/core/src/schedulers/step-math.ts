@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import { wasmGuidedEpsilonStep } from '../wasm/step-kernels.js';
+import type { KernelBlend } from '../wasm/step-kernels.js';
 import type { PredictionType } from './config.js';
 
 /** Scheduler maths accept float32 (product) or float64 (reference tests) arrays, or Tensors. */
@@ -149,6 +150,9 @@ export function epsilonStep(
  * epsilonStep on the classifier-free-guided model output o = u + g·(c − u) rounded to float32 (what guide()
  * stores), computed where the step reads it instead of in a pass and a buffer of its own: the same bits as
  * guide() into a float32 buffer then epsilonStep. `out` may be `x`, not `u` or `c`.
+ *
+ * With `blend` (DiffEdit's background blend of `out`, see guidedEpsilonStepBlend), the WebAssembly kernel
+ * also blends before it copies back; returns whether it did (false: the caller blends, as without the kernel).
  */
 export function guidedEpsilonStep(
   u: Float32Array,
@@ -162,22 +166,22 @@ export function guidedEpsilonStep(
   c1: number,
   c2: number,
   clipRange: number,
-): void {
+  blend?: KernelBlend,
+): boolean {
   const n = x0.length;
   const r = clipRange;
   if (!(x0 instanceof Float32Array) || !(r >= 0) || sharesMemory(out, u) || sharesMemory(out, c)) {
     const o = new Float32Array(n);
     for (let i = 0; i < n; i++) o[i] = u[i] + g * (c[i] - u[i]);
     epsilonStep(x, o, out, x0, sa, sb, c1, c2, r);
-    return;
+    return false;
   }
-  // the WebAssembly kernel when it can (the same bits; it declines small arrays and NaNs)
-  if (
-    x instanceof Float32Array &&
-    out instanceof Float32Array &&
-    wasmGuidedEpsilonStep(u, c, g, x, out, x0, sa, sb, c1, c2, r)
-  ) {
-    return;
+  // the WebAssembly kernel when it can (the same bits; it declines small arrays and NaNs, and a blend it
+  // cannot do, which then runs after the step alone)
+  if (x instanceof Float32Array && out instanceof Float32Array) {
+    if (blend !== undefined && wasmGuidedEpsilonStep(u, c, g, x, out, x0, sa, sb, c1, c2, r, blend))
+      return true;
+    if (wasmGuidedEpsilonStep(u, c, g, x, out, x0, sa, sb, c1, c2, r)) return false;
   }
   const fround = Math.fround;
   if (r === Infinity) {
@@ -188,7 +192,7 @@ export function guidedEpsilonStep(
       x0[i] = v;
       out[i] = c1 * v + c2 * o;
     }
-    return;
+    return false;
   }
   const pick = clipChoices(r);
   const hi = pick[1];
@@ -202,10 +206,11 @@ export function guidedEpsilonStep(
     x0[i] = clipped;
     out[i] = c1 * clipped + c2 * o;
   }
+  return false;
 }
 
 /** True when two typed-array views share bytes. */
-export function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
+function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
   if (a.buffer !== b.buffer) return false;
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }

@@ -56,9 +56,19 @@ function regionViews(k: StepKernelExports, padded: number): readonly Float32Arra
 }
 
 /**
- * guidedEpsilonStep's loop (clip range r ≥ 0 or Infinity) in the kernel: u, c, x copied in, out and x0 copied
- * back. Returns false, having written nothing, when it cannot: no kernel, too few values, or a NaN in o or
- * x̂0 (whose payload the JavaScript loop decides); the caller then runs the JavaScript loop.
+ * DiffEdit's background blend after the step (diffEditBlend of `out` in place): the inverted latent
+ * `background` under the `mask` plane, the same plane for each of the x0.length / mask.length channels.
+ */
+export interface KernelBlend {
+  readonly mask: Float32Array;
+  readonly background: Float32Array;
+}
+
+/**
+ * guidedEpsilonStep's loop (clip range r ≥ 0 or Infinity) in the kernel, then `blend` when given, before
+ * anything is copied back: u, c, x copied in, out and x0 copied back. Returns false, having written nothing,
+ * when it cannot: no kernel, too few values, a NaN in o, x̂0 or the blend (whose payload the JavaScript loop
+ * decides), or a blend plane of odd length; the caller then runs the JavaScript.
  */
 export function wasmGuidedEpsilonStep(
   u: Float32Array,
@@ -72,89 +82,19 @@ export function wasmGuidedEpsilonStep(
   c1: number,
   c2: number,
   r: number,
+  blend?: KernelBlend,
 ): boolean {
   const n = x0.length;
-  const k = kernelsFor(n, u, c, x, out);
+  if (n < WASM_STEP_MIN_VALUES || u.length < n || c.length < n || x.length < n || out.length < n)
+    return false;
+  const plane = blend?.mask.length ?? 0;
+  if (blend !== undefined && (plane % 2 !== 0 || n % plane !== 0 || blend.background.length < n))
+    return false;
+  const k = stepKernels();
   if (k === null) return false;
   // an even count in 8-byte-aligned regions (the kernel works two values a time); the pad value is zero
   const padded = (n + 3) & ~3;
-  const regions = regionViews(k, padded);
-  if (!stepInKernel(k, regions, padded, n, u, c, g, x, sa, sb, c1, c2, r)) return false;
-  out.set(regions[3].subarray(0, n));
-  x0.set(regions[4].subarray(0, n));
-  return true;
-}
-
-/**
- * wasmGuidedEpsilonStep, then diffEditBlend of `out` in place with the inverted latent `background` under the
- * `mask` plane (the same plane for each of the x0.length / mask.length channels), before anything is copied back:
- * the denoising loop's step in one call. Returns false, having written nothing, when it cannot (see
- * wasmGuidedEpsilonStep; also a plane of odd length, or a NaN in the blend).
- */
-export function wasmGuidedEpsilonStepBlend(
-  u: Float32Array,
-  c: Float32Array,
-  g: number,
-  x: Float32Array,
-  out: Float32Array,
-  x0: Float32Array,
-  sa: number,
-  sb: number,
-  c1: number,
-  c2: number,
-  r: number,
-  mask: Float32Array,
-  background: Float32Array,
-): boolean {
-  const n = x0.length;
-  const plane = mask.length;
-  if (plane === 0 || plane % 2 !== 0 || n % plane !== 0 || background.length < n) return false;
-  const k = kernelsFor(n, u, c, x, out);
-  if (k === null) return false;
-  // n is a multiple of the even plane: no pad
-  const regions = regionViews(k, n);
-  regions[5].set(mask);
-  regions[6].set(background.subarray(0, n));
-  if (!stepInKernel(k, regions, n, n, u, c, g, x, sa, sb, c1, c2, r)) return false;
-  const b = n * 4;
-  if (k.blend(3 * b, 5 * b, 6 * b, plane, n / plane) !== 0) return false;
-  out.set(regions[3]);
-  x0.set(regions[4]);
-  return true;
-}
-
-/** This thread's kernels when the arrays hold n values and n is enough to pay for the copies, else null. */
-function kernelsFor(
-  n: number,
-  u: Float32Array,
-  c: Float32Array,
-  x: Float32Array,
-  out: Float32Array,
-): StepKernelExports | null {
-  if (n < WASM_STEP_MIN_VALUES || u.length < n || c.length < n || x.length < n || out.length < n) return null;
-  return stepKernels();
-}
-
-/**
- * u, c and x into regions 0–2 (zeros after n up to `padded`), then the guided step into regions 3 (out) and 4
- * (x̂0); false when it saw a NaN.
- */
-function stepInKernel(
-  k: StepKernelExports,
-  regions: readonly Float32Array[],
-  padded: number,
-  n: number,
-  u: Float32Array,
-  c: Float32Array,
-  g: number,
-  x: Float32Array,
-  sa: number,
-  sb: number,
-  c1: number,
-  c2: number,
-  r: number,
-): boolean {
-  const [ru, rc, rx] = regions;
+  const [ru, rc, rx, rout, rx0, rmask, rbg] = regionViews(k, padded);
   ru.set(u.subarray(0, n));
   rc.set(c.subarray(0, n));
   rx.set(x.subarray(0, n));
@@ -165,5 +105,15 @@ function stepInKernel(
   }
   const clip = r === Infinity ? 0 : 1;
   const b = padded * 4;
-  return k.guidedStep(0, b, 2 * b, 3 * b, 4 * b, padded, g, sa, sb, c1, c2, Math.fround(r), clip) === 0;
+  if (k.guidedStep(0, b, 2 * b, 3 * b, 4 * b, padded, g, sa, sb, c1, c2, Math.fround(r), clip) !== 0)
+    return false;
+  if (blend !== undefined) {
+    // n values in planes of an even length: the blend's pairs stay within them
+    rmask.set(blend.mask);
+    rbg.set(blend.background.subarray(0, n));
+    if (k.blend(3 * b, 5 * b, 6 * b, plane, n / plane) !== 0) return false;
+  }
+  out.set(rout.subarray(0, n));
+  x0.set(rx0.subarray(0, n));
+  return true;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRng, Tensor, diffEditBlend, guidedEpsilonStep, guidedEpsilonStepBlend } from '@diffedit/core';
 
-import { wasmGuidedEpsilonStepBlend } from '../../src/wasm/step-kernels.js';
+import { wasmGuidedEpsilonStep } from '../../src/wasm/step-kernels.js';
 import { bitsOf, stepValues as values } from '../wasm/float-values.js';
 
 /** A mask plane: mostly 0 and 1 (DiffEdit's), some soft values. */
@@ -36,7 +36,7 @@ function expected(
   return { out: out.data, x0 };
 }
 
-/** wasmGuidedEpsilonStepBlend with the coefficients and tensors as the loop holds them. */
+/** wasmGuidedEpsilonStep with a blend, the coefficients and tensors as the loop holds them. */
 function kernel(
   u: Float32Array,
   c: Float32Array,
@@ -48,21 +48,8 @@ function kernel(
   mask: Tensor,
   background: Tensor,
 ): boolean {
-  return wasmGuidedEpsilonStepBlend(
-    u,
-    c,
-    g,
-    x,
-    out,
-    x0,
-    k.sa,
-    k.sb,
-    k.c1,
-    k.c2,
-    k.clipRange,
-    mask.data,
-    background.data,
-  );
+  const blend = { mask: mask.data, background: background.data };
+  return wasmGuidedEpsilonStep(u, c, g, x, out, x0, k.sa, k.sb, k.c1, k.c2, k.clipRange, blend);
 }
 
 describe('the denoising step with its blend in one pass', () => {
@@ -93,6 +80,13 @@ describe('the denoising step with its blend in one pass', () => {
           const direct = new Tensor(dims, x.slice());
           expect(kernel(u, c, g, direct.data, direct.data, x0, k, mask, background)).toBe(true);
           expect(bitsOf(direct.data)).toEqual(bitsOf(want.out));
+          // guidedEpsilonStep says the kernel blended (its caller then does not blend again)
+          const stepped = new Float32Array(n);
+          const blend = { mask: mask.data, background: background.data };
+          expect(guidedEpsilonStep(u, c, g, x, stepped, x0, k.sa, k.sb, k.c1, k.c2, k.clipRange, blend)).toBe(
+            true,
+          );
+          expect(bitsOf(stepped)).toEqual(bitsOf(want.out));
         }
       }
     }
@@ -122,6 +116,27 @@ describe('the denoising step with its blend in one pass', () => {
         expect(out.every((v) => v === 5)).toBe(true);
       }
       const want = expected(u, c, 7.5, x, k, dims, mask, background);
+      if (nanIn !== undefined || plane % 2 !== 0) {
+        // declined blend: the step alone, and guidedEpsilonStep says so
+        const blend = { mask: mask.data, background: background.data };
+        const stepped = new Float32Array(n);
+        expect(
+          guidedEpsilonStep(
+            u,
+            c,
+            7.5,
+            x,
+            stepped,
+            new Float32Array(n),
+            k.sa,
+            k.sb,
+            k.c1,
+            k.c2,
+            k.clipRange,
+            blend,
+          ),
+        ).toBe(false);
+      }
       const out = new Tensor(dims);
       const x0 = new Float32Array(n);
       guidedEpsilonStepBlend(u, c, 7.5, x, out, x0, k, mask, background);

@@ -130,53 +130,49 @@ class GuidedUnet {
     predOriginal: Tensor,
     blend?: Blend,
   ): Promise<void> {
-    const blendOut = (): void => {
-      if (blend !== undefined) diffEditBlend(out, blend.mask, blend.background, out);
-    };
     if (!this.cfg || !Number.isFinite(this.guidanceScale)) {
       step((await this.predict(x, timestep)).eps);
-      blendOut();
-      return;
-    }
-    const { raw } = await this.call(x, timestep);
-    const k = raw.size === 2 * x.size && raw.dims[0] === 2 * x.dims[0] ? coefficients(timestep) : undefined;
-    if (k === undefined) {
+    } else {
+      const { raw } = await this.call(x, timestep);
+      const k = raw.size === 2 * x.size && raw.dims[0] === 2 * x.dims[0] ? coefficients(timestep) : undefined;
+      if (k !== undefined) {
+        const half = x.size;
+        const u = raw.data.subarray(0, half);
+        const c = raw.data.subarray(half, 2 * half);
+        // with a blend, the step and the blend in one pass where core can (the same bits as the two)
+        if (blend !== undefined) {
+          guidedEpsilonStepBlend(
+            u,
+            c,
+            this.guidanceScale,
+            x.data,
+            out,
+            predOriginal.data,
+            k,
+            blend.mask,
+            blend.background,
+          );
+        } else {
+          guidedEpsilonStep(
+            u,
+            c,
+            this.guidanceScale,
+            x.data,
+            out.data,
+            predOriginal.data,
+            k.sa,
+            k.sb,
+            k.c1,
+            k.c2,
+            k.clipRange,
+          );
+        }
+        return;
+      }
       if (this.guided === undefined || !this.guided.sameShape(x)) this.guided = new Tensor(x.dims);
       step(classifierFreeGuidance(raw, this.guidanceScale, this.guided));
-      blendOut();
-      return;
     }
-    const half = x.size;
-    const u = raw.data.subarray(0, half);
-    const c = raw.data.subarray(half, 2 * half);
-    if (blend !== undefined) {
-      // the step and the blend in one pass where core can (the same bits as the two)
-      guidedEpsilonStepBlend(
-        u,
-        c,
-        this.guidanceScale,
-        x.data,
-        out,
-        predOriginal.data,
-        k,
-        blend.mask,
-        blend.background,
-      );
-      return;
-    }
-    guidedEpsilonStep(
-      u,
-      c,
-      this.guidanceScale,
-      x.data,
-      out.data,
-      predOriginal.data,
-      k.sa,
-      k.sb,
-      k.c1,
-      k.c2,
-      k.clipRange,
-    );
+    if (blend !== undefined) diffEditBlend(out, blend.mask, blend.background, out);
   }
 
   /** The UNet's output for `x` (for `[x; x]` with CFG) and its input. */
