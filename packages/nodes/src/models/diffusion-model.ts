@@ -374,10 +374,7 @@ export class DiffusionModel {
     program: ProgramRef<I, O>,
     invocation: Omit<ProgramInvocation<I>, 'sessions'>,
   ): Promise<O> {
-    const unet = observingProgramCalls(this.sessions.unet, () => {
-      this.calls.unet++;
-    });
-    return runProgram(program, { ...invocation, sessions: { unet } });
+    return runProgram(program, { ...invocation, sessions: this.countedSessions(['unet']) });
   }
 
   /**
@@ -389,16 +386,20 @@ export class DiffusionModel {
     program: ProgramRef<I, O>,
     invocation: Omit<ProgramInvocation<I>, 'sessions'>,
   ): Promise<O> | undefined {
-    const sessions = {
-      unet: observingProgramCalls(this.sessions.unet, () => {
-        this.calls.unet++;
-      }),
-      vaeDecoder: observingProgramCalls(this.sessions.vaeDecoder, () => {
-        this.calls.vaeDecoder++;
-      }),
-    };
+    const sessions = this.countedSessions(['unet', 'vaeDecoder']);
     if (!canRunProgram(sessions)) return undefined;
     return runProgram(program, { ...invocation, sessions });
+  }
+
+  /** The sessions in `roles`, by role, with each call a program makes on them counted in `calls`. */
+  private countedSessions(roles: readonly (keyof ModelCallCounts)[]): Record<string, ModelSession> {
+    const sessions: Record<string, ModelSession> = {};
+    for (const role of roles) {
+      sessions[role] = observingProgramCalls(this.sessions[role], () => {
+        this.calls[role]++;
+      });
+    }
+    return sessions;
   }
 
   /** How a program calls the VAE encoder as vaeEncode does (see nodes/diffedit/vae-programs.ts). */
@@ -435,12 +436,9 @@ export class DiffusionModel {
     program: ProgramRef<I, O>,
     invocation: Omit<ProgramInvocation<I>, 'sessions'>,
   ): Promise<O> | undefined {
-    const session = this.sessions[role];
-    if (!canRunProgram({ [role]: session })) return undefined;
-    const observed = observingProgramCalls(session, () => {
-      this.calls[role]++;
-    });
-    return runProgram(program, { ...invocation, sessions: { [role]: observed } });
+    const sessions = this.countedSessions([role]);
+    if (!canRunProgram(sessions)) return undefined;
+    return runProgram(program, { ...invocation, sessions });
   }
 
   /** Image [B,3,H,W] in [-1,1] → posterior parameters or a sample (see VaeEncoding); unscaled. */
