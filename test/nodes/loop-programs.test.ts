@@ -514,6 +514,36 @@ describe.each(['in-process', 'worker'] as const)('the DiffEdit loops as programs
     expect(byteSizeOf(shared.latents)).toBe(byteSizeOf(copied.latents));
   });
 
+  it('give the same bits on feeds prepared once as on feeds converted every call (max batch 1)', async () => {
+    // one call of [x; x] a step runs on feeds prepared once per timestep; max batch 1 splits it into two
+    // calls on wire feeds made every call: the per-call path the prepared one must agree with
+    const model = await managers[mode].loadDiffusion('toy-sd');
+    const embeddings = guidanceEmbeddings(await model.encodePrompt(['']), await model.encodePrompt([SOURCE]));
+    const config = diffEditSchedulerConfig(model.schedulerConfig).config;
+    const latent = new Float32Array(4 * 64).map((_, i) => Math.sin(i) / 2);
+    const invert = async (maxBatch: number | undefined): Promise<{ levels: Float32Array; calls: number }> => {
+      const before = model.calls.unet;
+      const levels = await model.runUnetProgram(INVERT_PROGRAM, {
+        input: {
+          unet: { io: model.unetIo, maxBatch },
+          config,
+          numInferenceSteps: 10,
+          timesteps: [1, 101, 201, 301],
+          guidanceScale: 7.5,
+          embeddings: { dims: embeddings.dims, data: embeddings.data },
+          latent: { kind: 'latents', latents: { dims: [1, 4, 8, 8], data: latent.slice() } },
+        },
+      });
+      return { levels, calls: model.calls.unet - before };
+    };
+    const prepared = await invert(undefined);
+    const perCall = await invert(1);
+    expect([prepared.calls, perCall.calls]).toEqual([4, 8]);
+    expect(prepared.levels).toEqual(perCall.levels);
+    // and they are a real inversion: the levels move from step to step
+    expect(prepared.levels.subarray(0, 256)).not.toEqual(prepared.levels.subarray(3 * 256));
+  });
+
   it('name the model and file when a UNet call inside the loop fails', async () => {
     const model = await managers[mode].loadDiffusion('toy-sd');
     const embeddings = guidanceEmbeddings(await model.encodePrompt(['']), await model.encodePrompt([SOURCE]));
@@ -613,9 +643,13 @@ describe('observers see the calls made inside a program', () => {
   it('every UNet call with its time, and its feeds while the observer asks for them', async () => {
     let wantFeeds = true;
     const seen: { path: string; sample?: readonly number[]; ms?: number }[] = [];
+    const samples: number[][] = [];
     const observer: SessionRunObserver = {
       wantsFeeds: () => wantFeeds,
-      beforeRun: (path, feeds) => void seen.push({ path, sample: feeds.sample?.dims }),
+      beforeRun: (path, feeds) => {
+        seen.push({ path, sample: feeds.sample?.dims });
+        if (isUnet(path)) samples.push(Array.from(feeds.sample.data as Float32Array));
+      },
       afterRun: (path, ms) => void seen.push({ path, ms }),
     };
     await withObservedInvert(observer, async (invert) => {
@@ -626,6 +660,8 @@ describe('observers see the calls made inside a program', () => {
         Array.from({ length: 8 }, () => ['feed 2×4×8×8', 'ms']).flat(),
       );
       expect(unet().every((s) => s.sample !== undefined || (s.ms ?? -1) >= 0)).toBe(true);
+      // each a copy of what that call read: the loop refills one input buffer in place
+      expect(samples[1]).not.toEqual(samples[0]);
       seen.length = 0;
       wantFeeds = false;
       await invert(`${SOURCE} again`);

@@ -6,6 +6,7 @@ import { toFloat16Bits } from '@diffedit/core';
 import * as ort from 'onnxruntime-node';
 import { errorMessage } from './model-errors.js';
 import type { IoSpec, SessionDescription } from './io-spec.js';
+import { wireToFloat32 } from './wire-tensor.js';
 import type { WireData, WireDType, WireFeeds, WireTensor } from './wire-tensor.js';
 
 /** One try of one execution provider while opening a session. */
@@ -137,14 +138,42 @@ export function toOrtFeeds(feeds: WireFeeds): Record<string, ort.Tensor> {
   return out;
 }
 
+/**
+ * One output of a session.run's results as dims and float32 values: a sampling loop's call on feeds converted
+ * once (toOrtFeeds), without converting its outputs to wire tensors every step. Other output types are
+ * converted as wireToTensor converts runOrtSession's.
+ */
+export function float32Output(
+  results: ort.InferenceSession.ReturnType,
+  output: string,
+): { dims: readonly number[]; data: Float32Array } {
+  const value = results[output] as ort.Tensor | undefined;
+  if (value === undefined) throw new Error(`the session returned no output ${output}`);
+  if (value.type === 'float32') return { dims: value.dims, data: value.data as Float32Array };
+  const wire = fromOrt(output, value);
+  return { dims: wire.dims, data: wireToFloat32(wire) };
+}
+
 export async function runOrtSession(
   session: ort.InferenceSession,
   feeds: WireFeeds,
   outputNames?: readonly string[],
 ): Promise<WireFeeds> {
+  return wireOutputs(await startOrtRun(session, feeds, outputNames));
+}
+
+/** session.run on wire feeds (converted without a copy), before its outputs are converted (wireOutputs). */
+export function startOrtRun(
+  session: ort.InferenceSession,
+  feeds: WireFeeds,
+  outputNames?: readonly string[],
+): Promise<ort.InferenceSession.ReturnType> {
   const ortFeeds = toOrtFeeds(feeds);
-  const results =
-    outputNames === undefined ? await session.run(ortFeeds) : await session.run(ortFeeds, [...outputNames]);
+  return outputNames === undefined ? session.run(ortFeeds) : session.run(ortFeeds, [...outputNames]);
+}
+
+/** A session.run's outputs as wire tensors. */
+export function wireOutputs(results: ort.InferenceSession.ReturnType): WireFeeds {
   const out: WireFeeds = {};
   for (const [name, value] of Object.entries(results)) out[name] = fromOrt(name, value);
   return out;

@@ -4,11 +4,13 @@ import type { InferenceSession } from 'onnxruntime-node';
 
 import type { SessionDescription } from './io-spec.js';
 import { errorMessage } from './model-errors.js';
-import { runOrtSession } from './ort-session.js';
+import { float32Output, startOrtRun, toOrtFeeds, wireOutputs } from './ort-session.js';
 import { lookupProgram, ProgramSessionFailure } from './program.js';
 import type { ProgramCall, ProgramContext, ProgramResult, ProgramStats } from './program.js';
 import { threadCpuMs } from './thread-cpu.js';
 import type { WireFeeds, WireTensor } from './wire-tensor.js';
+
+type OrtFeeds = Parameters<InferenceSession['run']>[0];
 
 export interface HostedSession extends SessionDescription {
   readonly session: InferenceSession;
@@ -69,6 +71,47 @@ export async function hostProgram(
   for (const [role, s] of Object.entries(hosted.sessions)) {
     descriptions[role] = { inputs: s.inputs, outputs: s.outputs };
   }
+  /**
+   * One session call as the caller's observers see it: cancellation first, timed, recorded, failures named.
+   * `results` turns onnxruntime's outputs into what the program gets; one await a call (each nested async
+   * layer costs the loops' steps a few µs more, the code running cold after every UNet call).
+   */
+  const observed = async <T>(
+    role: string,
+    feeds: WireFeeds,
+    outputs: readonly string[] | undefined,
+    start: (session: InferenceSession) => Promise<InferenceSession.ReturnType>,
+    results: (out: InferenceSession.ReturnType) => T,
+  ): Promise<T> => {
+    const hostedSession = hosted.sessions[role];
+    if (hostedSession === undefined) throw new Error(`program ${hosted.name}: no session in role ${role}`);
+    throwIfCancelled();
+    const copy = record.has(role) ? copyFeeds(feeds) : undefined;
+    // the thread's CPU is read outside the timed window, so that measuring does not inflate session.run
+    const runCpuStart = callCpu();
+    const started = performance.now();
+    let out: T;
+    let ms: number;
+    try {
+      const ran = await start(hostedSession.session);
+      ms = performance.now() - started;
+      const runCpuEnd = callCpu();
+      if (runCpuStart !== undefined && runCpuEnd !== undefined) inRunCpu += runCpuEnd - runCpuStart;
+      out = results(ran);
+    } catch (error) {
+      throw new ProgramSessionFailure(
+        role,
+        errorMessage(error),
+        error instanceof Error ? error.name : 'Error',
+      );
+    }
+    // fields added only when present (no spread of an empty object per call)
+    const made: { -readonly [K in keyof ProgramCall]: ProgramCall[K] } = { role, ms };
+    if (copy !== undefined) made.feeds = copy;
+    if (outputs !== undefined) made.outputs = [...outputs];
+    calls.push(made);
+    return out;
+  };
   const ctx: ProgramContext = {
     sessions: descriptions,
     signal: hosted.signal,
@@ -78,34 +121,18 @@ export async function hostProgram(
       hosted.crossesThreads
         ? new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT))
         : new Float32Array(length),
-    async run(role, feeds, outputs) {
-      const hostedSession = hosted.sessions[role];
-      if (hostedSession === undefined) throw new Error(`program ${hosted.name}: no session in role ${role}`);
-      throwIfCancelled();
-      const copy = record.has(role) ? copyFeeds(feeds) : undefined;
-      // the thread's CPU is read outside the timed window, so that measuring does not inflate session.run
-      const runCpuStart = callCpu();
-      const start = performance.now();
-      let out: WireFeeds;
-      let ms: number;
-      try {
-        out = await runOrtSession(hostedSession.session, feeds, outputs);
-        ms = performance.now() - start;
-        const runCpuEnd = callCpu();
-        if (runCpuStart !== undefined && runCpuEnd !== undefined) inRunCpu += runCpuEnd - runCpuStart;
-      } catch (error) {
-        throw new ProgramSessionFailure(
-          role,
-          errorMessage(error),
-          error instanceof Error ? error.name : 'Error',
-        );
-      }
-      // fields added only when present (no spread of an empty object per call)
-      const call: { -readonly [K in keyof ProgramCall]: ProgramCall[K] } = { role, ms };
-      if (copy !== undefined) call.feeds = copy;
-      if (outputs !== undefined) call.outputs = [...outputs];
-      calls.push(call);
-      return out;
+    run: (role, feeds, outputs) =>
+      observed(role, feeds, outputs, (session) => startOrtRun(session, feeds, outputs), wireOutputs),
+    prepare: (feeds) => ({ wire: feeds, native: toOrtFeeds(feeds) }),
+    runPrepared: (role, feeds, output) => {
+      const names = [output];
+      return observed(
+        role,
+        feeds.wire,
+        names,
+        (session) => session.run(feeds.native as OrtFeeds, names),
+        (results) => float32Output(results, output),
+      );
     },
     emit(event, transfer = []) {
       const delivered = calls;

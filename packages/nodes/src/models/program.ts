@@ -12,6 +12,16 @@ export interface ProgramContext {
   /** One session.run of the session in `role`; the caller's observers see it. */
   run(role: string, feeds: WireFeeds, outputs?: readonly string[]): Promise<WireFeeds>;
   /**
+   * For a loop that calls a session with the same feed objects again and again: the feeds converted once for
+   * the host's runtime (their arrays are read at each call, so the loop may refill them between calls).
+   */
+  prepare(feeds: WireFeeds): PreparedFeeds;
+  /**
+   * `run` on prepared feeds, returning one output as float32 values: a sampling loop's step without the
+   * conversions of its feeds and outputs (observers see the call as they see run's).
+   */
+  runPrepared(role: string, feeds: PreparedFeeds, output: string): Promise<PreparedOutput>;
+  /**
    * Least time a program should leave between two events it could skip (progress without a preview): the
    * caller is on another thread, where each event costs a message and a wake-up; 0 on the caller's thread.
    */
@@ -26,6 +36,18 @@ export interface ProgramContext {
    * touch it once returned, and inputs are read only anyway), a plain array on the caller's thread.
    */
   sharedFloat32(length: number): Float32Array;
+}
+
+/** Feeds made ready by ProgramContext.prepare: the wire tensors, and the host's own form of them. */
+export interface PreparedFeeds {
+  readonly wire: WireFeeds;
+  readonly native: unknown;
+}
+
+/** One output of runPrepared: its dims and values (the host's array: valid until the loop drops it). */
+export interface PreparedOutput {
+  readonly dims: readonly number[];
+  readonly data: Float32Array;
 }
 
 export interface ProgramResult<O> {

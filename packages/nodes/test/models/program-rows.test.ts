@@ -20,6 +20,10 @@ function doublingContext(calls: number[][]): ProgramContext {
       const data = Float32Array.from(x.data as Float32Array, (v) => 2 * v);
       return { y: { type: 'float32', dims: x.dims, data } };
     },
+    prepare: () => {
+      throw new Error('runRowChunks prepares no feeds');
+    },
+    runPrepared: () => Promise.reject(new Error('runRowChunks runs no prepared feeds')),
   };
 }
 
