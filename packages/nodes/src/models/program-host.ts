@@ -73,8 +73,8 @@ export async function hostProgram(
   }
   /**
    * One session call as the caller's observers see it: cancellation first, timed, recorded, failures named.
-   * `results` turns onnxruntime's outputs into what the program gets; one await a call (each nested async
-   * layer costs the loops' steps a few µs more, the code running cold after every UNet call).
+   * `results` turns onnxruntime's outputs into what the program gets, with onnxruntime's promise awaited
+   * here directly (no async layer between).
    */
   const observed = async <T>(
     role: string,
