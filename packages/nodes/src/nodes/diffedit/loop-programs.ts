@@ -80,6 +80,10 @@ interface Blend {
   readonly background: Tensor;
 }
 
+/** A UNet call's output as a Tensor (the per-call path gives one already; prepared calls give dims and data). */
+const asTensor = (out: PreparedOutput): Tensor =>
+  out instanceof Tensor ? out : new Tensor(out.dims, out.data);
+
 /** What every loop needs to call the UNet the way DiffusionModel.unet does. */
 export interface UnetSetup {
   readonly io: UnetIo;
@@ -177,8 +181,7 @@ class GuidedUnet {
         return;
       }
       if (this.guided === undefined || !this.guided.sameShape(x)) this.guided = new Tensor(x.dims);
-      const guided = classifierFreeGuidance(new Tensor(raw.dims, raw.data), this.guidanceScale, this.guided);
-      step(guided);
+      step(classifierFreeGuidance(asTensor(raw), this.guidanceScale, this.guided));
     }
     if (blend !== undefined) diffEditBlend(out, blend.mask, blend.background, out);
   }
@@ -203,7 +206,7 @@ class GuidedUnet {
     }
     const input = this.guidanceInput(x);
     const out = await this.guidedCall(input, timestep);
-    return { input, raw: out instanceof Tensor ? out : new Tensor(out.dims, out.data) };
+    return { input, raw: asTensor(out) };
   }
 
   /**
