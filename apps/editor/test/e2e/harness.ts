@@ -161,15 +161,33 @@ export function handle(id: string, side: 'source' | 'target', name: string): str
   return `${node(id)} .react-flow__handle.${side}[data-handleid="${name}"]`;
 }
 
-/** Drags a link from an output socket to an input socket with the mouse. */
+/**
+ * Drags a link from an output socket to an input socket with the mouse. The button goes up only once React
+ * Flow shows the pointer over the input (`connectingto`, valid or not), the input's place read again at each
+ * approach, and the drag ends only once its connection line is gone: on a loaded machine the editor trails the
+ * mouse events, and a release it had not placed over the input dropped the link (2 of 20 in one run of the
+ * suite beside another).
+ */
 export async function dragLink(page: Page, from: [string, string], to: [string, string]): Promise<void> {
+  const target = handle(to[0], 'target', to[1]);
   const a = await centre(page, handle(from[0], 'source', from[1]));
-  const b = await centre(page, handle(to[0], 'target', to[1]));
+  const b = await centre(page, target);
   await page.mouse.move(a.x, a.y);
   await page.mouse.down();
   await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
-  await page.mouse.move(b.x, b.y, { steps: 5 });
+  const over = page.locator(`${target}.connectingto`);
+  await expect
+    .poll(
+      async () => {
+        const at = await centre(page, target);
+        await page.mouse.move(at.x, at.y, { steps: 5 });
+        return over.count();
+      },
+      { timeout: 30_000 },
+    )
+    .toBe(1);
   await page.mouse.up();
+  await page.locator('.react-flow__connectionline').waitFor({ state: 'detached' });
 }
 
 export { node };
