@@ -187,6 +187,9 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
     expect(await add('ImageGrid', 'grid', col(4), row2)).toBe(IDS.grid);
     expect(await add('VAEEncode', 'vae encode', col(4), (row1 + row2) / 2)).toBe(IDS.encode);
 
+    // every socket in view before wiring, away from the side panels (in one loaded run the nodes landed ~40 px
+    // further right than asked, and the side panel covered VAE encode's output)
+    await page.getByRole('button', { name: 'Fit', exact: true }).click();
     for (const edge of shipped.edges) {
       await dragLink(page, [IDS[edge.from.node], edge.from.output], [IDS[edge.to.node], edge.to.input]);
     }

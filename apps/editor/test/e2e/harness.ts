@@ -169,9 +169,22 @@ export function handle(id: string, side: 'source' | 'target', name: string): str
  * suite beside another).
  */
 export async function dragLink(page: Page, from: [string, string], to: [string, string]): Promise<void> {
+  const source = handle(from[0], 'source', from[1]);
   const target = handle(to[0], 'target', to[1]);
-  const a = await centre(page, handle(from[0], 'source', from[1]));
+  const a = await centre(page, source);
   const b = await centre(page, target);
+  // the press must land on the output socket itself: name what covers it if something does
+  const pressed = (): Promise<string> =>
+    page.evaluate(
+      ({ x, y, selector }) => {
+        const el = document.elementFromPoint(x, y);
+        return el !== null && el === document.querySelector(selector)
+          ? 'socket'
+          : (el?.outerHTML.slice(0, 160) ?? 'nothing');
+      },
+      { ...a, selector: source },
+    );
+  await expect.poll(pressed, { timeout: 30_000 }).toBe('socket');
   await page.mouse.move(a.x, a.y);
   await page.mouse.down();
   await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
