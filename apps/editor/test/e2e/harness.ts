@@ -162,11 +162,11 @@ export function handle(id: string, side: 'source' | 'target', name: string): str
 }
 
 /**
- * Drags a link from an output socket to an input socket with the mouse. The button goes up only once React
- * Flow shows the pointer over the input (`connectingto`, valid or not), the input's place read again at each
- * approach, and the drag ends only once its connection line is gone: on a loaded machine the editor trails the
- * mouse events, and a release it had not placed over the input dropped the link (2 of 20 in one run of the
- * suite beside another).
+ * Drags a link from an output socket to an input socket with the mouse, waiting for the editor at each step
+ * instead of assuming it keeps pace on a loaded machine: the press waits until the output socket itself is under
+ * the pointer (naming what covers it otherwise), the release until React Flow shows the pointer over the input
+ * (`connectingto`, valid or not; the input's place read again at each approach), and the drag ends once its
+ * connection line is gone.
  */
 export async function dragLink(page: Page, from: [string, string], to: [string, string]): Promise<void> {
   const source = handle(from[0], 'source', from[1]);
