@@ -1,8 +1,13 @@
 import { Tensor } from '@diffedit/core';
 
+/** Rows one session call takes out of `batch`: at most `maxBatch` (none or ≤ 0: all of them, at least 1). */
+export function rowsPerCall(batch: number, maxBatch: number | undefined): number {
+  return maxBatch === undefined || maxBatch <= 0 ? Math.max(batch, 1) : Math.floor(maxBatch);
+}
+
 /** Row ranges [start, end) of at most `maxBatch` rows (a bound on peak memory per session call). */
 export function batchChunks(batch: number, maxBatch: number | undefined): [number, number][] {
-  const step = maxBatch === undefined || maxBatch <= 0 ? Math.max(batch, 1) : Math.floor(maxBatch);
+  const step = rowsPerCall(batch, maxBatch);
   const chunks: [number, number][] = [];
   for (let start = 0; start < batch; start += step) chunks.push([start, Math.min(batch, start + step)]);
   return chunks;

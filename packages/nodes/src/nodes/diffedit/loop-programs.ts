@@ -25,6 +25,7 @@ import type {
   Seed,
 } from '@diffedit/core';
 
+import { rowsPerCall } from '../../models/batching.js';
 import { defineProgram } from '../../models/program.js';
 import type { PreparedFeeds, PreparedOutput, ProgramContext } from '../../models/program.js';
 import { programUnet, UnetFeedCache } from '../../models/unet-call.js';
@@ -250,8 +251,7 @@ class GuidedUnet {
    */
   private callsOnPreparedFeeds(rows: number): boolean {
     const { io, maxBatch } = this.unet;
-    const oneCall = maxBatch === undefined || maxBatch <= 0 || Math.floor(maxBatch) >= rows;
-    return oneCall && io.sampleType === 'float32' && io.hiddenType === 'float32';
+    return rowsPerCall(rows, maxBatch) >= rows && io.sampleType === 'float32' && io.hiddenType === 'float32';
   }
 }
 
