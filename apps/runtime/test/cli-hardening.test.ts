@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,34 @@ describe('the committed bin shim', () => {
     const failure = await run(process.execPath, [join(fresh, 'diffedit.js'), '--version']).catch((e) => e);
     expect(failure.code).toBe(2);
     expect(failure.stderr).toContain('run npm run build first');
+  });
+});
+
+describe("the CLI's start-up", () => {
+  /** Which of the server's and the queue's CommonJS packages a fresh node has loaded after importing `module`. */
+  const loadedBy = async (module: string): Promise<string[]> => {
+    const probe = [
+      "import { createRequire } from 'node:module';",
+      `await import(${JSON.stringify(pathToFileURL(join(repo, module)).href)});`,
+      'const cache = Object.keys(createRequire(import.meta.url).cache);',
+      "const names = ['express', 'socket.io', 'ioredis', 'bullmq'];",
+      'console.log(JSON.stringify(names.filter((m) => cache.some((p) => p.includes(`/node_modules/${m}/`)))));',
+    ].join('\n');
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe]);
+    return JSON.parse(stdout) as string[];
+  };
+
+  it('loads express, socket.io and the queue clients only for serve and worker', async () => {
+    // ~10 MB of heap and ~0.3 s of start-up that run, batch and validate never use
+    expect(await loadedBy('apps/runtime/dist/cli/program.js')).toEqual([]);
+    // the probe sees them when they are loaded
+    expect(await loadedBy('apps/runtime/dist/server/server.js')).toEqual([
+      'express',
+      'socket.io',
+      'ioredis',
+      'bullmq',
+    ]);
+    expect(await loadedBy('apps/runtime/dist/scale-out/queue-worker.js')).toEqual(['ioredis', 'bullmq']);
   });
 });
 

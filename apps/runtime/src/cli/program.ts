@@ -18,7 +18,6 @@ import { buildReport, writeRunOutput } from '../report.js';
 import type { OutputFs, RunReport } from '../report.js';
 import { createRuntime } from '../runtime.js';
 import type { Runtime, RuntimeOptions } from '../runtime.js';
-import { startServer } from '../server/server.js';
 import type { DiffEditServer, ServerOptions } from '../server/server.js';
 import { addWorkerCommand } from './worker-command.js';
 
@@ -290,6 +289,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       throw new UsageError(`--max-attempts expects a whole number ≥ 1, got '${flags.maxAttempts}'`);
     let server: DiffEditServer;
     try {
+      // loaded here, not with the CLI: express, socket.io and the queue's clients are ~10 MB of heap and
+      // ~0.3 s of start-up that `run` and `batch` never use (and each of their major GCs would mark)
+      const { startServer } = await import('../server/server.js');
       server = await startServer({
         host: flags.host,
         port,

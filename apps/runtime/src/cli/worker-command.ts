@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { Command } from 'commander';
 
-import { startQueueWorker } from '../scale-out/queue-worker.js';
+import type { QueueWorker } from '../scale-out/queue-worker.js';
 import { UsageError } from '../overrides.js';
 
 interface WorkerFlags {
@@ -73,8 +73,10 @@ export function addWorkerCommand(
         .filter((p) => p !== '');
       const temporary =
         flags.data === undefined ? await mkdtemp(join(tmpdir(), 'diffedit-worker-')) : undefined;
-      let worker: Awaited<ReturnType<typeof startQueueWorker>>;
+      let worker: QueueWorker;
       try {
+        // loaded here, not with the CLI: bullmq and ioredis, which only this command uses
+        const { startQueueWorker } = await import('../scale-out/queue-worker.js');
         worker = await startQueueWorker({
           url: flags.queue,
           ...(flags.id !== undefined ? { id: flags.id } : {}),
