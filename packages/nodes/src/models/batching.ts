@@ -1,8 +1,12 @@
 import { Tensor } from '@diffedit/core';
 
-/** Rows one session call takes out of `batch`: at most `maxBatch` (none or ≤ 0: all of them, at least 1). */
+/**
+ * Rows one session call takes out of `batch`: at most `maxBatch`, rounded down but at least 1 (a bound in (0, 1)
+ * would otherwise give calls of no rows, and batchChunks would never end); none, ≤ 0 or NaN: all of them.
+ */
 export function rowsPerCall(batch: number, maxBatch: number | undefined): number {
-  return maxBatch === undefined || maxBatch <= 0 ? Math.max(batch, 1) : Math.floor(maxBatch);
+  if (maxBatch === undefined || !(maxBatch > 0)) return Math.max(batch, 1);
+  return Math.max(1, Math.floor(maxBatch));
 }
 
 /** Row ranges [start, end) of at most `maxBatch` rows (a bound on peak memory per session call). */
