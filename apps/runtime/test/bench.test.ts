@@ -7,7 +7,7 @@ import { measureEventLoopLag } from '../src/bench/measure.js';
 import { buildBenchReport, headlineFigures, machineInfo } from '../src/bench/bench-report.js';
 import type { BenchResult } from '../src/bench/bench-report.js';
 import { runBench } from '../src/bench/run.js';
-import { perSecond, summarize } from '../src/bench/stats.js';
+import { medianInterval, perSecond, summarize } from '../src/bench/stats.js';
 import { benchSuite, toResult } from '../src/bench/suite.js';
 import { mainThreadCpuMs } from '../src/bench/thread-cpu.js';
 import { countTypedArrayAllocations } from '../src/bench/typed-array-counter.js';
@@ -40,6 +40,28 @@ describe('summarize', () => {
   it('converts a time per operation to a rate', () => {
     expect(perSecond(40, 16)).toBe(2500);
     expect(perSecond(1, 0)).toBeNull();
+  });
+});
+
+describe('medianInterval', () => {
+  const ranks = (n: number): number[] => Array.from({ length: n }, (_, i) => n - i);
+
+  it('takes the order statistics whose binomial coverage is at least 95 %', () => {
+    // n = 31: x(10)..x(22), 1 − 2·P(B ≤ 9) = 0.9706; the next pair inward covers 0.929
+    expect(medianInterval(ranks(31))).toEqual({ low: 10, high: 22, coverage: 0.971 });
+    // n = 15: x(4)..x(12), 1 − 2·576/32768
+    expect(medianInterval(ranks(15))).toEqual({ low: 4, high: 12, coverage: 0.965 });
+  });
+
+  it('gives the full range, with its smaller coverage, when no narrower interval reaches it', () => {
+    expect(medianInterval([3, 1, 2, 5, 4])).toEqual({ low: 1, high: 5, coverage: 0.938 });
+    expect(medianInterval([7])).toEqual({ low: 7, high: 7, coverage: 0 });
+  });
+
+  it('narrows for a lower confidence and rejects what it cannot use', () => {
+    expect(medianInterval(ranks(31), 0.5)).toMatchObject({ low: 14, high: 18 });
+    expect(() => medianInterval([])).toThrow(/0 samples/);
+    expect(() => medianInterval([1, Number.POSITIVE_INFINITY])).toThrow(/not a finite/);
   });
 });
 
@@ -185,7 +207,12 @@ describe('headline figures', () => {
       // the paired medians are the headline figures, not the ratios of the two series' medians
       result('overhead-bench-unet', {
         overheadRatio: 1.01,
-        overheadRatioPaired: { median: 1.05, min: 0.9, max: 1.2 },
+        overheadRatioPaired: {
+          median: 1.05,
+          min: 0.9,
+          max: 1.2,
+          interval95: { low: 1.01, high: 1.08, coverage: 0.971 },
+        },
         overheadMsPaired: 61.5,
         rerunTargetPromptRatio: 0.56,
         rerunTargetPromptRatioPaired: 0.52,
@@ -198,6 +225,7 @@ describe('headline figures', () => {
     ]);
     expect(figures).toEqual({
       overhead_ratio: 1.05,
+      overhead_ratio_interval: { low: 1.01, high: 1.08, coverage: 0.971 },
       overhead_ms: 61.5,
       overhead_ratio_toy: 2.5,
       non_model_ms_warm: 120,
@@ -217,6 +245,7 @@ describe('headline figures', () => {
       result('overhead-toy', { mainThreadBusyMedianMs: 120, mainThreadCpuMedianMs: 80 }),
     ]);
     expect(withCpu.non_model_ms_warm).toBe(80);
+    expect(withCpu.overhead_ratio_interval).toBeNull();
   });
 });
 

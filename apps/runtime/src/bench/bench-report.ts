@@ -126,6 +126,11 @@ export interface HeadlineFigures {
    * medians is in details.overheadRatio)
    */
   overhead_ratio: number | null;
+  /**
+   * where the median behind overhead_ratio lies, from the bench's own pairs: the distribution-free interval
+   * of order statistics with coverage ≥ 95 % (details.overheadRatioPaired.interval95)
+   */
+  overhead_ratio_interval: { low: number; high: number; coverage: number } | null;
   /** the runtime's own ms a run behind overhead_ratio: the median over pairs of workflow wall − replay */
   overhead_ms: number | null;
   /** the same on the toy models (512²) */
@@ -159,6 +164,17 @@ function pairedMedian(summary: unknown): number | null {
   return typeof median === 'number' ? median : null;
 }
 
+/** The interval95 of overheadRatioPaired, or null. */
+function pairedInterval(summary: unknown): HeadlineFigures['overhead_ratio_interval'] {
+  if (typeof summary !== 'object' || summary === null) return null;
+  const interval = (summary as { interval95?: unknown }).interval95;
+  if (typeof interval !== 'object' || interval === null) return null;
+  const { low, high, coverage } = interval as Record<string, unknown>;
+  return typeof low === 'number' && typeof high === 'number' && typeof coverage === 'number'
+    ? { low, high, coverage }
+    : null;
+}
+
 export function headlineFigures(results: readonly BenchResult[]): HeadlineFigures {
   const details = (name: string): Record<string, unknown> | undefined =>
     results.find((r) => r.name === name)?.details;
@@ -171,6 +187,7 @@ export function headlineFigures(results: readonly BenchResult[]): HeadlineFigure
   const cached = results.find((r) => r.name === 'workflow-cached');
   return {
     overhead_ratio: pairedMedian(bench?.overheadRatioPaired),
+    overhead_ratio_interval: pairedInterval(bench?.overheadRatioPaired),
     overhead_ms: num(bench?.overheadMsPaired),
     overhead_ratio_toy: pairedMedian(toy?.overheadRatioPaired),
     // main-thread CPU where the OS reports it per thread (Linux), else its busy time

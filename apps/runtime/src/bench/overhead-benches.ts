@@ -25,7 +25,7 @@ import { mainThreadCpuMs, threadCpuGroups, threadCpuTimes } from './thread-cpu.j
 import type { ThreadCpu } from './thread-cpu.js';
 import { callsByComponent, ModelCallRecorder, openReplay, sessionRunByCallShape } from './model-calls.js';
 import type { BenchContext } from './resources.js';
-import { bytesToMiB, round3, summarize } from './stats.js';
+import { bytesToMiB, medianInterval, round3, summarize } from './stats.js';
 import type { BenchOutcome } from './suite.js';
 import { loadDocument, nodeOfType, runTraced } from './workflow-benches.js';
 import type { WorkflowDocument } from './workflow-benches.js';
@@ -266,9 +266,10 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
   const document = sizedWorkflow(workflow, ctx.workflowPath, model, size);
   const target = targetNode(workflow, ctx.workflowPath);
   // the workflow and the replay alternate; wall times here move by ±15 % with the machine's load and single
-  // pairs by ±20 %, so the medians need many pairs (each repetition is ~2.7 s on the bench UNet: run, replay,
-  // target re-run); with 9, the paired median of one commit moved between 0.99 and 1.07 from bench to bench
-  const repetitions = ctx.quick ? 5 : 15;
+  // pairs by ±20 %, so the medians need many pairs (each repetition is ~3.5 s on the bench UNet: run, replay,
+  // target re-run); with 15, the paired median of one commit moved between 0.99 and 1.07 from bench to bench
+  // (docs/performance.md); 31 about halve that median's variance, and give it a 97 % interval, x(10)..x(22)
+  const repetitions = ctx.quick ? 5 : 31;
   const loadBefore = loadAverage();
   // threads alive before the runtime starts: V8's platform threads (optimising compiler, GC helpers), libuv's pool
   const existingThreads = new Set(threadCpuTimes()?.keys() ?? []);
@@ -321,7 +322,8 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
     const wall = median(runs.map((r) => r.wallMs));
     const floor = median(replay);
     // each run against the replay right after it (the load drifts less within a pair than across the bench)
-    const paired = summarize(runs.map((r, i) => r.wallMs / replay[i]));
+    const pairRatios = runs.map((r, i) => r.wallMs / replay[i]);
+    const paired = summarize(pairRatios);
     const cpuRun = median(runs.map((r) => r.processCpuMs));
     const cpuReplay = median(replays.map((r) => r.processCpuMs));
     const checks: BenchCheck[] = [
@@ -353,6 +355,10 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
           median: round3(paired.median),
           min: round3(paired.min),
           max: round3(paired.max),
+          // where the median of such pairs lies, with the bench's own spread (distribution-free)
+          interval95: medianInterval(pairRatios),
+          // each pair's ratio in order, so that several benches' pairs can be pooled
+          pairs: pairRatios.map(round3),
         },
         // the runtime's own time a run, in ms: each run's wall less the replay right after it (median)
         overheadMsPaired: round3(median(runs.map((r, i) => r.wallMs - replay[i]))),

@@ -19,6 +19,38 @@ export function summarize(samples: readonly number[]): TimingSummary {
   return { median: round3(median), min: round3(sorted[0]), max: round3(sorted.at(-1)!), mean: round3(mean) };
 }
 
+/** An interval for the median of what the samples are drawn from, and the probability that it holds it. */
+export interface MedianInterval {
+  low: number;
+  high: number;
+  coverage: number;
+}
+
+/**
+ * The distribution-free interval for a median from order statistics: [x₍ₖ₎, x₍ₙ₊₁₋ₖ₎] with the largest k whose
+ * coverage, 1 − 2·P(B ≤ k − 1) for B ~ Binomial(n, ½), is still at least `confidence` (the full range, with
+ * its smaller coverage, when even that falls short). It tells whether a bench's median is clear of a target.
+ */
+export function medianInterval(samples: readonly number[], confidence = 0.95): MedianInterval {
+  const n = samples.length;
+  if (n === 0 || n > 1000) throw new RangeError(`medianInterval: ${n} samples (1 to 1000)`);
+  if (!samples.every(Number.isFinite))
+    throw new RangeError('medianInterval: a sample is not a finite number');
+  const sorted = [...samples].sort((a, b) => a - b);
+  let k = 1;
+  let mass = 0.5 ** n; // P(B = k − 1)
+  let below = mass; // P(B ≤ k − 1)
+  // step inward while the narrower interval still covers the median with the asked probability
+  while (k + 1 <= n - k) {
+    const next = (mass * (n - k + 1)) / k; // P(B = k)
+    if (1 - 2 * (below + next) < confidence) break;
+    mass = next;
+    below += next;
+    k++;
+  }
+  return { low: round3(sorted[k - 1]), high: round3(sorted[n - k]), coverage: round3(1 - 2 * below) };
+}
+
 /** Operations per second for an operation taking `ms` milliseconds (null when the time is 0). */
 export function perSecond(count: number, ms: number): number | null {
   return ms > 0 ? round3((count * 1000) / ms) : null;
