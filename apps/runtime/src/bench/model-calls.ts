@@ -28,12 +28,8 @@ export class ModelCallRecorder implements SessionRunObserver {
   runCount = 0;
   /** each session.run's time, in call order (so that calls can be compared one by one with a replay) */
   callMs: number[] = [];
-  /**
-   * CPU of the thread that ran the loop programs (the model worker's), in total and outside session.run; the
-   * split only while recording (it reads /proc around each call, in the wall of the run)
-   */
+  /** CPU of the thread that ran the loop programs (the model worker's) */
   programThreadCpuMs = 0;
-  programThreadCpuOutsideRunMs = 0;
   /** wall of the loop programs, from their start on their thread to their end there */
   programWallMs = 0;
 
@@ -55,16 +51,8 @@ export class ModelCallRecorder implements SessionRunObserver {
     this.callMs.push(ms);
   }
 
-  /** The split of the loops' CPU only in the recorded run (the measured runs' wall must not pay for it). */
-  wantsCallCpu(): boolean {
-    return this.recording;
-  }
-
   afterProgram(_path: string, stats: ProgramStats): void {
     this.programThreadCpuMs += stats.threadCpuMs;
-    if (stats.inRunThreadCpuMs !== undefined) {
-      this.programThreadCpuOutsideRunMs += stats.threadCpuMs - stats.inRunThreadCpuMs;
-    }
     this.programWallMs += stats.wallMs;
   }
 
@@ -76,7 +64,6 @@ export class ModelCallRecorder implements SessionRunObserver {
     this.runCount = 0;
     this.callMs = [];
     this.programThreadCpuMs = 0;
-    this.programThreadCpuOutsideRunMs = 0;
     this.programWallMs = 0;
   }
 }

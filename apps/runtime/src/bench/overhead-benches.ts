@@ -2,7 +2,12 @@ import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { defaultIntraOpThreads, forgetRememberedSourceRows, ModelManagerKey } from '@diffedit/nodes';
+import {
+  defaultIntraOpThreads,
+  forgetRememberedSourceRows,
+  ModelManagerKey,
+  settleThreadCpuClock,
+} from '@diffedit/nodes';
 import type { SessionCreateOptions } from '@diffedit/nodes';
 
 import { applyOverrides } from '../overrides.js';
@@ -50,6 +55,9 @@ function medianByNode(runs: readonly Record<string, number>[]): Record<string, n
  */
 const WARM_UP_RUNS = 8;
 
+/** Untimed runs that read where the CPU goes (their medians are in details). */
+const PROFILED_RUNS = 3;
+
 /** The default workflow on `model` with its image loaded at `size`², everything else at its defaults. */
 function sizedWorkflow(workflow: WorkflowDocument, path: string, model: string, size: number): unknown {
   const load = nodeOfType(workflow.nodes, 'LoadDiffusionModel', path).id;
@@ -91,7 +99,7 @@ interface MeasuredRun {
   mainThreadCpuMs: number | undefined;
   /**
    * main-thread CPU (ms) between each node's start and done events, by node id (where /proc has it); only in
-   * the recorded run: two /proc reads a node, ~24 a run, sat in the timed wall (between nodes)
+   * profiled runs: two settled /proc reads a node (~0.1 ms each) would sit in a timed wall
    */
   cpuByNode: Record<string, number>;
   /**
@@ -110,8 +118,7 @@ interface MeasuredRun {
   processCpuMs: number;
   /** the same by group of threads (Linux), when measuredRun was told which threads existed before */
   threadCpu: ThreadGroups | undefined;
-  /** CPU of the thread the loop programs ran on (the model worker's), outside session.run (Linux) */
-  programThreadCpuOutsideRunMs: number;
+  /** CPU of the thread the loop programs ran on (the model worker's; Linux) */
   programThreadCpuMs: number;
 }
 
@@ -141,6 +148,12 @@ function medianGroups(groups: readonly (ThreadGroups | undefined)[]): ThreadGrou
   };
 }
 
+/** The main thread's CPU so far, its count brought up to date first (~0.1 ms: only outside timed windows). */
+function settledMainThreadCpuMs(): number | undefined {
+  settleThreadCpuClock();
+  return mainThreadCpuMs();
+}
+
 /** CPU time (ms) of every thread of the process so far. */
 function processCpuMs(): number {
   const usage = process.cpuUsage();
@@ -163,6 +176,13 @@ function forgetOutputs(runtime: Runtime): void {
 }
 
 /**
+ * What a measured run is for: timed (nothing read inside its wall but session.run's times and the loops'
+ * start and end), recorded (a copy of every call's feeds, for the replay) or profiled (untimed: the main
+ * thread's CPU read, settled, at each node's start and end).
+ */
+type RunMode = 'timed' | 'record' | 'profile';
+
+/**
  * One cold run: the output cache emptied and GenerateMask's remembered source half forgotten, so that every
  * run makes the same model calls as the recorded one (sessions stay open, prompt embeddings stay remembered:
  * the text encoder's 3 calls are not what a re-run saves).
@@ -171,11 +191,12 @@ async function measuredRun(
   runtime: Runtime,
   recorder: ModelCallRecorder,
   document: unknown,
-  record: boolean,
+  mode: RunMode,
   existingThreads?: ReadonlySet<number>,
 ): Promise<MeasuredRun> {
   forgetOutputs(runtime);
-  recorder.reset(record);
+  const profile = mode === 'profile';
+  recorder.reset(mode === 'record');
   // per node: the CPU between its start and done events (nodes run one at a time)
   const cpuByNode: Record<string, number> = {};
   const nonModelByNode: Record<string, number> = {};
@@ -187,7 +208,7 @@ async function measuredRun(
   let insideNodesMs = 0;
   const unsubscribe = runtime.onEvent((event) => {
     if (event.type === 'node:start') {
-      if (record) nodeStart = mainThreadCpuMs();
+      if (profile) nodeStart = settledMainThreadCpuMs();
       nodeWallStart = performance.now();
       nodeRunMsStart = recorder.runMs;
       nodeProgramMsStart = recorder.programWallMs;
@@ -197,11 +218,12 @@ async function measuredRun(
       nonModelByNode[event.nodeId] = wall - (recorder.runMs - nodeRunMsStart);
       const programMs = recorder.programWallMs - nodeProgramMsStart;
       if (programMs > 0) programByNode[event.nodeId] = programMs - (recorder.runMs - nodeRunMsStart);
-      const now = record ? mainThreadCpuMs() : undefined;
+      const now = profile ? settledMainThreadCpuMs() : undefined;
       if (now !== undefined && nodeStart !== undefined) cpuByNode[event.nodeId] = now - nodeStart;
     }
   });
-  const cpuBefore = mainThreadCpuMs();
+  // the clock settled once before the timed window and once after it (a sleep of ~0.1 ms each, untimed)
+  const cpuBefore = settledMainThreadCpuMs();
   const threadsBefore = existingThreads === undefined ? undefined : threadCpuTimes();
   const processBefore = processCpuMs();
   const elu = performance.eventLoopUtilization();
@@ -213,6 +235,7 @@ async function measuredRun(
   }
   const wallMs = performance.now() - start;
   nonModelByNode['(between nodes)'] = wallMs - insideNodesMs;
+  settleThreadCpuClock();
   const processMs = processCpuMs() - processBefore;
   const threadsAfter = existingThreads === undefined ? undefined : threadCpuTimes();
   const mainThreadMs = performance.eventLoopUtilization(elu).active;
@@ -231,7 +254,6 @@ async function measuredRun(
     callMs: recorder.callMs,
     processCpuMs: processMs,
     threadCpu: groupsBetween(threadsBefore, threadsAfter, existingThreads),
-    programThreadCpuOutsideRunMs: recorder.programThreadCpuOutsideRunMs,
     programThreadCpuMs: recorder.programThreadCpuMs,
   };
 }
@@ -241,9 +263,11 @@ async function measuredReplay(
   replayer: Awaited<ReturnType<typeof openReplay>>,
   existingThreads: ReadonlySet<number>,
 ): Promise<MeasuredReplay> {
+  settleThreadCpuClock();
   const threadsBefore = threadCpuTimes();
   const before = processCpuMs();
   const pass = await replayer.pass();
+  settleThreadCpuClock();
   const processMs = processCpuMs() - before;
   const threadCpu = groupsBetween(threadsBefore, threadCpuTimes(), existingThreads);
   return { ...pass, processCpuMs: processMs, threadCpu };
@@ -285,9 +309,13 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
       await runTraced(runtime, document, 'warm-up run');
     }
     // one recorded run, then workflow runs and replays of its calls alternate (the machine's load drifts)
-    // (it also splits the loops' CPU inside and outside session.run, which the timed runs do not measure)
-    const recorded = await measuredRun(runtime, recorder, document, true);
+    await measuredRun(runtime, recorder, document, 'record');
     const calls = recorder.calls;
+    // the main thread's CPU node by node, from runs of their own (the timed runs read none of it, and the
+    // recorded run's feed copies would count as the runtime's)
+    const profiled: MeasuredRun[] = [];
+    for (let i = 0; i < PROFILED_RUNS; i++)
+      profiled.push(await measuredRun(runtime, recorder, document, 'profile'));
     ctx.log(`  ${repetitions} × (workflow run, minimal replay of its ${calls.length} session calls)`);
     const sessionOptions = runtimeSessionOptions(runtime);
     const replayer = await openReplay(calls, sessionOptions);
@@ -302,7 +330,7 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
       // run, replay, re-run in turn: the machine's speed drifts by 20 % within a bench, and each of the
       // ratios must compare figures taken under the same drift (a re-run phase after all the runs did not)
       for (let i = 0; i < repetitions; i++) {
-        runs.push(await measuredRun(runtime, recorder, document, false, existingThreads));
+        runs.push(await measuredRun(runtime, recorder, document, 'timed', existingThreads));
         replays.push(await measuredReplay(replayer, existingThreads));
         const changed = applyOverrides(document, [
           { nodeId: target, param: 'text', value: `a yellow pear ${i}` },
@@ -389,8 +417,8 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         mainThreadCpuMs: runs.map((r) =>
           r.mainThreadCpuMs === undefined ? null : round3(r.mainThreadCpuMs),
         ),
-        // the recorded run's (the timed runs do not read /proc around each node)
-        mainThreadCpuByNodeMs: medianByNode([recorded.cpuByNode]),
+        // the profiled runs' medians (the timed runs do not read /proc around each node)
+        mainThreadCpuByNodeMs: medianByNode(profiled.map((r) => r.cpuByNode)),
         mainThreadCpuMedianMs: runs.every((r) => r.mainThreadCpuMs !== undefined)
           ? round3(median(runs.map((r) => r.mainThreadCpuMs!)))
           : null,
@@ -399,8 +427,8 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         nonModelByNodeMedianMs: medianByNode(runs.map((r) => r.nonModelByNode)),
         programOutsideRunByNodeMedianMs: medianByNode(runs.map((r) => r.programByNode)),
         // the sampling loops run in the model worker: their JavaScript costs that thread, not the main one
-        // the recorded run's: the split reads /proc around each session call, in the wall of the run
-        loopThreadCpuOutsideRunMs: round3(recorded.programThreadCpuOutsideRunMs),
+        // (outside session.run that thread hardly ever sleeps, 0–1 voluntary switches a loop: its wall there,
+        // above, is its CPU)
         loopThreadCpuMedianMs: round3(median(runs.map((r) => r.programThreadCpuMs))),
         sessionCalls: callsByComponent(calls),
         rerunTargetPromptMedianMs: round3(median(reruns)),
@@ -556,7 +584,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchOutcome> {
       await runTraced(runtime, document, `warm-up ${size}²`);
       const rssBefore = bytesToMiB(process.memoryUsage().rss);
       const sampler = new MemorySampler();
-      const run = await measuredRun(runtime, recorder, document, false);
+      const run = await measuredRun(runtime, recorder, document, 'timed');
       const memory = sampler.stop();
       rows.push({
         size: `${size}×${size}`,

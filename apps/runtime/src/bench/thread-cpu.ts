@@ -14,7 +14,10 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** The main thread's `se.sum_exec_runtime` (ms, nanosecond resolution) from /proc/…/sched, if the kernel has it. */
+/**
+ * The main thread's `se.sum_exec_runtime` (ms) from /proc/…/sched, if the kernel has it: nanoseconds, as of the
+ * thread's last switch or tick (settleThreadCpuClock first brings it up to date).
+ */
 function schedRuntimeMs(): number | undefined {
   try {
     const sched = readFileSync(`/proc/self/task/${process.pid}/sched`, 'utf8');
@@ -45,14 +48,18 @@ let useSched: boolean | undefined;
  * Unlike wall time or event-loop utilisation it does not grow when other processes take the cores, and
  * unlike process.cpuUsage() it leaves out the worker threads (onnxruntime). The scheduler's own count
  * (`/proc/…/sched`, nanoseconds) where the kernel exposes it, else user + system time in clock ticks (10 ms:
- * compare medians over several runs).
+ * compare medians over several runs). Read on a busy thread, the count lags by up to a scheduler tick: the
+ * bench settles it first (settleThreadCpuClock) where the sleep is outside what it times.
  */
 export function mainThreadCpuMs(): number | undefined {
   if (useSched === undefined) useSched = schedRuntimeMs() !== undefined;
   return useSched ? schedRuntimeMs() : statCpuMs();
 }
 
-/** CPU time (ms, nanosecond resolution) of each thread of this process, by thread id, with its name. */
+/**
+ * CPU time (ms) of each thread of this process, by thread id, with its name: exact for threads that are not
+ * running at the time (the count is updated at each switch), up to a tick behind for those that are.
+ */
 export type ThreadCpu = Map<number, { name: string; ms: number }>;
 
 /** Every thread's CPU so far from /proc/self/task/<tid>/schedstat (Linux; undefined elsewhere). */

@@ -33,7 +33,6 @@ export class InProcessBackend implements SessionBackend, ProgramHost {
         onCall: () => {},
         onFailure: (error) => error,
         wantsStats: () => false,
-        wantsCallCpu: () => false,
         onStats: () => {},
       },
       async run(feeds: WireFeeds, runOptions?: RunOptions): Promise<WireFeeds> {
@@ -80,7 +79,6 @@ export class InProcessBackend implements SessionBackend, ProgramHost {
       deliverCalls: (made) => request.onCalls(made),
       crossesThreads: false,
       measure: request.onStats !== undefined,
-      measureCalls: request.onStats !== undefined && request.measureCalls === true,
     });
     request.onCalls(calls);
     if (stats !== undefined) request.onStats?.(stats);

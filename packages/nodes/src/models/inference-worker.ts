@@ -128,7 +128,6 @@ async function runProgram(request: Extract<WorkerRequest, { op: 'program' }>): P
       deliverCalls: (calls) => post(undefined, calls, []),
       crossesThreads: true,
       measure: request.measure,
-      measureCalls: request.measureCalls,
     });
     return {
       reply: {

@@ -29,8 +29,6 @@ export interface ProgramLink {
   readonly onFailure: (error: Error) => Error;
   /** Whether a program calling this session (as its first role) should measure what it costs its thread. */
   readonly wantsStats: () => boolean;
-  /** With wantsStats: whether to split the thread's CPU inside and outside each session call too. */
-  readonly wantsCallCpu: () => boolean;
   readonly onStats: (stats: ProgramStats) => void;
 }
 

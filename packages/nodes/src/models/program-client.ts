@@ -57,7 +57,7 @@ export async function runProgram<I, O>(ref: ProgramRef<I, O>, invocation: Progra
       ...(invocation.signal === undefined ? {} : { signal: invocation.signal }),
       ...(invocation.onEvent === undefined ? {} : { onEvent: invocation.onEvent }),
       onCalls,
-      ...(first.wantsStats() ? { onStats: first.onStats, measureCalls: first.wantsCallCpu() } : {}),
+      ...(first.wantsStats() ? { onStats: first.onStats } : {}),
     });
     return value as O;
   } catch (error) {

@@ -37,8 +37,6 @@ export interface HostedProgram {
   readonly crossesThreads: boolean;
   /** Measure the thread's CPU when the program starts and ends (for the bench, not for production). */
   readonly measure: boolean;
-  /** With measure: also around every session call (ProgramStats.inRunThreadCpuMs). */
-  readonly measureCalls: boolean;
 }
 
 /**
@@ -55,13 +53,9 @@ export async function hostProgram(
   hosted: HostedProgram,
 ): Promise<{ result: ProgramResult<unknown>; calls: ProgramCall[]; stats?: ProgramStats }> {
   const program = await lookupProgram(hosted.module, hosted.name);
-  const none = (): undefined => undefined;
-  const cpu = hosted.measure ? threadCpuMs : none;
-  // per call only when asked: each read lands between two calls, in the wall the bench times
-  const callCpu = hosted.measure && hosted.measureCalls ? threadCpuMs : none;
+  const cpu = hosted.measure ? threadCpuMs : (): undefined => undefined;
   const wallStart = performance.now();
   const cpuStart = cpu();
-  let inRunCpu = 0;
   let calls: ProgramCall[] = [];
   const record = new Set(hosted.recordFeeds);
   const throwIfCancelled = (): void => {
@@ -87,16 +81,12 @@ export async function hostProgram(
     if (hostedSession === undefined) throw new Error(`program ${hosted.name}: no session in role ${role}`);
     throwIfCancelled();
     const copy = record.has(role) ? copyFeeds(feeds) : undefined;
-    // the thread's CPU is read outside the timed window, so that measuring does not inflate session.run
-    const runCpuStart = callCpu();
     const started = performance.now();
     let out: T;
     let ms: number;
     try {
       const ran = await start(hostedSession.session);
       ms = performance.now() - started;
-      const runCpuEnd = callCpu();
-      if (runCpuStart !== undefined && runCpuEnd !== undefined) inRunCpu += runCpuEnd - runCpuStart;
       out = results(ran);
     } catch (error) {
       throw new ProgramSessionFailure(
@@ -150,7 +140,6 @@ export async function hostProgram(
             name: hosted.name,
             wallMs: performance.now() - wallStart,
             threadCpuMs: cpuEnd - cpuStart,
-            ...(hosted.measureCalls ? { inRunThreadCpuMs: inRunCpu } : {}),
           };
     return { result, calls, ...(stats === undefined ? {} : { stats }) };
   } catch (error) {

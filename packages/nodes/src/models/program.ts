@@ -104,20 +104,12 @@ export interface ProgramCall {
   readonly outputs?: readonly string[];
 }
 
-/**
- * What a program cost the thread it ran on (Linux; measured only when asked: /proc is read when it starts and
- * ends, and around each session call only when asked for the split).
- */
+/** What a program cost the thread it ran on (Linux; measured only when asked: /proc is read when it starts and ends). */
 export interface ProgramStats {
   readonly name: string;
   readonly wallMs: number;
   /** CPU time of the host thread during the program */
   readonly threadCpuMs: number;
-  /**
-   * the part of it inside session.run (onnxruntime computes on the calling thread too), when asked for
-   * (measureCalls): two /proc reads a call, ~30 µs each right after a call on the bench UNet, outside session.run
-   */
-  readonly inRunThreadCpuMs?: number;
 }
 
 /** A session call inside a program failed: the caller turns it into its own error for that session. */
@@ -147,8 +139,6 @@ export interface HostProgramRequest {
   readonly onCalls: (calls: readonly ProgramCall[]) => void;
   /** Told what the program cost its thread, when it ends (measured only when given). */
   readonly onStats?: (stats: ProgramStats) => void;
-  /** With onStats: also split the thread's CPU inside and outside session.run (reads /proc around each call). */
-  readonly measureCalls?: boolean;
 }
 
 /** A backend that can run programs next to the sessions it holds. */

@@ -24,11 +24,6 @@ export interface SessionRunObserver {
    * worker mode); asking for it makes the program read /proc when it starts and ends.
    */
   afterProgram?(path: string, stats: ProgramStats): void;
-  /**
-   * Whether afterProgram's stats should split the CPU inside and outside session.run now (default: no). It
-   * reads /proc around each session call, between the calls: the bench asks only in runs it does not time.
-   */
-  wantsCallCpu?(): boolean;
 }
 
 /**
@@ -129,7 +124,6 @@ function observed(session: ModelSession, observer: SessionRunObserver): ModelSes
               link.onCall(call);
             },
             wantsStats: () => observer.afterProgram !== undefined || link.wantsStats(),
-            wantsCallCpu: () => (observer.wantsCallCpu?.() ?? false) || link.wantsCallCpu(),
             onStats: (stats) => {
               observer.afterProgram?.(path, stats);
               link.onStats(stats);

@@ -206,7 +206,6 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
       input: request.input,
       recordFeeds: request.recordFeeds,
       measure: request.onStats !== undefined,
-      measureCalls: request.onStats !== undefined && request.measureCalls === true,
       cancel,
     };
     const stop = (id: number): void => {
@@ -267,7 +266,6 @@ export class WorkerBackend implements SessionBackend, ProgramHost {
         onCall: () => {},
         onFailure: (error) => error,
         wantsStats: () => false,
-        wantsCallCpu: () => false,
         onStats: () => {},
       },
       run: async (feeds: WireFeeds, runOptions?: RunOptions): Promise<WireFeeds> => {

@@ -29,8 +29,6 @@ export type WorkerRequest =
       readonly recordFeeds: readonly string[];
       /** measure the worker thread's CPU (ProgramStats) */
       readonly measure: boolean;
-      /** and split it inside and outside session.run (reads /proc around each call) */
-      readonly measureCalls: boolean;
       /** Int32 [1]: the caller stores 1 to cancel (read between steps, while the worker's loop is busy) */
       readonly cancel: SharedArrayBuffer;
     }

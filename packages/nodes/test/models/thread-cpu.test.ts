@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 
-import { schedstatRuntimeMs, threadCpuMs } from '../../src/models/thread-cpu.js';
+import { schedstatRuntimeMs, settleThreadCpuClock, threadCpuMs } from '../../src/models/thread-cpu.js';
 
 const linux = existsSync('/proc/thread-self/schedstat');
 
@@ -65,5 +65,34 @@ describe.runIf(linux)('threadCpuMs', () => {
     expect(open).toContain(schedstatOf(mainTid));
     // a thread that ended closed its file
     expect(open).not.toContain(schedstatOf(reply.tid));
+  });
+});
+
+describe.runIf(linux)('settleThreadCpuClock', () => {
+  /** CPU and wall (ms) around a busy loop of ~`ms`, read with `read`. */
+  const around = (read: () => number | undefined, ms: number): { cpu: number; wall: number } => {
+    const wallStart = performance.now();
+    const cpuStart = read()!;
+    const busyStart = performance.now();
+    while (performance.now() - busyStart < ms) {
+      // busy: the thread runs without a switch, so a plain read of its count falls behind
+    }
+    const cpuEnd = read()!;
+    return { cpu: cpuEnd - cpuStart, wall: performance.now() - wallStart };
+  };
+
+  const settled = (): number | undefined => {
+    settleThreadCpuClock();
+    return threadCpuMs();
+  };
+
+  it('never counts more CPU than the wall between its reads, and always some (a plain read can do both)', () => {
+    // a thread cannot run longer than the time that passed; a read lagging by a tick shows the time
+    // before the first read, or none of the loop; 30 loops catch either every time a plain read was tried
+    for (let i = 0; i < 30; i++) {
+      const { cpu, wall } = around(settled, 1);
+      expect(cpu).toBeGreaterThan(0);
+      expect(cpu).toBeLessThanOrEqual(wall);
+    }
   });
 });
