@@ -379,6 +379,12 @@ async function overhead(ctx: BenchContext, model: string, size: number): Promise
         // the spread, and estimators less moved by the load than the ratio of medians
         wallMs: summarize(runs.map((r) => r.wallMs)),
         replaySessionRunMs: summarize(replay),
+        // the repetitions in the order they ran (run i, replay i, re-run i), for other pairings and pooling
+        series: {
+          runWallMs: runs.map((r) => round3(r.wallMs)),
+          replaySessionRunMs: replay.map(round3),
+          rerunWallMs: reruns.map(round3),
+        },
         overheadRatioPaired: {
           median: round3(paired.median),
           min: round3(paired.min),
