@@ -8,27 +8,29 @@ let reader: (() => number | undefined) | undefined;
 // ~2 µs instead of ~15 for opening the file each time (read when a measured program starts and ends, inside
 // the wall the bench times). Sched's line where it is missing.
 let schedstat: { fd: number; buffer: Buffer } | undefined;
-const schedstatBytes = (): number => {
+/** This thread's schedstat read afresh: its bytes and how many there are (throws where the file is missing). */
+const readSchedstat = (): { bytes: Buffer; length: number } => {
   if (schedstat === undefined) {
     const fd = openSync('/proc/thread-self/schedstat', 'r');
     process.once('exit', () => closeSync(fd));
     schedstat = { fd, buffer: Buffer.alloc(64) };
   }
-  return readSync(schedstat.fd, schedstat.buffer, 0, schedstat.buffer.length, 0);
+  const { fd, buffer } = schedstat;
+  return { bytes: buffer, length: readSync(fd, buffer, 0, buffer.length, 0) };
 };
 const schedstatReader = (): (() => number | undefined) => {
-  schedstatBytes();
+  readSchedstat();
   return () => {
-    const length = schedstatBytes();
-    return schedstatRuntimeMs(schedstat!.buffer, length);
+    const { bytes, length } = readSchedstat();
+    return schedstatRuntimeMs(bytes, length);
   };
 };
 
 /** schedstat's third field: how many times this thread has been put on a CPU; undefined if unreadable. */
 function timeslices(): number | undefined {
   try {
-    const length = schedstatBytes();
-    const slices = Number(schedstat!.buffer.toString('latin1', 0, length).trim().split(' ')[2]);
+    const { bytes, length } = readSchedstat();
+    const slices = Number(bytes.toString('latin1', 0, length).trim().split(' ')[2]);
     return Number.isFinite(slices) ? slices : undefined;
   } catch {
     return undefined;
