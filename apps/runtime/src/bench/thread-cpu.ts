@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
+import { threadCpuMs } from '@diffedit/nodes';
+
 let ticksPerSecond: number | undefined;
 
 function clockTicks(): number {
@@ -12,20 +14,6 @@ function clockTicks(): number {
     }
   }
   return ticksPerSecond;
-}
-
-/**
- * The main thread's `se.sum_exec_runtime` (ms) from /proc/…/sched, if the kernel has it: nanoseconds, as of the
- * thread's last switch or tick (settleThreadCpuClock first brings it up to date).
- */
-function schedRuntimeMs(): number | undefined {
-  try {
-    const sched = readFileSync(`/proc/self/task/${process.pid}/sched`, 'utf8');
-    const match = /^se\.sum_exec_runtime\s*:\s*([\d.]+)/m.exec(sched);
-    return match === null ? undefined : Number(match[1]);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The main thread's user + system time (ms) from /proc/…/stat, in clock ticks (10 ms). */
@@ -41,19 +29,16 @@ function statCpuMs(): number | undefined {
   }
 }
 
-let useSched: boolean | undefined;
-
 /**
- * CPU time (ms) the process's main thread has used so far, read from /proc (Linux; undefined elsewhere).
- * Unlike wall time or event-loop utilisation it does not grow when other processes take the cores, and
- * unlike process.cpuUsage() it leaves out the worker threads (onnxruntime). The scheduler's own count
- * (`/proc/…/sched`, nanoseconds) where the kernel exposes it, else user + system time in clock ticks (10 ms:
- * compare medians over several runs). Read on a busy thread, the count lags by up to a scheduler tick: the
- * bench settles it first (settleThreadCpuClock) where the sleep is outside what it times.
+ * CPU time (ms) the process's main thread has used so far, read from /proc (Linux; undefined elsewhere); call it
+ * on the main thread. Unlike wall time or event-loop utilisation it does not grow when other processes take the
+ * cores, and unlike process.cpuUsage() it leaves out the worker threads (onnxruntime). The scheduler's own count
+ * (threadCpuMs: nanoseconds) where the kernel exposes it, else user + system time in clock ticks (10 ms: compare
+ * medians over several runs). Read on a busy thread, the count lags by up to a scheduler tick: the bench settles
+ * it first (settleThreadCpuClock) where the sleep is outside what it times.
  */
 export function mainThreadCpuMs(): number | undefined {
-  if (useSched === undefined) useSched = schedRuntimeMs() !== undefined;
-  return useSched ? schedRuntimeMs() : statCpuMs();
+  return threadCpuMs() ?? statCpuMs();
 }
 
 /**

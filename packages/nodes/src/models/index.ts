@@ -43,7 +43,7 @@ export { argmax, sampleToken } from './token-sampling.js';
 export { ModelError, abortError } from './model-errors.js';
 export type { ModelErrorCode } from './model-errors.js';
 export { SessionPool } from './session-pool.js';
-export { settleThreadCpuClock } from './thread-cpu.js';
+export { settleThreadCpuClock, threadCpuMs } from './thread-cpu.js';
 export type { ModelLogger, SessionRunObserver } from './session-pool.js';
 export { InProcessBackend } from './in-process-backend.js';
 export { closeModelWorkers, WorkerBackend } from './worker-backend.js';
