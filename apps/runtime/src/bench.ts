@@ -4,9 +4,11 @@ import { writeFile } from 'node:fs/promises';
 import { BENCH_USAGE, BenchUsageError, parseBenchArgs } from './bench/args.js';
 import type { BenchArgs } from './bench/args.js';
 import type { BenchReport } from './bench/bench-report.js';
+import { poolReportFiles } from './bench/pool.js';
 import { runBench } from './bench/run.js';
 
-// `npm run bench [-- --quick] [-- --only NAME]`: one JSON report on stdout, progress on stderr.
+// `npm run bench [-- --quick] [-- --only NAME]`: one JSON report on stdout, progress on stderr; `-- --pool FILE…`
+// pools saved reports instead of running anything.
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -22,6 +24,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log(BENCH_USAGE);
     return 0;
   }
+  if (args.pool !== undefined) return pool(args.pool);
   let report: BenchReport;
   try {
     report = await runBench(args, log);
@@ -40,6 +43,18 @@ async function main(argv: readonly string[]): Promise<number> {
     `[bench] ${report.ok ? 'all checks passed' : 'SOME CHECKS FAILED'} in ${(report.totalMs / 1000).toFixed(1)} s`,
   );
   return report.ok ? 0 : 1;
+}
+
+/** `--pool FILE…`: the pooled overhead ratio as JSON on stdout; 2 with a message for a file it cannot use. */
+async function pool(files: readonly string[]): Promise<number> {
+  try {
+    process.stdout.write(`${JSON.stringify(await poolReportFiles(files), null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    log(`✗ ${error.message}`);
+    return 2;
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -12,6 +12,8 @@ export interface BenchArgs {
   spin?: boolean;
   /** Also write the JSON report to this file. */
   out?: string;
+  /** Run nothing: pool the overhead ratio's pairs of these saved reports (`--pool FILE…`, see pool.ts). */
+  pool?: string[];
   /** Print the usage and exit. */
   help: boolean;
 }
@@ -30,6 +32,7 @@ export const BENCH_USAGE = `usage: npm run bench [-- --quick] [-- --only NAME[,N
   --threads N    onnxruntime intra-op threads per session in the workflow benchmarks (default: one per core)
   --spin         let idle onnxruntime threads spin (default: off)
   --providers L  onnxruntime execution providers to try, e.g. cpu or cuda,cpu (default: $DIFFEDIT_PROVIDERS or cuda,cpu)
+  --pool FILE…   run nothing: pool the overhead_ratio pairs of reports saved with --out (the rest of the line)
 Prints one JSON document on stdout; progress goes to stderr.`;
 
 /** Parses the bench command line (`--only a,b`, `--only=a`, repeatable); `env` supplies DIFFEDIT_PROVIDERS. */
@@ -61,7 +64,17 @@ export function parseBenchArgs(
       args.threads = threads;
     } else if (arg === '--spin') args.spin = true;
     else if (arg === '--help' || arg === '-h') args.help = true;
-    else if (arg === '--only' || arg.startsWith('--only=')) {
+    else if (arg === '--pool') {
+      // it runs nothing, so the run options mean nothing with it: alone, the files after it
+      const files = argv.slice(i + 1);
+      if (i > 0)
+        throw new BenchUsageError('--pool reads saved reports and runs nothing: give it no other option');
+      if (files.length === 0 || files.some((f) => f === '' || f.startsWith('-'))) {
+        throw new BenchUsageError('--pool expects report files (saved with --out) and nothing else');
+      }
+      args.pool = [...files];
+      break;
+    } else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       if (value === undefined || value.trim() === '' || value.startsWith('--')) {
         throw new BenchUsageError('--only expects a benchmark name');
