@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 
 import { BenchUsageError } from './args.js';
-import { medianInterval, round3, summarize } from './stats.js';
+import { medianInterval, summarize } from './stats.js';
 import type { MedianInterval } from './stats.js';
 
 /** The benchmark whose pairs are pooled: the headline `overhead_ratio`'s. */
@@ -78,7 +78,7 @@ export function poolPairs(reports: readonly BenchPairs[]): PooledRatio {
     files: reports.length,
     pairs: all.length,
     median: pooled.median,
-    mean: round3(pooled.mean),
+    mean: pooled.mean,
     interval95: medianInterval(all),
     benches: reports.map((r) => ({
       file: r.file,
