@@ -4,14 +4,11 @@
 import { readFile } from 'node:fs/promises';
 
 import { BenchUsageError } from './args.js';
-import { medianInterval, summarize } from './stats.js';
+import { MEDIAN_INTERVAL_MAX_SAMPLES, medianInterval, summarize } from './stats.js';
 import type { MedianInterval } from './stats.js';
 
 /** The benchmark whose pairs are pooled: the headline `overhead_ratio`'s. */
 export const POOLED_BENCHMARK = 'overhead-bench-unet';
-
-/** The most pairs medianInterval takes (0.5ⁿ must stay a normal double). */
-const MAX_PAIRS = 1000;
 
 export interface BenchPairs {
   readonly file: string;
@@ -69,8 +66,10 @@ export function pairsOfReport(report: unknown, file: string): BenchPairs {
 export function poolPairs(reports: readonly BenchPairs[]): PooledRatio {
   if (reports.length === 0) throw new BenchUsageError('--pool expects at least one report file');
   const all = reports.flatMap((r) => r.pairs);
-  if (all.length > MAX_PAIRS) {
-    throw new BenchUsageError(`--pool: ${all.length} pairs in all, at most ${MAX_PAIRS} can be pooled`);
+  if (all.length > MEDIAN_INTERVAL_MAX_SAMPLES) {
+    throw new BenchUsageError(
+      `--pool: ${all.length} pairs in all, at most ${MEDIAN_INTERVAL_MAX_SAMPLES} can be pooled`,
+    );
   }
   const pooled = summarize(all);
   return {

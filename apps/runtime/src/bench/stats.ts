@@ -26,6 +26,9 @@ export interface MedianInterval {
   coverage: number;
 }
 
+/** The most samples medianInterval takes (0.5ⁿ, its first binomial term, must stay a normal double). */
+export const MEDIAN_INTERVAL_MAX_SAMPLES = 1000;
+
 /**
  * The distribution-free interval for a median from order statistics: [x₍ₖ₎, x₍ₙ₊₁₋ₖ₎] with the largest k whose
  * coverage, 1 − 2·P(B ≤ k − 1) for B ~ Binomial(n, ½), is still at least `confidence` (the full range, with
@@ -33,7 +36,9 @@ export interface MedianInterval {
  */
 export function medianInterval(samples: readonly number[], confidence = 0.95): MedianInterval {
   const n = samples.length;
-  if (n === 0 || n > 1000) throw new RangeError(`medianInterval: ${n} samples (1 to 1000)`);
+  if (n === 0 || n > MEDIAN_INTERVAL_MAX_SAMPLES) {
+    throw new RangeError(`medianInterval: ${n} samples (1 to ${MEDIAN_INTERVAL_MAX_SAMPLES})`);
+  }
   if (!samples.every(Number.isFinite))
     throw new RangeError('medianInterval: a sample is not a finite number');
   const sorted = [...samples].sort((a, b) => a - b);
