@@ -24,9 +24,13 @@ async function main(argv: readonly string[]): Promise<number> {
     log(BENCH_USAGE);
     return 0;
   }
-  if (args.pool !== undefined) return pool(args.pool);
   let report: BenchReport;
   try {
+    if (args.pool !== undefined) {
+      // `--pool FILE…`: the pooled overhead ratio instead of a run
+      process.stdout.write(`${JSON.stringify(await poolReportFiles(args.pool), null, 2)}\n`);
+      return 0;
+    }
     report = await runBench(args, log);
   } catch (error) {
     if (!(error instanceof BenchUsageError)) throw error;
@@ -43,18 +47,6 @@ async function main(argv: readonly string[]): Promise<number> {
     `[bench] ${report.ok ? 'all checks passed' : 'SOME CHECKS FAILED'} in ${(report.totalMs / 1000).toFixed(1)} s`,
   );
   return report.ok ? 0 : 1;
-}
-
-/** `--pool FILE…`: the pooled overhead ratio as JSON on stdout; 2 with a message for a file it cannot use. */
-async function pool(files: readonly string[]): Promise<number> {
-  try {
-    process.stdout.write(`${JSON.stringify(await poolReportFiles(files), null, 2)}\n`);
-    return 0;
-  } catch (error) {
-    if (!(error instanceof BenchUsageError)) throw error;
-    log(`✗ ${error.message}`);
-    return 2;
-  }
 }
 
 process.exitCode = await main(process.argv.slice(2));
