@@ -25,7 +25,7 @@ describe('LatentPreviewer', () => {
     expect(progress.filter((p) => p.preview !== undefined).map((p) => p.step)).toEqual([1, 4, 7, 10, 12]);
     const shown = progress[0].preview!;
     expect(shown.mime).toBe('image/png');
-    expect([shown.width, shown.height]).toEqual([16, 16]); // a 2×2 latent upscaled ×8
+    expect([shown.width, shown.height]).toEqual([2, 2]); // at the latent size (the editor scales it up)
   });
 
   it('without a projection (previews off) only reports progress', async () => {

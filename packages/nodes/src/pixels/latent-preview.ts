@@ -46,74 +46,24 @@ function projectLatent(
   return small;
 }
 
-/**
- * Repeats each HWC pixel of `small` (width × height) `upscale` times across and down, into `out`: each output
- * row is written once from its source row, then copied for the rows that repeat it.
- */
-function upscaleNearest<T extends Float32Array | Uint8Array>(
-  small: T,
-  width: number,
-  height: number,
-  upscale: number,
-  out: T,
-): T {
-  const rowLength = width * upscale * 3;
-  let dst = 0;
-  for (let y = 0; y < height; y++) {
-    const rowStart = dst;
-    for (let x = 0; x < width; x++) {
-      const src = (y * width + x) * 3;
-      const r = small[src];
-      const g = small[src + 1];
-      const b = small[src + 2];
-      for (let s = 0; s < upscale; s++) {
-        out[dst++] = r;
-        out[dst++] = g;
-        out[dst++] = b;
-      }
-    }
-    for (let s = 1; s < upscale; s++) {
-      out.copyWithin(dst, rowStart, rowStart + rowLength);
-      dst += rowLength;
-    }
-  }
-  return out;
-}
-
-/**
- * Projects one latent (planar CHW, `channels`×h×w) to an RGB image of the latent's size, optionally
- * upscaled by an integer factor (nearest) so the preview is visible.
- */
+/** Projects one latent (planar CHW, `channels`×h×w) to an RGB image of the latent's size. */
 export function latentToPreviewRgb(
   latent: ArrayLike<number>,
   channels: number,
   height: number,
   width: number,
   projection: LatentPreviewProjection,
-  upscale = 1,
 ): RgbImage {
-  const small = projectLatent(latent, channels, height, width, projection);
-  if (upscale === 1) return createRgbImage(width, height, small);
-  const out = createRgbImage(width * upscale, height * upscale);
-  upscaleNearest(small, width, height, upscale, out.data);
-  return out;
+  return createRgbImage(width, height, projectLatent(latent, channels, height, width, projection));
 }
 
-/**
- * latentToPreviewRgb's image as 8-bit RGB (HWC; toUint8 of its values, the same bytes): rounded at the
- * latent's size, then upscaled, so the rounding runs on upscale² times fewer values.
- */
+/** latentToPreviewRgb's image as 8-bit RGB (HWC; toUint8 of its values, the same bytes). */
 export function latentToPreviewBytes(
   latent: ArrayLike<number>,
   channels: number,
   height: number,
   width: number,
   projection: LatentPreviewProjection,
-  upscale = 1,
 ): { width: number; height: number; rgb: Uint8Array } {
-  const small = toUint8(projectLatent(latent, channels, height, width, projection));
-  const size = { width: width * upscale, height: height * upscale };
-  if (upscale === 1) return { ...size, rgb: small };
-  const out = new Uint8Array(size.width * size.height * 3);
-  return { ...size, rgb: upscaleNearest(small, width, height, upscale, out) };
+  return { width, height, rgb: toUint8(projectLatent(latent, channels, height, width, projection)) };
 }

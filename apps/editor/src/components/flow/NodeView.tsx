@@ -136,7 +136,7 @@ function NodeViewImpl({ id, data, selected }: NodeProps<FlowNode>): React.JSX.El
         </div>
       ))}
       {phase === 'running' && runState?.preview && (
-        <FileImage className="preview" src={runState.preview} alt="latent preview" />
+        <FileImage className="preview latent-preview" src={runState.preview} alt="latent preview" />
       )}
       {previews && row && (
         <OutputPreviews

@@ -48,17 +48,11 @@ export class StepReporter {
     this.lastPreview = now;
     this.lastEvent = now;
     const [, c, h, w] = latent.dims;
-    // about 128 px on the long side (a 512² image's 64² latent ×2): a quarter of the pixels of 256 px for
-    // the PNG encoder, and the client scales it up for display anyway
-    const upscale = Math.max(1, Math.min(8, Math.floor(128 / Math.max(h, w))));
-    const preview = latentToPreviewBytes(
-      latent.data.subarray(0, c * h * w),
-      c,
-      h,
-      w,
-      settings.projection,
-      upscale,
-    );
+    // at the latent's size (a 512² image's 64²), as ComfyUI's latent2rgb previews: the editor scales it up,
+    // pixelated (what this upscaled to ~128 px before, nearest). The loop's step and the main thread's PNG
+    // encode handle 4–16× fewer pixels (32² latent: ~150 → ~55 µs and ~240 → ~75 µs a preview, hot), and
+    // the last step's preview is encoded before its node can finish
+    const preview = latentToPreviewBytes(latent.data.subarray(0, c * h * w), c, h, w, settings.projection);
     this.emit({ step, total, preview }, [preview.rgb.buffer as ArrayBuffer]);
   }
 }
