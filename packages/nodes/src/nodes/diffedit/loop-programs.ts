@@ -93,6 +93,10 @@ export interface PlannedStep {
   readonly blend?: Blend;
 }
 
+/** Whether a UNet output is the [u; c] pair of `x`'s rows, which the fused step takes. */
+const isGuidedPair = (raw: PreparedOutput, x: Tensor): boolean =>
+  raw.data.length === 2 * x.size && raw.dims[0] === 2 * x.dims[0];
+
 /** A UNet call's output as a Tensor (the per-call path gives one already; prepared calls give dims and data). */
 const asTensor = (out: PreparedOutput): Tensor =>
   out instanceof Tensor ? out : new Tensor(out.dims, out.data);
@@ -155,42 +159,9 @@ class GuidedUnet {
       step((await this.predict(x, timestep)).eps);
     } else {
       const raw = await this.guidedCall(this.guidanceInput(x), timestep);
-      const k =
-        raw.data.length === 2 * x.size && raw.dims[0] === 2 * x.dims[0]
-          ? this.coefficientsAt(coefficients, timestep)
-          : undefined;
+      const k = isGuidedPair(raw, x) ? this.coefficientsAt(coefficients, timestep) : undefined;
       if (k !== undefined) {
-        const half = x.size;
-        const u = raw.data.subarray(0, half);
-        const c = raw.data.subarray(half, 2 * half);
-        // with a blend, the step and the blend in one pass where core can (the same bits as the two)
-        if (blend !== undefined) {
-          guidedEpsilonStepBlend(
-            u,
-            c,
-            this.guidanceScale,
-            x.data,
-            out,
-            predOriginal.data,
-            k,
-            blend.mask,
-            blend.background,
-          );
-        } else {
-          guidedEpsilonStep(
-            u,
-            c,
-            this.guidanceScale,
-            x.data,
-            out.data,
-            predOriginal.data,
-            k.sa,
-            k.sb,
-            k.c1,
-            k.c2,
-            k.clipRange,
-          );
-        }
+        this.fusedStep(raw, x, out, predOriginal, k, blend);
         return;
       }
       this.guidedTail(raw, x, step, out, blend);
@@ -240,43 +211,33 @@ class GuidedUnet {
   ): Promise<void> {
     const raw = await this.ctx.runPrepared('unet', planned.feeds, this.unet.io.outName);
     const { out, blend } = planned;
-    const half = x.size;
-    if (raw.data.length !== 2 * half || raw.dims[0] !== 2 * x.dims[0]) {
-      this.guidedTail(raw, x, (eps) => step(eps, planned), out, blend);
-    } else {
-      const u = raw.data.subarray(0, half);
-      const c = raw.data.subarray(half, 2 * half);
-      const k = planned.coefficients;
-      if (blend !== undefined) {
-        guidedEpsilonStepBlend(
-          u,
-          c,
-          this.guidanceScale,
-          x.data,
-          out,
-          predOriginal.data,
-          k,
-          blend.mask,
-          blend.background,
-        );
-      } else {
-        guidedEpsilonStep(
-          u,
-          c,
-          this.guidanceScale,
-          x.data,
-          out.data,
-          predOriginal.data,
-          k.sa,
-          k.sb,
-          k.c1,
-          k.c2,
-          k.clipRange,
-        );
-      }
-    }
+    if (isGuidedPair(raw, x)) this.fusedStep(raw, x, out, predOriginal, planned.coefficients, blend);
+    else this.guidedTail(raw, x, (eps) => step(eps, planned), out, blend);
     // the next step's input while the result is in cache (the last step's is not used)
     this.guidanceInput(out);
+  }
+
+  /**
+   * Guidance, the scheduler's single-pass step and the blend in one pass on the UNet's [u; c] output, into
+   * `out` (x̂0 into `predOriginal`): the same bits as the three (with a blend, in one pass where core can).
+   */
+  private fusedStep(
+    raw: PreparedOutput,
+    x: Tensor,
+    out: Tensor,
+    predOriginal: Tensor,
+    k: EpsilonStepCoefficients,
+    blend: Blend | undefined,
+  ): void {
+    const half = x.size;
+    const u = raw.data.subarray(0, half);
+    const c = raw.data.subarray(half, 2 * half);
+    const g = this.guidanceScale;
+    if (blend !== undefined) {
+      guidedEpsilonStepBlend(u, c, g, x.data, out, predOriginal.data, k, blend.mask, blend.background);
+    } else {
+      guidedEpsilonStep(u, c, g, x.data, out.data, predOriginal.data, k.sa, k.sb, k.c1, k.c2, k.clipRange);
+    }
   }
 
   /** A guided output step() does not fuse: guidance into its own buffer, the scheduler's step, the blend. */
