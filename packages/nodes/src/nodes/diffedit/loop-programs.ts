@@ -198,10 +198,10 @@ class GuidedUnet {
    * it) into `planned.out`, x̂0 into `predOriginal`: the UNet call, then guidance, the step and the blend in
    * one pass, the same bits as step(); `step` is the scheduler's step for an output step() would not fuse.
    *
-   * Measured on the bench UNet: ~90 µs of the loop's thread a step outside session.run instead of ~140 µs
-   * through step(). After each UNet call, onnxruntime has evicted the loop's code and data, and each piece
-   * of code a step runs costs 10–20 µs cold (the same pieces run again at once: ~0.3 µs); the lookups,
-   * closures and async layers step() runs every step are made once here instead.
+   * Measured on the bench UNet: 86–115 µs of the loop's thread a step outside session.run instead of
+   * 128–147 µs through step() (docs/performance.md). After each UNet call every piece of code a step runs is
+   * cold, 10–20 µs each (the same piece run again at once: ~0.3 µs); the lookups, closures and async layers
+   * step() runs every step are made once here instead.
    */
   async plannedStep(
     x: Tensor,
