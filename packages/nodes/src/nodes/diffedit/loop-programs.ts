@@ -85,7 +85,7 @@ interface Blend {
  * One step of a loop's planned path (GuidedUnet.planSteps), made before the loop: the UNet call's feeds, the
  * scheduler's single-pass coefficients, where the step writes, and the background blend after it.
  */
-export interface PlannedStep {
+interface PlannedStep {
   readonly timestep: number;
   readonly feeds: PreparedFeeds;
   readonly coefficients: EpsilonStepCoefficients;
