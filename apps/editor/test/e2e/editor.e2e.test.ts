@@ -10,8 +10,9 @@ import { readPngText } from '../../src/util/png-text.js';
 import {
   addNodeBySearch,
   dragLink,
-  handle,
+  fitCanvas,
   launchBrowser,
+  pressOutput,
   REPO,
   screenshot,
   startServer,
@@ -189,7 +190,7 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
 
     // every socket in view before wiring, away from the side panels (in one loaded run the nodes landed ~40 px
     // further right than asked, and the side panel covered VAE encode's output)
-    await page.getByRole('button', { name: 'Fit', exact: true }).click();
+    await fitCanvas(page);
     for (const edge of shipped.edges) {
       await dragLink(page, [IDS[edge.from.node], edge.from.output], [IDS[edge.to.node], edge.to.input]);
     }
@@ -205,7 +206,7 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
       .poll(() => page.locator(`${dnode(IDS.image)} .file-widget input[type="text"]`).inputValue())
       .toMatch(/^up_[0-9a-f]{32}\.png$/);
     await page.locator(`${dnode(IDS.image)} img.thumb`).waitFor();
-    await page.getByRole('button', { name: 'Fit', exact: true }).click();
+    await fitCanvas(page);
     await screenshot(page, '02-built');
 
     // The canvas holds the shipped workflow: same types, params (but the uploaded image) and wiring.
@@ -363,11 +364,9 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
   it('offers the nodes that take a link released on empty canvas, and connects the one picked', async () => {
     const nodes = await page.locator('.react-flow__node').count();
     const edges = await page.locator('.react-flow__edge').count();
-    const from = await page.locator(handle(IDS.mask, 'source', 'mask')).boundingBox();
     const pane = (await page.locator('.react-flow__pane').boundingBox())!;
     const drop = { x: pane.x + 700, y: pane.y + 1000 };
-    await page.mouse.move(from!.x + from!.width / 2, from!.y + from!.height / 2);
-    await page.mouse.down();
+    await pressOutput(page, IDS.mask, 'mask');
     await page.mouse.move(drop.x, drop.y, { steps: 8 });
     await page.mouse.up();
     const search = page.getByRole('dialog', { name: 'Add a node' });

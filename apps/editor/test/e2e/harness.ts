@@ -162,31 +162,77 @@ export function handle(id: string, side: 'source' | 'target', name: string): str
 }
 
 /**
- * Drags a link from an output socket to an input socket with the mouse, waiting for the editor at each step
- * instead of assuming it keeps pace on a loaded machine: the press waits until the output socket itself is under
- * the pointer (naming what covers it otherwise), the release until React Flow shows the pointer over the input
- * (`connectingto`, valid or not; the input's place read again at each approach), and the drag ends once its
- * connection line is gone.
+ * Clicks "Fit" and returns once the viewport stands still: React Flow 12 queues the fit and draws it on a later
+ * animation frame, so a place read right after the click may be the one before the fit.
  */
-export async function dragLink(page: Page, from: [string, string], to: [string, string]): Promise<void> {
-  const source = handle(from[0], 'source', from[1]);
-  const target = handle(to[0], 'target', to[1]);
-  const a = await centre(page, source);
-  const b = await centre(page, target);
-  // the press must land on the output socket itself: name what covers it if something does
-  const pressed = (): Promise<string> =>
+export async function fitCanvas(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Fit', exact: true }).click();
+  // the viewport's transform after two more frames (the queued fit's frame comes before them)
+  const settled = (): Promise<string> =>
     page.evaluate(
+      () =>
+        new Promise<string>((resolve) =>
+          requestAnimationFrame(() =>
+            requestAnimationFrame(() =>
+              resolve(document.querySelector('.react-flow__viewport')?.getAttribute('style') ?? ''),
+            ),
+          ),
+        ),
+    );
+  let last = await settled();
+  await expect
+    .poll(async () => {
+      const seen = last;
+      last = await settled();
+      return last === seen;
+    })
+    .toBe(true);
+}
+
+/**
+ * Presses the mouse button on an output socket once it has stopped moving and is itself under the pointer (its
+ * place read again at each try, naming what covers it otherwise): a fit or a node's late measurement may still
+ * move it (in one CI run, 30 s of tries at one place found only the canvas's pane there).
+ * Returns where it pressed.
+ */
+export async function pressOutput(page: Page, id: string, name: string): Promise<{ x: number; y: number }> {
+  const source = handle(id, 'source', name);
+  let a = await centre(page, source);
+  const pressed = async (): Promise<string> => {
+    const seen = a;
+    a = await centre(page, source);
+    if (Math.abs(a.x - seen.x) > 0.5 || Math.abs(a.y - seen.y) > 0.5) return `moving: ${source}`;
+    return page.evaluate(
       ({ x, y, selector }) => {
         const el = document.elementFromPoint(x, y);
-        return el !== null && el === document.querySelector(selector)
-          ? 'socket'
-          : (el?.outerHTML.slice(0, 160) ?? 'nothing');
+        const socket = document.querySelector(selector);
+        if (el !== null && el === socket) return 'socket';
+        // what covers it, and whether the socket takes the pointer at all (React Flow's handles do only while
+        // connectable)
+        const state = socket
+          ? `${socket.className}, pointer-events ${getComputedStyle(socket).pointerEvents}`
+          : 'gone';
+        return `${el?.outerHTML.slice(0, 160) ?? 'nothing'} over the socket (${state})`;
       },
       { ...a, selector: source },
     );
+  };
   await expect.poll(pressed, { timeout: 30_000 }).toBe('socket');
   await page.mouse.move(a.x, a.y);
   await page.mouse.down();
+  return a;
+}
+
+/**
+ * Drags a link from an output socket to an input socket with the mouse, waiting for the editor at each step
+ * instead of assuming it keeps pace on a loaded machine: the press as `pressOutput`, the release once React Flow
+ * shows the pointer over the input (`connectingto`, valid or not; the input's place read again at each approach),
+ * and the drag ends once its connection line is gone.
+ */
+export async function dragLink(page: Page, from: [string, string], to: [string, string]): Promise<void> {
+  const target = handle(to[0], 'target', to[1]);
+  const a = await pressOutput(page, from[0], from[1]);
+  const b = await centre(page, target);
   await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
   const over = page.locator(`${target}.connectingto`);
   await expect
