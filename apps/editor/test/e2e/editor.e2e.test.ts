@@ -548,15 +548,15 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
   it('uploads an image dropped on a LoadImage node into its image param', async () => {
     const field = page.locator(`${dnode('image')} .file-widget input[type="text"]`);
     const before = await field.inputValue();
-    const target = page.locator(`${dnode('image')} header`);
-    const box = (await target.boundingBox())!;
+    // The drop's point is read in the page, in the same task as the drop: a box read before it may be stale.
     await page.evaluate(
-      ({ base64, x, y }) => {
+      ({ base64, selector }) => {
         const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
         const data = new DataTransfer();
         data.items.add(new File([bytes], 'apple.png', { type: 'image/png' }));
-        const el = document.elementFromPoint(x, y)!;
-        el.dispatchEvent(
+        const box = document.querySelector(selector)!.getBoundingClientRect();
+        const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+        document.elementFromPoint(x, y)!.dispatchEvent(
           new DragEvent('drop', {
             dataTransfer: data,
             bubbles: true,
@@ -566,7 +566,7 @@ describe('the editor in Chromium', { timeout: 300_000 }, () => {
           }),
         );
       },
-      { base64: readFileSync(ASSET).toString('base64'), x: box.x + box.width / 2, y: box.y + box.height / 2 },
+      { base64: readFileSync(ASSET).toString('base64'), selector: `${dnode('image')} header` },
     );
     await expect.poll(() => field.inputValue()).toMatch(/^up_[0-9a-f]{32}\.png$/);
     expect(await field.inputValue()).not.toBe(before);
